@@ -1,0 +1,390 @@
+package snapshot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+)
+
+// CollectOptions tune a live collection.
+type CollectOptions struct {
+	// PageSize is the LIST limit; 500 unless set.
+	PageSize int64
+	// Parallelism is how many kinds are listed at once; 6 unless set.
+	Parallelism int
+	// Context names the kubeconfig context, for the snapshot's Meta.
+	Context string
+	// Progress, when set, is called after each kind is read.
+	Progress func(p CollectProgress)
+}
+
+// CollectProgress reports one finished kind.
+type CollectProgress struct {
+	Done, Total int
+	Kind        string
+	Count       int
+	Err         error
+}
+
+// Collect reads a live cluster into a snapshot: one cluster-wide, paged
+// LIST per kind, several kinds at once, protobuf for built-in kinds.
+// Secrets are listed as metadata tables, so their values never leave the
+// API server. Every other listable namespaced kind is listed as metadata
+// to answer "is this namespace empty". A kind the caller may not list is
+// recorded as unknown, not as empty.
+func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*Snapshot, error) {
+	if opts.PageSize <= 0 {
+		opts.PageSize = 500
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = 6
+	}
+	cfg = rest.CopyConfig(cfg)
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 50, 100
+	}
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("building client for %s: %w", cfg.Host, err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfigAndClient(cfg, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("building discovery client for %s: %w", cfg.Host, err)
+	}
+	ver, err := dc.ServerVersion()
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the Kubernetes API server at %s: %w", cfg.Host, err)
+	}
+	s := &Snapshot{Meta: Meta{
+		FormatVersion: FormatVersion,
+		Source:        "live:" + cfg.Host,
+		Context:       opts.Context,
+		ServerVersion: ver.GitVersion,
+		CollectedAt:   time.Now().UTC(),
+	}}
+
+	c := &collector{cfg: cfg, http: httpClient, opts: opts, s: s, rest: map[schema.GroupVersion]*rest.RESTClient{}}
+	if c.meta, err = metadata.NewForConfigAndClient(cfg, httpClient); err != nil {
+		return nil, fmt.Errorf("building metadata client for %s: %w", cfg.Host, err)
+	}
+	ix := newKindIndex()
+	others, discoveryGaps := c.otherKinds(dc, ix)
+	for _, gap := range discoveryGaps {
+		s.SetKind(gap)
+	}
+
+	type job struct {
+		name string
+		run  func(ctx context.Context) (KindStatus, error)
+	}
+	var jobs []job
+	for _, k := range ix.all {
+		k := k
+		if k.GVR.Resource == "secrets" {
+			jobs = append(jobs, job{k.GroupResource(), func(ctx context.Context) (KindStatus, error) { return c.listSecrets(ctx, k) }})
+			continue
+		}
+		jobs = append(jobs, job{k.GroupResource(), func(ctx context.Context) (KindStatus, error) { return c.listKind(ctx, k) }})
+	}
+	otherRefs := make([][]ObjectRef, len(others))
+	for i, o := range others {
+		i, o := i, o
+		name := KindStatus{Group: o.Group, Resource: o.Resource}.GroupResource()
+		jobs = append(jobs, job{name, func(ctx context.Context) (KindStatus, error) {
+			st, refs, err := c.listMetadata(ctx, o)
+			otherRefs[i] = refs
+			return st, err
+		}})
+	}
+
+	var mu sync.Mutex
+	done := 0
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(opts.Parallelism)
+	for _, j := range jobs {
+		g.Go(func() error {
+			st, err := j.run(gctx)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			s.SetKind(st)
+			done++
+			if opts.Progress != nil {
+				var kerr error
+				if st.Error != "" {
+					kerr = errors.New(st.Error)
+				}
+				opts.Progress(CollectProgress{Done: done, Total: len(jobs), Kind: j.name, Count: st.Count, Err: kerr})
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, refs := range otherRefs {
+		s.Others = append(s.Others, refs...)
+	}
+	sort.Slice(s.Others, func(i, j int) bool {
+		a, b := s.Others[i], s.Others[j]
+		if a.Group+a.Kind != b.Group+b.Kind {
+			return a.Group+a.Kind < b.Group+b.Kind
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	return s, nil
+}
+
+type collector struct {
+	cfg  *rest.Config
+	http *http.Client
+	opts CollectOptions
+	s    *Snapshot
+	meta metadata.Interface
+
+	mu   sync.Mutex
+	rest map[schema.GroupVersion]*rest.RESTClient
+}
+
+// restFor returns a protobuf client for one group version.
+func (c *collector) restFor(gv schema.GroupVersion) (*rest.RESTClient, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rc, ok := c.rest[gv]; ok {
+		return rc, nil
+	}
+	cfg := rest.CopyConfig(c.cfg)
+	cfg.GroupVersion = &gv
+	cfg.APIPath = "/apis"
+	if gv.Group == "" {
+		cfg.APIPath = "/api"
+	}
+	cfg.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
+	cfg.ContentType = runtime.ContentTypeProtobuf
+	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	rc, err := rest.RESTClientForConfigAndClient(cfg, c.http)
+	if err != nil {
+		return nil, err
+	}
+	c.rest[gv] = rc
+	return rc, nil
+}
+
+func statusOf(gvr schema.GroupVersionResource, kindName string, namespaced bool) KindStatus {
+	return KindStatus{Group: gvr.Group, Version: gvr.Version, Resource: gvr.Resource, Kind: kindName, Namespaced: namespaced}
+}
+
+// unreadable turns the errors that mean "you may not read this kind" into
+// a status; every other error aborts the collection.
+func unreadable(st KindStatus, err error) (KindStatus, error) {
+	switch {
+	case apierrors.IsForbidden(err):
+		st.Error = "forbidden: the current user may not list " + st.GroupResource()
+	case apierrors.IsNotFound(err), apierrors.IsMethodNotSupported(err):
+		st.Error = "not served by this API server"
+	default:
+		return st, fmt.Errorf("listing %s: %w", st.GroupResource(), err)
+	}
+	return st, nil
+}
+
+// paged runs LIST pages until the continue token runs out. A token that
+// expired mid-way restarts the list from scratch, as client-go's pager does.
+func (c *collector) paged(ctx context.Context, reset func(), page func(ctx context.Context, opts metav1.ListOptions) (string, error), fieldSelector string) error {
+	restarted := false
+	opts := metav1.ListOptions{Limit: c.opts.PageSize, FieldSelector: fieldSelector}
+	for {
+		next, err := page(ctx, opts)
+		if apierrors.IsResourceExpired(err) && !restarted {
+			restarted = true
+			reset()
+			opts.Continue = ""
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if next == "" {
+			return nil
+		}
+		opts.Continue = next
+	}
+}
+
+func (c *collector) listKind(ctx context.Context, k kind) (KindStatus, error) {
+	st := statusOf(k.GVR, k.Kind, k.Namespaced)
+	rc, err := c.restFor(k.GVR.GroupVersion())
+	if err != nil {
+		return st, err
+	}
+	// Pages go to a private snapshot first so a restarted list does not
+	// leave duplicates behind.
+	part := &Snapshot{}
+	err = c.paged(ctx, func() { part = &Snapshot{} }, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
+		l := k.newList()
+		err := rc.Get().Resource(k.GVR.Resource).VersionedParams(&opts, scheme.ParameterCodec).Do(ctx).Into(l)
+		if err != nil {
+			return "", err
+		}
+		k.take(part, l)
+		return l.GetContinue(), nil
+	}, k.FieldSelector)
+	if err != nil {
+		return unreadable(st, err)
+	}
+	moveKind(k, part, c.s)
+	st.Count = k.count(c.s)
+	return st, nil
+}
+
+// moveKind appends the items of one kind from src to dst.
+func moveKind(k kind, src, dst *Snapshot) {
+	k.take(dst, k.list(src))
+}
+
+// listSecrets reads Secrets as a metadata Table: names, labels,
+// annotations and type, never values.
+func (c *collector) listSecrets(ctx context.Context, k kind) (KindStatus, error) {
+	st := statusOf(k.GVR, k.Kind, k.Namespaced)
+	rc, err := c.restFor(k.GVR.GroupVersion())
+	if err != nil {
+		return st, err
+	}
+	var secrets []corev1.Secret
+	err = c.paged(ctx, func() { secrets = nil }, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
+		raw, err := rc.Get().Resource("secrets").
+			VersionedParams(&opts, scheme.ParameterCodec).
+			Param("includeObject", string(metav1.IncludeMetadata)).
+			SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").
+			Do(ctx).Raw()
+		if err != nil {
+			return "", err
+		}
+		var t metav1.Table
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return "", fmt.Errorf("decoding secrets table: %w", err)
+		}
+		typeCol := -1
+		for i, col := range t.ColumnDefinitions {
+			if col.Name == "Type" {
+				typeCol = i
+			}
+		}
+		for _, row := range t.Rows {
+			var m metav1.PartialObjectMetadata
+			if err := json.Unmarshal(row.Object.Raw, &m); err != nil {
+				return "", fmt.Errorf("decoding secret metadata: %w", err)
+			}
+			sec := corev1.Secret{ObjectMeta: m.ObjectMeta}
+			if typeCol >= 0 && typeCol < len(row.Cells) {
+				if v, ok := row.Cells[typeCol].(string); ok {
+					sec.Type = corev1.SecretType(v)
+				}
+			}
+			slimMeta(&sec)
+			secrets = append(secrets, sec)
+		}
+		return t.Continue, nil
+	}, "")
+	if err != nil {
+		return unreadable(st, err)
+	}
+	c.s.Secrets = append(c.s.Secrets, secrets...)
+	st.Count = len(c.s.Secrets)
+	return st, nil
+}
+
+// otherKind is a namespaced, listable kind that Purser does not model.
+type otherKind struct {
+	schema.GroupVersionResource
+	Kind string
+}
+
+// otherKinds discovers every other listable namespaced kind. Groups whose
+// discovery failed are returned as unknown kinds.
+func (c *collector) otherKinds(dc discovery.DiscoveryInterface, ix kindIndex) ([]otherKind, []KindStatus) {
+	lists, err := discovery.ServerPreferredNamespacedResources(dc)
+	var gaps []KindStatus
+	if err != nil {
+		var failed *discovery.ErrGroupDiscoveryFailed
+		if errors.As(err, &failed) {
+			for gv, gerr := range failed.Groups {
+				gaps = append(gaps, KindStatus{Group: gv.Group, Version: gv.Version, Resource: "*", Kind: "*",
+					Namespaced: true, Error: "discovery failed: " + gerr.Error()})
+			}
+		} else {
+			gaps = append(gaps, KindStatus{Version: "*", Resource: "*", Kind: "*", Namespaced: true, Error: "discovery failed: " + err.Error()})
+		}
+	}
+	var out []otherKind
+	for _, l := range lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		if err != nil {
+			continue
+		}
+		for _, r := range l.APIResources {
+			gr := schema.GroupResource{Group: gv.Group, Resource: r.Name}
+			if _, modelled := ix.byResource[gr]; modelled || IsDerived(gv.Group, r.Name) || !canList(r.Verbs) {
+				continue
+			}
+			if gv.Group == "coordination.k8s.io" && r.Name == "leases" {
+				// Leases are heartbeats and leader locks held by running
+				// components, not content a team put in a namespace.
+				continue
+			}
+			out = append(out, otherKind{GroupVersionResource: gv.WithResource(r.Name), Kind: r.Kind})
+		}
+	}
+	return out, gaps
+}
+
+func canList(verbs metav1.Verbs) bool {
+	for _, v := range verbs {
+		if v == "list" {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *collector) listMetadata(ctx context.Context, o otherKind) (KindStatus, []ObjectRef, error) {
+	st := statusOf(o.GroupVersionResource, o.Kind, true)
+	var refs []ObjectRef
+	err := c.paged(ctx, func() { refs = nil }, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
+		l, err := c.meta.Resource(o.GroupVersionResource).List(ctx, opts)
+		if err != nil {
+			return "", err
+		}
+		for _, it := range l.Items {
+			refs = append(refs, ObjectRef{Group: o.Group, Version: o.Version, Kind: o.Kind, Namespace: it.Namespace, Name: it.Name})
+		}
+		return l.Continue, nil
+	}, "")
+	if err != nil {
+		st, err = unreadable(st, err)
+		return st, nil, err
+	}
+	st.Count = len(refs)
+	return st, refs, nil
+}

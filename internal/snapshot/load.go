@@ -1,0 +1,400 @@
+package snapshot
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
+)
+
+// InputError is an error in one input document; it names the file and the
+// line where the document starts (or where the parser failed).
+type InputError struct {
+	File string
+	Line int // 0 when unknown
+	Err  error
+}
+
+func (e *InputError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Load reads a snapshot from path: a saved snapshot, a YAML or JSON file
+// (multi-document, List objects and kubectl get -o yaml|json output
+// included), a directory of such files, or "-" for stdin.
+//
+// Objects read from files are taken as a complete export of the kinds they
+// contain and of the modelled kinds they do not: a kubectl export of every
+// kind has no Jobs when the cluster has none.
+func Load(path string, stdin io.Reader) (*Snapshot, error) {
+	if path == "-" {
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("reading stdin: %w", err)
+		}
+		return loadBytes("<stdin>", data)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, errors.Unwrap(err))
+	}
+	if !st.IsDir() {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+		return loadBytes(path, data)
+	}
+	var files []string
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != path && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading directory %s: %w", path, err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("reading directory %s: no .yaml, .yml or .json files", path)
+	}
+	sort.Strings(files)
+	l := newLoader(path)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", f, err)
+		}
+		if err := l.addManifests(f, data); err != nil {
+			return nil, err
+		}
+	}
+	return l.finish(), nil
+}
+
+func loadBytes(name string, data []byte) (*Snapshot, error) {
+	if IsSavedSnapshot(data) {
+		s, err := Decode(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return s, nil
+	}
+	l := newLoader(name)
+	if err := l.addManifests(name, data); err != nil {
+		return nil, err
+	}
+	return l.finish(), nil
+}
+
+// LoadManifests decodes YAML or JSON manifests held in memory.
+func LoadManifests(name string, data []byte) (*Snapshot, error) {
+	l := newLoader(name)
+	if err := l.addManifests(name, data); err != nil {
+		return nil, err
+	}
+	return l.finish(), nil
+}
+
+type loader struct {
+	s     *Snapshot
+	kinds kindIndex
+	// Warnings are kept for the caller; files may hold kinds in versions
+	// Purser does not model.
+	warnings []string
+}
+
+func newLoader(source string) *loader {
+	return &loader{
+		s:     &Snapshot{Meta: Meta{FormatVersion: FormatVersion, Source: source, CollectedAt: time.Now().UTC()}},
+		kinds: newKindIndex(),
+	}
+}
+
+func (l *loader) finish() *Snapshot {
+	for _, k := range l.kinds.all {
+		l.s.SetKind(KindStatus{Group: k.GVR.Group, Version: k.GVR.Version, Resource: k.GVR.Resource,
+			Kind: k.Kind, Namespaced: k.Namespaced, Count: k.count(l.s)})
+	}
+	l.s.Meta.Warnings = l.warnings
+	return l.s
+}
+
+func (l *loader) addManifests(file string, data []byte) error {
+	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	if len(trimmed) == 0 {
+		return &InputError{File: file, Err: errors.New("empty input: expected Kubernetes objects in YAML or JSON")}
+	}
+	if trimmed[0] == '{' || trimmed[0] == '[' {
+		return l.addJSONStream(file, data)
+	}
+	return l.addYAML(file, data)
+}
+
+func (l *loader) addJSONStream(file string, data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		start := dec.InputOffset()
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			line := lineAt(data, start)
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				line = lineAt(data, se.Offset)
+			}
+			return &InputError{File: file, Line: line, Err: fmt.Errorf("invalid JSON: %w", err)}
+		}
+		// The decoder's offset is at the end of the value; skip leading
+		// whitespace to find the line the value starts on.
+		off := start + int64(len(data[start:])-len(bytes.TrimLeft(data[start:], " \t\r\n")))
+		line := lineAt(data, off)
+		if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
+			var items []json.RawMessage
+			if err := json.Unmarshal(raw, &items); err != nil {
+				return &InputError{File: file, Line: line, Err: fmt.Errorf("invalid JSON array: %w", err)}
+			}
+			for i, it := range items {
+				if err := l.addObject(file, line, fmt.Sprintf("[%d]", i), it); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := l.addObject(file, line, "", raw); err != nil {
+			return err
+		}
+	}
+}
+
+func lineAt(data []byte, off int64) int {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	return bytes.Count(data[:off], []byte("\n")) + 1
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+func (l *loader) addYAML(file string, data []byte) error {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 64*1024*1024)
+	var doc bytes.Buffer
+	docStart, lineNo := 1, 0
+	flush := func() error {
+		defer doc.Reset()
+		if isBlankYAML(doc.Bytes()) {
+			return nil
+		}
+		js, err := yaml.YAMLToJSON(doc.Bytes())
+		if err != nil {
+			line := docStart
+			msg := err.Error()
+			if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				line = docStart + n - 1
+				msg = strings.Replace(msg, m[0], "line "+strconv.Itoa(line), 1)
+			}
+			msg = strings.TrimPrefix(msg, "error converting YAML to JSON: ")
+			return &InputError{File: file, Line: line, Err: fmt.Errorf("invalid YAML: %s", msg)}
+		}
+		return l.addObject(file, docStart, "", js)
+	}
+	for sc.Scan() {
+		lineNo++
+		text := sc.Text()
+		if text == "---" || strings.HasPrefix(text, "--- ") || strings.HasPrefix(text, "---\t") {
+			if err := flush(); err != nil {
+				return err
+			}
+			docStart = lineNo + 1
+			continue
+		}
+		if doc.Len() == 0 && strings.TrimSpace(text) == "" {
+			docStart = lineNo + 1
+			continue
+		}
+		doc.WriteString(text)
+		doc.WriteByte('\n')
+	}
+	if err := sc.Err(); err != nil {
+		return &InputError{File: file, Line: lineNo, Err: err}
+	}
+	return flush()
+}
+
+func isBlankYAML(b []byte) bool {
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		t := bytes.TrimSpace(line)
+		if len(t) > 0 && t[0] != '#' {
+			return false
+		}
+	}
+	return true
+}
+
+// header is the part of every object the loader reads before choosing a type.
+type header struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   *headerMeta       `json:"metadata"`
+	Items      []json.RawMessage `json:"items"`
+}
+
+type headerMeta struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+}
+
+func (l *loader) addObject(file string, line int, path string, raw []byte) error {
+	fail := func(format string, a ...any) error {
+		msg := fmt.Sprintf(format, a...)
+		if path != "" {
+			msg = path + ": " + msg
+		}
+		return &InputError{File: file, Line: line, Err: errors.New(msg)}
+	}
+	trimmed := bytes.TrimSpace(raw)
+	if bytes.Equal(trimmed, []byte("null")) {
+		return nil
+	}
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return fail("expected a Kubernetes object (a mapping with apiVersion and kind), found %s", describeJSON(trimmed))
+	}
+	var h header
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return fail("not a Kubernetes object: %v", err)
+	}
+	if h.APIVersion == "" || h.Kind == "" {
+		return fail("not a Kubernetes object: missing %s", missingFields(h))
+	}
+	gv, err := schema.ParseGroupVersion(h.APIVersion)
+	if err != nil {
+		return fail("invalid apiVersion %q: %v", h.APIVersion, err)
+	}
+	// A List, or a typed list such as PodList (an empty one has no items
+	// and, unlike an object, no name).
+	if h.Kind == "List" || (strings.HasSuffix(h.Kind, "List") && (h.Items != nil || h.Metadata == nil || h.Metadata.Name == "")) {
+		itemKind := strings.TrimSuffix(h.Kind, "List")
+		for i, item := range h.Items {
+			if itemKind != "" {
+				item = withTypeMeta(item, h.APIVersion, itemKind)
+			}
+			if err := l.addObject(file, line, fmt.Sprintf("%sitems[%d]", prefix(path), i), item); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if h.Metadata == nil || h.Metadata.Name == "" {
+		return fail("%s %s has no metadata.name", h.APIVersion, h.Kind)
+	}
+	gk := schema.GroupKind{Group: gv.Group, Kind: h.Kind}
+	if k, ok := l.kinds.lookupKind(gk); ok {
+		if gv.Version == k.GVR.Version {
+			if k.Namespaced && h.Metadata.Namespace == "" {
+				return fail("%s %s has no metadata.namespace", h.Kind, h.Metadata.Name)
+			}
+			if err := k.decode(l.s, raw); err != nil {
+				return fail("%s %s/%s: %v", h.Kind, h.Metadata.Namespace, h.Metadata.Name, err)
+			}
+			return nil
+		}
+		l.warnings = append(l.warnings, fmt.Sprintf("%s:%d: %s %s in version %s is kept as a reference only; export %s",
+			file, line, h.Kind, h.Metadata.Name, h.APIVersion, k.GVR.GroupVersion()))
+	}
+	if h.Metadata.Namespace != "" {
+		l.s.Others = append(l.s.Others, ObjectRef{Group: gv.Group, Version: gv.Version, Kind: h.Kind,
+			Namespace: h.Metadata.Namespace, Name: h.Metadata.Name})
+	}
+	return nil
+}
+
+func prefix(path string) string {
+	if path == "" {
+		return ""
+	}
+	return path + "."
+}
+
+func missingFields(h header) string {
+	switch {
+	case h.APIVersion == "" && h.Kind == "":
+		return "apiVersion and kind"
+	case h.APIVersion == "":
+		return "apiVersion"
+	default:
+		return "kind"
+	}
+}
+
+func describeJSON(b []byte) string {
+	if len(b) == 0 {
+		return "nothing"
+	}
+	switch b[0] {
+	case '[':
+		return "a list"
+	case '"':
+		return "a string"
+	default:
+		return fmt.Sprintf("%q", truncate(string(b), 40))
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// withTypeMeta adds apiVersion and kind to an item of a typed list (PodList
+// items carry none).
+func withTypeMeta(item json.RawMessage, apiVersion, kind string) json.RawMessage {
+	var h header
+	if json.Unmarshal(item, &h) == nil && h.Kind != "" {
+		return item
+	}
+	t := bytes.TrimSpace(item)
+	if len(t) < 2 || t[0] != '{' {
+		return item
+	}
+	tm := fmt.Sprintf(`{"apiVersion":%q,"kind":%q`, apiVersion, kind)
+	rest := bytes.TrimSpace(t[1:])
+	if len(rest) > 0 && rest[0] != '}' {
+		tm += ","
+	}
+	return append([]byte(tm), rest...)
+}

@@ -1,0 +1,136 @@
+// Package snapshot holds Purser's model of a cluster: one consistent, slim
+// copy of every object the engines read, collected from a live API server or
+// loaded from files, plus an Index that answers the questions engines ask.
+package snapshot
+
+import (
+	"sort"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
+)
+
+// FormatVersion is the version of the saved snapshot format. Bump it when
+// the encoding changes in a way older readers cannot follow.
+const FormatVersion = 1
+
+// Snapshot is a point-in-time copy of a cluster. Objects are slim: managed
+// fields, last-applied annotations, Secret values and other bulk no engine
+// reads are dropped on the way in.
+type Snapshot struct {
+	Meta Meta
+
+	Nodes               []corev1.Node
+	Namespaces          []corev1.Namespace
+	Pods                []corev1.Pod
+	Services            []corev1.Service
+	EndpointSlices      []discoveryv1.EndpointSlice
+	Deployments         []appsv1.Deployment
+	ReplicaSets         []appsv1.ReplicaSet
+	StatefulSets        []appsv1.StatefulSet
+	DaemonSets          []appsv1.DaemonSet
+	Jobs                []batchv1.Job
+	CronJobs            []batchv1.CronJob
+	HPAs                []autoscalingv2.HorizontalPodAutoscaler
+	PDBs                []policyv1.PodDisruptionBudget
+	ConfigMaps          []corev1.ConfigMap
+	Secrets             []corev1.Secret // metadata and type only: Data is always nil
+	ServiceAccounts     []corev1.ServiceAccount
+	PVCs                []corev1.PersistentVolumeClaim
+	PVs                 []corev1.PersistentVolume
+	StorageClasses      []storagev1.StorageClass
+	Ingresses           []networkingv1.Ingress
+	NetworkPolicies     []networkingv1.NetworkPolicy
+	ResourceQuotas      []corev1.ResourceQuota
+	LimitRanges         []corev1.LimitRange
+	Roles               []rbacv1.Role
+	RoleBindings        []rbacv1.RoleBinding
+	ClusterRoles        []rbacv1.ClusterRole
+	ClusterRoleBindings []rbacv1.ClusterRoleBinding
+	Events              []corev1.Event // warnings only
+
+	// Others are namespaced objects of every other listable kind (custom
+	// resources included), kept as references so that "is this namespace
+	// empty" can be answered for every kind.
+	Others []ObjectRef
+}
+
+// Meta describes where and when a snapshot was taken, and which kinds it
+// could and could not read.
+type Meta struct {
+	FormatVersion int       `json:"formatVersion"`
+	Source        string    `json:"source"` // "live:<server>", a file path, or "demo"
+	Context       string    `json:"context,omitempty"`
+	ServerVersion string    `json:"serverVersion,omitempty"`
+	CollectedAt   time.Time `json:"collectedAt"`
+	// Kinds records, for every kind Purser tried to read, whether it was
+	// read. A kind that could not be read is unknown, never empty.
+	Kinds []KindStatus `json:"kinds"`
+	// Warnings are things the loader skipped or could only keep in part.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// KindStatus tells whether one kind was read and, if not, why.
+type KindStatus struct {
+	Group      string `json:"group,omitempty"`
+	Version    string `json:"version"`
+	Resource   string `json:"resource"`
+	Kind       string `json:"kind"`
+	Namespaced bool   `json:"namespaced"`
+	Count      int    `json:"count"`
+	Error      string `json:"error,omitempty"` // set when the kind could not be listed
+}
+
+// Listed reports whether the kind was read successfully.
+func (k KindStatus) Listed() bool { return k.Error == "" }
+
+// GroupResource names the kind the way kubectl does: "deployments.apps".
+func (k KindStatus) GroupResource() string {
+	if k.Group == "" {
+		return k.Resource
+	}
+	return k.Resource + "." + k.Group
+}
+
+// ObjectRef identifies one object of a kind the snapshot does not model.
+type ObjectRef struct {
+	Group     string `json:"group,omitempty"`
+	Version   string `json:"version"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+}
+
+// UnlistedKinds returns the namespaced kinds that could not be read, so a
+// caller can say "unknown" instead of "empty".
+func (s *Snapshot) UnlistedKinds() []KindStatus {
+	var out []KindStatus
+	for _, k := range s.Meta.Kinds {
+		if k.Namespaced && !k.Listed() {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// SetKind records the status of a kind, replacing an earlier record of it.
+func (s *Snapshot) SetKind(k KindStatus) {
+	for i := range s.Meta.Kinds {
+		if s.Meta.Kinds[i].Group == k.Group && s.Meta.Kinds[i].Resource == k.Resource {
+			s.Meta.Kinds[i] = k
+			return
+		}
+	}
+	s.Meta.Kinds = append(s.Meta.Kinds, k)
+	sort.Slice(s.Meta.Kinds, func(i, j int) bool {
+		return s.Meta.Kinds[i].GroupResource() < s.Meta.Kinds[j].GroupResource()
+	})
+}
