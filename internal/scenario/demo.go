@@ -1,0 +1,25 @@
+package scenario
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+// blueoceanSnap is BlueOcean as recorded from the local control plane
+// (regenerate with `go test ./internal/scenario -run TestBlueOceanLive -update`).
+//
+//go:embed testdata/blueocean.snap
+var blueoceanSnap []byte
+
+// DemoSnapshot returns the embedded BlueOcean snapshot.
+func DemoSnapshot() (*snapshot.Snapshot, error) {
+	s, err := snapshot.Decode(bytes.NewReader(blueoceanSnap))
+	if err != nil {
+		return nil, fmt.Errorf("embedded BlueOcean snapshot: %w", err)
+	}
+	s.Meta.Source = "demo:blueocean"
+	return s, nil
+}
