@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 
+	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -22,4 +23,12 @@ func DemoSnapshot() (*snapshot.Snapshot, error) {
 	}
 	s.Meta.Source = "demo:blueocean"
 	return s, nil
+}
+
+//go:embed blueocean-purser.yaml
+var blueoceanConfig []byte
+
+// DemoConfig returns the BlueOcean demo's purser.yaml.
+func DemoConfig() (*config.File, error) {
+	return config.Parse("blueocean-purser.yaml (embedded)", blueoceanConfig)
 }
