@@ -13,9 +13,9 @@ import (
 
 // SnapshotOptions are the options of `purser snapshot`.
 type SnapshotOptions struct {
-	Source SourceOptions
-	Output string // snapshot file to write
-	Format string // summary format
+	Source  SourceOptions
+	Output  string // snapshot file to write
+	Format  string // summary format
 	streams genericiooptions.IOStreams
 }
 

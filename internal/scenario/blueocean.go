@@ -217,9 +217,9 @@ func (b *builder) platform() {
 
 	type svc struct {
 		ns, name, image, cpu, mem, claim, size string
-		port                                  int32
-		kind                                  string
-		lb                                    bool
+		port                                   int32
+		kind                                   string
+		lb                                     bool
 	}
 	for _, s := range []svc{
 		{ns: "vault", name: "vault", kind: "StatefulSet", image: "docker.io/hashicorp/vault:1.19.2", cpu: "250m", mem: "256Mi", claim: "data-vault-0", size: "10Gi", port: 8200},
@@ -339,7 +339,7 @@ func (b *builder) onlyoneapi() {
 		service: corev1.ServiceTypeClusterIP})
 	b.app(app{ns: "onlyoneapi-portal", name: "portal", replicas: 2, pool: "saas", cpu: "100m", mem: "256Mi", port: 3000,
 		service: corev1.ServiceTypeLoadBalancer,
-		env: []corev1.EnvVar{{Name: "API_BASE", Value: "http://onlyoneapi-gateway.onlyoneapi-prod.svc.cluster.local:8080"}}})
+		env:     []corev1.EnvVar{{Name: "API_BASE", Value: "http://onlyoneapi-gateway.onlyoneapi-prod.svc.cluster.local:8080"}}})
 	b.app(app{ns: "onlyoneapi-docs", name: "docs", replicas: 1, pool: "applications", cpu: "50m", mem: "64Mi", port: 8080,
 		service: corev1.ServiceTypeClusterIP})
 	b.app(app{ns: "onlyoneapi-dev", name: "onlyoneapi-api", replicas: 1, pool: "applications", cpu: "100m", mem: "256Mi",
