@@ -1,0 +1,216 @@
+package snapshot
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadSmallCluster(t *testing.T) {
+	t.Parallel()
+	s, err := Load("testdata/small.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Nodes) != 1 || len(s.Namespaces) != 2 || len(s.Pods) != 1 || len(s.Secrets) != 1 {
+		t.Fatalf("counts: nodes %d namespaces %d pods %d secrets %d", len(s.Nodes), len(s.Namespaces), len(s.Pods), len(s.Secrets))
+	}
+	p := s.Pods[0]
+	if p.ManagedFields != nil || p.Annotations[LastAppliedAnnotation] != "" {
+		t.Errorf("pod not slimmed: managedFields %v annotations %v", p.ManagedFields, p.Annotations)
+	}
+	if s.Secrets[0].Data != nil {
+		t.Errorf("secret values kept: %v", s.Secrets[0].Data)
+	}
+	ix := NewIndex(s)
+	if got := ix.EmptyNamespaces(); len(got) != 1 || got[0] != "empty-one" {
+		t.Errorf("empty namespaces = %v, want [empty-one]", got)
+	}
+	if got := NodePool(&s.Nodes[0]); got != "pool-a" {
+		t.Errorf("pool = %q", got)
+	}
+	if users := ix.UsersOf(Ref{Kind: "ConfigMap", Namespace: "shop", Name: "web-config"}); len(users) != 1 || users[0].Name != "web-1" {
+		t.Errorf("users of web-config = %v", users)
+	}
+}
+
+func TestLoadListsAndCustomResources(t *testing.T) {
+	t.Parallel()
+	s, err := Load("testdata/list.json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Namespaces) != 2 || len(s.Others) != 1 {
+		t.Fatalf("namespaces %d others %d", len(s.Namespaces), len(s.Others))
+	}
+	// A namespace holding only a custom resource is not empty.
+	ix := NewIndex(s)
+	if st := ix.NamespaceContents("custom-only").State(); st != NotEmpty {
+		t.Errorf("custom-only is %s, want not-empty", st)
+	}
+	if got := ix.EmptyNamespaces(); len(got) != 1 || got[0] != "shop" {
+		t.Errorf("empty = %v", got)
+	}
+	typed, err := Load("testdata/podlist.json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(typed.Pods) != 1 || typed.Pods[0].Name != "a" {
+		t.Fatalf("typed list: %+v", typed.Pods)
+	}
+}
+
+func TestUnlistedKindMakesUnknown(t *testing.T) {
+	t.Parallel()
+	s, err := Load("testdata/small.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetKind(KindStatus{Version: "v1", Resource: "secrets", Kind: "Secret", Namespaced: true, Error: "forbidden"})
+	ix := NewIndex(s)
+	if st := ix.NamespaceContents("empty-one").State(); st != Unknown {
+		t.Fatalf("state = %s, want unknown", st)
+	}
+	if st := ix.NamespaceContents("shop").State(); st != NotEmpty {
+		t.Fatalf("shop = %s, want not-empty (an object found is enough)", st)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	future := append([]byte(magic), 9)
+	tests := []struct {
+		name string
+		path string
+		want string
+	}{
+		{"missing file", filepath.Join(dir, "nope.yaml"), "nope.yaml: no such file or directory"},
+		{"invalid yaml", write("bad.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Pod\nmetadata: [\n"),
+			"bad.yaml:8: invalid YAML"},
+		{"not kubernetes", write("plain.yaml", "name: hello\nvalue: 3\n"), "plain.yaml:1: not a Kubernetes object: missing apiVersion and kind"},
+		{"scalar document", write("scalar.yaml", "just a string\n"), "scalar.yaml:1: expected a Kubernetes object"},
+		{"second document line", write("second.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n# comment\nkind: Pod\n"),
+			"second.yaml:5: not a Kubernetes object: missing apiVersion"},
+		{"no name", write("noname.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {}\n"), "noname.yaml:1: v1 Namespace has no metadata.name"},
+		{"no namespace", write("nons.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"), "nons.yaml:1: Pod p has no metadata.namespace"},
+		{"bad field type", write("badtype.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec: {containers: 5}\n"), "badtype.yaml:1: Pod x/p:"},
+		{"invalid json", write("bad.json", "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \n}\n"), "bad.json:4: invalid JSON"},
+		{"empty", write("empty.yaml", "\n\n"), "empty.yaml: empty input"},
+		{"future snapshot", write("future.snap", string(future)), "future.snap: snapshot format version 9 is not supported"},
+		{"corrupt snapshot", write("corrupt.snap", magic+"\x01garbage"), "corrupt.snap: corrupt snapshot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Load(tt.path, nil)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not contain %q", err, tt.want)
+			}
+			if strings.Count(err.Error(), "\n") > 0 {
+				t.Fatalf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestLoadStdinAndDirectory(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/small.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load("-", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Pods) != 1 {
+		t.Fatalf("pods from stdin: %d", len(s.Pods))
+	}
+	d, err := Load("testdata", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Namespaces) != 4 { // small.yaml's 2 + list.json's 2
+		t.Fatalf("namespaces from directory: %d", len(d.Namespaces))
+	}
+}
+
+func TestSaveRoundTrip(t *testing.T) {
+	t.Parallel()
+	s, err := Load("testdata/small.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Others = append(s.Others, ObjectRef{Group: "example.com", Version: "v1", Kind: "Widget", Namespace: "shop", Name: "w"})
+	path := filepath.Join(t.TempDir(), "c.snap")
+	if err := Save(path, s); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := Summarize(NewIndex(s)), Summarize(NewIndex(back))
+	if a.Pods != b.Pods || a.Nodes != b.Nodes || len(a.Empty) != len(b.Empty) || len(back.Others) != 1 {
+		t.Fatalf("round trip differs: %+v vs %+v", a, b)
+	}
+	if back.Pods[0].Spec.Containers[0].Image != "web:1.0" {
+		t.Fatalf("pod spec lost: %+v", back.Pods[0].Spec)
+	}
+}
+
+func TestSaveLeavesNothingOnFailure(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	err := Save(filepath.Join(dir, "missing-dir", "c.snap"), &Snapshot{})
+	if err == nil {
+		t.Fatal("no error writing into a missing directory")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Fatalf("left files behind: %v", entries)
+	}
+	var ie *InputError
+	if errors.As(err, &ie) {
+		t.Fatalf("unexpected input error type: %v", err)
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	for _, p := range []string{"testdata/small.yaml", "testdata/list.json", "testdata/podlist.json"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("---\n---\n"))
+	f.Add([]byte(magic + "\x01"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := loadBytes("fuzz", data)
+		if err != nil {
+			if s != nil {
+				t.Fatal("snapshot returned with an error")
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error: %q", err)
+			}
+			return
+		}
+		NewIndex(s).EmptyNamespaces()
+	})
+}
