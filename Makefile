@@ -1,0 +1,57 @@
+# Purser. `make demo` runs the main job on the embedded BlueOcean cluster;
+# `make test` builds the local control plane (once per machine and version)
+# and runs every test, including those against a real kube-apiserver.
+
+GO       ?= go
+KBIN     := $(CURDIR)/.cache/kcluster/bin
+KRUN     := $(CURDIR)/.cache/kcluster/run
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X github.com/purserhq/purser/internal/version.Version=$(VERSION)
+STATICCHECK_VERSION ?= 2025.1.1
+
+.PHONY: all build test test-short lint demo kcluster cluster-up cluster-down bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/purser ./cmd/purser
+
+## demo: audit, cost and plan of the embedded BlueOcean demo cluster
+demo:
+	@$(GO) run -ldflags "$(LDFLAGS)" ./cmd/purser demo
+
+## kcluster: build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok (cached by version)
+kcluster:
+	$(GO) -C hack/kcluster run . build --out $(KBIN)
+
+## test: every test, the local control plane included (it is built first)
+test: kcluster
+	PURSER_REQUIRE_CLUSTER=1 PURSER_KCLUSTER_BIN=$(KBIN) $(GO) test -count=1 -timeout 40m ./...
+
+## test-short: the tests that need no control plane
+test-short:
+	$(GO) test -short ./...
+
+lint:
+	@out=$$(gofmt -l cmd internal hack); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	@bad=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' ./internal/audit/... ./internal/cost/... ./internal/plan/... ./internal/policy/... ./internal/govern/... ./internal/budget/... 2>/dev/null \
+		| grep -E ' (net/http|database/sql|k8s.io/client-go/(kubernetes|rest|dynamic|metadata|discovery))( |$$)'); \
+		if [ -n "$$bad" ]; then echo "engine packages must not import clients, net/http or database/sql:"; echo "$$bad"; exit 1; fi
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/snapshot/
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 60s ./internal/snapshot/
+
+## cluster-up: start a local control plane in the background, load BlueOcean, print the KUBECONFIG line
+cluster-up: kcluster
+	@$(GO) run ./hack/cluster up --dir $(KRUN) --bin $(KBIN)
+
+cluster-down:
+	@$(GO) run ./hack/cluster down --dir $(KRUN)
+
+clean:
+	rm -rf bin
