@@ -1,0 +1,116 @@
+package pricing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/digitalocean/godo"
+
+	"github.com/purserhq/purser/internal/money"
+)
+
+// LiveOptions say how to reach the DigitalOcean API.
+type LiveOptions struct {
+	Token string
+	// BaseURL replaces https://api.digitalocean.com/ (tests, proxies).
+	BaseURL string
+	// HTTPClient carries the requests; the token is added to each.
+	HTTPClient *http.Client
+	// Now dates the prices; time.Now when nil.
+	Now func() time.Time
+}
+
+// RefreshDigitalOcean returns base with its Droplet sizes replaced by the
+// ones the DigitalOcean API lists (`Sizes.List`: price_monthly,
+// price_hourly), dated with the time they were read. Storage, load balancer
+// and transfer prices are not in that API and stay as base has them.
+func RefreshDigitalOcean(ctx context.Context, base *Book, o LiveOptions) (*Book, error) {
+	if strings.TrimSpace(o.Token) == "" {
+		return nil, errors.New("DigitalOcean price refresh: no API token")
+	}
+	if base.Currency != "USD" {
+		return nil, fmt.Errorf("DigitalOcean price refresh: base book %s is in %s; DigitalOcean lists USD", base.Name, base.Currency)
+	}
+	hc := o.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	hc = &http.Client{Timeout: hc.Timeout, Jar: hc.Jar, CheckRedirect: hc.CheckRedirect,
+		Transport: bearer{token: strings.TrimSpace(o.Token), next: hc.Transport}}
+	var opts []godo.ClientOpt
+	if o.BaseURL != "" {
+		u := o.BaseURL
+		if !strings.HasSuffix(u, "/") {
+			u += "/"
+		}
+		opts = append(opts, godo.SetBaseURL(u))
+	}
+	client, err := godo.New(hc, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("DigitalOcean API client: %w", err)
+	}
+	instances := map[string]Instance{}
+	page := &godo.ListOptions{Page: 1, PerPage: 200}
+	for {
+		sizes, resp, err := client.Sizes.List(ctx, page)
+		if err != nil {
+			return nil, fmt.Errorf("listing DigitalOcean sizes: %w", err)
+		}
+		for _, s := range sizes {
+			if s.Slug == "" {
+				continue
+			}
+			if s.PriceMonthly < 0 || s.PriceHourly < 0 {
+				return nil, fmt.Errorf("DigitalOcean size %s: negative price", s.Slug)
+			}
+			hourly := money.FromFloat("USD", s.PriceHourly)
+			instances[s.Slug] = Instance{
+				Monthly:   money.FromFloat("USD", s.PriceMonthly),
+				Hourly:    &hourly,
+				VCPU:      int64(s.Vcpus),
+				MemoryGiB: int64(s.Memory / 1024),
+			}
+		}
+		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() {
+			break
+		}
+		cur, err := resp.Links.CurrentPage()
+		if err != nil {
+			return nil, fmt.Errorf("listing DigitalOcean sizes: page links: %w", err)
+		}
+		page = &godo.ListOptions{Page: cur + 1, PerPage: page.PerPage}
+	}
+	if len(instances) == 0 {
+		return nil, errors.New("listing DigitalOcean sizes: the API returned no sizes")
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	b := *base
+	b.Instances = instances
+	b.Date = now().UTC().Format(time.RFC3339)
+	b.Source = "DigitalOcean API GET /v2/sizes (Droplet sizes); " + base.Source
+	b.Notes = append(append([]string(nil), base.Notes...),
+		fmt.Sprintf("Droplet sizes read from the DigitalOcean API at %s; other prices from the %s catalogue dated %s.", b.Date, base.Name, base.Date))
+	return &b, nil
+}
+
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	next := b.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return next.RoundTrip(r)
+}
