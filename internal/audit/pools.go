@@ -1,0 +1,201 @@
+package audit
+
+import (
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+// PoolHealth is the state of one node pool: the audit report's "state per
+// node pool" table.
+type PoolHealth struct {
+	Name          string   `json:"name"`
+	Nodes         int      `json:"nodes"`
+	Ready         int      `json:"ready"`
+	InstanceTypes []string `json:"instanceTypes"`
+	PodsRunning   int      `json:"podsRunning"`
+	PodsPending   int      `json:"podsPending"`
+	// PodsFailing are pods that are bound but not healthy: crash loops,
+	// image pull errors, failed pods.
+	PodsFailing int `json:"podsFailing"`
+	// Requests and Allocatable sum the pool's pods' effective requests
+	// (cpu in millicores, memory in bytes) and its nodes' allocatable.
+	CPURequestsMilli    int64 `json:"cpuRequestsMilli"`
+	CPUAllocatableMilli int64 `json:"cpuAllocatableMilli"`
+	MemRequestsBytes    int64 `json:"memoryRequestsBytes"`
+	MemAllocatableBytes int64 `json:"memoryAllocatableBytes"`
+}
+
+// CPUPercent is requests over allocatable for cpu, in percent (0 when the
+// pool has no allocatable cpu).
+func (p PoolHealth) CPUPercent() int64 { return percent(p.CPURequestsMilli, p.CPUAllocatableMilli) }
+
+// MemPercent is requests over allocatable for memory, in percent.
+func (p PoolHealth) MemPercent() int64 { return percent(p.MemRequestsBytes, p.MemAllocatableBytes) }
+
+func percent(a, b int64) int64 {
+	if b <= 0 {
+		return 0
+	}
+	return (a*100 + b/2) / b
+}
+
+// Status sums up the pool in a word: "ok", "degraded" (pods failing or
+// pending, or nodes not ready) or "empty".
+func (p PoolHealth) Status() string {
+	switch {
+	case p.Nodes == 0:
+		return "empty"
+	case p.Ready < p.Nodes || p.PodsFailing > 0 || p.PodsPending > 0:
+		return "degraded"
+	}
+	return "ok"
+}
+
+// PoolsHealth computes the health of every node pool. Pending pods that
+// are not bound are counted in the pool of the node they target when the
+// pod pins one (a DaemonSet pod), and in the pool "(unscheduled)" otherwise.
+func PoolsHealth(ix *snapshot.Index) []PoolHealth {
+	s := ix.S
+	pools := map[string]*PoolHealth{}
+	types := map[string]map[string]bool{}
+	get := func(name string) *PoolHealth {
+		p, ok := pools[name]
+		if !ok {
+			p = &PoolHealth{Name: name}
+			pools[name] = p
+			types[name] = map[string]bool{}
+		}
+		return p
+	}
+	for i := range s.Nodes {
+		n := &s.Nodes[i]
+		p := get(snapshot.NodePool(n))
+		p.Nodes++
+		if snapshot.NodeReady(n) {
+			p.Ready++
+		}
+		if t := n.Labels[corev1.LabelInstanceTypeStable]; t != "" {
+			types[p.Name][t] = true
+		}
+		p.CPUAllocatableMilli += n.Status.Allocatable.Cpu().MilliValue()
+		p.MemAllocatableBytes += n.Status.Allocatable.Memory().Value()
+	}
+	for i := range s.Pods {
+		pod := &s.Pods[i]
+		node := pod.Spec.NodeName
+		if node == "" {
+			node = TargetNode(pod)
+		}
+		pool := "(unscheduled)"
+		if n := ix.Node(node); n != nil {
+			pool = snapshot.NodePool(n)
+		}
+		p := get(pool)
+		switch {
+		case pod.Status.Phase == corev1.PodSucceeded:
+			continue // finished Job pods hold no resources
+		case pod.Status.Phase == corev1.PodFailed || PodFailing(pod):
+			p.PodsFailing++
+		case pod.Spec.NodeName == "" || pod.Status.Phase == corev1.PodPending:
+			p.PodsPending++
+		default:
+			p.PodsRunning++
+		}
+		if pod.Spec.NodeName != "" && pod.Status.Phase != corev1.PodFailed {
+			req := PodRequests(pod)
+			p.CPURequestsMilli += req.Cpu().MilliValue()
+			p.MemRequestsBytes += req.Memory().Value()
+		}
+	}
+	out := make([]PoolHealth, 0, len(pools))
+	for name, p := range pools {
+		for t := range types[name] {
+			p.InstanceTypes = append(p.InstanceTypes, t)
+		}
+		sort.Strings(p.InstanceTypes)
+		out = append(out, *p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// PodFailing reports a bound pod whose containers keep failing: a waiting
+// reason other than the normal start-up ones (CrashLoopBackOff,
+// ImagePullBackOff, CreateContainerConfigError...).
+func PodFailing(p *corev1.Pod) bool {
+	for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		if w := cs.State.Waiting; w != nil {
+			switch w.Reason {
+			case "", "ContainerCreating", "PodInitializing":
+			default:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// PodRequests is the effective request of a pod as the scheduler counts
+// it: the sum of its containers, or the largest init container when that
+// is larger, plus the pod overhead. Restartable init containers
+// (sidecars) add to the sum.
+func PodRequests(p *corev1.Pod) corev1.ResourceList {
+	sum := corev1.ResourceList{}
+	add := func(dst corev1.ResourceList, src corev1.ResourceList) {
+		for k, v := range src {
+			q := dst[k]
+			q.Add(v)
+			dst[k] = q
+		}
+	}
+	for _, c := range p.Spec.Containers {
+		add(sum, c.Resources.Requests)
+	}
+	sidecars := corev1.ResourceList{}
+	for _, c := range p.Spec.InitContainers {
+		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			add(sidecars, c.Resources.Requests)
+			continue
+		}
+		for k, v := range c.Resources.Requests {
+			// A plain init container runs alone, beside the sidecars started before it.
+			need := v.DeepCopy()
+			if sc, ok := sidecars[k]; ok {
+				need.Add(sc)
+			}
+			if cur := sum[k]; need.Cmp(cur) > 0 {
+				sum[k] = need
+			}
+		}
+	}
+	add(sum, sidecars)
+	add(sum, p.Spec.Overhead)
+	for _, k := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		if _, ok := sum[k]; !ok {
+			sum[k] = resource.Quantity{}
+		}
+	}
+	return sum
+}
+
+// TargetNode returns the node a pending pod is pinned to by a required
+// node affinity on metadata.name, as the DaemonSet controller pins its
+// pods; "" when it is not pinned.
+func TargetNode(p *corev1.Pod) string {
+	a := p.Spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return ""
+	}
+	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		for _, f := range term.MatchFields {
+			if f.Key == "metadata.name" && f.Operator == corev1.NodeSelectorOpIn && len(f.Values) == 1 {
+				return f.Values[0]
+			}
+		}
+	}
+	return ""
+}

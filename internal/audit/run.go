@@ -1,0 +1,288 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+// IgnoreAnnotation, on an object or its namespace, lists the check IDs
+// whose findings about it are dropped ("*" for all).
+const IgnoreAnnotation = "purser.dev/ignore"
+
+// Options narrow a run.
+type Options struct {
+	// Checks, when not empty, are the only checks that run.
+	Checks []string
+}
+
+// Suppressed is a finding dropped by an exemption or an annotation; it is
+// kept so that reports can say what was hidden and why.
+type Suppressed struct {
+	Finding Finding `json:"finding"`
+	By      string  `json:"by"`
+}
+
+// CheckInfo describes a check that ran.
+type CheckInfo struct {
+	ID          string   `json:"id"`
+	Category    Category `json:"category"`
+	Severity    Severity `json:"severity"` // after overrides
+	Description string   `json:"description"`
+	Findings    int      `json:"findings"`
+}
+
+// Result is the outcome of an audit.
+type Result struct {
+	Source        string    `json:"source"`
+	Context       string    `json:"context,omitempty"`
+	ServerVersion string    `json:"serverVersion,omitempty"`
+	CollectedAt   time.Time `json:"collectedAt"`
+	// Findings are sorted by severity (most serious first), check, object.
+	Findings   []Finding    `json:"findings"`
+	Suppressed []Suppressed `json:"suppressed,omitempty"`
+	Checks     []CheckInfo  `json:"checks"`
+	Pools      []PoolHealth `json:"pools"`
+	// Unlisted names the kinds the snapshot could not read; findings that
+	// depend on them are weaker.
+	Unlisted []string `json:"unlistedKinds,omitempty"`
+}
+
+// Count returns the number of findings of each severity.
+func (r *Result) Count() map[Severity]int {
+	out := map[Severity]int{}
+	for _, f := range r.Findings {
+		out[f.Severity]++
+	}
+	return out
+}
+
+// AtLeast counts the findings at or above sev.
+func (r *Result) AtLeast(sev Severity) int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Severity >= sev {
+			n++
+		}
+	}
+	return n
+}
+
+// IDs returns the IDs of the checks, in order.
+func IDs(checks []Check) []string {
+	out := make([]string, len(checks))
+	for i, c := range checks {
+		out[i] = c.ID()
+	}
+	return out
+}
+
+// SelectChecks parses a comma-separated --checks list against the registry.
+func SelectChecks(list string, registry []Check) ([]string, error) {
+	known := map[string]bool{}
+	for _, c := range registry {
+		known[c.ID()] = true
+	}
+	var out []string
+	for _, id := range strings.Split(list, ",") {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			continue
+		}
+		if !known[id] {
+			return nil, fmt.Errorf("unknown check %q in --checks; expected one of %s", id, strings.Join(IDs(registry), ", "))
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// Run runs the checks of registry over the indexed snapshot. It is a pure
+// function of its inputs: the same snapshot and config give the same
+// result.
+func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config, opts Options) (*Result, error) {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	only := map[string]bool{}
+	if len(opts.Checks) > 0 {
+		known := map[string]bool{}
+		for _, c := range registry {
+			known[c.ID()] = true
+		}
+		for _, id := range opts.Checks {
+			if !known[id] {
+				return nil, fmt.Errorf("unknown check %q; expected one of %s", id, strings.Join(IDs(registry), ", "))
+			}
+			only[id] = true
+		}
+	}
+	s := ix.S
+	res := &Result{
+		Source:        s.Meta.Source,
+		Context:       s.Meta.Context,
+		ServerVersion: s.Meta.ServerVersion,
+		CollectedAt:   s.Meta.CollectedAt,
+		Findings:      []Finding{},
+		Pools:         PoolsHealth(ix),
+	}
+	for _, k := range s.UnlistedKinds() {
+		res.Unlisted = append(res.Unlisted, k.GroupResource())
+	}
+	ignores := ignoreAnnotations(s)
+	cctx := &Context{Index: ix, Config: cfg}
+	for _, c := range registry {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("audit interrupted before check %s: %w", c.ID(), err)
+		}
+		if cfg.disabled(c.ID()) || (len(only) > 0 && !only[c.ID()]) {
+			continue
+		}
+		sev, overridden := cfg.severityOf(c.ID())
+		if !overridden {
+			sev = c.DefaultSeverity()
+		}
+		info := CheckInfo{ID: c.ID(), Category: c.Category(), Severity: sev, Description: c.Description()}
+		fs, err := runCheck(c, cctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			f.CheckID = c.ID()
+			f.Category = c.Category()
+			if overridden {
+				f.Severity = sev
+			}
+			if e, ok := cfg.exemption(f); ok {
+				by := "exemption in purser.yaml"
+				if e.Reason != "" {
+					by += ": " + e.Reason
+				}
+				res.Suppressed = append(res.Suppressed, Suppressed{Finding: f, By: by})
+				continue
+			}
+			if by, ok := ignores.covers(f); ok {
+				res.Suppressed = append(res.Suppressed, Suppressed{Finding: f, By: by})
+				continue
+			}
+			res.Findings = append(res.Findings, f)
+			info.Findings++
+		}
+		res.Checks = append(res.Checks, info)
+	}
+	SortFindings(res.Findings)
+	sort.SliceStable(res.Suppressed, func(i, j int) bool { return less(res.Suppressed[i].Finding, res.Suppressed[j].Finding) })
+	return res, nil
+}
+
+// runCheck turns a check's panic into an error naming the check, so that
+// one faulty check on an unusual object says which one it was.
+func runCheck(c Check, cctx *Context) (fs []Finding, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("check %s failed: %v", c.ID(), r)
+		}
+	}()
+	return c.Run(cctx), nil
+}
+
+// SortFindings orders findings most serious first, then by check and object.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool { return less(fs[i], fs[j]) })
+}
+
+func less(a, b Finding) bool {
+	if a.Severity != b.Severity {
+		return a.Severity > b.Severity
+	}
+	if a.CheckID != b.CheckID {
+		return a.CheckID < b.CheckID
+	}
+	return a.Object.String() < b.Object.String()
+}
+
+// ignoreSet maps objects (and namespaces) to the check IDs their
+// purser.dev/ignore annotation names.
+type ignoreSet map[snapshot.Ref][]string
+
+func (is ignoreSet) covers(f Finding) (string, bool) {
+	match := func(r snapshot.Ref) bool {
+		for _, id := range is[r] {
+			if id == "*" || id == f.CheckID {
+				return true
+			}
+		}
+		return false
+	}
+	if match(f.Object) {
+		return "annotation " + IgnoreAnnotation + " on " + f.Object.String(), true
+	}
+	ns := f.Object.Namespace
+	if f.Object.Kind == "Namespace" {
+		ns = f.Object.Name
+	}
+	if ns != "" {
+		nsRef := snapshot.Ref{Kind: "Namespace", Name: ns}
+		if nsRef != f.Object && match(nsRef) {
+			return "annotation " + IgnoreAnnotation + " on namespace " + ns, true
+		}
+	}
+	return "", false
+}
+
+func ignoreAnnotations(s *snapshot.Snapshot) ignoreSet {
+	out := ignoreSet{}
+	add := func(kind string, o metav1.Object) {
+		v, ok := o.GetAnnotations()[IgnoreAnnotation]
+		if !ok {
+			return
+		}
+		var ids []string
+		for _, id := range strings.Split(v, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				ids = append(ids, id)
+			}
+		}
+		out[snapshot.Ref{Kind: kind, Namespace: o.GetNamespace(), Name: o.GetName()}] = ids
+	}
+	each(s.Namespaces, "Namespace", add)
+	each(s.Nodes, "Node", add)
+	each(s.Pods, "Pod", add)
+	each(s.Services, "Service", add)
+	each(s.Deployments, "Deployment", add)
+	each(s.ReplicaSets, "ReplicaSet", add)
+	each(s.StatefulSets, "StatefulSet", add)
+	each(s.DaemonSets, "DaemonSet", add)
+	each(s.Jobs, "Job", add)
+	each(s.CronJobs, "CronJob", add)
+	each(s.HPAs, "HorizontalPodAutoscaler", add)
+	each(s.PDBs, "PodDisruptionBudget", add)
+	each(s.ConfigMaps, "ConfigMap", add)
+	each(s.Secrets, "Secret", add)
+	each(s.ServiceAccounts, "ServiceAccount", add)
+	each(s.PVCs, "PersistentVolumeClaim", add)
+	each(s.PVs, "PersistentVolume", add)
+	each(s.Ingresses, "Ingress", add)
+	each(s.NetworkPolicies, "NetworkPolicy", add)
+	each(s.Roles, "Role", add)
+	each(s.RoleBindings, "RoleBinding", add)
+	each(s.ClusterRoles, "ClusterRole", add)
+	each(s.ClusterRoleBindings, "ClusterRoleBinding", add)
+	return out
+}
+
+// each calls fn for every element of a typed object slice.
+func each[T any, PT interface {
+	*T
+	metav1.Object
+}](items []T, kind string, fn func(string, metav1.Object)) {
+	for i := range items {
+		fn(kind, PT(&items[i]))
+	}
+}
