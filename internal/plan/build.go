@@ -1,0 +1,518 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/purserhq/purser/internal/classify"
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+// Input is what a plan is built from.
+type Input struct {
+	Snapshot *snapshot.Snapshot
+	Classify classify.Rules
+	Config   Config
+	Strategy string
+	Prices   Prices
+}
+
+// OriginLabel is added to the pod templates and selectors of objects
+// whose selectors would, once merged into one namespace, match the pods
+// of another source: a selector used to be scoped by its namespace, and
+// the label keeps that scope.
+const OriginLabel = "purser.dev/origin-namespace"
+
+// dest is where an object lands.
+type dest struct{ ns, name string }
+
+type objKey struct{ kind, ns, name string }
+
+// builder carries the state of one Build.
+type builder struct {
+	in      Input
+	ix      *snapshot.Index
+	objs    map[string][]*object
+	lay     *layout
+	moved   map[objKey]dest // every object that moves, by its current place
+	targets map[string]*Target
+	// manifests per target, in creation order.
+	manifests map[string][]manifest
+}
+
+// Build builds a plan. Config errors a snapshot reveals (a pattern that
+// matches nothing) are *config.FieldError, for the caller to locate.
+func Build(ctx context.Context, in Input) (*Plan, error) {
+	if in.Snapshot == nil {
+		return nil, fmt.Errorf("building plan: no snapshot")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b := &builder{in: in, ix: snapshot.NewIndex(in.Snapshot), moved: map[objKey]dest{}, targets: map[string]*Target{},
+		manifests: map[string][]manifest{}}
+	b.objs = movable(in.Snapshot)
+	lay, err := group(b.ix, in.Classify, in.Config, in.Strategy)
+	if err != nil {
+		return nil, err
+	}
+	b.lay = lay
+
+	names := make([]string, 0, len(lay.targets))
+	for t := range lay.targets {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	for _, t := range names {
+		b.resolveNames(t)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, t := range names {
+		b.rewrite(t)
+	}
+	b.scanDNS()
+	b.scanClusterRefs()
+	for _, t := range names {
+		b.checkTarget(t)
+		b.steps(t)
+	}
+
+	p := &Plan{APIVersion: APIVersion, Kind: Kind, manifests: b.manifests}
+	p.Metadata = Metadata{Strategy: in.Strategy, Source: in.Snapshot.Meta.Source, CollectedAt: in.Snapshot.Meta.CollectedAt}
+	for _, t := range names {
+		p.Spec.Targets = append(p.Spec.Targets, *b.targets[t])
+	}
+	p.Spec.Deletions = lay.deletions
+	p.Spec.Untouched = append([]string{}, lay.untouched...)
+	p.Spec.Notes = lay.notes
+	p.Spec.Namespaces = b.count()
+
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p.Spec.Savings = b.savings()
+	p.Spec.Naive = naive(in.Config, p.Spec.Namespaces)
+	p.Spec.ROI = roi(in.Config, p.Spec.Savings.Monthly)
+	h, err := p.Hash()
+	if err != nil {
+		return nil, err
+	}
+	p.Metadata.ContentHash = h
+	return p, nil
+}
+
+func (b *builder) count() NamespaceCount {
+	c := NamespaceCount{Before: len(b.in.Snapshot.Namespaces), Targets: len(b.lay.targets), Untouched: len(b.lay.untouched)}
+	for _, n := range b.in.Snapshot.Namespaces {
+		if b.in.Config.IsProtected(n.Name) {
+			c.Kubernetes++
+		}
+	}
+	c.After = c.Kubernetes + c.Targets + c.Untouched
+	c.Deleted = c.Before - c.After
+	return c
+}
+
+// resolveNames decides the name of every object that lands in target t
+// and records name collisions, resolved by rename rules or not.
+func (b *builder) resolveNames(t string) {
+	tg := &Target{Name: t, Exists: b.ix.Namespace(t) != nil, Sources: b.lay.targets[t], EmptySources: b.lay.folded[t]}
+	b.targets[t] = tg
+	type entry struct {
+		o      *object
+		moving bool
+	}
+	byName := map[string][]entry{} // kind/name -> entries
+	if tg.Exists {
+		for _, o := range b.objs[t] {
+			byName[o.kind+"/"+o.name] = append(byName[o.kind+"/"+o.name], entry{o, false})
+			tg.Stays++
+		}
+	}
+	for _, src := range tg.Sources {
+		if src == t {
+			continue
+		}
+		for _, o := range b.objs[src] {
+			byName[o.kind+"/"+o.name] = append(byName[o.kind+"/"+o.name], entry{o, true})
+			b.moved[objKey{o.kind, o.ns, o.name}] = dest{t, o.name}
+		}
+	}
+	keys := make([]string, 0, len(byName))
+	for k := range byName {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	taken := map[string]bool{}
+	for _, k := range keys {
+		if len(byName[k]) == 1 {
+			taken[k] = true
+		}
+	}
+	for _, k := range keys {
+		es := byName[k]
+		if len(es) < 2 {
+			continue
+		}
+		var refs, renamed []string
+		unresolved := 0
+		// The first entry without a rule keeps the name; objects already
+		// in the target always keep theirs.
+		keeper := false
+		for _, e := range es {
+			if !e.moving {
+				keeper = true
+			}
+		}
+		for _, e := range es {
+			refs = append(refs, e.o.ref())
+			if !e.moving {
+				continue
+			}
+			suffix, ok := b.renameSuffix(e.o)
+			if !ok {
+				if !keeper {
+					keeper = true
+					continue
+				}
+				unresolved++
+				continue
+			}
+			nn := e.o.name + suffix
+			if taken[e.o.kind+"/"+nn] || len(nn) > 253 {
+				unresolved++
+				continue
+			}
+			taken[e.o.kind+"/"+nn] = true
+			b.moved[objKey{e.o.kind, e.o.ns, e.o.name}] = dest{t, nn}
+			renamed = append(renamed, fmt.Sprintf("%s → %s", e.o.ref(), nn))
+		}
+		is := Issue{Kind: IssueCollision, Objects: refs,
+			Message: fmt.Sprintf("%d objects would be %s %q in %s", len(es), es[0].o.kind, es[0].o.name, t)}
+		if unresolved == 0 {
+			is.Resolution = "renamed by plan.renames: " + strings.Join(renamed, ", ")
+		} else {
+			is.Message += "; add a rule to plan.renames for their source namespaces (e.g. suffix: \"-{source}\")"
+		}
+		tg.Conflicts = append(tg.Conflicts, is)
+	}
+}
+
+// renameSuffix returns the suffix of the first rename rule that applies.
+func (b *builder) renameSuffix(o *object) (string, bool) {
+	for _, r := range b.in.Config.Renames {
+		if len(r.Kinds) > 0 && !contains(r.Kinds, o.kind) {
+			continue
+		}
+		for _, p := range r.Sources {
+			if ok, _ := path.Match(p, o.ns); ok {
+				env := b.in.Classify.Environment(b.ix.Namespace(o.ns))
+				return strings.NewReplacer("{source}", o.ns, "{environment}", env).Replace(r.Suffix), true
+			}
+		}
+	}
+	return "", false
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// destOf returns where a namespaced object ends up: moved, or where it is.
+func (b *builder) destOf(kind, ns, name string) dest {
+	if d, ok := b.moved[objKey{kind, ns, name}]; ok {
+		return d
+	}
+	return dest{ns, name}
+}
+
+// rewrite turns the moving objects of t into the manifests of the target:
+// namespace and names changed, references within them followed, and
+// selectors scoped by origin where merging would widen them.
+func (b *builder) rewrite(t string) {
+	tg := b.targets[t]
+	var moving []*object
+	for _, src := range tg.Sources {
+		if src != t {
+			moving = append(moving, b.objs[src]...)
+		}
+	}
+	scoped := b.selectorOverlaps(t, moving)
+	for _, o := range moving {
+		d := b.destOf(o.kind, o.ns, o.name)
+		m := Move{Kind: o.kind, From: o.ns, Name: o.name, How: "manifest"}
+		if d.name != o.name {
+			m.NewName = d.name
+		}
+		switch o.kind {
+		case "Secret":
+			m.How = "copy-secret"
+		case "PersistentVolumeClaim":
+			m.How = "rebind"
+		}
+		tg.Moves = append(tg.Moves, m)
+
+		obj := o.obj
+		obj.SetNamespace(t)
+		obj.SetName(d.name)
+		if spec := podSpec(obj); spec != nil {
+			b.rewritePodSpec(o.ns, spec)
+		}
+		switch x := obj.(type) {
+		case *appsv1.StatefulSet:
+			x.Spec.ServiceName = b.destOf("Service", o.ns, x.Spec.ServiceName).name
+			for i := range x.Spec.VolumeClaimTemplates {
+				x.Spec.VolumeClaimTemplates[i].Namespace = ""
+			}
+		case *networkingv1.Ingress:
+			rewriteIngress(x, func(svc string) string { return b.destOf("Service", o.ns, svc).name })
+		case *autoscalingv2.HorizontalPodAutoscaler:
+			x.Spec.ScaleTargetRef.Name = b.destOf(x.Spec.ScaleTargetRef.Kind, o.ns, x.Spec.ScaleTargetRef.Name).name
+		case *rbacv1.RoleBinding:
+			if x.RoleRef.Kind == "Role" {
+				x.RoleRef.Name = b.destOf("Role", o.ns, x.RoleRef.Name).name
+			}
+			b.rewriteSubjects(tg, o, x.Subjects)
+		}
+		if scoped[o.ns] {
+			addOrigin(obj, o.ns)
+		}
+	}
+	for _, o := range moving {
+		if o.kind == "Secret" {
+			continue // values are copied by a command, see steps
+		}
+		b.manifests[t] = append(b.manifests[t], manifest{apiVersion: o.apiVersion, kind: o.kind, obj: o.obj, origin: o.ns})
+	}
+}
+
+func (b *builder) rewritePodSpec(ns string, spec *corev1.PodSpec) {
+	cm := func(n string) string { return b.destOf("ConfigMap", ns, n).name }
+	sec := func(n string) string { return b.destOf("Secret", ns, n).name }
+	if spec.ServiceAccountName != "" {
+		spec.ServiceAccountName = b.destOf("ServiceAccount", ns, spec.ServiceAccountName).name
+	}
+	spec.DeprecatedServiceAccount = ""
+	spec.NodeName = ""
+	for i := range spec.ImagePullSecrets {
+		spec.ImagePullSecrets[i].Name = sec(spec.ImagePullSecrets[i].Name)
+	}
+	for i := range spec.Volumes {
+		v := &spec.Volumes[i]
+		switch {
+		case v.ConfigMap != nil:
+			v.ConfigMap.Name = cm(v.ConfigMap.Name)
+		case v.Secret != nil:
+			v.Secret.SecretName = sec(v.Secret.SecretName)
+		case v.PersistentVolumeClaim != nil:
+			v.PersistentVolumeClaim.ClaimName = b.destOf("PersistentVolumeClaim", ns, v.PersistentVolumeClaim.ClaimName).name
+		case v.Projected != nil:
+			for j := range v.Projected.Sources {
+				s := &v.Projected.Sources[j]
+				if s.ConfigMap != nil {
+					s.ConfigMap.Name = cm(s.ConfigMap.Name)
+				}
+				if s.Secret != nil {
+					s.Secret.Name = sec(s.Secret.Name)
+				}
+			}
+		}
+	}
+	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for i := range cs {
+			c := &cs[i]
+			for j := range c.EnvFrom {
+				if r := c.EnvFrom[j].ConfigMapRef; r != nil {
+					r.Name = cm(r.Name)
+				}
+				if r := c.EnvFrom[j].SecretRef; r != nil {
+					r.Name = sec(r.Name)
+				}
+			}
+			for j := range c.Env {
+				if vf := c.Env[j].ValueFrom; vf != nil {
+					if vf.ConfigMapKeyRef != nil {
+						vf.ConfigMapKeyRef.Name = cm(vf.ConfigMapKeyRef.Name)
+					}
+					if vf.SecretKeyRef != nil {
+						vf.SecretKeyRef.Name = sec(vf.SecretKeyRef.Name)
+					}
+				}
+			}
+		}
+	}
+}
+
+func rewriteIngress(ing *networkingv1.Ingress, svc func(string) string) {
+	if be := ing.Spec.DefaultBackend; be != nil && be.Service != nil {
+		be.Service.Name = svc(be.Service.Name)
+	}
+	for i := range ing.Spec.Rules {
+		if h := ing.Spec.Rules[i].HTTP; h != nil {
+			for j := range h.Paths {
+				if s := h.Paths[j].Backend.Service; s != nil {
+					s.Name = svc(s.Name)
+				}
+			}
+		}
+	}
+}
+
+// rewriteSubjects points ServiceAccount subjects at where the accounts
+// land, and records each change.
+func (b *builder) rewriteSubjects(tg *Target, o *object, subjects []rbacv1.Subject) {
+	for i := range subjects {
+		s := &subjects[i]
+		if s.Kind != rbacv1.ServiceAccountKind {
+			continue
+		}
+		ns := s.Namespace
+		if ns == "" {
+			ns = o.ns
+		}
+		d := b.destOf("ServiceAccount", ns, s.Name)
+		if d.ns == ns && d.name == s.Name {
+			continue
+		}
+		tg.Risks = append(tg.Risks, Issue{Kind: IssueRoleBinding, Objects: []string{o.ref()},
+			Message:    fmt.Sprintf("subject ServiceAccount %s/%s moves to %s/%s", ns, s.Name, d.ns, d.name),
+			Resolution: "subject rewritten in the manifests"})
+		s.Namespace, s.Name = d.ns, d.name
+	}
+}
+
+// podTemplate returns the pod template of a workload, or nil.
+func podTemplate(o kobj) *corev1.PodTemplateSpec {
+	switch x := o.(type) {
+	case *appsv1.Deployment:
+		return &x.Spec.Template
+	case *appsv1.StatefulSet:
+		return &x.Spec.Template
+	case *appsv1.DaemonSet:
+		return &x.Spec.Template
+	case *appsv1.ReplicaSet:
+		return &x.Spec.Template
+	case *batchv1.Job:
+		return &x.Spec.Template
+	case *batchv1.CronJob:
+		return &x.Spec.JobTemplate.Spec.Template
+	}
+	return nil
+}
+
+// selectorOverlaps finds the sources whose Services or PDBs would select
+// pods of another source once they share a namespace. Both sides of each
+// overlap get scoped by the origin label.
+func (b *builder) selectorOverlaps(t string, moving []*object) map[string]bool {
+	tg := b.targets[t]
+	type tpl struct {
+		o      *object
+		labels map[string]string
+	}
+	var tpls []tpl
+	var selectors []*object
+	all := append([]*object{}, moving...)
+	if tg.Exists {
+		all = append(all, b.objs[t]...)
+	}
+	for _, o := range all {
+		if pt := podTemplate(o.obj); pt != nil {
+			tpls = append(tpls, tpl{o, pt.Labels})
+		} else if p, ok := o.obj.(*corev1.Pod); ok {
+			tpls = append(tpls, tpl{o, p.Labels})
+		}
+		switch o.obj.(type) {
+		case *corev1.Service, *policyv1.PodDisruptionBudget:
+			selectors = append(selectors, o)
+		}
+	}
+	scoped := map[string]bool{}
+	for _, s := range selectors {
+		var matches func(map[string]string) bool
+		switch x := s.obj.(type) {
+		case *corev1.Service:
+			sel := x.Spec.Selector
+			matches = func(l map[string]string) bool { return len(sel) > 0 && subset(sel, l) }
+		case *policyv1.PodDisruptionBudget:
+			ls := x.Spec.Selector
+			matches = func(l map[string]string) bool { return labelSelectorMatches(ls, l) }
+		}
+		for _, p := range tpls {
+			if p.o.ns == s.ns || !matches(p.labels) {
+				continue
+			}
+			is := Issue{Kind: IssueSelectorOverlap, Objects: []string{s.ref(), p.o.ref()},
+				Message: fmt.Sprintf("in %s, %s would also select the pods of %s", t, s.ref(), p.o.ref())}
+			if s.ns == t || p.o.ns == t {
+				is.Message += "; objects already in the target keep their immutable selectors, so relabel them by hand first"
+				tg.Conflicts = append(tg.Conflicts, is)
+				continue
+			}
+			is.Resolution = fmt.Sprintf("selectors and pod labels of %s and %s scoped by label %s", s.ns, p.o.ns, OriginLabel)
+			tg.Conflicts = append(tg.Conflicts, is)
+			scoped[s.ns], scoped[p.o.ns] = true, true
+		}
+	}
+	return scoped
+}
+
+func subset(sel, labels map[string]string) bool {
+	for k, v := range sel {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func addOrigin(o kobj, ns string) {
+	set := func(m map[string]string) map[string]string {
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[OriginLabel] = ns
+		return m
+	}
+	o.SetLabels(set(o.GetLabels()))
+	if pt := podTemplate(o); pt != nil {
+		pt.Labels = set(pt.Labels)
+	}
+	switch x := o.(type) {
+	case *appsv1.Deployment:
+		x.Spec.Selector.MatchLabels = set(x.Spec.Selector.MatchLabels)
+	case *appsv1.StatefulSet:
+		x.Spec.Selector.MatchLabels = set(x.Spec.Selector.MatchLabels)
+	case *appsv1.DaemonSet:
+		x.Spec.Selector.MatchLabels = set(x.Spec.Selector.MatchLabels)
+	case *appsv1.ReplicaSet:
+		x.Spec.Selector.MatchLabels = set(x.Spec.Selector.MatchLabels)
+	case *corev1.Service:
+		if len(x.Spec.Selector) > 0 {
+			x.Spec.Selector = set(x.Spec.Selector)
+		}
+	case *policyv1.PodDisruptionBudget:
+		if x.Spec.Selector != nil {
+			x.Spec.Selector.MatchLabels = set(x.Spec.Selector.MatchLabels)
+		}
+	case *corev1.Pod:
+		// labels set above
+	}
+}

@@ -1,0 +1,294 @@
+package plan
+
+import (
+	"fmt"
+	"math/big"
+	"path"
+	"strings"
+
+	"github.com/purserhq/purser/internal/classify"
+	"github.com/purserhq/purser/internal/config"
+	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+// Strategy names.
+const (
+	StrategyEmpty       = "empty"
+	StrategyProduct     = "product"
+	StrategyEnvironment = "environment"
+	StrategyFile        = "file"
+)
+
+// Strategies lists the strategies in the order help texts show them.
+func Strategies() []string {
+	return []string{StrategyEmpty, StrategyProduct, StrategyEnvironment, StrategyFile}
+}
+
+// Config is the `plan` section of purser.yaml.
+//
+//	plan:
+//	  purserNamespace: purser
+//	  product:
+//	    names: [{name: kvibes, match: ["kvibe*"]}]
+//	    suffixes: [{environment: production, suffix: prod}]
+//	    overrides: [{product: kvibes, environment: staging, to: production}]
+//	  environment:
+//	    rules: [{name: platform, match: ["n8n"]}]
+//	  file: [{target: shop, sources: ["shop-*"]}]
+//	  renames: [{sources: ["*-staging"], suffix: "-staging"}]
+//	  naive: {perNamespace: "55 EUR"}
+//	  roi: {days: 10, dailyRate: "500 EUR", exchangeRate: {from: USD, to: EUR, rate: "0.86"}}
+type Config struct {
+	// PurserNamespace is where Purser itself runs; never a source.
+	PurserNamespace string `yaml:"purserNamespace"`
+	// Protected adds name patterns that are never sources nor targets.
+	Protected   []string          `yaml:"protected"`
+	Product     ProductConfig     `yaml:"product"`
+	Environment EnvironmentConfig `yaml:"environment"`
+	File        []Mapping         `yaml:"file"`
+	Renames     []RenameRule      `yaml:"renames"`
+	Naive       NaiveConfig       `yaml:"naive"`
+	ROI         ROIConfig         `yaml:"roi"`
+}
+
+// ProductConfig shapes the product strategy: the target of a namespace is
+// <product>-<suffix of its environment>, or <product> alone when the
+// environment has no suffix (shared services: platform, monitoring).
+type ProductConfig struct {
+	// Names rename products: a product whose classify name matches a
+	// rule takes the rule's name (kvibe* → kvibes).
+	Names []classify.Rule `yaml:"names"`
+	// Suffixes map environments to target-name suffixes. An environment
+	// absent from the list gives no suffix.
+	Suffixes []Suffix `yaml:"suffixes"`
+	// Overrides send one product's environment into another's target
+	// (kvibes staging → kvibes production).
+	Overrides []Override `yaml:"overrides"`
+}
+
+// Suffix maps an environment to the suffix of product targets.
+type Suffix struct {
+	Environment string `yaml:"environment"`
+	Suffix      string `yaml:"suffix"`
+}
+
+// Override makes the namespaces of one product's environment join the
+// target of another environment of the same product.
+type Override struct {
+	Product     string `yaml:"product"`
+	Environment string `yaml:"environment"`
+	To          string `yaml:"to"`
+}
+
+// EnvironmentConfig shapes the environment strategy.
+type EnvironmentConfig struct {
+	// Rules classify the namespaces classify leaves unassigned; they are
+	// tried after namespace labels and classify.environments.
+	Rules []classify.Rule `yaml:"rules"`
+	// Targets name the target namespace of an environment; by default
+	// the environment's own name.
+	Targets []Suffix `yaml:"targets"`
+}
+
+// Mapping is one explicit target of the file strategy.
+type Mapping struct {
+	Target  string   `yaml:"target"`
+	Sources []string `yaml:"sources"` // namespace name patterns
+}
+
+// RenameRule resolves name collisions: an object from a matching source
+// whose name collides in its target takes Suffix ("{source}" stands for
+// the source namespace, "{environment}" for its environment).
+type RenameRule struct {
+	Sources []string `yaml:"sources"`
+	Kinds   []string `yaml:"kinds"` // empty: every kind
+	Suffix  string   `yaml:"suffix"`
+}
+
+// NaiveConfig is the per-namespace estimate the strategy document used.
+type NaiveConfig struct {
+	PerNamespace string `yaml:"perNamespace"` // "55 EUR"
+}
+
+// ROIConfig is the investment side of the return on investment.
+type ROIConfig struct {
+	Days         int           `yaml:"days"`
+	DailyRate    string        `yaml:"dailyRate"` // "500 EUR"
+	ExchangeRate *ExchangeRate `yaml:"exchangeRate"`
+}
+
+// ExchangeRate converts savings into the investment's currency: one unit
+// of From is Rate units of To.
+type ExchangeRate struct {
+	From string `yaml:"from" json:"from"`
+	To   string `yaml:"to" json:"to"`
+	Rate string `yaml:"rate" json:"rate"`
+	AsOf string `yaml:"asOf" json:"asOf,omitempty"` // when the rate was read; shown beside it
+}
+
+// DecodeConfig reads the plan section of f and validates it.
+func DecodeConfig(f *config.File) (Config, error) {
+	var c Config
+	if err := f.Decode("plan", &c); err != nil {
+		return c, err
+	}
+	if err := f.Check("plan", c.Validate()); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func (c Config) purserNamespace() string {
+	if c.PurserNamespace == "" {
+		return "purser"
+	}
+	return c.PurserNamespace
+}
+
+// IsProtected reports whether a namespace can never be a source or a
+// target: Kubernetes' own, default, Purser's, and the configured ones.
+func (c Config) IsProtected(ns string) bool {
+	if snapshot.IsSystemNamespace(ns) || ns == c.purserNamespace() {
+		return true
+	}
+	for _, p := range c.Protected {
+		if ok, _ := path.Match(p, ns); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func fieldErr(p, format string, a ...any) error {
+	return &config.FieldError{Path: p, Msg: fmt.Sprintf(format, a...)}
+}
+
+func checkPatterns(p string, pats []string) error {
+	if len(pats) == 0 {
+		return fieldErr(p, "expected at least one name pattern")
+	}
+	for i, m := range pats {
+		if _, err := path.Match(m, ""); err != nil {
+			return fieldErr(fmt.Sprintf("%s[%d]", p, i), "bad pattern %q: %v", m, err)
+		}
+	}
+	return nil
+}
+
+// Validate checks what can be checked without a cluster; Build checks
+// the rest (patterns that match nothing) against the snapshot.
+func (c Config) Validate() error {
+	for i, p := range c.Protected {
+		if _, err := path.Match(p, ""); err != nil {
+			return fieldErr(fmt.Sprintf("protected[%d]", i), "bad pattern %q: %v", p, err)
+		}
+	}
+	for i, r := range c.Product.Names {
+		if r.Name == "" {
+			return fieldErr(fmt.Sprintf("product.names[%d].name", i), "missing name")
+		}
+		if err := checkPatterns(fmt.Sprintf("product.names[%d].match", i), r.Match); err != nil {
+			return err
+		}
+	}
+	for i, s := range c.Product.Suffixes {
+		if s.Environment == "" {
+			return fieldErr(fmt.Sprintf("product.suffixes[%d].environment", i), "missing environment")
+		}
+	}
+	for i, o := range c.Product.Overrides {
+		p := fmt.Sprintf("product.overrides[%d]", i)
+		if o.Product == "" || o.Environment == "" || o.To == "" {
+			return fieldErr(p, "expected product, environment and to")
+		}
+		if o.Environment == o.To {
+			return fieldErr(p+".to", "sends %q to itself", o.To)
+		}
+	}
+	for i, r := range c.Environment.Rules {
+		if r.Name == "" {
+			return fieldErr(fmt.Sprintf("environment.rules[%d].name", i), "missing name")
+		}
+		if err := checkPatterns(fmt.Sprintf("environment.rules[%d].match", i), r.Match); err != nil {
+			return err
+		}
+	}
+	for i, t := range c.Environment.Targets {
+		p := fmt.Sprintf("environment.targets[%d]", i)
+		if t.Environment == "" || t.Suffix == "" {
+			return fieldErr(p, "expected environment and suffix (the target namespace)")
+		}
+		if c.IsProtected(t.Suffix) {
+			return fieldErr(p+".suffix", "target %q is a protected namespace", t.Suffix)
+		}
+	}
+	seen := map[string]bool{}
+	for i, m := range c.File {
+		p := fmt.Sprintf("file[%d]", i)
+		if m.Target == "" {
+			return fieldErr(p+".target", "missing target")
+		}
+		if c.IsProtected(m.Target) {
+			return fieldErr(p+".target", "target %q is a protected namespace (kube-*, default, Purser's own, or plan.protected)", m.Target)
+		}
+		if seen[m.Target] {
+			return fieldErr(p+".target", "target %q is listed twice", m.Target)
+		}
+		seen[m.Target] = true
+		if err := checkPatterns(p+".sources", m.Sources); err != nil {
+			return err
+		}
+		for j, s := range m.Sources {
+			if !strings.ContainsAny(s, "*?[") && c.IsProtected(s) {
+				return fieldErr(fmt.Sprintf("%s.sources[%d]", p, j), "%q is a protected namespace and can never be a source", s)
+			}
+		}
+	}
+	for i, r := range c.Renames {
+		p := fmt.Sprintf("renames[%d]", i)
+		if err := checkPatterns(p+".sources", r.Sources); err != nil {
+			return err
+		}
+		if r.Suffix == "" {
+			return fieldErr(p+".suffix", "missing suffix")
+		}
+		probe := strings.NewReplacer("{source}", "a", "{environment}", "b").Replace(r.Suffix)
+		if strings.ContainsAny(probe, "{}") || strings.Trim(probe, "-.abcdefghijklmnopqrstuvwxyz0123456789") != "" {
+			return fieldErr(p+".suffix", "suffix %q: expected lower-case letters, digits, '-', '.', {source} or {environment}", r.Suffix)
+		}
+	}
+	if c.Naive.PerNamespace != "" {
+		if _, err := parseMoney(c.Naive.PerNamespace); err != nil {
+			return fieldErr("naive.perNamespace", "%v", err)
+		}
+	}
+	if c.ROI.Days < 0 {
+		return fieldErr("roi.days", "must not be negative")
+	}
+	if c.ROI.DailyRate != "" {
+		if _, err := parseMoney(c.ROI.DailyRate); err != nil {
+			return fieldErr("roi.dailyRate", "%v", err)
+		}
+	}
+	if x := c.ROI.ExchangeRate; x != nil {
+		if !money.ValidCurrency(x.From) || !money.ValidCurrency(x.To) {
+			return fieldErr("roi.exchangeRate", "expected from and to as currency codes (USD, EUR, …)")
+		}
+		r, ok := new(big.Rat).SetString(x.Rate)
+		if !ok || r.Sign() <= 0 {
+			return fieldErr("roi.exchangeRate.rate", "expected a positive decimal number, got %q", x.Rate)
+		}
+	}
+	return nil
+}
+
+// parseMoney reads "500 EUR" (amount, space, ISO code).
+func parseMoney(s string) (money.Amount, error) {
+	num, cur, ok := strings.Cut(strings.TrimSpace(s), " ")
+	cur = strings.TrimSpace(cur)
+	if !ok || !money.ValidCurrency(cur) {
+		return money.Amount{}, fmt.Errorf("expected an amount and a currency code such as \"500 EUR\", got %q", s)
+	}
+	return money.Parse(cur, num)
+}

@@ -1,0 +1,234 @@
+// Package plan consolidates namespaces: a strategy decides which
+// namespaces merge into which targets, and the plan lists every object
+// that moves, every name collision and broken reference, the real savings
+// (nodes, load balancers and volumes that go away, found by packing the
+// pods onto the node pools) beside the naive per-namespace estimate, and
+// the return on investment. It is a pure function of a snapshot and a
+// config; writing the plan file, the review document and the kustomize
+// tree is the caller's choice.
+package plan
+
+import (
+	"time"
+
+	"github.com/purserhq/purser/internal/money"
+)
+
+// APIVersion and Kind identify a plan file.
+const (
+	APIVersion = "purser.dev/v1alpha1"
+	Kind       = "Plan"
+)
+
+// Plan is a reviewed consolidation. Its content hash covers Spec, so an
+// approval given for one plan cannot be replayed on another.
+type Plan struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Metadata   Metadata `json:"metadata"`
+	Spec       Spec     `json:"spec"`
+
+	// manifests are the objects of each target as they will be applied,
+	// for the kustomize tree; they are derived data and not hashed.
+	manifests map[string][]manifest
+}
+
+// Metadata says what the plan was built from.
+type Metadata struct {
+	Strategy    string    `json:"strategy"`
+	Source      string    `json:"source"`
+	CollectedAt time.Time `json:"collectedAt"`
+	// ContentHash is "sha256:<hex>" over the canonical JSON of Spec.
+	ContentHash string `json:"contentHash"`
+}
+
+// Spec is the content of a plan.
+type Spec struct {
+	Namespaces NamespaceCount `json:"namespaces"`
+	Targets    []Target       `json:"targets"`
+	Deletions  []Deletion     `json:"deletions"`
+	Untouched  []string       `json:"untouched"`
+	Notes      []string       `json:"notes,omitempty"`
+	Savings    Savings        `json:"savings"`
+	Naive      Naive          `json:"naive"`
+	ROI        ROI            `json:"roi"`
+}
+
+// NamespaceCount is the namespace arithmetic: After = Kubernetes +
+// Targets + Untouched.
+type NamespaceCount struct {
+	Before     int `json:"before"`
+	After      int `json:"after"`
+	Kubernetes int `json:"kubernetes"` // protected namespaces: kube-*, default, Purser's own
+	Targets    int `json:"targets"`
+	Untouched  int `json:"untouched"`
+	Deleted    int `json:"deleted"`
+}
+
+// Target is one namespace after the plan and what it receives.
+type Target struct {
+	Name string `json:"name"`
+	// Exists tells whether the namespace exists today (reused, not created).
+	Exists  bool     `json:"exists"`
+	Sources []string `json:"sources"`
+	// EmptySources are empty namespaces of the same group: deleted, not moved.
+	EmptySources []string `json:"emptySources,omitempty"`
+	Moves        []Move   `json:"moves"`
+	// Stays counts the objects already in the target, which do not move.
+	Stays     int     `json:"stays"`
+	Conflicts []Issue `json:"conflicts,omitempty"` // block the plan unless resolved
+	Risks     []Issue `json:"risks,omitempty"`     // need care, do not block
+	Steps     []Step  `json:"steps"`
+}
+
+// Move is one top-level object that moves; controllers recreate their
+// children (ReplicaSets, Pods, Jobs, EndpointSlices) in the target.
+type Move struct {
+	Kind    string `json:"kind"`
+	From    string `json:"from"`
+	Name    string `json:"name"`
+	NewName string `json:"newName,omitempty"` // set when a rename rule applies
+	// How is "manifest" (in the kustomize tree), "copy-secret" (values
+	// copied by a command: the snapshot never holds them) or "rebind"
+	// (a PVC whose volume is handed over).
+	How string `json:"how"`
+}
+
+// Issue kinds.
+const (
+	IssueCollision       = "name-collision"
+	IssueSelectorOverlap = "selector-overlap"
+	IssueDNS             = "dns-reference"
+	IssueNetworkPolicy   = "networkpolicy-namespace-selector"
+	IssueRoleBinding     = "rolebinding-subject"
+	IssueCloudIdentity   = "cloud-identity"
+	IssuePVC             = "pvc-rebind"
+	IssueIngress         = "ingress-host-path"
+	IssueLoadBalancer    = "loadbalancer-new-ip"
+	IssueQuota           = "quota-exceeded"
+	IssueLimitRange      = "limitrange-violated"
+	IssueUnmodelled      = "unmodelled-kind"
+)
+
+// Issue is a conflict or a risk of one target.
+type Issue struct {
+	Kind    string   `json:"kind"`
+	Objects []string `json:"objects"`
+	Message string   `json:"message"`
+	// Resolution says how the plan resolves it (a rename, a rewrite in
+	// the manifests); empty for a conflict that still blocks.
+	Resolution string `json:"resolution,omitempty"`
+}
+
+// Resolved reports whether the plan resolves the issue.
+func (i Issue) Resolved() bool { return i.Resolution != "" }
+
+// Step is one ordered action of a target's migration.
+type Step struct {
+	Text    string `json:"text"`
+	Command string `json:"command,omitempty"`
+}
+
+// Deletion is a namespace the plan deletes.
+type Deletion struct {
+	Namespace string `json:"namespace"`
+	Reason    string `json:"reason"`
+}
+
+// Blocking returns the conflicts no rule resolves, target by target.
+func (p *Plan) Blocking() []Issue {
+	var out []Issue
+	for _, t := range p.Spec.Targets {
+		for _, c := range t.Conflicts {
+			if !c.Resolved() {
+				c.Objects = append([]string{"target " + t.Name}, c.Objects...)
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// Savings are what the plan really saves a month: assets that go away.
+// All amounts are in Currency, the price book's.
+type Savings struct {
+	Currency      string          `json:"currency"`
+	Pools         []PoolSavings   `json:"pools"`
+	LoadBalancers AssetSavings    `json:"loadBalancers"`
+	Volumes       AssetSavings    `json:"volumes"`
+	Monthly       money.Amount    `json:"monthly"`
+	Arithmetic    string          `json:"arithmetic"`
+	// FromMoves is what the moves themselves free (packing before the
+	// plan minus packing after it); FromRightsizing is what shrinking the
+	// pools to today's pods frees (nodes today minus packing before).
+	// Monthly = FromMoves + FromRightsizing + load balancers + volumes.
+	FromMoves       money.Amount `json:"fromMoves"`
+	FromRightsizing money.Amount `json:"fromRightsizing"`
+	Note            string       `json:"note"`
+	// Steps resize the pools to what the packing found; without them the
+	// freed nodes keep running and are billed.
+	Steps []Step `json:"steps,omitempty"`
+	Unplaced      []string        `json:"unplaced,omitempty"` // pods no node of any pool can hold
+	Errors        []string        `json:"errors,omitempty"`   // prices that could not be found
+	Packing       PackingSettings `json:"packing"`
+}
+
+// PackingSettings record how the simulation ran.
+type PackingSettings struct {
+	Method string `json:"method"`
+}
+
+// PoolSavings compares a node pool today, packed before the plan and
+// packed after it.
+type PoolSavings struct {
+	Pool         string       `json:"pool"`
+	InstanceType string       `json:"instanceType"`
+	Nodes        int          `json:"nodes"`        // running today
+	NeededBefore int          `json:"neededBefore"` // packing today's pods
+	NeededAfter  int          `json:"neededAfter"`  // packing the pods after the plan
+	Freed        int          `json:"freed"`        // Nodes - NeededAfter; negative: the pool must grow
+	NodeMonthly  money.Amount `json:"nodeMonthly"`
+	Monthly      money.Amount `json:"monthly"` // Freed × NodeMonthly
+}
+
+// AssetSavings are load balancers or volumes that go away.
+type AssetSavings struct {
+	Count   int          `json:"count"`
+	GiB     int64        `json:"gib,omitempty"`
+	Monthly money.Amount `json:"monthly"`
+	Note    string       `json:"note"`
+}
+
+// Naive is the strategy document's estimate: a flat price per namespace
+// removed. It is shown beside the real savings, never added to them, and
+// is usually in another currency.
+type Naive struct {
+	PerNamespace money.Amount `json:"perNamespace"`
+	Namespaces   int          `json:"namespaces"`
+	Monthly      money.Amount `json:"monthly"`
+	Note         string       `json:"note"`
+}
+
+// ROI is the return on investment from measured savings.
+type ROI struct {
+	Days       int          `json:"days"`
+	DailyRate  money.Amount `json:"dailyRate"`
+	Investment money.Amount `json:"investment"`
+	// MonthlySavings is Savings.Monthly in the investment's currency,
+	// converted by ExchangeRate when they differ.
+	MonthlySavings money.Amount  `json:"monthlySavings"`
+	ExchangeRate   *ExchangeRate `json:"exchangeRate,omitempty"`
+	// PaybackMonth is the first month whose cumulative savings cover the
+	// investment; 0 when savings never do.
+	PaybackMonth int        `json:"paybackMonth"`
+	Cumulative   []ROIPoint `json:"cumulative"`
+	// Error says why no ROI could be computed (currencies without a rate).
+	Error string `json:"error,omitempty"`
+}
+
+// ROIPoint is the cumulative result at a month, with its arithmetic.
+type ROIPoint struct {
+	Month      int          `json:"month"`
+	Value      money.Amount `json:"value"`
+	Arithmetic string       `json:"arithmetic"`
+}
