@@ -1,0 +1,264 @@
+package scenario_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/purserhq/purser/internal/scenario"
+	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/testcluster"
+)
+
+var update = flag.Bool("update", false, "re-record the embedded BlueOcean snapshot from the local control plane")
+
+// TestBlueOceanLive loads BlueOcean into the local control plane, collects
+// a live snapshot and checks it against the embedded one and against the
+// seed's faults; then reads the same cluster from kubectl's YAML export and
+// as a user who may not list Secrets.
+func TestBlueOceanLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the local control plane")
+	}
+	c := testcluster.ForTest(t)
+	ctx := t.Context()
+	var progress bytes.Buffer
+	if err := scenario.Load(ctx, c.Config, scenario.BlueOcean(), &progress); err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	live, err := snapshot.Collect(ctx, c.Config, snapshot.CollectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := snapshot.Save(filepath.Join("testdata", "blueocean.snap"), live); err != nil {
+			t.Fatal(err)
+		}
+		t.Log("re-recorded testdata/blueocean.snap")
+	}
+	ix := snapshot.NewIndex(live)
+	got := snapshot.Summarize(ix)
+
+	t.Run("seed figures", func(t *testing.T) {
+		if got.Nodes != 27 || len(got.Pools) != 6 || got.Namespaces != 69 || len(got.Empty) != 18 {
+			t.Fatalf("nodes %d pools %d namespaces %d empty %d, want 27, 6, 69, 18", got.Nodes, len(got.Pools), got.Namespaces, len(got.Empty))
+		}
+		for _, p := range got.Pools {
+			if p.Ready != p.Nodes {
+				t.Errorf("pool %s: %d of %d nodes ready", p.Name, p.Ready, p.Nodes)
+			}
+		}
+	})
+
+	t.Run("same as embedded", func(t *testing.T) {
+		demo, err := scenario.DemoSnapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := snapshot.Summarize(snapshot.NewIndex(demo))
+		compareSummaries(t, want, got)
+	})
+
+	t.Run("pending daemonset pod", func(t *testing.T) {
+		var found bool
+		for i := range live.Pods {
+			p := &live.Pods[i]
+			if !strings.HasPrefix(p.Name, "prometheus-node-exporter-") || p.Spec.NodeName != "" {
+				continue
+			}
+			found = true
+			msg := scheduledMessage(p)
+			if !strings.Contains(msg, "0/27 nodes are available: 1 Insufficient cpu") || !strings.Contains(msg, "26 node(s) didn't satisfy plugin(s) [NodeAffinity]") {
+				t.Errorf("scheduler message = %q", msg)
+			}
+		}
+		if !found {
+			t.Fatal("no Pending node-exporter pod")
+		}
+	})
+
+	t.Run("crash-looping pod", func(t *testing.T) {
+		for _, p := range ix.PodsInNamespace("onlyoneapi-prod") {
+			if !strings.HasPrefix(p.Name, "public-api-") {
+				continue
+			}
+			cs := p.Status.ContainerStatuses
+			if len(cs) != 1 || cs[0].RestartCount != 301 || cs[0].State.Waiting == nil || cs[0].State.Waiting.Reason != "CrashLoopBackOff" {
+				t.Fatalf("public-api container status = %+v", cs)
+			}
+			if snapshot.PodStatusPhrase(p) != "CrashLoopBackOff" {
+				t.Errorf("status phrase = %q", snapshot.PodStatusPhrase(p))
+			}
+			return
+		}
+		t.Fatal("no public-api pod")
+	})
+
+	t.Run("service without ready endpoints", func(t *testing.T) {
+		for _, svc := range []string{"prometheus-server", "alertmanager", "prometheus-node-exporter"} {
+			if n := ix.ReadyEndpoints("monitoring", svc); n != 0 {
+				t.Errorf("monitoring/%s has %d ready endpoints, want 0", svc, n)
+			}
+			if len(ix.EndpointSlicesOf("monitoring", svc)) == 0 {
+				t.Errorf("monitoring/%s has no EndpointSlice at all", svc)
+			}
+		}
+		if n := ix.ReadyEndpoints("monitoring", "grafana"); n != 1 {
+			t.Errorf("monitoring/grafana has %d ready endpoints, want 1", n)
+		}
+		if n := ix.ReadyEndpoints("onlyoneapi-prod", "public-api"); n != 0 {
+			t.Errorf("public-api has %d ready endpoints, want 0 (its pod crash-loops)", n)
+		}
+	})
+
+	t.Run("secrets never carry values", func(t *testing.T) {
+		for _, s := range live.Secrets {
+			if s.Data != nil || s.StringData != nil {
+				t.Fatalf("secret %s/%s kept values", s.Namespace, s.Name)
+			}
+		}
+		for _, s := range live.Secrets {
+			if s.Name == "postgres-credentials" && s.Type != corev1.SecretTypeOpaque {
+				t.Fatalf("secret type = %q, want Opaque", s.Type)
+			}
+		}
+	})
+
+	t.Run("kubectl export", func(t *testing.T) {
+		kinds := []string{"nodes", "namespaces", "pods", "services", "endpointslices", "deployments", "replicasets",
+			"statefulsets", "daemonsets", "jobs", "cronjobs", "horizontalpodautoscalers", "poddisruptionbudgets", "configmaps",
+			"secrets", "serviceaccounts", "persistentvolumeclaims", "persistentvolumes", "storageclasses", "ingresses",
+			"networkpolicies", "resourcequotas", "limitranges", "roles", "rolebindings", "clusterroles", "clusterrolebindings"}
+		out, err := c.Kubectl(ctx, "get", strings.Join(kinds, ","), "-A", "-o", "yaml")
+		if err != nil {
+			t.Fatalf("kubectl get: %v", err)
+		}
+		path := filepath.Join(t.TempDir(), "dump.yaml")
+		if err := os.WriteFile(path, out, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fromFile, err := snapshot.Load(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareSummaries(t, got, snapshot.Summarize(snapshot.NewIndex(fromFile)))
+	})
+
+	t.Run("forbidden kind is unknown, not empty", func(t *testing.T) {
+		cfg := restrictedConfig(ctx, t, c.Config)
+		s, err := snapshot.Collect(ctx, cfg, snapshot.CollectOptions{})
+		if err != nil {
+			t.Fatalf("collect as a restricted user: %v", err)
+		}
+		var secrets snapshot.KindStatus
+		for _, k := range s.Meta.Kinds {
+			if k.Resource == "secrets" {
+				secrets = k
+			}
+		}
+		if secrets.Listed() || !strings.Contains(secrets.Error, "forbidden") {
+			t.Fatalf("secrets status = %+v, want forbidden", secrets)
+		}
+		sum := snapshot.Summarize(snapshot.NewIndex(s))
+		if len(sum.Empty) != 0 || len(sum.UnknownNamespaces) != 18 {
+			t.Fatalf("empty %v, unknown %d; want none empty and 18 unknown", sum.Empty, len(sum.UnknownNamespaces))
+		}
+	})
+
+	t.Run("unreachable API server", func(t *testing.T) {
+		cfg := rest.CopyConfig(c.Config)
+		cfg.Host = "https://127.0.0.1:1"
+		cfg.Timeout = 5 * time.Second
+		_, err := snapshot.Collect(ctx, cfg, snapshot.CollectOptions{})
+		if err == nil || !strings.Contains(err.Error(), "cannot reach the Kubernetes API server at https://127.0.0.1:1") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func scheduledMessage(p *corev1.Pod) string {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled {
+			return c.Message
+		}
+	}
+	return ""
+}
+
+func compareSummaries(t *testing.T, want, got snapshot.Summary) {
+	t.Helper()
+	if got.Nodes != want.Nodes || got.Namespaces != want.Namespaces || got.Pods != want.Pods {
+		t.Errorf("nodes/namespaces/pods = %d/%d/%d, want %d/%d/%d", got.Nodes, got.Namespaces, got.Pods, want.Nodes, want.Namespaces, want.Pods)
+	}
+	if !reflect.DeepEqual(got.Pools, want.Pools) {
+		t.Errorf("pools = %+v, want %+v", got.Pools, want.Pools)
+	}
+	if !reflect.DeepEqual(got.Empty, want.Empty) {
+		t.Errorf("empty = %v, want %v", got.Empty, want.Empty)
+	}
+	if !reflect.DeepEqual(got.PodsByPhase, want.PodsByPhase) {
+		t.Errorf("pods by phase = %v, want %v", got.PodsByPhase, want.PodsByPhase)
+	}
+	for kind, n := range want.Objects {
+		if got.Objects[kind] != n {
+			t.Errorf("%s: %d, want %d", kind, got.Objects[kind], n)
+		}
+	}
+}
+
+// restrictedConfig returns a config for a ServiceAccount that may list
+// everything but Secrets, with a token from the TokenRequest API.
+func restrictedConfig(ctx context.Context, t *testing.T, admin *rest.Config) *rest.Config {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ns, name = "default", "purser-reader"
+	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}},
+	}}
+	// The built-in view role excludes Secrets; a role listing everything
+	// else is built from view's own rules to stay close to real setups.
+	view, err := cs.RbacV1().ClusterRoles().Get(ctx, "view", metav1.GetOptions{})
+	if err == nil && len(view.Rules) > 0 {
+		role.Rules = append(view.Rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes", "persistentvolumes", "namespaces"}, Verbs: []string{"get", "list"}},
+			rbacv1.PolicyRule{APIGroups: []string{"storage.k8s.io", "rbac.authorization.k8s.io"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}})
+	}
+	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: ns}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr(int64(3600))}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := rest.AnonymousClientConfig(admin)
+	cfg.BearerToken = tok.Status.Token
+	return cfg
+}
+
+func ptr[T any](v T) *T { return &v }
