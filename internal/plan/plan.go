@@ -152,12 +152,12 @@ func (p *Plan) Blocking() []Issue {
 // Savings are what the plan really saves a month: assets that go away.
 // All amounts are in Currency, the price book's.
 type Savings struct {
-	Currency      string          `json:"currency"`
-	Pools         []PoolSavings   `json:"pools"`
-	LoadBalancers AssetSavings    `json:"loadBalancers"`
-	Volumes       AssetSavings    `json:"volumes"`
-	Monthly       money.Amount    `json:"monthly"`
-	Arithmetic    string          `json:"arithmetic"`
+	Currency      string        `json:"currency"`
+	Pools         []PoolSavings `json:"pools"`
+	LoadBalancers AssetSavings  `json:"loadBalancers"`
+	Volumes       AssetSavings  `json:"volumes"`
+	Monthly       money.Amount  `json:"monthly"`
+	Arithmetic    string        `json:"arithmetic"`
 	// FromMoves is what the moves themselves free (packing before the
 	// plan minus packing after it); FromRightsizing is what shrinking the
 	// pools to today's pods frees (nodes today minus packing before).
@@ -167,10 +167,10 @@ type Savings struct {
 	Note            string       `json:"note"`
 	// Steps resize the pools to what the packing found; without them the
 	// freed nodes keep running and are billed.
-	Steps []Step `json:"steps,omitempty"`
-	Unplaced      []string        `json:"unplaced,omitempty"` // pods no node of any pool can hold
-	Errors        []string        `json:"errors,omitempty"`   // prices that could not be found
-	Packing       PackingSettings `json:"packing"`
+	Steps    []Step          `json:"steps,omitempty"`
+	Unplaced []string        `json:"unplaced,omitempty"` // pods no node of any pool can hold
+	Errors   []string        `json:"errors,omitempty"`   // prices that could not be found
+	Packing  PackingSettings `json:"packing"`
 }
 
 // PackingSettings record how the simulation ran.

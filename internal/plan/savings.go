@@ -154,7 +154,7 @@ func (b *builder) savings() Savings {
 				verb = "Grow"
 			}
 			sv.Steps = append(sv.Steps, Step{
-				Text: fmt.Sprintf("%s pool %s from %d to %d nodes of %s, once the moves are done.", verb, sh.Pool, ps.Nodes, ps.NeededAfter, sh.InstanceType),
+				Text:    fmt.Sprintf("%s pool %s from %d to %d nodes of %s, once the moves are done.", verb, sh.Pool, ps.Nodes, ps.NeededAfter, sh.InstanceType),
 				Command: fmt.Sprintf("doctl kubernetes cluster node-pool update <cluster> %s --count %d", sh.Pool, ps.NeededAfter)})
 		}
 		sv.Pools = append(sv.Pools, ps)

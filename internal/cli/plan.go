@@ -1,0 +1,218 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/purserhq/purser/internal/atomicfile"
+	"github.com/purserhq/purser/internal/classify"
+	"github.com/purserhq/purser/internal/config"
+	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/plan"
+	"github.com/purserhq/purser/internal/report"
+	"github.com/purserhq/purser/internal/scenario"
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+// PlanOptions are the options of `purser plan`.
+type PlanOptions struct {
+	Source   SourceOptions
+	Config   ConfigOptions
+	Strategy string
+	PlanFile string // plan YAML to write
+	Review   string // Markdown review document to write
+	Out      string // kustomize tree directory
+	Format   string // what stdout shows
+	// Prices price the nodes, load balancers and volumes; nil uses
+	// DigitalOceanFallbackPrices.
+	Prices  plan.Prices
+	streams genericiooptions.IOStreams
+}
+
+func newPlanCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
+	o := &PlanOptions{Source: SourceOptions{Kube: kube}, streams: streams}
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Plan a namespace consolidation: moves, conflicts, real savings and ROI",
+		Long: `Group namespaces into targets with a strategy and list, per target, every object
+that moves, the name collisions and the references that break (DNS names of
+Services, RoleBinding subjects, NetworkPolicy namespace selectors, cloud
+identities, volumes, load balancers, quotas). Savings come from packing the
+pods onto the node pools before and after the plan and pricing the nodes,
+load balancers and volumes that go away; the per-namespace estimate is shown
+beside them and never added.
+
+Strategies:
+  empty        delete the empty namespaces only
+  product      one namespace per product and environment (plan.product)
+  environment  production, staging, development, platform (plan.environment)
+  file         the explicit mapping of plan.file
+
+A plan with a conflict no rule resolves writes nothing and exits 1.`,
+		Example: `  purser plan --demo --strategy product
+  purser plan --demo --strategy environment --format markdown
+  purser plan --strategy product --config purser.yaml --plan-file plan.yaml --review plan.md --out consolidation/`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	o.Source.AddFlags(cmd.Flags())
+	o.Config.AddFlags(cmd.Flags())
+	cmd.Flags().StringVar(&o.Strategy, "strategy", plan.StrategyProduct, "grouping strategy: "+strings.Join(plan.Strategies(), ", "))
+	cmd.Flags().StringVar(&o.PlanFile, "plan-file", "", "write the plan (YAML, with its content hash) to this file")
+	cmd.Flags().StringVar(&o.Review, "review", "", "write the Markdown review document to this file")
+	cmd.Flags().StringVar(&o.Out, "out", "", "write the target manifests as a kustomize tree into this directory")
+	cmd.Flags().StringVar(&o.Format, "format", "summary", "stdout: summary, markdown, yaml or json")
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *PlanOptions) Validate() error {
+	switch o.Format {
+	case "summary", "markdown", "yaml", "json":
+	default:
+		return fmt.Errorf("--format %q: expected summary, markdown, yaml or json", o.Format)
+	}
+	known := false
+	for _, s := range plan.Strategies() {
+		known = known || s == o.Strategy
+	}
+	if !known {
+		return fmt.Errorf("--strategy %q: expected one of %s", o.Strategy, strings.Join(plan.Strategies(), ", "))
+	}
+	return o.Source.Validate()
+}
+
+// Run builds the plan, prints it and writes the requested files.
+func (o *PlanOptions) Run(ctx context.Context) error {
+	f, err := o.Config.Load(o.Source.Demo)
+	if err != nil {
+		return err
+	}
+	s, err := o.Source.Load(ctx, o.streams)
+	if err != nil {
+		return err
+	}
+	prices := o.Prices
+	if prices == nil {
+		prices = DigitalOceanFallbackPrices(o.Source.Demo)
+	}
+	p, err := buildPlan(ctx, f, s, o.Strategy, prices)
+	if err != nil {
+		return err
+	}
+	if err := o.print(p); err != nil {
+		return err
+	}
+	if blocking := p.Blocking(); len(blocking) > 0 {
+		for _, c := range blocking {
+			fmt.Fprintf(o.streams.ErrOut, "conflict: [%s] %s (%s)\n", c.Kind, c.Message, strings.Join(c.Objects, ", "))
+		}
+		return &ExitError{Code: 1, Err: fmt.Errorf("plan blocked by %d unresolved conflicts: nothing written", len(blocking))}
+	}
+	if o.PlanFile != "" {
+		if err := atomicfile.Write(o.PlanFile, p.WriteYAML); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.streams.ErrOut, "plan written to %s (%s)\n", o.PlanFile, p.Metadata.ContentHash)
+	}
+	if o.Review != "" {
+		if err := atomicfile.Write(o.Review, func(w io.Writer) error { return report.PlanMarkdown(w, p) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.streams.ErrOut, "review written to %s\n", o.Review)
+	}
+	if o.Out != "" {
+		if err := p.WriteTree(o.Out); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.streams.ErrOut, "kustomize tree written to %s (kubectl kustomize %s)\n", o.Out, o.Out)
+	}
+	return nil
+}
+
+func (o *PlanOptions) print(p *plan.Plan) error {
+	switch o.Format {
+	case "markdown":
+		return report.PlanMarkdown(o.streams.Out, p)
+	case "yaml":
+		return p.WriteYAML(o.streams.Out)
+	case "json":
+		return report.WriteJSON(o.streams.Out, p)
+	}
+	return report.PlanSummary(o.streams.Out, p)
+}
+
+// buildPlan reads the classify and plan sections of f and builds the plan;
+// config errors the snapshot reveals are given the file and line.
+func buildPlan(ctx context.Context, f *config.File, s *snapshot.Snapshot, strategy string, prices plan.Prices) (*plan.Plan, error) {
+	var rules classify.Rules
+	if err := f.Decode("classify", &rules); err != nil {
+		return nil, err
+	}
+	if err := f.Check("classify", rules.Validate()); err != nil {
+		return nil, err
+	}
+	cfg, err := plan.DecodeConfig(f)
+	if err != nil {
+		return nil, err
+	}
+	p, err := plan.Build(ctx, plan.Input{Snapshot: s, Classify: rules, Config: cfg, Strategy: strategy, Prices: prices})
+	var fe *config.FieldError
+	if errors.As(err, &fe) {
+		return nil, f.Check("plan", fe)
+	}
+	return p, err
+}
+
+// DigitalOceanFallbackPrices are DigitalOcean's dated list prices, for runs
+// without a price book. The BlueOcean demo pins load balancers at $10, the
+// price before mid-2022 that the audit used; elsewhere they are $12.
+func DigitalOceanFallbackPrices(demo bool) plan.PriceTable {
+	usd := func(units int64) money.Amount { return money.New("USD", units*money.Micro) }
+	lb := usd(12)
+	if demo {
+		lb = usd(10)
+	}
+	return plan.PriceTable{
+		Nodes: map[string]money.Amount{
+			"s-1vcpu-2gb": usd(12), "s-2vcpu-4gb": usd(24), "s-4vcpu-8gb": usd(48), "s-8vcpu-16gb": usd(96),
+			"g-2vcpu-8gb": usd(63), "g-4vcpu-16gb": usd(126), "c-2": usd(42), "c-4": usd(84), "m-2vcpu-16gb": usd(84),
+		},
+		LoadBalancer: lb,
+		VolumePerGiB: money.New("USD", 100_000),
+	}
+}
+
+// PlanDemoSummary prints the short Phase 1 plan of the BlueOcean demo
+// (strategy product): targets, moves, conflicts, savings and payback.
+// prices nil uses DigitalOceanFallbackPrices.
+func PlanDemoSummary(ctx context.Context, w io.Writer, prices plan.Prices) error {
+	f, err := scenario.DemoConfig()
+	if err != nil {
+		return err
+	}
+	s, err := scenario.DemoSnapshot()
+	if err != nil {
+		return err
+	}
+	if prices == nil {
+		prices = DigitalOceanFallbackPrices(true)
+	}
+	p, err := buildPlan(ctx, f, s, plan.StrategyProduct, prices)
+	if err != nil {
+		return fmt.Errorf("demo plan: %w", err)
+	}
+	return report.PlanSummary(w, p)
+}
