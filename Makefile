@@ -7,7 +7,7 @@ KBIN     := $(CURDIR)/.cache/kcluster/bin
 KRUN     := $(CURDIR)/.cache/kcluster/run
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/purserhq/purser/internal/version.Version=$(VERSION)
-STATICCHECK_VERSION ?= 2025.1.1
+STATICCHECK_VERSION ?= v0.6.1
 
 .PHONY: all build test test-short lint demo kcluster cluster-up cluster-down bench fuzz clean
 

@@ -475,11 +475,6 @@ func ingress(ns, name, host, path, svc string, port int32, labels map[string]str
 		}}}
 }
 
-func role(ns, name string, labels map[string]string, rules ...rbacv1.PolicyRule) Object {
-	return Object{StageApps, &rbacv1.Role{TypeMeta: tm("rbac.authorization.k8s.io/v1", "Role"),
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}, Rules: rules}}
-}
-
 func roleBinding(ns, name string, labels map[string]string, roleKind, roleName string, subjects ...rbacv1.Subject) Object {
 	return Object{StageApps, &rbacv1.RoleBinding{TypeMeta: tm("rbac.authorization.k8s.io/v1", "RoleBinding"),
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},

@@ -1,0 +1,114 @@
+package app
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = Main(args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestSnapshotBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	unreachable := write("kubeconfig", `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}
+users:
+- name: u
+  user: {token: t}
+contexts:
+- name: x
+  context: {cluster: c, user: u}
+current-context: x
+`)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing file", []string{"snapshot", "--from", filepath.Join(dir, "missing.yaml")}, "missing.yaml: no such file or directory"},
+		{"invalid yaml", []string{"snapshot", "--from", write("bad.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: [\n")}, "bad.yaml:3: invalid YAML"},
+		{"not kubernetes", []string{"snapshot", "--from", write("other.yaml", "hello: world\n")}, "other.yaml:1: not a Kubernetes object: missing apiVersion and kind"},
+		{"unknown snapshot version", []string{"snapshot", "--from", write("old.snap", "PURSER-SNAPSHOT\n\x07")}, "old.snap: snapshot format version 7 is not supported"},
+		{"unreachable server", []string{"snapshot", "--kubeconfig", unreachable, "--request-timeout", "5s"}, "cannot reach the Kubernetes API server at https://127.0.0.1:1"},
+		{"demo and from", []string{"snapshot", "--demo", "--from", "x"}, "--demo and --from are exclusive"},
+		{"bad format", []string{"snapshot", "--demo", "--format", "xml"}, `--format "xml": expected table, json or yaml`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out := filepath.Join(t.TempDir(), "out.snap")
+			code, stdout, stderr := run(t, "", append(tt.args, "-o", out)...)
+			if code != 1 {
+				t.Fatalf("exit code %d, want 1; stderr %q", code, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Fatalf("stderr %q does not contain %q", stderr, tt.want)
+			}
+			if lines := strings.Count(strings.TrimSpace(stderr), "\n"); lines != 0 {
+				t.Fatalf("error spans %d lines: %q", lines+1, stderr)
+			}
+			if strings.Contains(stderr, "panic") || stdout != "" {
+				t.Fatalf("stdout %q stderr %q", stdout, stderr)
+			}
+			entries, _ := os.ReadDir(filepath.Dir(out))
+			if len(entries) != 0 {
+				t.Fatalf("partial output left behind: %v", entries)
+			}
+		})
+	}
+}
+
+func TestSnapshotDemoSummary(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := run(t, "", "snapshot", "--demo")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"Nodes: 27 in 6 pools", "Namespaces: 69, empty: 18", "applications  14", "Pending (unschedulable)  1", "CrashLoopBackOff"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestSnapshotFromStdinAndSavedFile(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "demo.snap")
+	if code, _, stderr := run(t, "", "snapshot", "--demo", "-o", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := run(t, "", "snapshot", "--from", out, "--format", "json")
+	if code != 0 || !strings.Contains(stdout, `"nodes": 27`) {
+		t.Fatalf("exit %d, stdout %s, stderr %s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run(t, "apiVersion: v1\nkind: Namespace\nmetadata: {name: lonely}\n", "snapshot", "--from", "-")
+	if code != 0 || !strings.Contains(stdout, "empty: lonely") {
+		t.Fatalf("exit %d, stdout %s, stderr %s", code, stdout, stderr)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := run(t, "", "version")
+	if code != 0 || !strings.HasPrefix(stdout, "purser ") {
+		t.Fatalf("exit %d, stdout %q", code, stdout)
+	}
+}
