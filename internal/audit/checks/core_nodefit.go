@@ -1,0 +1,211 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+// nodeVerdict says whether a pod could run on a node, and if not why.
+type nodeVerdict struct {
+	Node    string
+	Reasons []string // empty: the pod fits
+}
+
+// fitPod evaluates a pod spec against a node the way the scheduler's
+// filters do for the common causes: node name and selector, required node
+// affinity (matchFields on metadata.name included), untolerated NoSchedule
+// and NoExecute taints, unschedulable nodes, and free cpu, memory and pod
+// slots given the pods already bound there.
+func fitPod(ix *snapshot.Index, spec *corev1.PodSpec, req corev1.ResourceList, n *corev1.Node, skipAffinity bool) nodeVerdict {
+	v := nodeVerdict{Node: n.Name}
+	if !skipAffinity && !matchesNodeSelector(spec, n) {
+		v.Reasons = append(v.Reasons, "node affinity/selector does not match")
+	}
+	if n.Spec.Unschedulable {
+		v.Reasons = append(v.Reasons, "node is cordoned (unschedulable)")
+	}
+	for _, t := range n.Spec.Taints {
+		if t.Effect != corev1.TaintEffectNoSchedule && t.Effect != corev1.TaintEffectNoExecute {
+			continue
+		}
+		if !tolerates(spec.Tolerations, &t) {
+			v.Reasons = append(v.Reasons, fmt.Sprintf("untolerated taint %s=%s:%s", t.Key, t.Value, t.Effect))
+		}
+	}
+	free := freeOn(ix, n)
+	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		want, ok := req[r]
+		if !ok || want.IsZero() {
+			continue
+		}
+		have := free[r]
+		if want.Cmp(have) > 0 {
+			v.Reasons = append(v.Reasons, fmt.Sprintf("insufficient %s (asks %s, %s free)", r, want.String(), quantityText(r, have)))
+		}
+	}
+	if maxPods, ok := n.Status.Allocatable[corev1.ResourcePods]; ok && int64(len(boundPods(ix, n.Name))) >= maxPods.Value() {
+		v.Reasons = append(v.Reasons, "too many pods")
+	}
+	return v
+}
+
+func tolerates(ts []corev1.Toleration, t *corev1.Taint) bool {
+	for i := range ts {
+		if ts[i].ToleratesTaint(logr.Discard(), t, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// boundPods are the pods holding resources on a node.
+func boundPods(ix *snapshot.Index, node string) []*corev1.Pod {
+	var out []*corev1.Pod
+	for _, p := range ix.PodsOnNode(node) {
+		if p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// freeOn is a node's allocatable minus the requests of the pods bound to it.
+func freeOn(ix *snapshot.Index, n *corev1.Node) corev1.ResourceList {
+	free := corev1.ResourceList{}
+	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		q := n.Status.Allocatable[r]
+		free[r] = q.DeepCopy()
+	}
+	for _, p := range boundPods(ix, n.Name) {
+		req := audit.PodRequests(p)
+		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			q := free[r]
+			q.Sub(req[r])
+			free[r] = q
+		}
+	}
+	return free
+}
+
+func quantityText(r corev1.ResourceName, q resource.Quantity) string {
+	if r == corev1.ResourceCPU {
+		return strconv.FormatInt(q.MilliValue(), 10) + "m"
+	}
+	return strconv.FormatInt(q.Value()>>20, 10) + "Mi"
+}
+
+// matchesNodeSelector applies spec.nodeName, spec.nodeSelector and the
+// required node affinity.
+func matchesNodeSelector(spec *corev1.PodSpec, n *corev1.Node) bool {
+	if spec.NodeName != "" && spec.NodeName != n.Name {
+		return false
+	}
+	if len(spec.NodeSelector) > 0 && !labels.SelectorFromSet(spec.NodeSelector).Matches(labels.Set(n.Labels)) {
+		return false
+	}
+	a := spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return true
+	}
+	terms := a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	for _, t := range terms { // terms are ORed, requirements within one ANDed
+		if termMatches(t, n) {
+			return true
+		}
+	}
+	return len(terms) == 0
+}
+
+func termMatches(t corev1.NodeSelectorTerm, n *corev1.Node) bool {
+	if len(t.MatchExpressions) == 0 && len(t.MatchFields) == 0 {
+		return false
+	}
+	for _, r := range t.MatchExpressions {
+		v, has := n.Labels[r.Key]
+		if !requirementMatches(r, v, has) {
+			return false
+		}
+	}
+	for _, r := range t.MatchFields {
+		if r.Key != "metadata.name" || !requirementMatches(r, n.Name, true) {
+			return false
+		}
+	}
+	return true
+}
+
+func requirementMatches(r corev1.NodeSelectorRequirement, v string, has bool) bool {
+	in := func() bool {
+		for _, x := range r.Values {
+			if x == v {
+				return true
+			}
+		}
+		return false
+	}
+	switch r.Operator {
+	case corev1.NodeSelectorOpIn:
+		return has && in()
+	case corev1.NodeSelectorOpNotIn:
+		return !has || !in()
+	case corev1.NodeSelectorOpExists:
+		return has
+	case corev1.NodeSelectorOpDoesNotExist:
+		return !has
+	case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
+		if !has || len(r.Values) != 1 {
+			return false
+		}
+		a, err1 := strconv.ParseInt(v, 10, 64)
+		b, err2 := strconv.ParseInt(r.Values[0], 10, 64)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		if r.Operator == corev1.NodeSelectorOpGt {
+			return a > b
+		}
+		return a < b
+	}
+	return false
+}
+
+// verdictSummary groups node verdicts by reason: "14 nodes: untolerated
+// taint dedicated=api:NoSchedule".
+func verdictSummary(vs []nodeVerdict) (fits []string, lines []string) {
+	byReason := map[string][]string{}
+	for _, v := range vs {
+		if len(v.Reasons) == 0 {
+			fits = append(fits, v.Node)
+			continue
+		}
+		key := strings.Join(v.Reasons, "; ")
+		byReason[key] = append(byReason[key], v.Node)
+	}
+	keys := make([]string, 0, len(byReason))
+	for k := range byReason {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if len(byReason[keys[i]]) != len(byReason[keys[j]]) {
+			return len(byReason[keys[i]]) > len(byReason[keys[j]])
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		nodes := byReason[k]
+		sort.Strings(nodes)
+		lines = append(lines, fmt.Sprintf("%d %s (%s): %s", len(nodes), podsWord(len(nodes), "node", "nodes"), joinNames(nodes, 4), k))
+	}
+	sort.Strings(fits)
+	return fits, lines
+}

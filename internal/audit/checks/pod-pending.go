@@ -1,0 +1,201 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+func podPending() audit.Check {
+	return checkSpec{
+		id:       "pod-pending",
+		category: audit.Availability,
+		severity: audit.Warning,
+		description: "A pod no node will take. The finding quotes the scheduler's reason (the PodScheduled condition and " +
+			"FailedScheduling events) and checks every node itself: node selector and affinity, taints and tolerations, " +
+			"cordoned nodes, free cpu, memory and pod slots, unbound PersistentVolumeClaims. For a DaemonSet pod the " +
+			"scheduler's \"N-1 node(s) didn't match Pod's node affinity\" is expected (the DaemonSet controller pins each " +
+			"pod to its node by name) and is not the cause: the finding names the clause about the target node instead, " +
+			"with that node's free capacity.",
+		run: runPodPending,
+	}
+}
+
+func runPodPending(c checkSpec, ix *snapshot.Index, _ *audit.Config) []audit.Finding {
+	var out []audit.Finding
+	for i := range ix.S.Pods {
+		p := &ix.S.Pods[i]
+		if p.Spec.NodeName != "" || podTerminal(p) || (p.Status.Phase != corev1.PodPending && p.Status.Phase != "") {
+			continue
+		}
+		out = append(out, pendingFinding(c, ix, p))
+	}
+	return out
+}
+
+// schedulerMessage is the scheduler's last word on a pod.
+func schedulerMessage(ix *snapshot.Index, p *corev1.Pod) string {
+	for _, cond := range p.Status.Conditions {
+		if cond.Type == corev1.PodScheduled && cond.Status == corev1.ConditionFalse && cond.Message != "" {
+			return cond.Message
+		}
+	}
+	for _, e := range warningEvents(ix.S, "Pod", p.Namespace, p.Name) {
+		if e.Reason == "FailedScheduling" {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+func pendingFinding(c checkSpec, ix *snapshot.Index, p *corev1.Pod) audit.Finding {
+	owner := workloadOf(ix, p)
+	f := c.newFinding(objRef("Pod", p), fmt.Sprintf("Pod %s/%s is Pending: no node can run it", p.Namespace, p.Name))
+	f.Evidence = append(f.Evidence, "owner "+owner.String())
+	msg := schedulerMessage(ix, p)
+	if msg != "" {
+		f.Evidence = append(f.Evidence, "scheduler: "+msg)
+	} else {
+		f.Evidence = append(f.Evidence, "the scheduler has not reported on it yet")
+	}
+	if age := since(p.CreationTimestamp.Time, snapshotTime(ix.S)); age != "" {
+		f.Evidence = append(f.Evidence, "pending for "+age)
+	}
+	req := audit.PodRequests(p)
+	f.Evidence = append(f.Evidence, fmt.Sprintf("requests cpu %s, memory %s", quantityText(corev1.ResourceCPU, req[corev1.ResourceCPU]),
+		quantityText(corev1.ResourceMemory, req[corev1.ResourceMemory])))
+
+	if claims := unboundClaims(ix, p); len(claims) > 0 {
+		f.Cause = "The pod waits for PersistentVolumeClaims that are not bound: " + strings.Join(claims, ", ") + "."
+		f.Remediation = audit.Remediation{
+			Text:    "Bind the claims: check their storage class and provisioner, or create the volumes they ask for.",
+			Command: fmt.Sprintf("kubectl describe pvc%s %s", nsArg(p.Namespace), claimNames(ix, p)),
+		}
+		return f
+	}
+
+	if target := audit.TargetNode(p); target != "" && owner.Kind == "DaemonSet" {
+		return daemonPodPending(f, ix, p, owner, target, req)
+	}
+
+	var verdicts []nodeVerdict
+	for i := range ix.S.Nodes {
+		verdicts = append(verdicts, fitPod(ix, &p.Spec, req, &ix.S.Nodes[i], false))
+	}
+	fits, lines := verdictSummary(verdicts)
+	f.Evidence = append(f.Evidence, lines...)
+	switch {
+	case len(ix.S.Nodes) == 0:
+		f.Cause = "The snapshot holds no nodes, so nothing can be said about where the pod could run."
+		f.Remediation = audit.Remediation{Text: "Collect the snapshot with nodes (kubectl get nodes) to diagnose this pod."}
+	case len(fits) > 0:
+		f.Severity = audit.Info
+		f.Cause = fmt.Sprintf("%d %s could take the pod now (%s): the scheduler has not retried since room was freed.",
+			len(fits), podsWord(len(fits), "node", "nodes"), joinNames(fits, 4))
+		f.Remediation = audit.Remediation{Text: "Nothing to change; if it stays Pending, delete the pod so its controller re-creates it.",
+			Command: fmt.Sprintf("kubectl delete pod %s%s", p.Name, nsArg(p.Namespace))}
+	default:
+		f.Cause = "No node passes every filter: " + strings.Join(lines, "; ") + "."
+		f.Remediation = pendingFix(ix, p, owner, verdicts)
+	}
+	return f
+}
+
+// daemonPodPending explains a DaemonSet pod that does not fit its node.
+func daemonPodPending(f audit.Finding, ix *snapshot.Index, p *corev1.Pod, owner snapshot.Ref, target string, req corev1.ResourceList) audit.Finding {
+	n := ix.Node(target)
+	others := len(ix.S.Nodes) - 1
+	affinity := fmt.Sprintf("The DaemonSet controller pins this pod to node %s with a required node affinity on metadata.name, "+
+		"so the scheduler reports the other %d %s as not matching node affinity: that clause is expected, not the cause.",
+		target, others, podsWord(others, "node", "nodes"))
+	if n == nil {
+		f.Cause = affinity + " Node " + target + " is not in the snapshot: it was probably removed, and the pod goes with it."
+		f.Remediation = audit.Remediation{Text: "Nothing to fix if the node is gone; otherwise collect the snapshot again."}
+		return f
+	}
+	v := fitPod(ix, &p.Spec, req, n, false)
+	free := freeOn(ix, n)
+	f.Evidence = append(f.Evidence, fmt.Sprintf("node %s (pool %s): %s cpu and %s memory free of %s and %s allocatable", target,
+		snapshot.NodePool(n), quantityText(corev1.ResourceCPU, free[corev1.ResourceCPU]), quantityText(corev1.ResourceMemory, free[corev1.ResourceMemory]),
+		quantityText(corev1.ResourceCPU, n.Status.Allocatable[corev1.ResourceCPU]), quantityText(corev1.ResourceMemory, n.Status.Allocatable[corev1.ResourceMemory])))
+	if len(v.Reasons) == 0 {
+		f.Severity = audit.Info
+		f.Cause = affinity + " Node " + target + " has room for it now: the scheduler has not retried since."
+		f.Remediation = audit.Remediation{Text: "Delete the pod so the DaemonSet controller re-creates it.",
+			Command: fmt.Sprintf("kubectl delete pod %s%s", p.Name, nsArg(p.Namespace))}
+		return f
+	}
+	f.Cause = affinity + " The real cause is on " + target + " itself: " + strings.Join(v.Reasons, "; ") + "."
+	text := fmt.Sprintf("Make room on %s (move or shrink the workloads there) or lower the DaemonSet's requests. A per-node agent "+
+		"should not lose the race for room to ordinary workloads: give it a high priority class so the scheduler preempts a "+
+		"lower-priority pod for it.", target)
+	f.Remediation = audit.Remediation{Text: text,
+		Command: fmt.Sprintf("kubectl patch daemonset %s%s --type merge -p %s", owner.Name, nsArg(owner.Namespace),
+			mergePatch(map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"priorityClassName": "system-node-critical"}}}}))}
+	return f
+}
+
+// pendingFix names the change that lets the pod schedule, from the most
+// common blocking reason across the nodes.
+func pendingFix(ix *snapshot.Index, p *corev1.Pod, owner snapshot.Ref, vs []nodeVerdict) audit.Remediation {
+	var insufficient, taints, affinity int
+	for _, v := range vs {
+		for _, r := range v.Reasons {
+			switch {
+			case strings.HasPrefix(r, "insufficient"):
+				insufficient++
+			case strings.HasPrefix(r, "untolerated taint"):
+				taints++
+			case strings.HasPrefix(r, "node affinity"):
+				affinity++
+			}
+		}
+	}
+	describe := fmt.Sprintf("kubectl describe pod %s%s", p.Name, nsArg(p.Namespace))
+	switch {
+	case affinity == len(vs):
+		return audit.Remediation{Text: "No node carries the labels the pod's nodeSelector or required affinity asks for: fix the " +
+			"selector in " + owner.String() + "'s pod template, or label the nodes meant for it.", Command: describe}
+	case taints > 0 && insufficient == 0:
+		return audit.Remediation{Text: "The nodes that match are tainted: add the matching toleration to " + owner.String() +
+			"'s pod template, or remove the taint.", Command: describe}
+	default:
+		return audit.Remediation{Text: "The nodes that match lack free cpu or memory: lower the pod's requests, free room, or add a " +
+			"node to the pool it targets.", Command: describe}
+	}
+}
+
+func unboundClaims(ix *snapshot.Index, p *corev1.Pod) []string {
+	var out []string
+	for _, v := range p.Spec.Volumes {
+		if v.PersistentVolumeClaim == nil {
+			continue
+		}
+		name := v.PersistentVolumeClaim.ClaimName
+		phase := "missing"
+		for i := range ix.S.PVCs {
+			c := &ix.S.PVCs[i]
+			if c.Namespace == p.Namespace && c.Name == name {
+				phase = string(c.Status.Phase)
+			}
+		}
+		if phase != string(corev1.ClaimBound) {
+			out = append(out, fmt.Sprintf("%s (%s)", name, orNone(phase)))
+		}
+	}
+	return out
+}
+
+func claimNames(ix *snapshot.Index, p *corev1.Pod) string {
+	var names []string
+	for _, v := range p.Spec.Volumes {
+		if v.PersistentVolumeClaim != nil {
+			names = append(names, v.PersistentVolumeClaim.ClaimName)
+		}
+	}
+	return strings.Join(names, " ")
+}
