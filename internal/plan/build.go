@@ -220,6 +220,9 @@ func (b *builder) renameSuffix(o *object) (string, bool) {
 		for _, p := range r.Sources {
 			if ok, _ := path.Match(p, o.ns); ok {
 				env := b.in.Classify.Environment(b.ix.Namespace(o.ns))
+				if env == classify.Unassigned && strings.Contains(r.Suffix, "{environment}") {
+					return "", false // no environment to name it by: the collision stays
+				}
 				return strings.NewReplacer("{source}", o.ns, "{environment}", env).Replace(r.Suffix), true
 			}
 		}

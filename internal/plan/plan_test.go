@@ -1,0 +1,480 @@
+package plan
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/purserhq/purser/internal/classify"
+	"github.com/purserhq/purser/internal/config"
+	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/scenario"
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func usd(units int64) money.Amount { return money.New("USD", units*money.Micro) }
+
+// doPrices are DigitalOcean's list prices as the BlueOcean demo pins them.
+func doPrices() PriceTable {
+	return PriceTable{
+		Nodes:        map[string]money.Amount{"s-2vcpu-4gb": usd(24), "s-4vcpu-8gb": usd(48), "s-8vcpu-16gb": usd(96), "g-2vcpu-8gb": usd(63)},
+		LoadBalancer: usd(10), VolumePerGiB: money.New("USD", 100_000),
+	}
+}
+
+// build builds a plan from a config file, locating config errors the way
+// the CLI does.
+func build(t *testing.T, s *snapshot.Snapshot, f *config.File, strategy string) (*Plan, error) {
+	t.Helper()
+	var rules classify.Rules
+	if err := f.Decode("classify", &rules); err != nil {
+		t.Fatal(err)
+	}
+	c, err := DecodeConfig(f)
+	if err != nil {
+		return nil, err
+	}
+	p, err := Build(context.Background(), Input{Snapshot: s, Classify: rules, Config: c, Strategy: strategy, Prices: doPrices()})
+	var fe *config.FieldError
+	if errors.As(err, &fe) {
+		return nil, f.Check("plan", fe)
+	}
+	return p, err
+}
+
+func demo(t *testing.T, strategy string) *Plan {
+	t.Helper()
+	s, err := scenario.DemoSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := scenario.DemoConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := build(t, s, f, strategy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestBlueOceanEmpty(t *testing.T) {
+	t.Parallel()
+	p := demo(t, StrategyEmpty)
+	var got []string
+	for _, d := range p.Spec.Deletions {
+		got = append(got, d.Namespace)
+	}
+	want := []string{"kvibe-dev", "kvibe-test", "kvibes", "kvibes-production", "kvibes-staging", "milvus-test", "models",
+		"nextstep-prod", "nextstep-staging", "nextstep-system", "onlyoneapi-production", "production", "shared-components",
+		"shared-infra", "staging", "tailscale", "v24-crm", "vpn"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("deleted %v, want the 18 empty namespaces %v", got, want)
+	}
+	if len(p.Spec.Targets) != 0 || p.Spec.Namespaces.After != 51 {
+		t.Errorf("targets %d, after %d; want 0 and 51", len(p.Spec.Targets), p.Spec.Namespaces.After)
+	}
+	if p.Spec.Naive.Monthly != money.New("EUR", 990*money.Micro) {
+		t.Errorf("naive estimate %v, want EUR 990 (18 × 55)", p.Spec.Naive.Monthly)
+	}
+}
+
+func TestBlueOceanProduct(t *testing.T) {
+	t.Parallel()
+	p := demo(t, StrategyProduct)
+	want := map[string][]string{
+		"nextstep-prod":   {"nextstep", "nextstep-factory"},
+		"nextstep-dev":    {"nextstep-affiliation", "nextstep-data", "nextstep-dev"},
+		"kvibes-prod":     {"kvibe-prod", "kvibe-staging"},
+		"kvibes-dev":      {"kvibes-dev"},
+		"onlyoneapi-prod": {"onlyoneapi-docs", "onlyoneapi-portal", "onlyoneapi-prod"},
+		"onlyoneapi-dev":  {"onlyoneapi-dev", "onlyoneapi-sandbox"},
+		"platform": {"elasticsearch", "imgproxy", "kafka", "keycloak", "mailhog", "meilisearch", "minio", "pgadmin",
+			"platform", "postgres-central", "rabbitmq", "redis", "vault"},
+		"monitoring": {"blackbox-exporter", "jaeger", "loki", "monitoring", "opencost", "uptime-kuma"},
+	}
+	got := map[string][]string{}
+	var tg = map[string]Target{}
+	for _, x := range p.Spec.Targets {
+		got[x.Name] = x.Sources
+		tg[x.Name] = x
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("layout\n got %v\nwant %v", got, want)
+	}
+	n := p.Spec.Namespaces
+	if n.Before != 69 || n.After != 27 || n.Kubernetes != 4 || n.Targets != 8 || n.Untouched != 15 {
+		t.Errorf("namespaces %+v, want 69 → 27 = 4 + 8 + 15", n)
+	}
+	if !tg["nextstep-prod"].Exists {
+		t.Error("nextstep-prod exists today (empty) and is reused")
+	}
+	for _, d := range p.Spec.Deletions {
+		if d.Namespace == "nextstep-prod" {
+			t.Error("nextstep-prod is a target and must not be deleted")
+		}
+	}
+	if !contains(tg["kvibes-dev"].EmptySources, "kvibe-dev") {
+		t.Errorf("kvibes-dev folds in the empty kvibe-dev: %v", tg["kvibes-dev"].EmptySources)
+	}
+	if b := p.Blocking(); len(b) != 0 {
+		t.Errorf("the demo's rename rules resolve every conflict, got %v", b)
+	}
+
+	// Every collision and broken reference BlueOcean holds is flagged.
+	type find struct{ target, kind, text string }
+	for _, f := range []find{
+		{"nextstep-prod", IssueCollision, `ConfigMap "app-config"`},
+		{"kvibes-prod", IssueCollision, `ConfigMap "kvibe-config"`},
+		{"kvibes-prod", IssueCollision, `Deployment "kvibe-frontend"`},
+		{"kvibes-prod", IssueCollision, `Service "kvibe-frontend"`},
+		{"kvibes-prod", IssueSelectorOverlap, "Service/kvibe-prod/kvibe-frontend would also select the pods of Deployment/kvibe-staging/kvibe-frontend"},
+		{"nextstep-prod", IssueDNS, "env NEXTSTEP_API_URL refers to nextstep-api.nextstep.svc.cluster.local, which becomes nextstep-api.nextstep-prod.svc.cluster.local"},
+		{"nextstep-prod", IssueDNS, "data NEXTSTEP_API refers to nextstep-api.nextstep.svc.cluster.local"},
+		{"platform", IssueDNS, "postgres-central.postgres-central.svc.cluster.local, which becomes postgres-central.platform.svc.cluster.local"},
+		{"nextstep-dev", IssueRoleBinding, "nextstep-affiliation/deployer moves to nextstep-dev/deployer"},
+		{"kvibes-prod", IssueRoleBinding, "kvibe-staging/ci-deployer moves to kvibes-prod/ci-deployer"},
+		{"nextstep-dev", IssuePVC, "pvc-"},
+		{"kvibes-prod", IssueLoadBalancer, "new IP"},
+	} {
+		found := false
+		x := tg[f.target]
+		for _, is := range append(append([]Issue{}, x.Conflicts...), x.Risks...) {
+			if is.Kind == f.kind && strings.Contains(is.Message, f.text) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: no %s issue mentioning %q", f.target, f.kind, f.text)
+		}
+	}
+	renamed := map[string]string{}
+	for _, m := range tg["kvibes-prod"].Moves {
+		if m.NewName != "" {
+			renamed[m.Kind+"/"+m.From+"/"+m.Name] = m.NewName
+		}
+	}
+	if renamed["ConfigMap/kvibe-staging/kvibe-config"] != "kvibe-config-staging" || renamed["Deployment/kvibe-staging/kvibe-frontend"] != "kvibe-frontend-staging" {
+		t.Errorf("kvibe-staging's objects take the -staging suffix: %v", renamed)
+	}
+	if _, ok := renamed["ConfigMap/kvibe-prod/kvibe-config"]; ok {
+		t.Error("kvibe-prod's objects keep their names")
+	}
+}
+
+func TestBlueOceanEnvironment(t *testing.T) {
+	t.Parallel()
+	p := demo(t, StrategyEnvironment)
+	var names []string
+	for _, x := range p.Spec.Targets {
+		names = append(names, x.Name)
+	}
+	if want := []string{"development", "platform", "production", "staging"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("targets %v, want %v", names, want)
+	}
+	if n := p.Spec.Namespaces; n.After != 8 || n.Untouched != 0 {
+		t.Errorf("namespaces %+v, want 8 = 4 Kubernetes + 4 targets", n)
+	}
+	if b := p.Blocking(); len(b) != 0 {
+		t.Errorf("unexpected blocking conflicts %v", b)
+	}
+	// References that hold in Phase 1 (the Service's namespace stays)
+	// break in Phase 2.
+	for target, text := range map[string]string{
+		"production": "onlyoneapi-gateway.onlyoneapi-prod.svc.cluster.local, which becomes onlyoneapi-gateway.production.svc.cluster.local",
+		"platform":   "prometheus-server.monitoring.svc.cluster.local, which becomes prometheus-server.platform.svc.cluster.local",
+	} {
+		found := false
+		for _, x := range p.Spec.Targets {
+			for _, r := range x.Risks {
+				found = found || (x.Name == target && r.Kind == IssueDNS && strings.Contains(r.Message, text) && r.Resolved())
+			}
+		}
+		if !found {
+			t.Errorf("%s: no rewritten DNS reference %q", target, text)
+		}
+	}
+	if p.Spec.Targets[0].Name != "development" {
+		t.Fatal("targets are sorted")
+	}
+}
+
+func smallSnapshot(t *testing.T) *snapshot.Snapshot {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "small.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := snapshot.LoadManifests("small.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+const smallConfig = `apiVersion: purser.dev/v1alpha1
+kind: Config
+plan:
+  file:
+  - target: shop-prod
+    sources: ["shop-prod", "shop-staging"]
+%s`
+
+func TestSmallFilePlan(t *testing.T) {
+	t.Parallel()
+	s := smallSnapshot(t)
+	tests := []struct {
+		name      string
+		extra     string
+		blocking  []string // issue kinds that block
+		renamedCM string
+	}{
+		{name: "collision blocks", blocking: []string{IssueCollision, IssueQuota}},
+		{name: "rename resolves the collision", extra: "  renames:\n  - sources: [\"*-staging\"]\n    suffix: \"-{environment}\"\n",
+			blocking: []string{IssueCollision, IssueQuota}}, // shop-staging has no environment: the rule cannot name it
+		{name: "rename with source", extra: "  renames:\n  - sources: [\"shop-staging\"]\n    suffix: \"-stg\"\n",
+			blocking: []string{IssueQuota}, renamedCM: "settings-stg"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, err := config.Parse("purser.yaml", []byte(strings.Replace(smallConfig, "%s", tc.extra, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := build(t, s, f, StrategyFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kinds []string
+			for _, b := range p.Blocking() {
+				kinds = append(kinds, b.Kind)
+			}
+			if !reflect.DeepEqual(kinds, tc.blocking) {
+				t.Errorf("blocking %v, want %v", kinds, tc.blocking)
+			}
+			if tc.renamedCM != "" {
+				ok := false
+				for _, m := range p.Spec.Targets[0].Moves {
+					ok = ok || (m.Kind == "ConfigMap" && m.NewName == tc.renamedCM)
+				}
+				if !ok {
+					t.Errorf("ConfigMap not renamed to %s: %+v", tc.renamedCM, p.Spec.Targets[0].Moves)
+				}
+			}
+			// The Service address in shop-prod's ConfigMap breaks: shop-prod
+			// stays, so it is a risk to fix by hand; the public host name is
+			// not a Service address.
+			var dns []string
+			for _, r := range p.Spec.Targets[0].Risks {
+				if r.Kind == IssueDNS {
+					dns = append(dns, r.Message)
+				}
+			}
+			if len(dns) != 1 || !strings.Contains(dns[0], "api.shop-staging.svc, which becomes api.shop-prod.svc") {
+				t.Errorf("DNS risks %q", dns)
+			}
+			if !contains([]string{p.Spec.Deletions[0].Namespace}, "shop-old") {
+				t.Errorf("the empty shop-old is deleted: %v", p.Spec.Deletions)
+			}
+		})
+	}
+}
+
+// TestSmallPacking is the hand-checked case: three nodes each half used by
+// one 900m pod pack into two (900 + 900 ≤ 1900), so one s-2vcpu-4gb
+// (USD 24 a month) goes away.
+func TestSmallPacking(t *testing.T) {
+	t.Parallel()
+	f, err := config.Parse("purser.yaml", []byte("apiVersion: purser.dev/v1alpha1\nkind: Config\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := build(t, smallSnapshot(t), f, StrategyEmpty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv := p.Spec.Savings
+	if len(sv.Pools) != 1 {
+		t.Fatalf("pools %+v", sv.Pools)
+	}
+	ps := sv.Pools[0]
+	if ps.Nodes != 3 || ps.NeededBefore != 2 || ps.NeededAfter != 2 || ps.Freed != 1 {
+		t.Errorf("pool %+v, want 3 nodes today, 2 needed, 1 freed", ps)
+	}
+	if sv.Monthly != usd(24) {
+		t.Errorf("savings %v, want USD 24.00", sv.Monthly)
+	}
+	if p.Spec.ROI.Error == "" {
+		t.Error("no investment configured: the ROI must say so")
+	}
+}
+
+func TestPack(t *testing.T) {
+	t.Parallel()
+	gi := int64(1 << 30)
+	shape := func(pool string, taints ...string) NodeShape {
+		s := NodeShape{Pool: pool, MilliCPU: 2000, MemoryBytes: 4 * gi, MaxPods: 3, Labels: map[string]string{"pool": pool}}
+		for _, k := range taints {
+			s.Taints = append(s.Taints, corev1Taint(k))
+		}
+		return s
+	}
+	pod := func(name string, cpu, memGi int64, pool string) PodDemand {
+		return PodDemand{Name: name, MilliCPU: cpu, MemoryBytes: memGi * gi, Pool: pool}
+	}
+	tests := []struct {
+		name     string
+		pools    []NodeShape
+		daemons  []PodDemand
+		pods     []PodDemand
+		want     map[string]int
+		unplaced []string
+	}{
+		{name: "three halves into two", pools: []NodeShape{shape("a")},
+			pods: []PodDemand{pod("p1", 1000, 1, "a"), pod("p2", 1000, 1, "a"), pod("p3", 1000, 1, "a")}, want: map[string]int{"a": 2}},
+		{name: "memory bound", pools: []NodeShape{shape("a")},
+			pods: []PodDemand{pod("p1", 100, 3, "a"), pod("p2", 100, 3, "a")}, want: map[string]int{"a": 2}},
+		{name: "daemonset reserves room on every node", pools: []NodeShape{shape("a")}, daemons: []PodDemand{pod("ds", 200, 0, "")},
+			pods: []PodDemand{pod("p1", 1000, 1, "a"), pod("p2", 1000, 1, "a")}, want: map[string]int{"a": 2}},
+		{name: "pod limit", pools: []NodeShape{shape("a")},
+			pods: []PodDemand{pod("p1", 1, 0, "a"), pod("p2", 1, 0, "a"), pod("p3", 1, 0, "a"), pod("p4", 1, 0, "a")}, want: map[string]int{"a": 2}},
+		{name: "untolerated taint sends pods elsewhere", pools: []NodeShape{shape("a", "dedicated"), shape("b")},
+			pods: []PodDemand{pod("p1", 500, 1, "a")}, want: map[string]int{"a": 0, "b": 1}},
+		{name: "selector", pools: []NodeShape{shape("a"), shape("b")},
+			pods: []PodDemand{{Name: "p1", MilliCPU: 500, NodeSelector: map[string]string{"pool": "b"}}}, want: map[string]int{"a": 0, "b": 1}},
+		{name: "too big", pools: []NodeShape{shape("a")}, pods: []PodDemand{pod("huge", 3000, 1, "a")},
+			want: map[string]int{"a": 0}, unplaced: []string{"huge"}},
+		{name: "decreasing order matters", pools: []NodeShape{shape("a")},
+			pods: []PodDemand{pod("s1", 500, 0, "a"), pod("s2", 500, 0, "a"), pod("l1", 1500, 0, "a"), pod("l2", 1500, 0, "a")},
+			want: map[string]int{"a": 2}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := Pack(tc.pools, tc.daemons, tc.pods)
+			if !reflect.DeepEqual(got.Nodes, tc.want) || !reflect.DeepEqual(got.Unplaced, tc.unplaced) {
+				t.Errorf("got %v unplaced %v, want %v unplaced %v", got.Nodes, got.Unplaced, tc.want, tc.unplaced)
+			}
+		})
+	}
+}
+
+func TestROI(t *testing.T) {
+	t.Parallel()
+	eur := func(u int64) money.Amount { return money.New("EUR", u*money.Micro) }
+	base := ROIConfig{Days: 10, DailyRate: "500 EUR"}
+	// The seed's Phase 1: 800 €/month against 5,000 € is −2,600 € at
+	// three months, not "+2.2k€".
+	r := roi(Config{ROI: base}, eur(800))
+	if r.Investment != eur(5000) || r.PaybackMonth != 7 {
+		t.Errorf("investment %v payback %d, want EUR 5,000 and month 7", r.Investment, r.PaybackMonth)
+	}
+	if r.Cumulative[0].Value != eur(-2600) || r.Cumulative[0].Arithmetic != "3 × 800.00 − 5,000.00 = EUR -2,600.00" {
+		t.Errorf("3 months: %v %q", r.Cumulative[0].Value, r.Cumulative[0].Arithmetic)
+	}
+	if r.Cumulative[2].Value != eur(4600) {
+		t.Errorf("12 months: %v, want EUR 4,600", r.Cumulative[2].Value)
+	}
+	if r := roi(Config{ROI: base}, usd(100)); r.Error == "" || !strings.Contains(r.Error, "exchangeRate") {
+		t.Errorf("USD savings against an EUR investment without a rate: %q", r.Error)
+	}
+	withRate := base
+	withRate.ExchangeRate = &ExchangeRate{From: "EUR", To: "USD", Rate: "1.25"}
+	if r := roi(Config{ROI: withRate}, usd(100)); r.Error != "" || r.MonthlySavings != eur(80) {
+		t.Errorf("USD 100 at 1 EUR = 1.25 USD: %v %q, want EUR 80", r.MonthlySavings, r.Error)
+	}
+	if r := roi(Config{ROI: base}, eur(0)); r.PaybackMonth != 0 {
+		t.Errorf("no savings, payback %d, want 0 (never)", r.PaybackMonth)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+	s := smallSnapshot(t)
+	tests := []struct {
+		name, strategy, cfg, want string
+	}{
+		{"unknown strategy", "by-team", "", "unknown strategy \"by-team\""},
+		{"pattern matches nothing", StrategyFile, "plan:\n  file:\n  - target: shop\n    sources: [\"nothing-*\"]\n",
+			"purser.yaml:6: plan.file[0].sources[0]: pattern \"nothing-*\" matches no namespace"},
+		{"protected target", StrategyFile, "plan:\n  file:\n  - target: kube-system\n    sources: [\"shop-*\"]\n",
+			"purser.yaml:5: plan.file[0].target: target \"kube-system\" is a protected namespace"},
+		{"protected source", StrategyFile, "plan:\n  file:\n  - target: shop\n    sources: [\"default\"]\n",
+			"purser.yaml:6: plan.file[0].sources[0]: \"default\" is a protected namespace"},
+		{"unknown field", StrategyFile, "plan:\n  stratgy: file\n", "purser.yaml:4: plan.stratgy: unknown field"},
+		{"bad suffix", StrategyFile, "plan:\n  renames:\n  - sources: [\"a\"]\n    suffix: \"_X\"\n", "purser.yaml:6: plan.renames[0].suffix"},
+		{"no mapping", StrategyFile, "", "strategy file needs plan.file"},
+		{"unused override", StrategyProduct, "plan:\n  product:\n    overrides:\n    - {product: x, environment: staging, to: production}\n",
+			"purser.yaml:6: plan.product.overrides[0]: no namespace of product \"x\" is in environment \"staging\""},
+		{"currency", StrategyFile, "plan:\n  roi:\n    dailyRate: \"500 euros\"\n", "plan.roi.dailyRate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, err := config.Parse("purser.yaml", []byte("apiVersion: purser.dev/v1alpha1\nkind: Config\n"+tc.cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = build(t, s, f, tc.strategy)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	p := demo(t, StrategyProduct)
+	var buf bytes.Buffer
+	if err := p.WriteYAML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "blueocean-product.plan.yaml", buf.Bytes())
+
+	// A plan file reads back with its hash checked, and an edit is caught.
+	back, err := Read(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Metadata.ContentHash != p.Metadata.ContentHash {
+		t.Errorf("hash %s after reading, %s before", back.Metadata.ContentHash, p.Metadata.ContentHash)
+	}
+	edited := bytes.Replace(buf.Bytes(), []byte("name: kvibes-prod"), []byte("name: kvibes-live"), 1)
+	if _, err := Read(bytes.NewReader(edited)); err == nil || !strings.Contains(err.Error(), "edited") {
+		t.Errorf("an edited plan must be refused, got %v", err)
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run with -update after checking the change)", name)
+	}
+}
+
+func corev1Taint(key string) corev1.Taint {
+	return corev1.Taint{Key: key, Value: "true", Effect: corev1.TaintEffectNoSchedule}
+}
