@@ -56,6 +56,7 @@ exported YAML or JSON, on a saved snapshot, or on the embedded BlueOcean demo.`,
 		newSnapshotCmd(streams, kube),
 		newDemoCmd(streams),
 		newVersionCmd(streams),
+		newCostCmd(streams, kube),
 		newPlanCmd(streams, kube),
 	)
 	return root

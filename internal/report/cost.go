@@ -1,0 +1,230 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/purserhq/purser/internal/cost"
+	"github.com/purserhq/purser/internal/money"
+)
+
+// CategoryLabel names a cost category for people.
+func CategoryLabel(c string) string {
+	switch c {
+	case cost.LoadBalancers:
+		return "load balancers"
+	case cost.ControlPlane:
+		return "control plane"
+	}
+	return c
+}
+
+// categoryQuantity says how much of a category there is: "27 nodes",
+// "533 GiB", "9".
+func categoryQuantity(c cost.CategoryTotal) string {
+	switch c.Category {
+	case cost.Compute:
+		return plural(c.Count, "node")
+	case cost.Storage:
+		return gibString(c.Bytes) + " GiB"
+	case cost.LoadBalancers:
+		return fmt.Sprint(c.Count)
+	}
+	if c.GiB != "" {
+		return c.GiB + " GiB"
+	}
+	return plural(c.Count, "item")
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func gibString(bytes int64) string {
+	g := money.Amount{Micros: int64(math.Round(float64(bytes) / (1 << 30) * 10))}
+	s := money.Amount{Micros: g.Micros * 100_000}.Format(1)
+	return strings.TrimSuffix(s, ".0")
+}
+
+func pct(p float64) string { return fmt.Sprintf("%.1f%%", p) }
+
+// otherCategories are shown together in per-group tables.
+func otherAmount(r cost.Row) money.Amount {
+	var a money.Amount
+	for c, v := range r.ByCategory {
+		switch c {
+		case cost.Compute, cost.Storage, cost.LoadBalancers:
+		default:
+			a.Micros += v.Micros
+			a.Currency = v.Currency
+		}
+	}
+	return a
+}
+
+func amount(a money.Amount) string { return a.Format(2) }
+
+func groupTitle(by string) string {
+	if k, ok := strings.CutPrefix(by, "label="); ok {
+		return "label " + k
+	}
+	return by
+}
+
+// CostTable writes a cost breakdown as text tables.
+func CostTable(w io.Writer, b cost.Breakdown) error {
+	var s strings.Builder
+	fmt.Fprintf(&s, "Monthly cost: %s  (%s)\n", b.Total.String(), b.Source)
+	fmt.Fprintf(&s, "Prices: %s, dated %s\n\n", b.PriceBook.Name, b.PriceBook.Date)
+	tw := tabwriter.NewWriter(&s, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "CATEGORY\tQUANTITY\tMONTHLY (%s)\tSHARE\t\n", b.Currency)
+	for _, c := range b.Categories {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", CategoryLabel(c.Category), categoryQuantity(c.CategoryTotal), amount(c.Amount), pct(c.Share))
+	}
+	fmt.Fprintf(tw, "total\t\t%s\t%s\t\n", amount(b.Total), pct(100))
+	tw.Flush()
+	s.WriteString("\n")
+	writeNotes(&s, b, "")
+	for _, g := range b.Groupings {
+		fmt.Fprintf(&s, "\nBy %s\n", groupTitle(g.By))
+		tw := tabwriter.NewWriter(&s, 0, 0, 2, ' ', 0)
+		head := []string{strings.ToUpper(groupTitle(g.By)), "COMPUTE", "STORAGE", "LB", "OTHER", "TOTAL", "SHARE"}
+		if g.By == "pool" {
+			head = append(head, "IDLE")
+		}
+		if g.HasComparison {
+			head = append(head, "OPENCOST")
+		}
+		head = append(head, "NOTE")
+		fmt.Fprintln(tw, strings.Join(head, "\t"))
+		for _, r := range g.Rows {
+			cells := rowCells(g, r)
+			fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		}
+		tw.Flush()
+		if g.Note != "" {
+			fmt.Fprintf(&s, "%s\n", g.Note)
+		}
+	}
+	_, err := io.WriteString(w, s.String())
+	return err
+}
+
+func rowCells(g cost.Grouping, r cost.Row) []string {
+	cells := []string{r.Key, amount(r.ByCategory[cost.Compute]), amount(r.ByCategory[cost.Storage]),
+		amount(r.ByCategory[cost.LoadBalancers]), amount(otherAmount(r)), amount(r.Total), pct(r.Share)}
+	if g.By == "pool" {
+		idle := ""
+		if r.Idle.Micros != 0 {
+			idle = amount(r.Idle)
+		}
+		cells = append(cells, idle)
+	}
+	if g.HasComparison {
+		oc := "-"
+		if r.OpenCost != nil {
+			oc = amount(*r.OpenCost)
+		}
+		cells = append(cells, oc)
+	}
+	return append(cells, r.Note)
+}
+
+// writeNotes writes what a reader needs to trust the figures: idle, price
+// overrides, usage source, unscheduled pods and warnings.
+func writeNotes(s *strings.Builder, b cost.Breakdown, bullet string) {
+	var compute money.Amount
+	for _, c := range b.Categories {
+		if c.Category == cost.Compute {
+			compute = c.Amount
+		}
+	}
+	basis := "requests"
+	if b.Usage != nil {
+		basis = fmt.Sprintf("max(request, usage); usage from %s over %s, %d pods, %d above their request",
+			b.Usage.Source, b.Usage.Window, b.Usage.Pods, b.Usage.AboveRequest)
+	}
+	idleShare := 0.0
+	if compute.Micros > 0 {
+		idleShare = float64(b.Idle.Micros) * 100 / float64(compute.Micros)
+	}
+	fmt.Fprintf(s, "%sIdle: %s of node cost no pod takes (%s of compute); pods are charged by %s, CPU %d / memory %d.\n",
+		bullet, b.Idle.String(), pct(idleShare), basis, b.Weights.CPU, b.Weights.Memory)
+	if b.PriceBook.LoadBalancerNote != "" {
+		fmt.Fprintf(s, "%sLoad balancers at %s a node-month: %s\n", bullet, b.PriceBook.LoadBalancer.String(), b.PriceBook.LoadBalancerNote)
+	}
+	if b.Comparison != nil {
+		fmt.Fprintf(s, "%sOpenCost (%s, window %s, scaled to 730 h): %s in all.\n", bullet, b.Comparison.Source, b.Comparison.Window, b.Comparison.Total.String())
+	}
+	if n := len(b.Unscheduled); n > 0 {
+		verb := "cost nothing until they run"
+		if n == 1 {
+			verb = "costs nothing until it runs"
+		}
+		fmt.Fprintf(s, "%s%s not scheduled %s: %s\n", bullet, plural(n, "pod"), verb, strings.Join(b.Unscheduled, ", "))
+	}
+	for _, wn := range b.Warnings {
+		fmt.Fprintf(s, "%sWarning: %s\n", bullet, wn)
+	}
+}
+
+// CostSummary writes the few lines `purser demo` shows: the total and its
+// split, idle, the most expensive teams and what empty namespaces cost.
+func CostSummary(w io.Writer, r *cost.Result) error {
+	b := r.Breakdown(cost.GroupBy{Kind: "team"}, cost.GroupBy{Kind: "namespace"})
+	var s strings.Builder
+	fmt.Fprintf(&s, "Cost: %s a month (prices: %s, %s)\n", b.Total.String(), b.PriceBook.Name, b.PriceBook.Date)
+	parts := make([]string, 0, len(b.Categories))
+	for _, c := range b.Categories {
+		q := ""
+		switch c.Category {
+		case cost.Storage:
+			q = " " + gibString(c.Bytes) + " GiB"
+		case cost.LoadBalancers:
+			q = fmt.Sprintf(" (%d)", c.Count)
+		}
+		parts = append(parts, fmt.Sprintf("%s%s %s (%s)", CategoryLabel(c.Category), q, amount(c.Amount), pct(c.Share)))
+	}
+	fmt.Fprintf(&s, "  %s\n", strings.Join(parts, ", "))
+	var compute money.Amount
+	for _, c := range b.Categories {
+		if c.Category == cost.Compute {
+			compute = c.Amount
+		}
+	}
+	if compute.Micros > 0 {
+		fmt.Fprintf(&s, "  idle: %s of compute no pod requests (%s)\n", amount(b.Idle), pct(float64(b.Idle.Micros)*100/float64(compute.Micros)))
+	}
+	var teams []string
+	for _, row := range b.Groupings[0].Rows {
+		if len(teams) == 5 {
+			break
+		}
+		if !strings.HasPrefix(row.Key, "(") && row.Total.Micros > 0 {
+			teams = append(teams, fmt.Sprintf("%s %s", row.Key, amount(row.Total)))
+		}
+	}
+	if len(teams) > 0 {
+		fmt.Fprintf(&s, "  by team: %s\n", strings.Join(teams, ", "))
+	}
+	empty := 0
+	for _, row := range b.Groupings[1].Rows {
+		if row.Empty {
+			empty++
+		}
+	}
+	if empty > 0 {
+		fmt.Fprintf(&s, "  %d empty namespaces: %s 0.00 (Kubernetes bills nodes, volumes and load balancers, not namespaces)\n", empty, b.Currency)
+	}
+	if b.PriceBook.LoadBalancerNote != "" {
+		fmt.Fprintf(&s, "  load balancers priced at %s a node-month, not today's list price (see purser cost)\n", amount(b.PriceBook.LoadBalancer))
+	}
+	_, err := io.WriteString(w, s.String())
+	return err
+}
