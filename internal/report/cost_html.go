@@ -146,8 +146,8 @@ func CostHTML(w io.Writer, b cost.Breakdown) error {
 // package free of shared state and costs well under a millisecond.
 func costTemplate() (*template.Template, error) {
 	return template.New("cost").Funcs(template.FuncMap{
-	"f": func(v float64) string { return fmt.Sprintf("%.1f", v) },
-}).Parse(`<!DOCTYPE html>
+		"f": func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
