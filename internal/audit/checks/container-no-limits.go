@@ -1,0 +1,70 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/purserhq/purser/internal/audit"
+)
+
+func containerNoLimits() audit.Check {
+	return ruleCheck{
+		id:       "container-no-limits",
+		category: audit.Resources,
+		severity: audit.Warning,
+		description: "A workload whose containers have no memory limit (and get none from a LimitRange default). A " +
+			"container without a memory limit can grow until the node runs out of memory, and the kernel then kills " +
+			"whatever it picks on that node, other teams' pods included. A missing CPU limit alone is not reported: CPU is " +
+			"compressible, and CPU limits throttle a container even on an idle node.",
+		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
+			var out []audit.Finding
+			for _, o := range userTemplateOwners(ctx.Index) {
+				_, lrLim := limitRangeDefaults(ctx.Index.S, o.Ref.Namespace)
+				var names, evidence, cmds []string
+				for _, ct := range allContainers(o.Spec) {
+					if _, ok := ct.Resources.Limits[corev1.ResourceMemory]; ok || lrLim[corev1.ResourceMemory] {
+						continue
+					}
+					names = append(names, ct.Name)
+					e := "container " + ct.Name + ": no memory limit"
+					if _, ok := ct.Resources.Limits[corev1.ResourceCPU]; !ok && !lrLim[corev1.ResourceCPU] {
+						e += " (no CPU limit either)"
+					}
+					limit := "512Mi"
+					if req, ok := ct.Resources.Requests[corev1.ResourceMemory]; ok {
+						// Twice the request leaves room for peaks while still
+						// bounding a leak.
+						d := req.DeepCopy()
+						d.Add(req)
+						limit = d.String()
+						e += ", memory request " + req.String()
+					}
+					evidence = append(evidence, e)
+					cmds = append(cmds, fmt.Sprintf("kubectl set resources %s%s -c %s --limits=memory=%s",
+						kubectlName(o.Ref), nsFlag(o.Ref), ct.Name, limit))
+				}
+				if len(names) == 0 {
+					continue
+				}
+				f := c.finding(o.Ref, fmt.Sprintf("%s has %s without a memory limit: %s", o.Ref.String(),
+					plural(len(names), "container"), namesList(names)))
+				f.Cause = "Nothing bounds these containers' memory: a leak or a spike exhausts the node, and the out-of-memory " +
+					"killer then picks victims among all the node's pods."
+				f.Evidence = evidence
+				f.Remediation = audit.Remediation{
+					Text: "Set a memory limit above the container's peak use (twice the request is a common starting point), " +
+						"or give the namespace a LimitRange with a default limit.",
+					Command: strings.Join(cmds, "\n"),
+				}
+				if !o.templateFixedInPlace() {
+					f.Remediation.Command = ""
+					f.Remediation.Text += o.recreateNote()
+				}
+				out = append(out, f)
+			}
+			return out
+		},
+	}
+}

@@ -1,0 +1,81 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/purserhq/purser/internal/audit"
+)
+
+func containerNoProbes() audit.Check {
+	return ruleCheck{
+		id:       "container-no-probes",
+		category: audit.Resources,
+		severity: audit.Warning,
+		description: "A long-running workload whose serving containers (those that declare a port) lack a readiness or a " +
+			"liveness probe. Without a readiness probe a pod receives traffic before it can answer and keeps receiving it " +
+			"when it stops answering; without a liveness probe a hung process is never restarted. Jobs and CronJobs are " +
+			"skipped (they run to completion), and so are containers without ports, for which no generic probe exists.",
+		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
+			var out []audit.Finding
+			for _, o := range userTemplateOwners(ctx.Index) {
+				if o.Ref.Kind == "Job" || o.Ref.Kind == "CronJob" || o.Spec.RestartPolicy == corev1.RestartPolicyNever ||
+					o.Spec.RestartPolicy == corev1.RestartPolicyOnFailure {
+					continue
+				}
+				var names, evidence []string
+				var patches []string
+				for _, ct := range o.Spec.Containers {
+					if len(ct.Ports) == 0 {
+						continue
+					}
+					var miss []string
+					if ct.ReadinessProbe == nil {
+						miss = append(miss, "readiness")
+					}
+					if ct.LivenessProbe == nil {
+						miss = append(miss, "liveness")
+					}
+					if len(miss) == 0 {
+						continue
+					}
+					names = append(names, ct.Name)
+					evidence = append(evidence, fmt.Sprintf("container %s (port %d): no %s probe", ct.Name, ct.Ports[0].ContainerPort,
+						strings.Join(miss, " and no ")))
+					port := fmt.Sprint(ct.Ports[0].ContainerPort)
+					var fields []string
+					if ct.ReadinessProbe == nil {
+						fields = append(fields, fmt.Sprintf(`"readinessProbe":{"tcpSocket":{"port":%s},"periodSeconds":10}`, port))
+					}
+					if ct.LivenessProbe == nil {
+						fields = append(fields, fmt.Sprintf(`"livenessProbe":{"tcpSocket":{"port":%s},"initialDelaySeconds":30,"periodSeconds":20}`, port))
+					}
+					patches = append(patches, fmt.Sprintf(`{"name":%q,%s}`, ct.Name, strings.Join(fields, ",")))
+				}
+				if len(names) == 0 {
+					continue
+				}
+				f := c.finding(o.Ref, fmt.Sprintf("%s has %s without readiness or liveness probes: %s", o.Ref.String(),
+					plural(len(names), "container"), namesList(names)))
+				f.Cause = "Kubernetes cannot tell whether these containers answer: traffic reaches pods that are starting or " +
+					"stuck, and a hung process is never restarted."
+				f.Evidence = evidence
+				open, close := o.podSpecPrefix()
+				f.Remediation = audit.Remediation{
+					Text: "Add probes. A TCP probe on the serving port is the least an application needs; an HTTP probe on a " +
+						"health endpoint (httpGet) is better when the application has one.",
+					Command: fmt.Sprintf("kubectl patch %s%s --type=strategic -p '%s{\"containers\":[%s]}%s'",
+						kubectlName(o.Ref), nsFlag(o.Ref), open, strings.Join(patches, ","), close),
+				}
+				if !o.templateFixedInPlace() {
+					f.Remediation.Command = ""
+					f.Remediation.Text += o.recreateNote()
+				}
+				out = append(out, f)
+			}
+			return out
+		},
+	}
+}

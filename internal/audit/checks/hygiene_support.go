@@ -1,0 +1,294 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+// ruleCheck is a check described by its metadata and a run function; the
+// hygiene, resource and security checks are all of this shape.
+type ruleCheck struct {
+	id          string
+	category    audit.Category
+	severity    audit.Severity
+	description string
+	run         func(c ruleCheck, ctx *audit.Context) []audit.Finding
+}
+
+func (c ruleCheck) ID() string                      { return c.id }
+func (c ruleCheck) Category() audit.Category        { return c.category }
+func (c ruleCheck) DefaultSeverity() audit.Severity { return c.severity }
+func (c ruleCheck) Description() string             { return c.description }
+
+func (c ruleCheck) Run(ctx *audit.Context) []audit.Finding {
+	if ctx == nil || ctx.Index == nil {
+		return nil
+	}
+	return c.run(c, ctx)
+}
+
+// finding starts a finding of this check about obj, at the check's default
+// severity.
+func (c ruleCheck) finding(obj snapshot.Ref, message string) audit.Finding {
+	return audit.Finding{CheckID: c.id, Severity: c.severity, Category: c.category, Object: obj, Message: message}
+}
+
+// platformNamespace reports whether a namespace is run by Kubernetes or the
+// managed-cluster provider rather than by the cluster's users: the objects
+// there are created and reconciled by the control plane, and a finding
+// about them would ask users to change what they do not own.
+func platformNamespace(ns string) bool {
+	switch ns {
+	case "kube-system", "kube-public", "kube-node-lease":
+		return true
+	}
+	return false
+}
+
+// templateOwner is an object that owns a pod template: a workload, a
+// stand-alone Job or ReplicaSet, or a bare Pod. Findings about pods are
+// reported at this level, once per workload rather than once per pod.
+type templateOwner struct {
+	Ref    snapshot.Ref
+	Meta   *metav1.ObjectMeta
+	Labels map[string]string // the pod template's labels
+	Spec   *corev1.PodSpec
+	// Replicas is the desired replica count of Deployments and
+	// StatefulSets (1 when unset, as the API defaults it); -1 otherwise.
+	Replicas int32
+}
+
+// podSpecPrefix returns the JSON that wraps a pod spec fragment into a
+// patch of the owner: pod templates sit at different depths per kind.
+func (o templateOwner) podSpecPrefix() (open, close string) {
+	switch o.Ref.Kind {
+	case "Pod":
+		return `{"spec":`, `}`
+	case "CronJob":
+		return `{"spec":{"jobTemplate":{"spec":{"template":{"spec":`, `}}}}}`
+	default:
+		return `{"spec":{"template":{"spec":`, `}}}`
+	}
+}
+
+func replicasOf(r *int32) int32 {
+	if r == nil {
+		return 1
+	}
+	return *r
+}
+
+// templateOwners lists every pod template owner of the snapshot, sorted.
+// Pods and ReplicaSets are included only when nothing in the snapshot
+// already stands for them (a bare Pod, a ReplicaSet without Deployment, a
+// pod of a controller Purser does not model).
+func templateOwners(ix *snapshot.Index) []templateOwner {
+	s := ix.S
+	var out []templateOwner
+	covered := map[snapshot.Ref]bool{}
+	add := func(o templateOwner) {
+		if covered[o.Ref] {
+			return
+		}
+		covered[o.Ref] = true
+		out = append(out, o)
+	}
+	for i := range s.Deployments {
+		d := &s.Deployments[i]
+		add(templateOwner{Ref: ref("Deployment", d.Namespace, d.Name), Meta: &d.ObjectMeta,
+			Labels: d.Spec.Template.Labels, Spec: &d.Spec.Template.Spec, Replicas: replicasOf(d.Spec.Replicas)})
+	}
+	for i := range s.StatefulSets {
+		ss := &s.StatefulSets[i]
+		add(templateOwner{Ref: ref("StatefulSet", ss.Namespace, ss.Name), Meta: &ss.ObjectMeta,
+			Labels: ss.Spec.Template.Labels, Spec: &ss.Spec.Template.Spec, Replicas: replicasOf(ss.Spec.Replicas)})
+	}
+	for i := range s.DaemonSets {
+		ds := &s.DaemonSets[i]
+		add(templateOwner{Ref: ref("DaemonSet", ds.Namespace, ds.Name), Meta: &ds.ObjectMeta,
+			Labels: ds.Spec.Template.Labels, Spec: &ds.Spec.Template.Spec, Replicas: -1})
+	}
+	for i := range s.CronJobs {
+		cj := &s.CronJobs[i]
+		add(templateOwner{Ref: ref("CronJob", cj.Namespace, cj.Name), Meta: &cj.ObjectMeta,
+			Labels: cj.Spec.JobTemplate.Spec.Template.Labels, Spec: &cj.Spec.JobTemplate.Spec.Template.Spec, Replicas: -1})
+	}
+	for i := range s.Jobs {
+		j := &s.Jobs[i]
+		if top := ix.TopOwner("Job", j); covered[top] {
+			continue
+		}
+		add(templateOwner{Ref: ref("Job", j.Namespace, j.Name), Meta: &j.ObjectMeta,
+			Labels: j.Spec.Template.Labels, Spec: &j.Spec.Template.Spec, Replicas: -1})
+	}
+	for i := range s.ReplicaSets {
+		rs := &s.ReplicaSets[i]
+		if top := ix.TopOwner("ReplicaSet", rs); covered[top] {
+			continue
+		}
+		add(templateOwner{Ref: ref("ReplicaSet", rs.Namespace, rs.Name), Meta: &rs.ObjectMeta,
+			Labels: rs.Spec.Template.Labels, Spec: &rs.Spec.Template.Spec, Replicas: replicasOf(rs.Spec.Replicas)})
+	}
+	for i := range s.Pods {
+		p := &s.Pods[i]
+		top := ix.TopOwner("Pod", p)
+		if covered[top] {
+			continue
+		}
+		// A pod of a controller Purser does not model stands for it; the
+		// first pod seen carries the template.
+		add(templateOwner{Ref: top, Meta: &p.ObjectMeta, Labels: p.Labels, Spec: &p.Spec, Replicas: -1})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Ref.String() < out[j].Ref.String() })
+	return out
+}
+
+func ref(kind, ns, name string) snapshot.Ref {
+	return snapshot.Ref{Kind: kind, Namespace: ns, Name: name}
+}
+
+// userTemplateOwners is templateOwners without the platform namespaces.
+func userTemplateOwners(ix *snapshot.Index) []templateOwner {
+	var out []templateOwner
+	for _, o := range templateOwners(ix) {
+		if !platformNamespace(o.Ref.Namespace) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// allContainers returns init and regular containers: settings such as
+// requests, images and users matter for both.
+func allContainers(spec *corev1.PodSpec) []corev1.Container {
+	out := make([]corev1.Container, 0, len(spec.InitContainers)+len(spec.Containers))
+	out = append(out, spec.InitContainers...)
+	return append(out, spec.Containers...)
+}
+
+// namesList joins names for a message: "a", "a and b", "a, b and c".
+func namesList(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// plural returns word with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// kubectlName names an object the way kubectl arguments do: deployment/web.
+func kubectlName(r snapshot.Ref) string {
+	return strings.ToLower(r.Kind) + "/" + r.Name
+}
+
+// nsFlag returns " -n ns" for a namespaced object.
+func nsFlag(r snapshot.Ref) string {
+	if r.Namespace == "" {
+		return ""
+	}
+	return " -n " + r.Namespace
+}
+
+// storageSize returns a PVC's size: its bound capacity, or what it asks for.
+func storageSize(pvc *corev1.PersistentVolumeClaim) (resource.Quantity, bool) {
+	if q, ok := pvc.Status.Capacity[corev1.ResourceStorage]; ok {
+		return q, true
+	}
+	q, ok := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
+	return q, ok
+}
+
+// doVolumeCentsPerGiBMonth is DigitalOcean's block storage list price:
+// $0.10 per GiB-month.
+const doVolumeCentsPerGiBMonth = 10
+
+// isDigitalOceanVolume tells whether a storage class or CSI driver is
+// DigitalOcean block storage, which is priced per GiB-month.
+func isDigitalOceanVolume(provisioner string) bool {
+	return provisioner == "dobs.csi.digitalocean.com"
+}
+
+// storageCost says what a volume of size q costs, in words, for a claim or
+// volume provisioned by provisioner ("" when unknown).
+func storageCost(q resource.Quantity, provisioner string) string {
+	size := q.String()
+	if !isDigitalOceanVolume(provisioner) {
+		return size + " of block storage, billed by the provider whether or not a pod mounts it"
+	}
+	// Bytes to GiB, rounded up: DigitalOcean bills whole GiB.
+	gib := (q.Value() + (1<<30 - 1)) >> 30
+	cents := gib * doVolumeCentsPerGiBMonth
+	return fmt.Sprintf("%s of DigitalOcean block storage, about $%d.%02d a month at $0.10 per GiB-month, billed whether or not a pod mounts it",
+		size, cents/100, cents%100)
+}
+
+// provisionerOf returns the provisioner of a storage class name, or "".
+func provisionerOf(s *snapshot.Snapshot, class string) string {
+	for i := range s.StorageClasses {
+		if s.StorageClasses[i].Name == class {
+			return s.StorageClasses[i].Provisioner
+		}
+	}
+	return ""
+}
+
+// kindListed reports whether the snapshot read a kind; when it did not, a
+// check cannot say an object of that kind is missing.
+func kindListed(s *snapshot.Snapshot, group, resource string) bool {
+	for _, k := range s.Meta.Kinds {
+		if k.Group == group && k.Resource == resource {
+			return k.Listed()
+		}
+	}
+	// A snapshot that records no kinds at all (built in code) is taken as
+	// complete; one that records others but not this one never asked.
+	return len(s.Meta.Kinds) == 0
+}
+
+// selectorText writes a label map the way kubectl does: a=b,c=d.
+func selectorText(sel map[string]string) string {
+	var parts []string
+	for _, k := range mapKeysSorted(sel) {
+		parts = append(parts, k+"="+sel[k])
+	}
+	return strings.Join(parts, ",")
+}
+
+func mapKeysSorted(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// templateFixedInPlace reports owners whose pod template cannot be patched:
+// a bare Pod's spec is immutable and so is a Job's template; both must be
+// re-created from a corrected manifest.
+func (o templateOwner) templateFixedInPlace() bool {
+	return o.Ref.Kind != "Pod" && o.Ref.Kind != "Job"
+}
+
+// recreateNote is the remediation sentence for owners that cannot be
+// patched in place.
+func (o templateOwner) recreateNote() string {
+	return " A " + o.Ref.Kind + "'s pod template cannot be changed in place: fix its manifest and re-create it."
+}

@@ -1,0 +1,69 @@
+package checks
+
+import (
+	"fmt"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/purserhq/purser/internal/audit"
+)
+
+func networkPolicyEgressBlocksDNS() audit.Check {
+	return ruleCheck{
+		id:       "networkpolicy-egress-blocks-dns",
+		category: audit.Security,
+		severity: audit.Error,
+		description: "A NetworkPolicy that restricts egress without any rule allowing DNS (UDP port 53 to kube-system's " +
+			"k8s-app=kube-dns pods). Every pod it selects then fails to resolve names, including in-cluster Service names, " +
+			"unless another policy selecting the same pods allows DNS.",
+		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
+			ix := ctx.Index
+			s := ix.S
+			// Egress allowed by any policy of the namespace counts: policies add up.
+			dnsOK := map[string]bool{}
+			for _, np := range s.NetworkPolicies {
+				for _, r := range np.Spec.Egress {
+					if allowsDNS(ix, np.Namespace, r) {
+						dnsOK[np.Namespace] = true
+					}
+				}
+			}
+			var out []audit.Finding
+			for i := range s.NetworkPolicies {
+				np := &s.NetworkPolicies[i]
+				if !hasEgress(np) || dnsOK[np.Namespace] {
+					continue
+				}
+				f := c.finding(ref("NetworkPolicy", np.Namespace, np.Name),
+					fmt.Sprintf("NetworkPolicy %s/%s restricts egress and allows no DNS: its pods cannot resolve names", np.Namespace, np.Name))
+				f.Cause = "Once a policy with policyTypes Egress selects a pod, only the egress its rules list is allowed; none " +
+					"of the namespace's policies allows UDP 53 to kube-dns."
+				f.Evidence = append(f.Evidence, fmt.Sprintf("policyTypes include Egress, %d egress %s, none to kube-dns on UDP 53",
+					len(np.Spec.Egress), plural(len(np.Spec.Egress), "rule")))
+				f.Remediation = audit.Remediation{
+					Text: "Add a rule allowing DNS to kube-dns on UDP and TCP 53.",
+					Command: fmt.Sprintf(`kubectl patch networkpolicy %s -n %s --type=json -p '[{"op":"add","path":"/spec/egress/-","value":`+
+						`{"to":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"kube-system"}},"podSelector":{"matchLabels":{"k8s-app":"kube-dns"}}}],`+
+						`"ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}}]'`, np.Name, np.Namespace),
+				}
+				if len(np.Spec.Egress) == 0 {
+					f.Remediation.Command = fmt.Sprintf(`kubectl patch networkpolicy %s -n %s --type=merge -p '{"spec":{"egress":[`+
+						`{"to":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"kube-system"}},"podSelector":{"matchLabels":{"k8s-app":"kube-dns"}}}],`+
+						`"ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}]}}'`, np.Name, np.Namespace)
+				}
+				out = append(out, f)
+			}
+			return out
+		},
+	}
+}
+
+func hasEgress(np *networkingv1.NetworkPolicy) bool {
+	for _, t := range np.Spec.PolicyTypes {
+		if t == networkingv1.PolicyTypeEgress {
+			return true
+		}
+	}
+	// Without policyTypes, Egress applies when egress rules are present.
+	return len(np.Spec.PolicyTypes) == 0 && len(np.Spec.Egress) > 0
+}

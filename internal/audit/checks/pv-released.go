@@ -1,0 +1,70 @@
+package checks
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/purserhq/purser/internal/audit"
+)
+
+func pvReleased() audit.Check {
+	return ruleCheck{
+		id:       "pv-released",
+		category: audit.Hygiene,
+		severity: audit.Warning,
+		description: "A PersistentVolume in phase Released (its claim was deleted but the Retain policy kept the volume), " +
+			"or Available with a Retain policy (kept, bound to nothing). Kubernetes never reuses a Released volume by itself " +
+			"and never deletes a retained one: the disk stays billed until someone deletes it.",
+		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
+			var out []audit.Finding
+			for i := range ctx.Index.S.PVs {
+				pv := &ctx.Index.S.PVs[i]
+				retain := pv.Spec.PersistentVolumeReclaimPolicy == corev1.PersistentVolumeReclaimRetain
+				phase := pv.Status.Phase
+				if phase != corev1.VolumeReleased && (phase != corev1.VolumeAvailable || !retain) {
+					continue
+				}
+				size := pv.Spec.Capacity[corev1.ResourceStorage]
+				prov := provisionerOf(ctx.Index.S, pv.Spec.StorageClassName)
+				if pv.Spec.CSI != nil && prov == "" {
+					prov = pv.Spec.CSI.Driver
+				}
+				f := c.finding(ref("PersistentVolume", "", pv.Name),
+					fmt.Sprintf("PersistentVolume %s is %s and serves no claim: %s", pv.Name, phase, storageCost(size, prov)))
+				if phase == corev1.VolumeReleased {
+					claim := "its claim"
+					if pv.Spec.ClaimRef != nil {
+						claim = "claim " + pv.Spec.ClaimRef.Namespace + "/" + pv.Spec.ClaimRef.Name
+					}
+					f.Cause = fmt.Sprintf("%s was deleted and the reclaim policy is %s, so the volume and its data were kept; "+
+						"a Released volume still names the old claim and no new claim can bind to it.", claim, pv.Spec.PersistentVolumeReclaimPolicy)
+				} else {
+					f.Cause = "The volume was kept with a Retain policy and no claim is bound to it."
+				}
+				f.Evidence = append(f.Evidence, "phase "+string(phase), "reclaim policy "+string(pv.Spec.PersistentVolumeReclaimPolicy))
+				if size.Value() > 0 {
+					f.Evidence = append(f.Evidence, "capacity "+size.String())
+				}
+				if pv.Spec.ClaimRef != nil {
+					f.Evidence = append(f.Evidence, "last claim "+pv.Spec.ClaimRef.Namespace+"/"+pv.Spec.ClaimRef.Name)
+				}
+				if pv.Spec.CSI != nil {
+					f.Evidence = append(f.Evidence, "volume "+pv.Spec.CSI.VolumeHandle+" ("+pv.Spec.CSI.Driver+")")
+				}
+				f.Remediation = audit.Remediation{
+					Text: "To reuse the data, clear the stale claim reference so a new claim can bind to the volume. Otherwise " +
+						"delete the PersistentVolume; with Retain, deleting the object does not delete the disk, so delete the " +
+						"provider's volume too (on DigitalOcean: doctl compute volume delete <id>) — that is what stops the bill.",
+					Command: fmt.Sprintf("kubectl patch pv %s --type=json -p '[{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}]'  # reuse\n"+
+						"kubectl delete pv %s  # or remove", pv.Name, pv.Name),
+				}
+				if phase == corev1.VolumeAvailable {
+					f.Remediation.Command = fmt.Sprintf("kubectl delete pv %s", pv.Name)
+				}
+				out = append(out, f)
+			}
+			return out
+		},
+	}
+}

@@ -1,0 +1,116 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/purserhq/purser/internal/audit"
+)
+
+func quotaWithoutLimitRange() audit.Check {
+	return ruleCheck{
+		id:       "quota-without-limitrange",
+		category: audit.Resources,
+		severity: audit.Warning,
+		description: "A namespace with a ResourceQuota on compute requests or limits (requests.cpu, limits.memory, cpu, " +
+			"memory...) and no LimitRange giving containers defaults for them. Once such a quota exists, every pod must " +
+			"set those values; a Deployment without them is still accepted, but its ReplicaSet cannot create pods and " +
+			"reports FailedCreate events (\"failed quota: <name>: must specify ...\"). Those events, when the snapshot has " +
+			"them, are shown as evidence and raise the finding to an error.",
+		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
+			s := ctx.Index.S
+			var out []audit.Finding
+			for i := range s.ResourceQuotas {
+				q := &s.ResourceQuotas[i]
+				var needReq, needLim []corev1.ResourceName
+				for r := range q.Spec.Hard {
+					switch r {
+					case corev1.ResourceRequestsCPU, corev1.ResourceCPU:
+						needReq = append(needReq, corev1.ResourceCPU)
+					case corev1.ResourceRequestsMemory, corev1.ResourceMemory:
+						needReq = append(needReq, corev1.ResourceMemory)
+					case corev1.ResourceLimitsCPU:
+						needLim = append(needLim, corev1.ResourceCPU)
+					case corev1.ResourceLimitsMemory:
+						needLim = append(needLim, corev1.ResourceMemory)
+					}
+				}
+				lrReq, lrLim := limitRangeDefaults(s, q.Namespace)
+				var uncovered []string
+				for _, r := range needReq {
+					if !lrReq[r] {
+						uncovered = append(uncovered, "requests."+string(r))
+					}
+				}
+				for _, r := range needLim {
+					if !lrLim[r] {
+						uncovered = append(uncovered, "limits."+string(r))
+					}
+				}
+				if len(uncovered) == 0 {
+					continue
+				}
+				sort.Strings(uncovered)
+				uncovered = dedupStrings(uncovered)
+				f := c.finding(ref("ResourceQuota", q.Namespace, q.Name),
+					fmt.Sprintf("ResourceQuota %s/%s requires %s on every pod, and no LimitRange gives defaults: pods without them are rejected",
+						q.Namespace, q.Name, namesList(uncovered)))
+				f.Cause = "With a compute quota, the quota admission plugin rejects any pod that does not set the quota's resources; " +
+					"the Deployment is accepted, but its ReplicaSet fails to create pods (FailedCreate: failed quota: " + q.Name + ": must specify " +
+					strings.Join(uncovered, ",") + "). A LimitRange with defaults fills them in before the quota is checked."
+				f.Evidence = append(f.Evidence, "quota hard: "+quotaHard(q), "no LimitRange with defaults for "+strings.Join(uncovered, ", ")+" in "+q.Namespace)
+				for _, e := range s.Events {
+					if e.Namespace == q.Namespace && e.Reason == "FailedCreate" && strings.Contains(e.Message, "failed quota: "+q.Name) {
+						f.Severity = audit.Error
+						f.Evidence = append(f.Evidence, fmt.Sprintf("event FailedCreate on %s/%s: %s", e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Message))
+					}
+				}
+				f.Remediation = audit.Remediation{
+					Text: "Add a LimitRange with default requests and limits beside the quota (adjust the values to the " +
+						"namespace's workloads), or set requests and limits in every pod template. Pods already rejected are " +
+						"retried by their controllers once the LimitRange exists.",
+					Command: "kubectl apply -f limitrange-" + q.Namespace + ".yaml",
+					Manifest: fmt.Sprintf(`apiVersion: v1
+kind: LimitRange
+metadata:
+  name: defaults
+  namespace: %s
+spec:
+  limits:
+  - type: Container
+    defaultRequest:
+      cpu: 100m
+      memory: 128Mi
+    default:
+      cpu: 500m
+      memory: 512Mi
+`, q.Namespace),
+				}
+				out = append(out, f)
+			}
+			return out
+		},
+	}
+}
+
+func quotaHard(q *corev1.ResourceQuota) string {
+	var parts []string
+	for r, v := range q.Spec.Hard {
+		parts = append(parts, string(r)+"="+v.String())
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+func dedupStrings(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}

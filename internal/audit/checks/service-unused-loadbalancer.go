@@ -1,0 +1,105 @@
+package checks
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+// doLoadBalancerNodeDollars is DigitalOcean's price of one load balancer
+// node a month (it was $10 before mid-2022).
+const doLoadBalancerNodeDollars = 12
+
+func serviceUnusedLoadBalancer() audit.Check {
+	return ruleCheck{
+		id:       "service-unused-loadbalancer",
+		category: audit.Hygiene,
+		severity: audit.Warning,
+		description: "A Service of type LoadBalancer with no ready endpoint: it costs money and serves nothing. The cloud " +
+			"bills the load balancer from the moment the Service exists (a DigitalOcean load balancer costs $12 a month " +
+			"per node), whether or not a pod answers behind it. It is costed by type, not by its external address: on a " +
+			"cluster without a cloud controller (such as a local control plane) the address stays pending.",
+		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
+			ix := ctx.Index
+			do := onDigitalOcean(ix.S)
+			var out []audit.Finding
+			for i := range ix.S.Services {
+				svc := &ix.S.Services[i]
+				if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || ix.ReadyEndpoints(svc.Namespace, svc.Name) > 0 {
+					continue
+				}
+				r := ref("Service", svc.Namespace, svc.Name)
+				units := 1
+				if v, err := strconv.Atoi(svc.Annotations["service.beta.kubernetes.io/do-loadbalancer-size-unit"]); err == nil && v > 0 {
+					units = v
+				}
+				price := fmt.Sprintf("a DigitalOcean load balancer costs $%d a month", doLoadBalancerNodeDollars*units)
+				if units > 1 {
+					price += fmt.Sprintf(" (%d nodes at $%d)", units, doLoadBalancerNodeDollars)
+				}
+				if !do {
+					price = "the provider bills a load balancer for it (" + price + ")"
+				}
+				f := c.finding(r, fmt.Sprintf("LoadBalancer Service %s/%s has no ready endpoint: it costs money and serves nothing; %s",
+					svc.Namespace, svc.Name, price))
+				f.Cause = lbCause(ix, svc)
+				f.Evidence = append(f.Evidence, "type LoadBalancer", "0 ready endpoints")
+				if len(svc.Status.LoadBalancer.Ingress) == 0 {
+					f.Evidence = append(f.Evidence, "no external address yet: without a cloud controller (a local control plane) it stays "+
+						"pending; on DigitalOcean the load balancer is created and billed as soon as the Service exists")
+				} else {
+					var addrs []string
+					for _, in := range svc.Status.LoadBalancer.Ingress {
+						addrs = append(addrs, in.IP+in.Hostname)
+					}
+					f.Evidence = append(f.Evidence, "external address "+strings.Join(addrs, ", "))
+				}
+				if len(svc.Spec.Selector) > 0 {
+					f.Evidence = append(f.Evidence, "selector "+selectorText(svc.Spec.Selector))
+				}
+				f.Remediation = audit.Remediation{
+					Text: "Fix the pods behind it if it should serve traffic (see the service-no-endpoints and pod-crashloop findings). " +
+						"If nothing should answer, delete it, or make it a ClusterIP Service so that the load balancer is released " +
+						"while in-cluster clients keep their address.",
+					Command: fmt.Sprintf("kubectl patch service %s -n %s -p '{\"spec\":{\"type\":\"ClusterIP\"}}'  # keep it in-cluster\n"+
+						"kubectl delete service %s -n %s  # or remove it", svc.Name, svc.Namespace, svc.Name, svc.Namespace),
+				}
+				out = append(out, f)
+			}
+			return out
+		},
+	}
+}
+
+// lbCause says why a load balancer has no ready endpoint, as far as the
+// snapshot shows.
+func lbCause(ix *snapshot.Index, svc *corev1.Service) string {
+	if len(svc.Spec.Selector) == 0 {
+		return "The Service has no selector and no EndpointSlice lists a ready address for it."
+	}
+	pods := ix.PodsMatching(svc.Namespace, svc.Spec.Selector)
+	if len(pods) == 0 {
+		return "Its selector matches no pod in namespace " + svc.Namespace + "."
+	}
+	var names []string
+	for _, p := range pods {
+		names = append(names, p.Name+" ("+snapshot.PodStatusPhrase(p)+")")
+	}
+	return fmt.Sprintf("Its selector matches %d %s, none of them ready: %s.", len(pods), plural(len(pods), "pod"), strings.Join(names, ", "))
+}
+
+// onDigitalOcean tells whether the cluster's nodes are DigitalOcean
+// Droplets.
+func onDigitalOcean(s *snapshot.Snapshot) bool {
+	for _, n := range s.Nodes {
+		if strings.HasPrefix(n.Spec.ProviderID, "digitalocean://") || n.Labels["doks.digitalocean.com/node-pool"] != "" {
+			return true
+		}
+	}
+	return false
+}
