@@ -5,8 +5,13 @@ import "github.com/purserhq/purser/internal/audit"
 // Registry returns every check, in the order reports list them. IDs are
 // stable: a check may be retired but its ID is never reused.
 func Registry() []audit.Check {
+	return append(coreChecks(), hygieneChecks()...)
+}
+
+// coreChecks are the availability checks (what the BlueOcean audit found
+// by hand) and namespace-empty.
+func coreChecks() []audit.Check {
 	return []audit.Check{
-		// Availability: what the BlueOcean audit found by hand.
 		serviceNoEndpoints(),
 		podCrashLoop(),
 		podPending(),
@@ -15,7 +20,6 @@ func Registry() []audit.Check {
 		workloadUnavailable(),
 		jobFailed(),
 		cronJobSuspended(),
-		// Hygiene.
 		namespaceEmpty(),
 	}
 }

@@ -404,7 +404,7 @@ func missingTargetPorts(svc *corev1.Service, pods []*corev1.Pod) []string {
 		for _, p := range pods {
 			for _, ct := range p.Spec.Containers {
 				for _, cp := range ct.Ports {
-					if cp.Name == sp.TargetPort.StrVal && cp.Protocol == protocolOr(sp.Protocol) {
+					if cp.Name == sp.TargetPort.StrVal && protocolOr(cp.Protocol) == protocolOr(sp.Protocol) {
 						found = true
 					}
 				}
