@@ -162,7 +162,7 @@ func (r *Result) Group(by GroupBy) Grouping {
 	for _, li := range r.LineItems {
 		key := SharedKey
 		if li.Namespace != "" {
-			key = offNode(li.Namespace, SharedKey, nil)
+			key = offNode(li.Namespace, "Namespace/"+li.Namespace, nil)
 		}
 		add(key, li.Category, li.Monthly)
 	}
@@ -203,8 +203,11 @@ func (r *Result) Group(by GroupBy) Grouping {
 		}
 	}
 	if empty > 0 {
-		g.Note = fmt.Sprintf("%d empty namespaces cost %s 0: Kubernetes bills nodes, volumes, load balancers, snapshots and traffic, not namespaces; deleting them saves nothing by itself.",
-			empty, r.Currency)
+		what := fmt.Sprintf("%d empty namespaces cost", empty)
+		if empty == 1 {
+			what = "1 empty namespace costs"
+		}
+		g.Note = what + " " + r.Currency + " 0: Kubernetes bills nodes, volumes, load balancers, snapshots and traffic, not namespaces; deleting them saves nothing by itself."
 	}
 	for _, row := range rows {
 		if r.Total.Micros > 0 {

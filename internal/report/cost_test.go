@@ -1,0 +1,208 @@
+package report_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/purserhq/purser/internal/config"
+	"github.com/purserhq/purser/internal/cost"
+	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/pricing"
+	"github.com/purserhq/purser/internal/report"
+	"github.com/purserhq/purser/internal/scenario"
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+// updating reports whether -update was given. The flag is defined once per
+// test binary, by plan_test.go, which shares it with these goldens.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if updating() {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test ./internal/report -run Cost -update to accept):\n%s", name, got)
+	}
+}
+
+func usd(s string) money.Amount {
+	a, err := money.Parse("USD", s)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+func fixtureBreakdown(t *testing.T, by ...cost.GroupBy) cost.Breakdown {
+	t.Helper()
+	data, err := os.ReadFile("testdata/cost-cluster.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := snapshot.LoadManifests("cost-cluster.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := config.Load("testdata/cost-config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, rules, err := cost.LoadConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	book, err := pricing.DigitalOcean()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmp := &cost.Comparison{Source: "opencost http://opencost:9003", Window: "7d", Idle: usd("60.5"),
+		ByNamespace: map[string]money.Amount{"shop-prod": usd("17.2"), "analytics": usd("41.9"), "shop-dev": usd("3.1")}}
+	r, err := cost.Allocate(cost.Input{Snapshot: s, Book: book, Config: cfg, Rules: rules, Comparison: cmp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nodes 24 + 84, volume 40 GiB × 0.10, balancer 12, egress 2,500 ×
+	// 0.01, snapshots 120 × 0.06, support 24.
+	if r.Total != usd("180.2") {
+		t.Fatalf("fixture total %v, want USD 180.20", r.Total)
+	}
+	return r.Breakdown(by...)
+}
+
+func TestCostGolden(t *testing.T) {
+	t.Parallel()
+	b := fixtureBreakdown(t, cost.GroupBy{Kind: "pool"}, cost.GroupBy{Kind: "namespace"}, cost.GroupBy{Kind: "team"},
+		cost.GroupBy{Kind: "environment"}, cost.GroupBy{Kind: "workload"}, cost.GroupBy{Kind: "label", Label: "app"})
+	formats := []struct {
+		file   string
+		render func(*bytes.Buffer) error
+	}{
+		{"cost.txt", func(w *bytes.Buffer) error { return report.CostTable(w, b) }},
+		{"cost.md", func(w *bytes.Buffer) error { return report.CostMarkdown(w, b) }},
+		{"cost.html", func(w *bytes.Buffer) error { return report.CostHTML(w, b) }},
+		{"cost.json", func(w *bytes.Buffer) error { return report.WriteJSON(w, b) }},
+		{"cost.yaml", func(w *bytes.Buffer) error { return report.WriteYAML(w, b) }},
+	}
+	for _, f := range formats {
+		t.Run(f.file, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := f.render(&buf); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, f.file, buf.Bytes())
+		})
+	}
+}
+
+func TestCostHTMLIsSelfContained(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	if err := report.CostHTML(&buf, fixtureBreakdown(t, cost.DefaultGroupings()...)); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	for _, bad := range []string{"<script", "<link", "src=", "href=", "url(", "@import"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("HTML report contains %q: it must not fetch anything", bad)
+		}
+	}
+	// One bar per group row plus the category split.
+	if n := strings.Count(html, "<svg"); n < 1+3+4+4 {
+		t.Errorf("%d SVG charts", n)
+	}
+	for _, c := range []string{"compute", "storage", "load balancers", "bandwidth", "snapshots"} {
+		if !strings.Contains(html, "<title>"+c+" ") {
+			t.Errorf("the category split lacks %s", c)
+		}
+	}
+}
+
+func demo(t *testing.T) *cost.Result {
+	t.Helper()
+	s, err := scenario.DemoSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := scenario.DemoConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, rules, err := cost.LoadConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	book, err := pricing.DigitalOcean()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := cost.Allocate(cost.Input{Snapshot: s, Book: book, Config: cfg, Rules: rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// The demo prints the audit's breakdown; the per-group figures depend on
+// the scenario's requests, so only the audit's own figures are pinned.
+func TestCostDemoTable(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	if err := report.CostTable(&buf, demo(t).Breakdown(cost.DefaultGroupings()...)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"Monthly cost: USD 1,289.30",
+		"compute    27 nodes         966.00   74.9%",
+		"storage     533 GiB          53.30    4.1%",
+		"load balancers           9          90.00    7.0%",
+		"bandwidth  15,000 GiB         150.00   11.6%",
+		"snapshots     500 GiB          30.00    2.3%",
+		"Load balancers at USD 10.00 a node-month: The audit's",
+		"By pool", "By namespace", "By team",
+		"18 empty namespaces cost USD 0",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCostSummary(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	if err := report.CostSummary(&buf, demo(t)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"Cost: USD 1,289.30 a month",
+		"compute 966.00 (74.9%), storage 533 GiB 53.30 (4.1%), load balancers (9) 90.00 (7.0%), bandwidth 150.00 (11.6%), snapshots 30.00 (2.3%)",
+		"by team: platform",
+		"18 empty namespaces: USD 0.00",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "\n"); n > 8 {
+		t.Errorf("summary has %d lines; it is meant to be short", n)
+	}
+}
