@@ -242,3 +242,66 @@ func TestSecretInEnvLiteralHidesValues(t *testing.T) {
 		t.Errorf("message %q names LOG_LEVEL, which is not a secret", got[0].Message)
 	}
 }
+
+// TestBaselinePoliciesAreSound applies every baseline NetworkPolicy that
+// namespace-no-networkpolicy proposes on the demo, and checks that the
+// result selects real namespaces, keeps DNS working and leaves no
+// namespace without a policy.
+func TestBaselinePoliciesAreSound(t *testing.T) {
+	t.Parallel()
+	s, err := scenario.DemoSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := &audit.Context{Index: snapshot.NewIndex(s)}
+	proposed := namespaceNoNetworkPolicy().Run(ctx)
+	if len(proposed) == 0 {
+		t.Fatal("no baseline proposed on the demo")
+	}
+	for _, f := range proposed {
+		m := f.Remediation.Manifest
+		if !strings.Contains(m, "kubernetes.io/metadata.name: kube-system") ||
+			!strings.Contains(m, "protocol: UDP") || strings.Contains(m, "{name:") {
+			t.Errorf("%s: baseline lacks DNS egress or selects by name:\n%s", f.Object, m)
+		}
+		ps, err := snapshot.LoadManifests(f.Object.Name+".yaml", []byte(m))
+		if err != nil {
+			t.Fatalf("%s: manifest does not parse: %v\n%s", f.Object, err, m)
+		}
+		if len(ps.NetworkPolicies) == 0 {
+			t.Fatalf("%s: manifest holds no NetworkPolicy", f.Object)
+		}
+		s.NetworkPolicies = append(s.NetworkPolicies, ps.NetworkPolicies...)
+	}
+	ctx = &audit.Context{Index: snapshot.NewIndex(s)}
+	for _, c := range []audit.Check{namespaceNoNetworkPolicy(), networkPolicySelectorMatchesNothing(), networkPolicyEgressBlocksDNS()} {
+		for _, f := range c.Run(ctx) {
+			t.Errorf("after applying the baselines: %s %s: %s %v", f.CheckID, f.Object, f.Message, f.Evidence)
+		}
+	}
+}
+
+// TestBaselinePolicyStandardDNS checks the baseline on a cluster whose DNS
+// pods carry the standard label: DNS egress goes to k8s-app=kube-dns and
+// the ingress controller's namespace is selected by its metadata name.
+func TestBaselinePolicyStandardDNS(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("testdata", "namespace-no-networkpolicy", "fail-open.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := snapshot.LoadManifests("fail-open.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := namespaceNoNetworkPolicy().Run(&audit.Context{Index: snapshot.NewIndex(s)})
+	if len(got) != 1 {
+		t.Fatalf("%d findings, want 1", len(got))
+	}
+	m := got[0].Remediation.Manifest
+	for _, want := range []string{"k8s-app: \"kube-dns\"", "kubernetes.io/metadata.name: ingress-nginx", "port: 53", "protocol: TCP"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("manifest lacks %q:\n%s", want, m)
+		}
+	}
+}

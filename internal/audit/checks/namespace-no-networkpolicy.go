@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/snapshot"
@@ -198,8 +199,7 @@ spec:
           kubernetes.io/metadata.name: kube-system
       podSelector:
         matchLabels:
-          k8s-app: kube-dns
-    ports:
+` + indentLabels(dnsPodLabels(ix), "          ") + `    ports:
     - protocol: UDP
       port: 53
     - protocol: TCP
@@ -236,4 +236,22 @@ spec:
 `, svc.Name, ns, indentLabels(svc.Spec.Selector, "      "))
 	}
 	return b.String()
+}
+
+// dnsPodLabels returns the labels that select the cluster DNS pods:
+// k8s-app=kube-dns, as CoreDNS deployments set it, unless the snapshot
+// shows kube-system's DNS pods labelled otherwise (then the kube-dns
+// Service's own selector is the one that matches them).
+func dnsPodLabels(ix *snapshot.Index) map[string]string {
+	std := map[string]string{"k8s-app": "kube-dns"}
+	if podsOrTemplatesMatch(ix, []string{"kube-system"}, labels.SelectorFromSet(std)) {
+		return std
+	}
+	for _, svc := range ix.S.Services {
+		if svc.Namespace == "kube-system" && svc.Name == "kube-dns" && len(svc.Spec.Selector) > 0 &&
+			podsOrTemplatesMatch(ix, []string{"kube-system"}, labels.SelectorFromSet(svc.Spec.Selector)) {
+			return svc.Spec.Selector
+		}
+	}
+	return std
 }

@@ -155,7 +155,7 @@ func allowsDNS(ix *snapshot.Index, policyNS string, r networkingv1.NetworkPolicy
 	if len(r.To) == 0 {
 		return true
 	}
-	dns := labels.Set{"k8s-app": "kube-dns"}
+	dns := labels.Set(dnsPodLabels(ix))
 	for _, peer := range r.To {
 		if peer.IPBlock != nil {
 			// An address block reaches kube-dns only if it covers the
