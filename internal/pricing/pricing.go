@@ -98,8 +98,8 @@ func (b *Book) NodeMonthly(instanceType string, cpuMilli, memBytes int64) (money
 	if name == "" {
 		name = "(no instance-type label)"
 	}
-	warn := fmt.Sprintf("instance type %s is not in price book %s: priced at %s/CPU-hour and %s/GiB-hour for %s CPU and %s GiB = %s a month",
-		name, b.Name, b.CPUHour.Format(6), b.GiBHour.Format(6), milli(cpuMilli), gib(memBytes), total.String())
+	warn := fmt.Sprintf("instance type %s is not in price book %s: priced at %s %s/CPU-hour and %s/GiB-hour for %s CPU and %s GiB = %s a month",
+		name, b.Name, b.Currency, b.CPUHour.Format(6), b.GiBHour.Format(6), milli(cpuMilli), gib(memBytes), total.String())
 	return total, FromFallback, warn
 }
 
