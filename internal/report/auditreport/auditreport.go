@@ -1,0 +1,211 @@
+// Package auditreport renders an audit result: a terminal table and
+// summary, JSON and YAML (the stable machine form), Markdown and HTML
+// reports that read like an audit written by hand (global results,
+// findings by severity with cause and fix, state per node pool,
+// recommendations), and SARIF for CI pipelines.
+package auditreport
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/report"
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+// Formats are the values of -o.
+func Formats() []string { return []string{"table", "json", "yaml", "markdown", "html", "sarif"} }
+
+// Write renders res in format, one of Formats() ("md" is markdown).
+func Write(w io.Writer, format string, res *audit.Result) error {
+	switch format {
+	case "table", "":
+		return Table(w, res)
+	case "json":
+		return report.WriteJSON(w, Document(res))
+	case "yaml":
+		return report.WriteYAML(w, Document(res))
+	case "markdown", "md":
+		return Markdown(w, res)
+	case "html":
+		return HTML(w, res)
+	case "sarif":
+		return SARIF(w, res)
+	}
+	return fmt.Errorf("unknown output format %q: expected %s", format, strings.Join(Formats(), ", "))
+}
+
+// APIVersion and Kind identify the JSON and YAML audit document.
+const (
+	APIVersion = "purser.dev/v1alpha1"
+	Kind       = "AuditReport"
+)
+
+// Doc is the JSON and YAML form of an audit, documented in
+// docs/audit-json.md. Fields are only ever added.
+type Doc struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// Summary counts findings by severity.
+	Summary DocSummary `json:"summary"`
+	*audit.Result
+}
+
+// DocSummary counts findings.
+type DocSummary struct {
+	Errors     int `json:"errors"`
+	Warnings   int `json:"warnings"`
+	Infos      int `json:"infos"`
+	Suppressed int `json:"suppressed"`
+}
+
+// Document wraps a result for JSON and YAML.
+func Document(res *audit.Result) Doc {
+	c := res.Count()
+	return Doc{APIVersion: APIVersion, Kind: Kind, Result: res,
+		Summary: DocSummary{Errors: c[audit.Error], Warnings: c[audit.Warning], Infos: c[audit.Info], Suppressed: len(res.Suppressed)}}
+}
+
+// Table writes every finding, one line each, then the node pools.
+func Table(w io.Writer, res *audit.Result) error {
+	var b strings.Builder
+	writeHeadline(&b, res)
+	if len(res.Findings) > 0 {
+		b.WriteString("\n")
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "SEVERITY\tCHECK\tOBJECT\tMESSAGE")
+		for _, f := range res.Findings {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Severity, f.CheckID, f.Object, f.Message)
+		}
+		tw.Flush()
+	}
+	b.WriteString("\n")
+	writePools(&b, res.Pools)
+	if len(res.Suppressed) > 0 {
+		fmt.Fprintf(&b, "\n%d %s suppressed by exemptions or purser.dev/ignore annotations (see -o json).\n",
+			len(res.Suppressed), plural(len(res.Suppressed), "finding"))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Summary is the short account for a terminal: counts, the findings
+// grouped by check with their first objects, and the node pools.
+func Summary(w io.Writer, res *audit.Result) error {
+	var b strings.Builder
+	writeHeadline(&b, res)
+	b.WriteString("\n")
+	for _, g := range byCheck(res.Findings) {
+		objs := make([]string, 0, len(g.findings))
+		for _, f := range g.findings {
+			objs = append(objs, shortRef(f.Object))
+		}
+		fmt.Fprintf(&b, "  %-7s %-26s %3d  %s\n", g.severity, g.id, len(g.findings), joinMax(objs, 4))
+	}
+	b.WriteString("\n")
+	writePools(&b, res.Pools)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeHeadline(b *strings.Builder, res *audit.Result) {
+	c := res.Count()
+	fmt.Fprintf(b, "Audit of %s: %d %s, %d %s, %d info (%d checks)\n", res.Source,
+		c[audit.Error], plural(c[audit.Error], "error"), c[audit.Warning], plural(c[audit.Warning], "warning"), c[audit.Info], len(res.Checks))
+	if len(res.Unlisted) > 0 {
+		fmt.Fprintf(b, "Not read (findings that depend on them are incomplete): %s\n", strings.Join(res.Unlisted, ", "))
+	}
+}
+
+func writePools(b *strings.Builder, pools []audit.PoolHealth) {
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "POOL\tNODES\tREADY\tRUNNING\tPENDING\tFAILING\tCPU REQ\tMEM REQ\tSTATUS")
+	for _, p := range pools {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d%%\t%d%%\t%s\n", p.Name, p.Nodes, p.Ready, p.PodsRunning, p.PodsPending,
+			p.PodsFailing, p.CPUPercent(), p.MemPercent(), p.Status())
+	}
+	tw.Flush()
+}
+
+type checkGroup struct {
+	id       string
+	severity audit.Severity
+	findings []audit.Finding
+}
+
+// byCheck groups findings by check, most serious first, keeping the
+// findings' order.
+func byCheck(fs []audit.Finding) []checkGroup {
+	idx := map[string]int{}
+	var out []checkGroup
+	for _, f := range fs {
+		i, ok := idx[f.CheckID]
+		if !ok {
+			i = len(out)
+			idx[f.CheckID] = i
+			out = append(out, checkGroup{id: f.CheckID, severity: f.Severity})
+		}
+		if f.Severity > out[i].severity {
+			out[i].severity = f.Severity
+		}
+		out[i].findings = append(out[i].findings, f)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].severity > out[j].severity })
+	return out
+}
+
+func shortRef(r snapshot.Ref) string {
+	if r.Namespace == "" {
+		return r.Name
+	}
+	return r.Namespace + "/" + r.Name
+}
+
+func joinMax(s []string, n int) string {
+	if len(s) <= n {
+		return strings.Join(s, ", ")
+	}
+	return fmt.Sprintf("%s, +%d more", strings.Join(s[:n], ", "), len(s)-n)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// severityTitle names a severity section.
+func severityTitle(s audit.Severity) string {
+	switch s {
+	case audit.Error:
+		return "Errors"
+	case audit.Warning:
+		return "Warnings"
+	}
+	return "Information"
+}
+
+// recommendations turns the checks that found something into one line
+// each: what to do, how many objects it concerns.
+func recommendations(res *audit.Result) []string {
+	var out []string
+	for _, g := range byCheck(res.Findings) {
+		text := firstSentence(g.findings[0].Remediation.Text)
+		out = append(out, fmt.Sprintf("%s (%d %s, %s): %s", g.id, len(g.findings), plural(len(g.findings), "finding"), g.severity, text))
+	}
+	return out
+}
+
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i+1]
+	}
+	return s
+}
+
+func mib(b int64) string { return fmt.Sprintf("%d", b>>20) }

@@ -1,0 +1,171 @@
+package auditreport
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/audit/checks"
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// fixtureResult audits testdata/cluster.yaml with the availability checks
+// and namespace-empty only, so that the goldens do not move with the other
+// checks, with one severity override.
+func fixtureResult(t *testing.T) *audit.Result {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "cluster.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := snapshot.LoadManifests("testdata/cluster.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Meta.CollectedAt = time.Date(2025, 9, 13, 7, 58, 0, 0, time.UTC)
+	ids := []string{"service-no-endpoints", "pod-crashloop", "pod-pending", "daemonset-coverage", "workload-scaled-to-zero",
+		"workload-unavailable", "job-failed", "cronjob-suspended", "namespace-empty"}
+	cfg := &audit.Config{Overrides: []audit.Override{{Check: "cronjob-suspended", Severity: "warning"}}}
+	res, err := audit.Run(context.Background(), snapshot.NewIndex(s), checks.Registry(), cfg, audit.Options{Checks: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/report/auditreport -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test ./internal/report/auditreport -update to accept):\n%s", name, got)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	res := fixtureResult(t)
+	for _, format := range Formats() {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			var b bytes.Buffer
+			if err := Write(&b, format, res); err != nil {
+				t.Fatal(err)
+			}
+			ext := map[string]string{"table": "txt", "markdown": "md", "sarif": "sarif.json"}[format]
+			if ext == "" {
+				ext = format
+			}
+			golden(t, "audit."+ext, b.Bytes())
+		})
+	}
+	t.Run("summary", func(t *testing.T) {
+		t.Parallel()
+		var b bytes.Buffer
+		if err := Summary(&b, res); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "summary.txt", b.Bytes())
+	})
+}
+
+func TestFixtureResultContents(t *testing.T) {
+	t.Parallel()
+	res := fixtureResult(t)
+	got := map[string]int{}
+	for _, f := range res.Findings {
+		got[f.CheckID]++
+	}
+	want := map[string]int{"service-no-endpoints": 2, "pod-crashloop": 1, "pod-pending": 1, "daemonset-coverage": 1,
+		"workload-scaled-to-zero": 1, "workload-unavailable": 1, "cronjob-suspended": 1, "namespace-empty": 1}
+	for id, n := range want {
+		if got[id] != n {
+			t.Errorf("%s: %d findings, want %d", id, got[id], n)
+		}
+	}
+	if len(res.Suppressed) != 1 || res.Suppressed[0].Finding.Object.Name != "sandbox" {
+		t.Errorf("suppressed = %+v, want the sandbox namespace by annotation", res.Suppressed)
+	}
+	for _, f := range res.Findings {
+		if f.CheckID == "cronjob-suspended" && f.Severity != audit.Warning {
+			t.Errorf("override not applied: cronjob-suspended at %s", f.Severity)
+		}
+	}
+}
+
+func TestHTMLIsSelfContained(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	if err := HTML(&b, fixtureResult(t)); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, bad := range []string{"<script", "src=", "href=", "@import", "url("} {
+		if strings.Contains(page, bad) {
+			t.Errorf("HTML report contains %q: it must not fetch anything", bad)
+		}
+	}
+	if !strings.Contains(page, "kubectl patch service web -n shop --type merge") {
+		t.Error("HTML report lacks the selector patch")
+	}
+}
+
+func TestSARIFShape(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	if err := SARIF(&b, fixtureResult(t)); err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID string `json:"id"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				RuleIndex int    `json:"ruleIndex"`
+				Level     string `json:"level"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	if log.Version != "2.1.0" || len(log.Runs) != 1 {
+		t.Fatalf("version %q, %d runs", log.Version, len(log.Runs))
+	}
+	run := log.Runs[0]
+	for _, r := range run.Results {
+		if run.Tool.Driver.Rules[r.RuleIndex].ID != r.RuleID {
+			t.Errorf("result %s points at rule %d (%s)", r.RuleID, r.RuleIndex, run.Tool.Driver.Rules[r.RuleIndex].ID)
+		}
+		switch r.Level {
+		case "error", "warning", "note":
+		default:
+			t.Errorf("result %s has level %q", r.RuleID, r.Level)
+		}
+	}
+}
