@@ -15,6 +15,7 @@ import (
 	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/cost"
 	"github.com/purserhq/purser/internal/pricing"
+	"github.com/purserhq/purser/internal/pricing/doapi"
 	"github.com/purserhq/purser/internal/report"
 	"github.com/purserhq/purser/internal/usage"
 )
@@ -187,7 +188,7 @@ func (o *CostOptions) priceBook(ctx context.Context, f *config.File, cfg cost.Co
 		fmt.Fprintf(o.streams.ErrOut, "warning: price book %s is not a DigitalOcean book: the DigitalOcean token is not used\n", book.Name)
 		return book, nil
 	}
-	live, err := pricing.RefreshDigitalOcean(ctx, book, pricing.LiveOptions{Token: token})
+	live, err := doapi.Refresh(ctx, book, doapi.Options{Token: token})
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,7 @@
-package pricing
+// Package doapi refreshes the DigitalOcean price book from the DigitalOcean
+// API. It is the only part of pricing that talks to the network, kept apart
+// so that engines using price books do not depend on an HTTP client.
+package doapi
 
 import (
 	"context"
@@ -11,10 +14,11 @@ import (
 	"github.com/digitalocean/godo"
 
 	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/pricing"
 )
 
-// LiveOptions say how to reach the DigitalOcean API.
-type LiveOptions struct {
+// Options say how to reach the DigitalOcean API.
+type Options struct {
 	Token string
 	// BaseURL replaces https://api.digitalocean.com/ (tests, proxies).
 	BaseURL string
@@ -24,11 +28,11 @@ type LiveOptions struct {
 	Now func() time.Time
 }
 
-// RefreshDigitalOcean returns base with its Droplet sizes replaced by the
+// Refresh returns base with its Droplet sizes replaced by the
 // ones the DigitalOcean API lists (`Sizes.List`: price_monthly,
 // price_hourly), dated with the time they were read. Storage, load balancer
 // and transfer prices are not in that API and stay as base has them.
-func RefreshDigitalOcean(ctx context.Context, base *Book, o LiveOptions) (*Book, error) {
+func Refresh(ctx context.Context, base *pricing.Book, o Options) (*pricing.Book, error) {
 	if strings.TrimSpace(o.Token) == "" {
 		return nil, errors.New("DigitalOcean price refresh: no API token")
 	}
@@ -53,7 +57,7 @@ func RefreshDigitalOcean(ctx context.Context, base *Book, o LiveOptions) (*Book,
 	if err != nil {
 		return nil, fmt.Errorf("DigitalOcean API client: %w", err)
 	}
-	instances := map[string]Instance{}
+	instances := map[string]pricing.Instance{}
 	page := &godo.ListOptions{Page: 1, PerPage: 200}
 	for {
 		sizes, resp, err := client.Sizes.List(ctx, page)
@@ -68,7 +72,7 @@ func RefreshDigitalOcean(ctx context.Context, base *Book, o LiveOptions) (*Book,
 				return nil, fmt.Errorf("DigitalOcean size %s: negative price", s.Slug)
 			}
 			hourly := money.FromFloat("USD", s.PriceHourly)
-			instances[s.Slug] = Instance{
+			instances[s.Slug] = pricing.Instance{
 				Monthly:   money.FromFloat("USD", s.PriceMonthly),
 				Hourly:    &hourly,
 				VCPU:      int64(s.Vcpus),
