@@ -58,6 +58,7 @@ exported YAML or JSON, on a saved snapshot, or on the embedded BlueOcean demo.`,
 		newVersionCmd(streams),
 		newCostCmd(streams, kube),
 		newPlanCmd(streams, kube),
+		newAuditCmd(streams, kube),
 	)
 	return root
 }

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+func runAudit(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	root := NewRoot(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	root.SetArgs(append([]string{"audit"}, args...))
+	err := root.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), err
+}
+
+func TestAuditDemoSummary(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	html := filepath.Join(t.TempDir(), "audit.html")
+	if err := AuditDemo(context.Background(), &out, html); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Audit of demo:blueocean", "service-no-endpoints", "pod-crashloop", "namespace-empty", "infra",
+		"Audit report (HTML): " + html} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	page, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(page, []byte("<h2>State per node pool</h2>")) {
+		t.Error("the HTML report lacks the node pool section")
+	}
+}
+
+func TestAuditFailOn(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		code int // 0: success
+	}{
+		{[]string{"--demo", "--fail-on", "error"}, 2},
+		{[]string{"--demo", "--checks", "cronjob-suspended,job-failed", "--fail-on", "info"}, 0},
+		{[]string{"--demo", "--checks", "namespace-empty", "--fail-on", "warning"}, 0},
+		{[]string{"--demo", "--checks", "namespace-empty", "--fail-on", "info"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			out, _, err := runAudit(t, tt.args...)
+			var exit *ExitError
+			switch {
+			case tt.code == 0 && err != nil:
+				t.Fatalf("want success, got %v", err)
+			case tt.code != 0 && (!errors.As(err, &exit) || exit.Code != tt.code):
+				t.Fatalf("want exit %d, got %v", tt.code, err)
+			}
+			if out == "" {
+				t.Error("no report written before the exit status")
+			}
+		})
+	}
+}
+
+func TestAuditJSONAndReportFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "audit.sarif")
+	out, stderr, err := runAudit(t, "--demo", "-o", "json", "--checks", "workload-scaled-to-zero", "--report", path)
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	var doc struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Findings   []struct {
+			Check  string `json:"check"`
+			Object struct{ Name string } `json:"object"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Kind != "AuditReport" || len(doc.Findings) != 2 {
+		t.Errorf("kind %q with %d findings, want AuditReport with konqer-api and kreach-api", doc.Kind, len(doc.Findings))
+	}
+	sarif, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(sarif, []byte(`"version": "2.1.0"`)) {
+		t.Error("--report .sarif did not write SARIF")
+	}
+}
+
+func TestAuditBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	head := "apiVersion: purser.dev/v1alpha1\nkind: Config\n"
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown check in config", []string{"--config", write("a.yaml", head+"audit:\n  disable: [pod-crashlop]\n")},
+			`a.yaml:4: audit.disable[0]: unknown check "pod-crashlop"`},
+		{"bad severity", []string{"--config", write("b.yaml", head+"audit:\n  overrides:\n  - check: pod-pending\n    severity: fatal\n")},
+			`b.yaml:6: audit.overrides[0].severity: unknown severity "fatal"`},
+		{"unknown field", []string{"--config", write("c.yaml", head+"audit:\n  exemptons: []\n")},
+			`c.yaml:4: audit.exemptons: unknown field`},
+		{"invalid YAML", []string{"--config", write("d.yaml", head+"audit:\n  disable: [a\n")}, `d.yaml:`},
+		{"exemption without target", []string{"--config", write("e.yaml", head+"audit:\n  exemptions:\n  - check: namespace-empty\n")},
+			`e.yaml:5: audit.exemptions[0]: an exemption needs`},
+		{"unknown --checks", []string{"--checks", "nope"}, `unknown check "nope" in --checks`},
+		{"bad --fail-on", []string{"--fail-on", "fatal"}, `--fail-on: unknown severity "fatal"`},
+		{"bad -o", []string{"-o", "pdf"}, `-o "pdf"`},
+		{"bad --report", []string{"--report", filepath.Join(dir, "r.pdf")}, `cannot tell the format`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out, _, err := runAudit(t, append([]string{"--demo"}, tt.args...)...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.want)
+			}
+			if out != "" {
+				t.Errorf("a rejected run wrote a report:\n%s", out)
+			}
+		})
+	}
+}
