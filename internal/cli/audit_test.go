@@ -84,7 +84,7 @@ func TestAuditJSONAndReportFile(t *testing.T) {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
 		Findings   []struct {
-			Check  string `json:"check"`
+			Check  string                `json:"check"`
 			Object struct{ Name string } `json:"object"`
 		} `json:"findings"`
 	}
