@@ -1,0 +1,3 @@
+module github.com/purserhq/purser/hack/kcluster
+
+go 1.24.0
