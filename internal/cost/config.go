@@ -8,6 +8,7 @@ import (
 	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/pricing"
+	"github.com/purserhq/purser/internal/snapshot"
 )
 
 // Config is the `cost` section of purser.yaml: what the cluster cannot
@@ -175,4 +176,15 @@ func LoadConfig(f *config.File) (Config, classify.Rules, error) {
 		return c, rules, err
 	}
 	return c, rules, f.Check("classify", rules.Validate())
+}
+
+// AllocateConfig prices s with book and the cost and classify sections of
+// f, without usage data: what `purser demo` and other callers that hold a
+// loaded config need in one call.
+func AllocateConfig(s *snapshot.Snapshot, f *config.File, book *pricing.Book) (*Result, error) {
+	cfg, rules, err := LoadConfig(f)
+	if err != nil {
+		return nil, err
+	}
+	return Allocate(Input{Snapshot: s, Book: book, Config: cfg, Rules: rules})
 }

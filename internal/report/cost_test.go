@@ -144,15 +144,11 @@ func demo(t *testing.T) *cost.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, rules, err := cost.LoadConfig(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	book, err := pricing.DigitalOcean()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := cost.Allocate(cost.Input{Snapshot: s, Book: book, Config: cfg, Rules: rules})
+	r, err := cost.AllocateConfig(s, f, book)
 	if err != nil {
 		t.Fatal(err)
 	}
