@@ -135,7 +135,7 @@ func (b *builder) system() {
 	// applications so they hold their place on every node.
 	b.app(app{ns: "kube-system", name: "coredns", replicas: 2, pool: "platform", cpu: "100m", mem: "70Mi", port: 53,
 		svcPortName: "dns", image: "registry.k8s.io/coredns/coredns:v1.12.1", service: corev1.ServiceTypeClusterIP,
-		svcName: "kube-dns", stage: StageSystem})
+		svcName: "kube-dns", stage: StageSystem, podLabels: map[string]string{"k8s-app": "kube-dns"}})
 	b.app(app{ns: "kube-system", name: "cilium", kind: "DaemonSet", cpu: "100m", mem: "128Mi",
 		image: "ghcr.io/digitalocean-packages/cilium:v1.16.9", stage: StageSystem})
 	b.app(app{ns: "kube-system", name: "csi-do-node", kind: "DaemonSet", cpu: "20m", mem: "64Mi",

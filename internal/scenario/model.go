@@ -96,6 +96,7 @@ type app struct {
 	envFrom   []string // ConfigMaps
 	stage     Stage
 	podAnnots map[string]string
+	podLabels map[string]string // extra pod labels
 	asRoot    bool
 	noProbes  bool
 	schedule  string // CronJob
@@ -213,8 +214,12 @@ func (a app) podTemplate(nsLabels map[string]string) corev1.PodTemplateSpec {
 			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: v.claim}}})
 		spec.Containers[0].VolumeMounts = append(spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: vn, MountPath: v.mount})
 	}
+	podLabels := a.metaLabels(a.labels, nsLabels)
+	for k, v := range a.podLabels {
+		podLabels[k] = v
+	}
 	return corev1.PodTemplateSpec{
-		ObjectMeta: metav1.ObjectMeta{Labels: a.metaLabels(a.labels, nsLabels), Annotations: a.podAnnots},
+		ObjectMeta: metav1.ObjectMeta{Labels: podLabels, Annotations: a.podAnnots},
 		Spec:       spec,
 	}
 }
