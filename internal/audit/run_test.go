@@ -1,0 +1,156 @@
+package audit_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/config"
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+// everyConfigMap reports each ConfigMap, at its default severity warning.
+type everyConfigMap struct{ id string }
+
+func (c everyConfigMap) ID() string                      { return c.id }
+func (c everyConfigMap) Category() audit.Category        { return audit.Hygiene }
+func (c everyConfigMap) DefaultSeverity() audit.Severity { return audit.Warning }
+func (c everyConfigMap) Description() string             { return "test check" }
+func (c everyConfigMap) Run(ctx *audit.Context) []audit.Finding {
+	var out []audit.Finding
+	for _, cm := range ctx.Index.S.ConfigMaps {
+		out = append(out, audit.Finding{Severity: audit.Warning, Object: snapshot.Ref{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name},
+			Message: "cm " + cm.Name})
+	}
+	return out
+}
+
+type panics struct{ everyConfigMap }
+
+func (panics) Run(*audit.Context) []audit.Finding { panic("boom") }
+
+func testSnapshot() *snapshot.Snapshot {
+	cm := func(ns, name string, annots map[string]string) corev1.ConfigMap {
+		return corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: annots}}
+	}
+	return &snapshot.Snapshot{
+		Namespaces: []corev1.Namespace{
+			{ObjectMeta: metav1.ObjectMeta{Name: "a"}},
+			{ObjectMeta: metav1.ObjectMeta{Name: "quiet", Annotations: map[string]string{audit.IgnoreAnnotation: "other, cm-check"}}},
+		},
+		ConfigMaps: []corev1.ConfigMap{
+			cm("a", "one", nil),
+			cm("a", "two", map[string]string{audit.IgnoreAnnotation: "*"}),
+			cm("a", "three", map[string]string{audit.IgnoreAnnotation: "some-other-check"}),
+			cm("quiet", "four", nil),
+			cm("sandbox-1", "five", nil),
+		},
+	}
+}
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	reg := []audit.Check{everyConfigMap{"cm-check"}, everyConfigMap{"second"}}
+	tests := []struct {
+		name       string
+		cfg        *audit.Config
+		opts       audit.Options
+		want       []string // check:object, in order
+		suppressed int
+	}{
+		{"annotations", nil, audit.Options{Checks: []string{"cm-check"}},
+			[]string{"cm-check:ConfigMap/a/one", "cm-check:ConfigMap/a/three", "cm-check:ConfigMap/sandbox-1/five"}, 2},
+		{"override raises severity and sorts first", &audit.Config{Overrides: []audit.Override{{Check: "second", Severity: "error"}}},
+			audit.Options{},
+			[]string{"second:ConfigMap/a/one", "second:ConfigMap/a/three", "second:ConfigMap/quiet/four", "second:ConfigMap/sandbox-1/five",
+				"cm-check:ConfigMap/a/one", "cm-check:ConfigMap/a/three", "cm-check:ConfigMap/sandbox-1/five"}, 3},
+		{"exemption by namespace glob", &audit.Config{Disable: []string{"second"},
+			Exemptions: []audit.Exemption{{Check: "*", Namespace: "sandbox-*"}}}, audit.Options{},
+			[]string{"cm-check:ConfigMap/a/one", "cm-check:ConfigMap/a/three"}, 3},
+		{"exemption by kind and name", &audit.Config{Exemptions: []audit.Exemption{{Check: "second", Kind: "ConfigMap", Name: "t*"}}},
+			audit.Options{Checks: []string{"second"}},
+			[]string{"second:ConfigMap/a/one", "second:ConfigMap/quiet/four", "second:ConfigMap/sandbox-1/five"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := audit.Run(context.Background(), snapshot.NewIndex(testSnapshot()), reg, tt.cfg, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range res.Findings {
+				got = append(got, f.CheckID+":"+f.Object.String())
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("findings\n  %v\nwant\n  %v", got, tt.want)
+			}
+			if len(res.Suppressed) != tt.suppressed {
+				t.Errorf("%d suppressed, want %d: %+v", len(res.Suppressed), tt.suppressed, res.Suppressed)
+			}
+		})
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	t.Parallel()
+	ix := snapshot.NewIndex(testSnapshot())
+	if _, err := audit.Run(context.Background(), ix, []audit.Check{panics{everyConfigMap{"bad"}}}, nil, audit.Options{}); err == nil ||
+		!strings.Contains(err.Error(), "check bad failed: boom") {
+		t.Errorf("a panicking check gave %v", err)
+	}
+	if _, err := audit.Run(context.Background(), ix, []audit.Check{everyConfigMap{"a"}}, nil, audit.Options{Checks: []string{"b"}}); err == nil {
+		t.Error("an unknown selected check was accepted")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := audit.Run(ctx, ix, []audit.Check{everyConfigMap{"a"}}, nil, audit.Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled audit gave %v", err)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	known := []string{"pod-crashloop", "namespace-empty"}
+	tests := []struct {
+		name, body, want string
+	}{
+		{"valid", `audit:
+  disable: [pod-crashloop]
+  overrides: [{check: namespace-empty, severity: warning}]
+  exemptions: [{check: "*", namespace: "dev-*", reason: sandbox}]
+  requiredNamespaceLabels: [team]
+`, ""},
+		{"unknown disabled", "audit:\n  disable: [pod-crashlop]\n", `t.yaml:4: audit.disable[0]: unknown check "pod-crashlop"`},
+		{"unknown override", "audit:\n  overrides:\n  - check: nope\n    severity: info\n", `t.yaml:5: audit.overrides[0].check: unknown check "nope"`},
+		{"bad severity", "audit:\n  overrides:\n  - check: pod-crashloop\n    severity: high\n", `t.yaml:6: audit.overrides[0].severity: unknown severity "high"`},
+		{"bad glob", "audit:\n  exemptions:\n  - check: '*'\n    name: '[a'\n", `t.yaml:6: audit.exemptions[0].name: bad pattern`},
+		{"empty label", "audit:\n  requiredNamespaceLabels: ['']\n", `audit.requiredNamespaceLabels[0]: empty label key`},
+		{"unknown field", "audit:\n  overides: []\n", `t.yaml:4: audit.overides: unknown field`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, err := config.Parse("t.yaml", []byte("apiVersion: purser.dev/v1alpha1\nkind: Config\n"+tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := audit.LoadConfig(f, known)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("valid config rejected: %v", err)
+			case tt.want == "":
+				if len(cfg.Disable) != 1 || len(cfg.Overrides) != 1 || len(cfg.Exemptions) != 1 || cfg.RequiredNamespaceLabels[0] != "team" {
+					t.Errorf("decoded %+v", cfg)
+				}
+			case err == nil || !strings.Contains(err.Error(), tt.want):
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
