@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/labels"
@@ -59,10 +58,25 @@ func fitPod(ix *snapshot.Index, spec *corev1.PodSpec, req corev1.ResourceList, n
 	return v
 }
 
+// tolerates applies the toleration rules (the API's own helper changed
+// signature across client versions): an empty effect matches every effect,
+// an empty key with Exists matches every taint, Exists ignores the value,
+// Equal (or no operator) compares it.
 func tolerates(ts []corev1.Toleration, t *corev1.Taint) bool {
-	for i := range ts {
-		if ts[i].ToleratesTaint(logr.Discard(), t, true) {
+	for _, tol := range ts {
+		if tol.Effect != "" && tol.Effect != t.Effect {
+			continue
+		}
+		if tol.Key != "" && tol.Key != t.Key {
+			continue
+		}
+		switch tol.Operator {
+		case corev1.TolerationOpExists:
 			return true
+		case "", corev1.TolerationOpEqual:
+			if tol.Value == t.Value {
+				return true
+			}
 		}
 	}
 	return false
