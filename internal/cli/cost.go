@@ -62,7 +62,7 @@ catalogue, a --price-book file, or the DigitalOcean API when a token is given.`,
 	}
 	o.Source.AddFlags(cmd.Flags())
 	o.Config.AddFlags(cmd.Flags())
-	cmd.Flags().StringSliceVar(&o.By, "by", nil, "group by namespace, team, environment, pool, workload or label=KEY (repeatable; default pool, namespace and team)")
+	cmd.Flags().StringSliceVar(&o.By, "by", nil, "group by namespace, team, environment, product, pool, workload or label=KEY (repeatable; default pool, namespace and team)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table, json, yaml, markdown or html")
 	cmd.Flags().StringVar(&o.PriceBook, "price-book", "", "price book YAML file (kind: PriceBook); default the config's cost.priceBook, else the embedded DigitalOcean catalogue")
 	cmd.Flags().StringVar(&o.DOToken, "do-token", "", "DigitalOcean API token to refresh Droplet prices (default $DIGITALOCEAN_TOKEN)")

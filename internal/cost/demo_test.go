@@ -78,7 +78,7 @@ func TestBlueOceanReproducesTheAudit(t *testing.T) {
 		t.Error("the pinned $10 load balancer price must carry its reason")
 	}
 	// Every grouping reconciles with the total to the micro-unit.
-	for _, by := range []string{"namespace", "team", "environment", "pool", "workload", "label=app"} {
+	for _, by := range []string{"namespace", "team", "environment", "product", "pool", "workload", "label=app"} {
 		g, err := cost.ParseGroupBy(by)
 		if err != nil {
 			t.Fatal(err)

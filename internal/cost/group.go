@@ -16,8 +16,8 @@ const (
 	OffNodeKey = "(not on a node)"
 )
 
-// GroupBy is a way to group costs: namespace, team, environment, pool,
-// workload, or label=KEY.
+// GroupBy is a way to group costs: namespace, team, environment, product,
+// pool, workload, or label=KEY.
 type GroupBy struct {
 	Kind  string `json:"kind"`
 	Label string `json:"label,omitempty"`
@@ -33,13 +33,13 @@ func (g GroupBy) String() string {
 // ParseGroupBy reads a --by value.
 func ParseGroupBy(s string) (GroupBy, error) {
 	switch s {
-	case "namespace", "team", "environment", "pool", "workload":
+	case "namespace", "team", "environment", "product", "pool", "workload":
 		return GroupBy{Kind: s}, nil
 	}
 	if k, ok := strings.CutPrefix(s, "label="); ok && k != "" {
 		return GroupBy{Kind: "label", Label: k}, nil
 	}
-	return GroupBy{}, fmt.Errorf("--by %q: expected namespace, team, environment, pool, workload or label=KEY", s)
+	return GroupBy{}, fmt.Errorf("--by %q: expected namespace, team, environment, product, pool, workload or label=KEY", s)
 }
 
 // DefaultGroupings are shown when none is asked for.
@@ -92,6 +92,11 @@ func (r *Result) Group(by GroupBy) Grouping {
 				return classify.Unassigned
 			}
 			return n.Environment
+		case "product":
+			if !ok || n.Product == "" {
+				return classify.Unassigned
+			}
+			return n.Product
 		}
 		return ""
 	}
@@ -169,7 +174,7 @@ func (r *Result) Group(by GroupBy) Grouping {
 	g := Grouping{By: by.String()}
 	empty := 0
 	switch by.Kind {
-	case "namespace", "team", "environment":
+	case "namespace", "team", "environment", "product":
 		// Every namespace has a row, at zero when nothing in it is billed:
 		// Kubernetes bills nodes, volumes and balancers, not namespaces.
 		for _, n := range r.Namespaces {
