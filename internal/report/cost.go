@@ -5,7 +5,7 @@ import (
 	"io"
 	"math"
 	"strings"
-	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/purserhq/purser/internal/cost"
 	"github.com/purserhq/purser/internal/money"
@@ -82,18 +82,16 @@ func CostTable(w io.Writer, b cost.Breakdown) error {
 	var s strings.Builder
 	fmt.Fprintf(&s, "Monthly cost: %s  (%s)\n", b.Total.String(), b.Source)
 	fmt.Fprintf(&s, "Prices: %s, dated %s\n\n", b.PriceBook.Name, b.PriceBook.Date)
-	tw := tabwriter.NewWriter(&s, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "CATEGORY\tQUANTITY\tMONTHLY (%s)\tSHARE\t\n", b.Currency)
+	rows := [][]string{{"CATEGORY", "QUANTITY", "MONTHLY (" + b.Currency + ")", "SHARE"}}
 	for _, c := range b.Categories {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", CategoryLabel(c.Category), categoryQuantity(c.CategoryTotal), amount(c.Amount), pct(c.Share))
+		rows = append(rows, []string{CategoryLabel(c.Category), categoryQuantity(c.CategoryTotal), amount(c.Amount), pct(c.Share)})
 	}
-	fmt.Fprintf(tw, "total\t\t%s\t%s\t\n", amount(b.Total), pct(100))
-	tw.Flush()
+	rows = append(rows, []string{"total", "", amount(b.Total), pct(100)})
+	writeAligned(&s, rows, false)
 	s.WriteString("\n")
 	writeNotes(&s, b, "")
 	for _, g := range b.Groupings {
 		fmt.Fprintf(&s, "\nBy %s\n", groupTitle(g.By))
-		tw := tabwriter.NewWriter(&s, 0, 0, 2, ' ', 0)
 		head := []string{strings.ToUpper(groupTitle(g.By)), "COMPUTE", "STORAGE", "LB", "OTHER", "TOTAL", "SHARE"}
 		if g.By == "pool" {
 			head = append(head, "IDLE")
@@ -102,18 +100,44 @@ func CostTable(w io.Writer, b cost.Breakdown) error {
 			head = append(head, "OPENCOST")
 		}
 		head = append(head, "NOTE")
-		fmt.Fprintln(tw, strings.Join(head, "\t"))
+		rows := [][]string{head}
 		for _, r := range g.Rows {
-			cells := rowCells(g, r)
-			fmt.Fprintln(tw, strings.Join(cells, "\t"))
+			rows = append(rows, rowCells(g, r))
 		}
-		tw.Flush()
+		writeAligned(&s, rows, true)
 		if g.Note != "" {
 			fmt.Fprintf(&s, "%s\n", g.Note)
 		}
 	}
 	_, err := io.WriteString(w, s.String())
 	return err
+}
+
+// writeAligned writes rows with the first column and, when textLast, the
+// last one left-aligned, and the figures between right-aligned.
+func writeAligned(s *strings.Builder, rows [][]string, textLast bool) {
+	width := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range rows {
+		var line strings.Builder
+		for i, c := range r {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			switch {
+			case i == 0:
+				line.WriteString(c + pad)
+				continue
+			case textLast && i == len(r)-1:
+				line.WriteString("  " + c)
+				continue
+			}
+			line.WriteString("  " + pad + c)
+		}
+		s.WriteString(strings.TrimRight(line.String(), " ") + "\n")
+	}
 }
 
 func rowCells(g cost.Grouping, r cost.Row) []string {

@@ -166,11 +166,13 @@ func TestCostDemoTable(t *testing.T) {
 	out := buf.String()
 	for _, want := range []string{
 		"Monthly cost: USD 1,289.30",
-		"compute    27 nodes         966.00   74.9%",
-		"storage     533 GiB          53.30    4.1%",
-		"load balancers           9          90.00    7.0%",
-		"bandwidth  15,000 GiB         150.00   11.6%",
-		"snapshots     500 GiB          30.00    2.3%",
+		"CATEGORY          QUANTITY  MONTHLY (USD)   SHARE\n" +
+			"compute           27 nodes         966.00   74.9%\n" +
+			"storage            533 GiB          53.30    4.1%\n" +
+			"load balancers           9          90.00    7.0%\n" +
+			"bandwidth       15,000 GiB         150.00   11.6%\n" +
+			"snapshots          500 GiB          30.00    2.3%\n" +
+			"total                            1,289.30  100.0%\n",
 		"Load balancers at USD 10.00 a node-month: The audit's",
 		"By pool", "By namespace", "By team",
 		"18 empty namespaces cost USD 0",
