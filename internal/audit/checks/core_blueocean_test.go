@@ -21,6 +21,12 @@ func blueOceanCore(t *testing.T) (*snapshot.Index, map[string][]audit.Finding) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return auditCore(t, s)
+}
+
+// auditCore runs the core checks and groups the findings by check.
+func auditCore(t *testing.T, s *snapshot.Snapshot) (*snapshot.Index, map[string][]audit.Finding) {
+	t.Helper()
 	ix := snapshot.NewIndex(s)
 	res, err := audit.Run(context.Background(), ix, coreChecks(), nil, audit.Options{})
 	if err != nil {
@@ -46,6 +52,13 @@ func objects(fs []audit.Finding) []string {
 func TestBlueOceanFindsTheSeedProblems(t *testing.T) {
 	t.Parallel()
 	ix, by := blueOceanCore(t)
+	checkSeedProblems(t, ix, by)
+}
+
+// checkSeedProblems checks the findings of the core checks on BlueOcean,
+// embedded or live.
+func checkSeedProblems(t *testing.T, ix *snapshot.Index, by map[string][]audit.Finding) {
+	t.Helper()
 	exact := map[string][]string{
 		"service-no-endpoints": {
 			// The five selector mismatches of the monitoring stack...
