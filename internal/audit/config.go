@@ -75,6 +75,9 @@ func (c *Config) Validate(known []string) error {
 		ids[id] = true
 	}
 	unknown := func(p, id string) error {
+		if near := closest(id, known); near != "" {
+			return &config.FieldError{Path: p, Msg: fmt.Sprintf("unknown check %q; did you mean %q?", id, near)}
+		}
 		return &config.FieldError{Path: p, Msg: fmt.Sprintf("unknown check %q; expected one of %s", id, strings.Join(known, ", "))}
 	}
 	for i, id := range c.Disable {
@@ -168,4 +171,37 @@ func (c *Config) exemption(f Finding) (Exemption, bool) {
 		}
 	}
 	return Exemption{}, false
+}
+
+// closest returns the known ID within two edits of id, if exactly one
+// nearest exists.
+func closest(id string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := editDistance(id, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

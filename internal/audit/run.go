@@ -96,6 +96,9 @@ func SelectChecks(list string, registry []Check) ([]string, error) {
 			continue
 		}
 		if !known[id] {
+			if near := closest(id, IDs(registry)); near != "" {
+				return nil, fmt.Errorf("unknown check %q in --checks; did you mean %q?", id, near)
+			}
 			return nil, fmt.Errorf("unknown check %q in --checks; expected one of %s", id, strings.Join(IDs(registry), ", "))
 		}
 		out = append(out, id)

@@ -126,7 +126,7 @@ func TestLoadConfig(t *testing.T) {
   exemptions: [{check: "*", namespace: "dev-*", reason: sandbox}]
   requiredNamespaceLabels: [team]
 `, ""},
-		{"unknown disabled", "audit:\n  disable: [pod-crashlop]\n", `t.yaml:4: audit.disable[0]: unknown check "pod-crashlop"`},
+		{"unknown disabled", "audit:\n  disable: [pod-crashlop]\n", `t.yaml:4: audit.disable[0]: unknown check "pod-crashlop"; did you mean "pod-crashloop"?`},
 		{"unknown override", "audit:\n  overrides:\n  - check: nope\n    severity: info\n", `t.yaml:5: audit.overrides[0].check: unknown check "nope"`},
 		{"bad severity", "audit:\n  overrides:\n  - check: pod-crashloop\n    severity: high\n", `t.yaml:6: audit.overrides[0].severity: unknown severity "high"`},
 		{"bad glob", "audit:\n  exemptions:\n  - check: '*'\n    name: '[a'\n", `t.yaml:6: audit.exemptions[0].name: bad pattern`},
