@@ -4,18 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/cost"
-	"github.com/purserhq/purser/internal/pricing"
-	"github.com/purserhq/purser/internal/pricing/doapi"
 	"github.com/purserhq/purser/internal/report"
 	"github.com/purserhq/purser/internal/usage"
 )
@@ -26,8 +20,7 @@ type CostOptions struct {
 	Config     ConfigOptions
 	By         []string
 	Output     string
-	PriceBook  string
-	DOToken    string
+	Prices     PriceOptions
 	Prometheus string
 	OpenCost   string
 	Window     string
@@ -64,8 +57,7 @@ catalogue, a --price-book file, or the DigitalOcean API when a token is given.`,
 	o.Config.AddFlags(cmd.Flags())
 	cmd.Flags().StringSliceVar(&o.By, "by", nil, "group by namespace, team, environment, product, pool, workload or label=KEY (repeatable; default pool, namespace and team)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table, json, yaml, markdown or html")
-	cmd.Flags().StringVar(&o.PriceBook, "price-book", "", "price book YAML file (kind: PriceBook); default the config's cost.priceBook, else the embedded DigitalOcean catalogue")
-	cmd.Flags().StringVar(&o.DOToken, "do-token", "", "DigitalOcean API token to refresh Droplet prices (default $DIGITALOCEAN_TOKEN)")
+	o.Prices.AddFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.Prometheus, "prometheus", "", "Prometheus URL: allocate by max(request, usage) over --window")
 	cmd.Flags().StringVar(&o.OpenCost, "opencost", "", "OpenCost API URL: show its allocation beside Purser's")
 	cmd.Flags().StringVar(&o.Window, "window", "24h", "usage window for --prometheus and --opencost (Prometheus duration: 1h, 24h, 7d)")
@@ -106,7 +98,7 @@ func (o *CostOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	book, err := o.priceBook(ctx, f, cfg)
+	book, err := o.Prices.Book(ctx, cfg, o.Config.Path, o.Source.Demo, o.streams.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -155,43 +147,3 @@ func render(w io.Writer, format string, b cost.Breakdown) error {
 	return report.CostTable(w, b)
 }
 
-// priceBook picks the book: --price-book, else the config's priceBook
-// (relative to the config file), else the embedded catalogue; then a live
-// DigitalOcean refresh when a token is at hand.
-func (o *CostOptions) priceBook(ctx context.Context, f *config.File, cfg cost.Config) (*pricing.Book, error) {
-	var book *pricing.Book
-	var err error
-	switch {
-	case o.PriceBook != "":
-		book, err = pricing.Load(o.PriceBook)
-	case cfg.PriceBook != "":
-		path := cfg.PriceBook
-		if !filepath.IsAbs(path) && o.Config.Path != "" {
-			path = filepath.Join(filepath.Dir(o.Config.Path), path)
-		}
-		book, err = pricing.Load(path)
-	default:
-		book, err = pricing.DigitalOcean()
-	}
-	if err != nil {
-		return nil, err
-	}
-	token := strings.TrimSpace(o.DOToken)
-	if token == "" {
-		token = strings.TrimSpace(os.Getenv("DIGITALOCEAN_TOKEN"))
-	}
-	if token == "" || o.Source.Demo {
-		// The demo reproduces a dated audit: today's prices would not.
-		return book, nil
-	}
-	if book.Provider != pricing.ProviderDigitalOcean {
-		fmt.Fprintf(o.streams.ErrOut, "warning: price book %s is not a DigitalOcean book: the DigitalOcean token is not used\n", book.Name)
-		return book, nil
-	}
-	live, err := doapi.Refresh(ctx, book, doapi.Options{Token: token})
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(o.streams.ErrOut, "Droplet prices read from the DigitalOcean API at %s\n", live.Date)
-	return live, nil
-}

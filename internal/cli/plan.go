@@ -14,8 +14,9 @@ import (
 	"github.com/purserhq/purser/internal/atomicfile"
 	"github.com/purserhq/purser/internal/classify"
 	"github.com/purserhq/purser/internal/config"
-	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/cost"
 	"github.com/purserhq/purser/internal/plan"
+	"github.com/purserhq/purser/internal/pricing"
 	"github.com/purserhq/purser/internal/report"
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
@@ -30,8 +31,10 @@ type PlanOptions struct {
 	Review   string // Markdown review document to write
 	Out      string // kustomize tree directory
 	Format   string // what stdout shows
-	// Prices price the nodes, load balancers and volumes; nil uses
-	// DigitalOceanFallbackPrices.
+	// PriceBook chooses the price book when Prices is nil.
+	PriceBook PriceOptions
+	// Prices price the nodes, load balancers and volumes; nil uses the
+	// price book of --price-book, the config or the embedded catalogue.
 	Prices  plan.Prices
 	streams genericiooptions.IOStreams
 }
@@ -69,6 +72,7 @@ A plan with a conflict no rule resolves writes nothing and exits 1.`,
 	}
 	o.Source.AddFlags(cmd.Flags())
 	o.Config.AddFlags(cmd.Flags())
+	o.PriceBook.AddFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.Strategy, "strategy", plan.StrategyProduct, "grouping strategy: "+strings.Join(plan.Strategies(), ", "))
 	cmd.Flags().StringVar(&o.PlanFile, "plan-file", "", "write the plan (YAML, with its content hash) to this file")
 	cmd.Flags().StringVar(&o.Review, "review", "", "write the Markdown review document to this file")
@@ -106,7 +110,9 @@ func (o *PlanOptions) Run(ctx context.Context) error {
 	}
 	prices := o.Prices
 	if prices == nil {
-		prices = DigitalOceanFallbackPrices(o.Source.Demo)
+		if prices, err = assetPrices(ctx, &o.PriceBook, f, o.Config.Path, o.Source.Demo, o.streams.ErrOut); err != nil {
+			return err
+		}
 	}
 	p, err := buildPlan(ctx, f, s, o.Strategy, prices)
 	if err != nil {
@@ -176,28 +182,9 @@ func buildPlan(ctx context.Context, f *config.File, s *snapshot.Snapshot, strate
 	return p, err
 }
 
-// DigitalOceanFallbackPrices are DigitalOcean's dated list prices, for runs
-// without a price book. The BlueOcean demo pins load balancers at $10, the
-// price before mid-2022 that the audit used; elsewhere they are $12.
-func DigitalOceanFallbackPrices(demo bool) plan.PriceTable {
-	usd := func(units int64) money.Amount { return money.New("USD", units*money.Micro) }
-	lb := usd(12)
-	if demo {
-		lb = usd(10)
-	}
-	return plan.PriceTable{
-		Nodes: map[string]money.Amount{
-			"s-1vcpu-2gb": usd(12), "s-2vcpu-4gb": usd(24), "s-4vcpu-8gb": usd(48), "s-8vcpu-16gb": usd(96),
-			"g-2vcpu-8gb": usd(63), "g-4vcpu-16gb": usd(126), "c-2": usd(42), "c-4": usd(84), "m-2vcpu-16gb": usd(84),
-		},
-		LoadBalancer: lb,
-		VolumePerGiB: money.New("USD", 100_000),
-	}
-}
-
 // PlanDemoSummary prints the short Phase 1 plan of the BlueOcean demo
 // (strategy product): targets, moves, conflicts, savings and payback.
-// prices nil uses DigitalOceanFallbackPrices.
+// prices nil uses the demo's price book.
 func PlanDemoSummary(ctx context.Context, w io.Writer, prices plan.Prices) error {
 	f, err := scenario.DemoConfig()
 	if err != nil {
@@ -208,11 +195,30 @@ func PlanDemoSummary(ctx context.Context, w io.Writer, prices plan.Prices) error
 		return err
 	}
 	if prices == nil {
-		prices = DigitalOceanFallbackPrices(true)
+		if prices, err = assetPrices(ctx, &PriceOptions{}, f, "", true, io.Discard); err != nil {
+			return err
+		}
 	}
 	p, err := buildPlan(ctx, f, s, plan.StrategyProduct, prices)
 	if err != nil {
 		return fmt.Errorf("demo plan: %w", err)
 	}
 	return report.PlanSummary(w, p)
+}
+
+// assetPrices prices the plan's savings from the same book, with the same
+// config overrides, as `purser cost`.
+func assetPrices(ctx context.Context, po *PriceOptions, f *config.File, configPath string, demo bool, errOut io.Writer) (plan.Prices, error) {
+	cfg, _, err := cost.LoadConfig(f)
+	if err != nil {
+		return nil, err
+	}
+	book, err := po.Book(ctx, cfg, configPath, demo, errOut)
+	if err != nil {
+		return nil, err
+	}
+	if book, err = cfg.Apply(book); err != nil {
+		return nil, err
+	}
+	return pricing.Assets{Book: book}, nil
 }
