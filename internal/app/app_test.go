@@ -112,3 +112,32 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q", code, stdout)
 	}
 }
+
+// TestDemo checks what `make demo` shows: the seed's figures, from the
+// snapshot through the audit and the cost to the Phase 1 plan.
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	report := filepath.Join(t.TempDir(), "audit.html")
+	code, stdout, stderr := run(t, "", "demo", "--report", report)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"Nodes: 27 in 6 pools", "Namespaces: 69, empty: 18",
+		"pod-crashloop", "service-no-endpoints", "workload-scaled-to-zero", "daemonset-coverage",
+		"Audit report (HTML): " + report,
+		"USD 1,289.30", "compute 966.00", "storage 533 GiB 53.30", "load balancers (9) 90.00", "bandwidth 150.00", "snapshots 30.00",
+		"69 → 27 namespaces",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	html, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(html, []byte("<html")) || bytes.Contains(html, []byte("http://")) && bytes.Contains(html, []byte("<script src=")) {
+		t.Fatalf("HTML report is not a self-contained page")
+	}
+}

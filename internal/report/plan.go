@@ -189,8 +189,8 @@ func PlanSummary(w io.Writer, p *plan.Plan) error {
 				open++
 			}
 		}
-		fmt.Fprintf(&b, "  %-16s ← %-60s %3d moves, %d conflicts resolved, %d open, %d risks\n",
-			t.Name, planTruncate(planSources(t), 60), len(t.Moves), resolved, open, len(t.Risks))
+		fmt.Fprintf(&b, "  %-16s ← %-60s %9s, %s resolved, %d open, %s\n",
+			t.Name, planTruncate(planSources(t), 60), plural(len(t.Moves), "move"), plural(resolved, "conflict"), open, plural(len(t.Risks), "risk"))
 	}
 	sv := s.Savings
 	fmt.Fprintf(&b, "  Real savings: %s/month (%s)\n", sv.Monthly.String(), sv.Arithmetic)

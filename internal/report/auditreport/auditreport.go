@@ -99,12 +99,17 @@ func Summary(w io.Writer, res *audit.Result) error {
 	var b strings.Builder
 	writeHeadline(&b, res)
 	b.WriteString("\n")
-	for _, g := range byCheck(res.Findings) {
+	groups := byCheck(res.Findings)
+	width := 0
+	for _, g := range groups {
+		width = max(width, len(g.id))
+	}
+	for _, g := range groups {
 		objs := make([]string, 0, len(g.findings))
 		for _, f := range g.findings {
 			objs = append(objs, shortRef(f.Object))
 		}
-		fmt.Fprintf(&b, "  %-7s %-26s %3d  %s\n", g.severity, g.id, len(g.findings), joinMax(objs, 4))
+		fmt.Fprintf(&b, "  %-7s %-*s %3d  %s\n", g.severity, width, g.id, len(g.findings), joinMax(objs, 4))
 	}
 	b.WriteString("\n")
 	writePools(&b, res.Pools)
