@@ -58,10 +58,7 @@ func containerNoLimits() audit.Check {
 						"or give the namespace a LimitRange with a default limit.",
 					Command: strings.Join(cmds, "\n"),
 				}
-				if !o.templateFixedInPlace() {
-					f.Remediation.Command = ""
-					f.Remediation.Text += o.recreateNote()
-				}
+				f.Remediation = o.inPlace(f.Remediation)
 				out = append(out, f)
 			}
 			return out

@@ -69,10 +69,7 @@ func containerNoProbes() audit.Check {
 					Command: fmt.Sprintf("kubectl patch %s%s --type=strategic -p '%s{\"containers\":[%s]}%s'",
 						kubectlName(o.Ref), nsFlag(o.Ref), open, strings.Join(patches, ","), close),
 				}
-				if !o.templateFixedInPlace() {
-					f.Remediation.Command = ""
-					f.Remediation.Text += o.recreateNote()
-				}
+				f.Remediation = o.inPlace(f.Remediation)
 				out = append(out, f)
 			}
 			return out

@@ -51,10 +51,7 @@ func containerNoRequests() audit.Check {
 						"container_cpu_usage_seconds_total and container_memory_working_set_bytes); the values below are a starting point.",
 					Command: strings.Join(cmds, "\n"),
 				}
-				if !o.templateFixedInPlace() {
-					f.Remediation.Command = ""
-					f.Remediation.Text += o.recreateNote()
-				}
+				f.Remediation = o.inPlace(f.Remediation)
 				out = append(out, f)
 			}
 			return out

@@ -280,15 +280,14 @@ func mapKeysSorted(m map[string]string) []string {
 	return keys
 }
 
-// templateFixedInPlace reports owners whose pod template cannot be patched:
-// a bare Pod's spec is immutable and so is a Job's template; both must be
-// re-created from a corrected manifest.
-func (o templateOwner) templateFixedInPlace() bool {
-	return o.Ref.Kind != "Pod" && o.Ref.Kind != "Job"
-}
-
-// recreateNote is the remediation sentence for owners that cannot be
-// patched in place.
-func (o templateOwner) recreateNote() string {
-	return " A " + o.Ref.Kind + "'s pod template cannot be changed in place: fix its manifest and re-create it."
+// inPlace returns r for owners whose pod template can be patched. A bare
+// Pod's spec is immutable and so is a Job's template: for those the patch
+// commands are dropped and the remediation says to re-create the object.
+func (o templateOwner) inPlace(r audit.Remediation) audit.Remediation {
+	if o.Ref.Kind != "Pod" && o.Ref.Kind != "Job" {
+		return r
+	}
+	r.Command = ""
+	r.Text += " A " + o.Ref.Kind + "'s pod template cannot be changed in place: fix its manifest and re-create it."
+	return r
 }

@@ -45,10 +45,7 @@ func imageLatestTag() audit.Check {
 						"pods report in status.containerStatuses[].imageID.",
 					Command: strings.Join(cmds, "\n"),
 				}
-				if !o.templateFixedInPlace() {
-					f.Remediation.Command = ""
-					f.Remediation.Text += o.recreateNote()
-				}
+				f.Remediation = o.inPlace(f.Remediation)
 				out = append(out, f)
 			}
 			return out

@@ -62,10 +62,7 @@ func podRunsAsRoot() audit.Check {
 					Command: fmt.Sprintf(`kubectl patch %s%s --type=strategic -p '%s{"securityContext":{"runAsNonRoot":true,"runAsUser":10001}}%s'`,
 						kubectlName(o.Ref), nsFlag(o.Ref), open, close),
 				}
-				if !o.templateFixedInPlace() {
-					f.Remediation.Command = ""
-					f.Remediation.Text += o.recreateNote()
-				}
+				f.Remediation = o.inPlace(f.Remediation)
 				out = append(out, f)
 			}
 			return out

@@ -49,9 +49,10 @@ func secretInEnvLiteral() audit.Check {
 					Command: fmt.Sprintf("kubectl create secret generic %s%s %s\nkubectl set env %s%s --from=secret/%s --keys=%s",
 						secretName, nsFlag(o.Ref), strings.Join(from, " "), kubectlName(o.Ref), nsFlag(o.Ref), secretName, strings.Join(vars, ",")),
 				}
-				if !o.templateFixedInPlace() {
-					f.Remediation.Command = fmt.Sprintf("kubectl create secret generic %s%s %s", secretName, nsFlag(o.Ref), strings.Join(from, " "))
-					f.Remediation.Text += o.recreateNote()
+				if fixed := o.inPlace(f.Remediation); fixed.Command == "" {
+					// The Secret can still be created; only the template needs re-creating.
+					fixed.Command = fmt.Sprintf("kubectl create secret generic %s%s %s", secretName, nsFlag(o.Ref), strings.Join(from, " "))
+					f.Remediation = fixed
 				}
 				out = append(out, f)
 			}
