@@ -86,50 +86,51 @@ func NewIndex(s *Snapshot) *Index {
 	for i := range s.Nodes {
 		ix.nodes[s.Nodes[i].Name] = &s.Nodes[i]
 	}
+	// workload indexes an object that owns a pod template. References are
+	// recorded once owners are known, for top-level objects only: a
+	// ReplicaSet's template is its Deployment's, a Job's its CronJob's.
+	type templated struct {
+		ref  Ref
+		obj  metav1.Object
+		spec *corev1.PodSpec
+	}
+	var templates []templated
+	workload := func(kind string, o metav1.Object, spec *corev1.PodSpec) {
+		ix.addOwned(kind, o)
+		templates = append(templates, templated{Ref{Kind: kind, Namespace: o.GetNamespace(), Name: o.GetName()}, o, spec})
+	}
 	for i := range s.Pods {
 		p := &s.Pods[i]
 		ix.podsByNS[p.Namespace] = append(ix.podsByNS[p.Namespace], p)
 		if p.Spec.NodeName != "" {
 			ix.podsByNode[p.Spec.NodeName] = append(ix.podsByNode[p.Spec.NodeName], p)
 		}
-		ix.addOwned("Pod", p)
-		if len(p.OwnerReferences) == 0 {
-			ix.addUses(Ref{Kind: "Pod", Namespace: p.Namespace, Name: p.Name}, &p.Spec)
-		}
+		workload("Pod", p, &p.Spec)
 	}
 	for i := range s.ReplicaSets {
-		rs := &s.ReplicaSets[i]
-		ix.addOwned("ReplicaSet", rs)
-		if metav1.GetControllerOf(rs) == nil {
-			ix.addUses(Ref{Kind: "ReplicaSet", Namespace: rs.Namespace, Name: rs.Name}, &rs.Spec.Template.Spec)
-		}
+		workload("ReplicaSet", &s.ReplicaSets[i], &s.ReplicaSets[i].Spec.Template.Spec)
 	}
 	for i := range s.Deployments {
-		d := &s.Deployments[i]
-		ix.addOwned("Deployment", d)
-		ix.addUses(Ref{Kind: "Deployment", Namespace: d.Namespace, Name: d.Name}, &d.Spec.Template.Spec)
+		workload("Deployment", &s.Deployments[i], &s.Deployments[i].Spec.Template.Spec)
 	}
 	for i := range s.StatefulSets {
-		ss := &s.StatefulSets[i]
-		ix.addOwned("StatefulSet", ss)
-		ix.addUses(Ref{Kind: "StatefulSet", Namespace: ss.Namespace, Name: ss.Name}, &ss.Spec.Template.Spec)
+		workload("StatefulSet", &s.StatefulSets[i], &s.StatefulSets[i].Spec.Template.Spec)
 	}
 	for i := range s.DaemonSets {
-		ds := &s.DaemonSets[i]
-		ix.addOwned("DaemonSet", ds)
-		ix.addUses(Ref{Kind: "DaemonSet", Namespace: ds.Namespace, Name: ds.Name}, &ds.Spec.Template.Spec)
+		workload("DaemonSet", &s.DaemonSets[i], &s.DaemonSets[i].Spec.Template.Spec)
 	}
 	for i := range s.Jobs {
-		j := &s.Jobs[i]
-		ix.addOwned("Job", j)
-		if metav1.GetControllerOf(j) == nil {
-			ix.addUses(Ref{Kind: "Job", Namespace: j.Namespace, Name: j.Name}, &j.Spec.Template.Spec)
-		}
+		workload("Job", &s.Jobs[i], &s.Jobs[i].Spec.Template.Spec)
 	}
 	for i := range s.CronJobs {
-		cj := &s.CronJobs[i]
-		ix.addOwned("CronJob", cj)
-		ix.addUses(Ref{Kind: "CronJob", Namespace: cj.Namespace, Name: cj.Name}, &cj.Spec.JobTemplate.Spec.Template.Spec)
+		workload("CronJob", &s.CronJobs[i], &s.CronJobs[i].Spec.JobTemplate.Spec.Template.Spec)
+	}
+	for _, t := range templates {
+		// An owner missing from the snapshot (an operator's custom
+		// resource) leaves the object as the top of what Purser sees.
+		if c := metav1.GetControllerOf(t.obj); c == nil || ix.byUID[c.UID] == (Ref{}) {
+			ix.addUses(t.ref, t.spec)
+		}
 	}
 	for i := range s.EndpointSlices {
 		es := &s.EndpointSlices[i]

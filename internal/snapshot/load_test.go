@@ -214,3 +214,59 @@ func FuzzLoad(f *testing.F) {
 		NewIndex(s).EmptyNamespaces()
 	})
 }
+
+func TestReferencesOfTopLevelWorkloads(t *testing.T) {
+	t.Parallel()
+	s, err := LoadManifests("refs.yaml", []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  uid: dep-uid
+  ownerReferences:
+  - {apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: web, uid: rollout-uid, controller: true}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: web:1
+        env:
+        - name: A
+          valueFrom: {configMapKeyRef: {name: from-operator, key: a}}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: web-1
+  namespace: shop
+  uid: rs-uid
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: Deployment, name: web, uid: dep-uid, controller: true}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: web:1}
+      volumes:
+      - name: c
+        configMap: {name: from-operator}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := NewIndex(s)
+	users := ix.UsersOf(Ref{Kind: "ConfigMap", Namespace: "shop", Name: "from-operator"})
+	// The Deployment's owner is not in the snapshot, so the Deployment is
+	// the top-level user; its ReplicaSet is not counted a second time.
+	if len(users) != 1 || users[0] != (Ref{Kind: "Deployment", Namespace: "shop", Name: "web"}) {
+		t.Fatalf("users = %v", users)
+	}
+	if top := ix.TopOwner("ReplicaSet", &s.ReplicaSets[0]); top != (Ref{Kind: "Rollout", Namespace: "shop", Name: "web"}) {
+		t.Fatalf("top owner = %v", top)
+	}
+}
