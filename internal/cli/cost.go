@@ -146,4 +146,3 @@ func render(w io.Writer, format string, b cost.Breakdown) error {
 	}
 	return report.CostTable(w, b)
 }
-
