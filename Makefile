@@ -26,6 +26,7 @@ kcluster:
 
 ## test: every test, the local control plane included (it is built first)
 test: kcluster
+	$(GO) -C hack/kcluster test ./...
 	PURSER_REQUIRE_CLUSTER=1 PURSER_REQUIRE_BROWSER=1 PURSER_REQUIRE_PROMETHEUS=1 PURSER_KCLUSTER_BIN=$(KBIN) $(GO) test -count=1 -timeout 40m ./...
 
 ## test-short: the tests that need no control plane
