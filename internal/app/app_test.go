@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,5 +140,29 @@ func TestDemo(t *testing.T) {
 	}
 	if !bytes.Contains(html, []byte("<html")) || bytes.Contains(html, []byte("http://")) && bytes.Contains(html, []byte("<script src=")) {
 		t.Fatalf("HTML report is not a self-contained page")
+	}
+}
+
+func TestAuditNamespaceFlag(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := run(t, "", "audit", "--demo", "-n", "jaeger", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Findings []struct {
+			Object struct{ Kind, Namespace, Name string } `json:"object"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) == 0 {
+		t.Fatal("no findings in jaeger, want its two selector mismatches")
+	}
+	for _, f := range res.Findings {
+		if f.Object.Namespace != "jaeger" && !(f.Object.Kind == "Namespace" && f.Object.Name == "jaeger") {
+			t.Errorf("finding outside -n jaeger: %+v", f.Object)
+		}
 	}
 }

@@ -289,3 +289,27 @@ func each[T any, PT interface {
 		fn(kind, PT(&items[i]))
 	}
 }
+
+// InNamespace keeps the findings about objects of namespace ns, and about
+// the namespace itself, as kubectl's -n narrows what it shows. Checks still
+// ran over the whole cluster: a Service's endpoints and a node's free room
+// are judged with everything else in view.
+func (r *Result) InNamespace(ns string) {
+	keep := func(ref snapshot.Ref) bool {
+		return ref.Namespace == ns || (ref.Kind == "Namespace" && ref.Name == ns)
+	}
+	findings := r.Findings[:0]
+	for _, f := range r.Findings {
+		if keep(f.Object) {
+			findings = append(findings, f)
+		}
+	}
+	r.Findings = findings
+	suppressed := r.Suppressed[:0]
+	for _, s := range r.Suppressed {
+		if keep(s.Finding.Object) {
+			suppressed = append(suppressed, s)
+		}
+	}
+	r.Suppressed = suppressed
+}

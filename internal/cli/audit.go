@@ -139,6 +139,9 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if ns := o.Source.Namespace(); ns != "" {
+		res.InNamespace(ns)
+	}
 	// Render fully before writing, so that a failure leaves nothing half-written.
 	var out bytes.Buffer
 	if err := auditreport.Write(&out, o.Output, res); err != nil {

@@ -29,7 +29,15 @@ type SourceOptions struct {
 func (o *SourceOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.From, "from", "", "read a saved snapshot, a YAML/JSON file or directory, or - for stdin, instead of the live cluster")
 	fs.BoolVar(&o.Demo, "demo", false, "use the embedded BlueOcean demo cluster")
-	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", true, "cover every namespace (the default; -n narrows it)")
+	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", true, "report on every namespace (the default); -n NAME narrows the audit's findings to one. The snapshot always covers the whole cluster: costs and checks need it")
+}
+
+// Namespace returns the namespace given with -n, or "" for all.
+func (o *SourceOptions) Namespace() string {
+	if o.Kube == nil || o.Kube.Namespace == nil {
+		return ""
+	}
+	return *o.Kube.Namespace
 }
 
 // Validate rejects contradictory sources.
