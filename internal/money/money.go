@@ -115,8 +115,16 @@ func roundRat(r *big.Rat) int64 {
 }
 
 // Split divides a over weights so that the parts add up to a exactly
-// (largest remainder method). Zero total weight gives zero parts.
+// (largest remainder method). Zero total weight gives zero parts; a
+// negative amount (a credit) splits like its absolute value, negated.
 func (a Amount) Split(weights []int64) []Amount {
+	if a.Micros < 0 {
+		parts := Amount{Micros: -a.Micros, Currency: a.Currency}.Split(weights)
+		for i := range parts {
+			parts[i].Micros = -parts[i].Micros
+		}
+		return parts
+	}
 	parts := make([]Amount, len(weights))
 	var total int64
 	for _, w := range weights {

@@ -18,6 +18,7 @@ func TestSplitReconciles(t *testing.T) {
 		{"uneven", 10, []int64{3, 7}, []int64{3, 7}},
 		{"zero weight", 10, []int64{0, 0}, []int64{0, 0}},
 		{"one weight zero", 7, []int64{0, 2}, []int64{0, 7}},
+		{"negative", -100, []int64{1, 1, 1}, []int64{-34, -33, -33}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -187,11 +187,12 @@ func (b *builder) savings() Savings {
 		if !ok || pv.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimDelete {
 			continue
 		}
-		gib := pv.Spec.Capacity.Storage().Value() >> 30
+		bytes := pv.Spec.Capacity.Storage().Value()
 		sv.Volumes.Count++
-		sv.Volumes.GiB += gib
+		sv.Volumes.GiB += bytes >> 30
 		if b.in.Prices != nil {
-			if sum, err := volMonthly.Add(b.in.Prices.VolumeMonthlyPerGiB(class).MulRat(gib, 1)); err == nil {
+			// Priced on exact bytes, as `purser cost` does: a 500Mi volume is not free.
+			if sum, err := volMonthly.Add(b.in.Prices.VolumeMonthlyPerGiB(class).MulRat(bytes, 1<<30)); err == nil {
 				volMonthly = sum
 			}
 		}
@@ -283,7 +284,11 @@ func roi(c Config, monthly money.Amount) ROI {
 				monthly.Currency, rate.Currency, monthly.Currency, rate.Currency)
 			return r
 		}
-		q, _ := new(big.Rat).SetString(x.Rate)
+		q, ok := new(big.Rat).SetString(x.Rate)
+		if !ok || q.Sign() <= 0 {
+			r.Error = fmt.Sprintf("plan.roi.exchangeRate.rate %q is not a positive number", x.Rate)
+			return r
+		}
 		switch {
 		case x.From == monthly.Currency && x.To == rate.Currency:
 		case x.From == rate.Currency && x.To == monthly.Currency:

@@ -30,7 +30,9 @@ func fitPod(ix *snapshot.Index, spec *corev1.PodSpec, req corev1.ResourceList, n
 	if !skipAffinity && !matchesNodeSelector(spec, n) {
 		v.Reasons = append(v.Reasons, "node affinity/selector does not match")
 	}
-	if n.Spec.Unschedulable {
+	// The DaemonSet controller adds a toleration of the unschedulable taint
+	// to its pods: a cordoned node still takes them.
+	if n.Spec.Unschedulable && !tolerates(spec.Tolerations, &corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}) {
 		v.Reasons = append(v.Reasons, "node is cordoned (unschedulable)")
 	}
 	for _, t := range n.Spec.Taints {
