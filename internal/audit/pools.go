@@ -4,7 +4,6 @@ import (
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/purserhq/purser/internal/snapshot"
 )
@@ -106,7 +105,7 @@ func PoolsHealth(ix *snapshot.Index) []PoolHealth {
 			p.PodsRunning++
 		}
 		if pod.Spec.NodeName != "" && pod.Status.Phase != corev1.PodFailed {
-			req := PodRequests(pod)
+			req := snapshot.PodRequests(&pod.Spec)
 			p.CPURequestsMilli += req.Cpu().MilliValue()
 			p.MemRequestsBytes += req.Memory().Value()
 		}
@@ -137,49 +136,6 @@ func PodFailing(p *corev1.Pod) bool {
 		}
 	}
 	return false
-}
-
-// PodRequests is the effective request of a pod as the scheduler counts
-// it: the sum of its containers, or the largest init container when that
-// is larger, plus the pod overhead. Restartable init containers
-// (sidecars) add to the sum.
-func PodRequests(p *corev1.Pod) corev1.ResourceList {
-	sum := corev1.ResourceList{}
-	add := func(dst corev1.ResourceList, src corev1.ResourceList) {
-		for k, v := range src {
-			q := dst[k]
-			q.Add(v)
-			dst[k] = q
-		}
-	}
-	for _, c := range p.Spec.Containers {
-		add(sum, c.Resources.Requests)
-	}
-	sidecars := corev1.ResourceList{}
-	for _, c := range p.Spec.InitContainers {
-		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
-			add(sidecars, c.Resources.Requests)
-			continue
-		}
-		for k, v := range c.Resources.Requests {
-			// A plain init container runs alone, beside the sidecars started before it.
-			need := v.DeepCopy()
-			if sc, ok := sidecars[k]; ok {
-				need.Add(sc)
-			}
-			if cur := sum[k]; need.Cmp(cur) > 0 {
-				sum[k] = need
-			}
-		}
-	}
-	add(sum, sidecars)
-	add(sum, p.Spec.Overhead)
-	for _, k := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-		if _, ok := sum[k]; !ok {
-			sum[k] = resource.Quantity{}
-		}
-	}
-	return sum
 }
 
 // TargetNode returns the node a pending pod is pinned to by a required

@@ -221,24 +221,6 @@ func Allocate(in Input) (*Result, error) {
 	return r, nil
 }
 
-// podRequests returns a pod's effective requests as the scheduler counts
-// them: the larger of the containers' sum and any init container, plus
-// the pod overhead.
-func podRequests(p *corev1.Pod) (cpuMilli, memBytes int64) {
-	for _, c := range p.Spec.Containers {
-		cpuMilli += c.Resources.Requests.Cpu().MilliValue()
-		memBytes += c.Resources.Requests.Memory().Value()
-	}
-	for _, c := range p.Spec.InitContainers {
-		cpuMilli = max(cpuMilli, c.Resources.Requests.Cpu().MilliValue())
-		memBytes = max(memBytes, c.Resources.Requests.Memory().Value())
-	}
-	if p.Spec.Overhead != nil {
-		cpuMilli += p.Spec.Overhead.Cpu().MilliValue()
-		memBytes += p.Spec.Overhead.Memory().Value()
-	}
-	return cpuMilli, memBytes
-}
 
 func (r *Result) allocateNodes(ix *snapshot.Index, book *pricing.Book, w Weights, usage *Usage) {
 	nodes := append([]corev1.Node(nil), ix.S.Nodes...)
@@ -280,7 +262,7 @@ func (r *Result) allocateNodes(ix *snapshot.Index, book *pricing.Book, w Weights
 		costs := make([]PodCost, len(pods))
 		var sumCPU, sumMem int64
 		for j, p := range pods {
-			rc, rm := podRequests(p)
+			rc, rm := snapshot.PodRequestsMilli(&p.Spec)
 			pc := PodCost{Namespace: p.Namespace, Name: p.Name, Node: n.Name, Pool: nc.Pool,
 				Workload: ix.TopOwner("Pod", p).String(), Labels: p.Labels,
 				RequestCPUMilli: rc, RequestMemory: rm, WeightCPUMilli: rc, WeightMemory: rm}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/purserhq/purser/internal/snapshot"
 )
 
 // NodeShape is what one node of a pool offers a pod: its allocatable
@@ -196,19 +198,7 @@ func termMatches(t corev1.NodeSelectorTerm, labels map[string]string) bool {
 // sum of its containers' requests and its largest init container's, plus
 // its overhead, as the scheduler counts it.
 func demandOf(name, pool string, spec *corev1.PodSpec) PodDemand {
-	var cpu, mem int64
-	for _, c := range spec.Containers {
-		cpu += c.Resources.Requests.Cpu().MilliValue()
-		mem += c.Resources.Requests.Memory().Value()
-	}
-	for _, c := range spec.InitContainers {
-		cpu = max(cpu, c.Resources.Requests.Cpu().MilliValue())
-		mem = max(mem, c.Resources.Requests.Memory().Value())
-	}
-	if spec.Overhead != nil {
-		cpu += spec.Overhead.Cpu().MilliValue()
-		mem += spec.Overhead.Memory().Value()
-	}
+	cpu, mem := snapshot.PodRequestsMilli(spec)
 	return PodDemand{Name: name, MilliCPU: cpu, MemoryBytes: mem, NodeSelector: spec.NodeSelector,
 		Affinity: spec.Affinity, Tolerations: spec.Tolerations, Pool: pool}
 }

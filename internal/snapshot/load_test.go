@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 func TestLoadSmallCluster(t *testing.T) {
@@ -268,5 +271,31 @@ spec:
 	}
 	if top := ix.TopOwner("ReplicaSet", &s.ReplicaSets[0]); top != (Ref{Kind: "Rollout", Namespace: "shop", Name: "web"}) {
 		t.Fatalf("top owner = %v", top)
+	}
+}
+
+func TestPodRequests(t *testing.T) {
+	t.Parallel()
+	always := corev1.ContainerRestartPolicyAlways
+	req := func(cpu string) corev1.ResourceRequirements {
+		return corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu)}}
+	}
+	tests := []struct {
+		name string
+		spec corev1.PodSpec
+		want int64
+	}{
+		{"containers add up", corev1.PodSpec{Containers: []corev1.Container{{Resources: req("100m")}, {Resources: req("250m")}}}, 350},
+		{"big init container wins", corev1.PodSpec{InitContainers: []corev1.Container{{Resources: req("1")}},
+			Containers: []corev1.Container{{Resources: req("100m")}}}, 1000},
+		{"sidecar adds to the containers", corev1.PodSpec{InitContainers: []corev1.Container{{Resources: req("200m"), RestartPolicy: &always}},
+			Containers: []corev1.Container{{Resources: req("100m")}}}, 300},
+		{"overhead", corev1.PodSpec{Containers: []corev1.Container{{Resources: req("100m")}},
+			Overhead: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m")}}, 150},
+	}
+	for _, tt := range tests {
+		if cpu, _ := PodRequestsMilli(&tt.spec); cpu != tt.want {
+			t.Errorf("%s: %dm, want %dm", tt.name, cpu, tt.want)
+		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -103,7 +102,7 @@ func freeOn(ix *snapshot.Index, n *corev1.Node) corev1.ResourceList {
 		free[r] = q.DeepCopy()
 	}
 	for _, p := range boundPods(ix, n.Name) {
-		req := audit.PodRequests(p)
+		req := snapshot.PodRequests(&p.Spec)
 		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 			q := free[r]
 			q.Sub(req[r])

@@ -131,7 +131,7 @@ func poolOf(ix *snapshot.Index, node string) string {
 
 // pendingReasonOn is why a DaemonSet pod does not fit the node it is pinned to.
 func pendingReasonOn(ix *snapshot.Index, p *corev1.Pod, n *corev1.Node) string {
-	v := fitPod(ix, &p.Spec, audit.PodRequests(p), n, false)
+	v := fitPod(ix, &p.Spec, snapshot.PodRequests(&p.Spec), n, false)
 	if len(v.Reasons) == 0 {
 		return "the node has room now; the scheduler has not retried"
 	}

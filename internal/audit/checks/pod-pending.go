@@ -65,7 +65,7 @@ func pendingFinding(c checkSpec, ix *snapshot.Index, p *corev1.Pod) audit.Findin
 	if age := since(p.CreationTimestamp.Time, snapshotTime(ix.S)); age != "" {
 		f.Evidence = append(f.Evidence, "pending for "+age)
 	}
-	req := audit.PodRequests(p)
+	req := snapshot.PodRequests(&p.Spec)
 	f.Evidence = append(f.Evidence, fmt.Sprintf("requests cpu %s, memory %s", quantityText(corev1.ResourceCPU, req[corev1.ResourceCPU]),
 		quantityText(corev1.ResourceMemory, req[corev1.ResourceMemory])))
 
