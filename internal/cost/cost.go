@@ -221,7 +221,6 @@ func Allocate(in Input) (*Result, error) {
 	return r, nil
 }
 
-
 func (r *Result) allocateNodes(ix *snapshot.Index, book *pricing.Book, w Weights, usage *Usage) {
 	nodes := append([]corev1.Node(nil), ix.S.Nodes...)
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
