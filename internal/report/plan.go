@@ -194,6 +194,10 @@ func PlanSummary(w io.Writer, p *plan.Plan) error {
 	}
 	sv := s.Savings
 	fmt.Fprintf(&b, "  Real savings: %s/month (%s)\n", sv.Monthly.String(), sv.Arithmetic)
+	// Say where the money comes from: merging namespaces frees nothing by
+	// itself; resizing pools to what the pods request does.
+	fmt.Fprintf(&b, "    of which the moves themselves: %s; resizing the pools to their packed size (steps in the plan): %s\n",
+		sv.FromMoves.String(), sv.FromRightsizing.String())
 	fmt.Fprintf(&b, "  Naive estimate: %s/month (%d namespaces × %s; namespaces cost nothing, not a saving)\n",
 		s.Naive.Monthly.String(), s.Naive.Namespaces, s.Naive.PerNamespace.String())
 	if r := s.ROI; r.Error != "" {
