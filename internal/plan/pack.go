@@ -19,6 +19,8 @@ type NodeShape struct {
 	MaxPods      int64
 	Labels       map[string]string
 	Taints       []corev1.Taint
+	// Today is the pool's node count now; it bounds how replicas spread.
+	Today int
 }
 
 // PodDemand is what one pod asks of a node.
@@ -32,6 +34,10 @@ type PodDemand struct {
 	// Pool is where the pod runs today; packing keeps it there when it
 	// fits, so that the simulation changes sizes, not pools.
 	Pool string
+	// Spread names the workload the pod is a replica of. Its replicas
+	// share a node only as much as the pool's nodes today force them to:
+	// at most ceil(replicas / nodes today) on one node. Empty for none.
+	Spread string
 }
 
 // PackResult is the number of nodes each pool needs.
@@ -42,15 +48,19 @@ type PackResult struct {
 
 // Pack simulates placing pods onto pools of identical nodes: first-fit
 // decreasing on CPU and memory requests, per pool, after reserving on
-// every node the requests of the DaemonSets that run there. A pod goes to
+// every node the requests of the DaemonSets that run there, and keeping
+// replicas of one workload (same Spread) as spread as they are today. A pod goes to
 // its current pool when it may run there, else to the first pool whose
 // labels, affinity and taints admit it. Pools are tried in the given order.
 func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
 	res := PackResult{Nodes: map[string]int{}}
-	type bin struct{ cpu, mem, pods int64 }
+	type bin struct {
+		cpu, mem, pods int64
+		spread         map[string]int
+	}
 	free := make([]bin, len(pools)) // per-node room once DaemonSets are placed
 	for i, p := range pools {
-		free[i] = bin{p.MilliCPU, p.MemoryBytes, p.MaxPods}
+		free[i] = bin{cpu: p.MilliCPU, mem: p.MemoryBytes, pods: p.MaxPods}
 		for _, d := range daemons {
 			if admits(p, d) {
 				free[i].cpu -= d.MilliCPU
@@ -93,20 +103,36 @@ func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
 			}
 			return items[a].Name < items[b].Name
 		})
+		replicas := map[string]int{}
+		for _, d := range items {
+			if d.Spread != "" {
+				replicas[d.Spread]++
+			}
+		}
+		perNode := func(group string) int {
+			if group == "" {
+				return len(items) + 1
+			}
+			n := max(p.Today, 1)
+			return (replicas[group] + n - 1) / n
+		}
 		var bins []bin
 		for _, d := range items {
 			placed := false
 			for j := range bins {
-				if bins[j].cpu >= d.MilliCPU && bins[j].mem >= d.MemoryBytes && bins[j].pods >= 1 {
+				if bins[j].cpu >= d.MilliCPU && bins[j].mem >= d.MemoryBytes && bins[j].pods >= 1 &&
+					bins[j].spread[d.Spread] < perNode(d.Spread) {
 					bins[j].cpu -= d.MilliCPU
 					bins[j].mem -= d.MemoryBytes
 					bins[j].pods--
+					bins[j].spread[d.Spread]++
 					placed = true
 					break
 				}
 			}
 			if !placed {
-				bins = append(bins, bin{free[i].cpu - d.MilliCPU, free[i].mem - d.MemoryBytes, free[i].pods - 1})
+				bins = append(bins, bin{cpu: free[i].cpu - d.MilliCPU, mem: free[i].mem - d.MemoryBytes, pods: free[i].pods - 1,
+					spread: map[string]int{d.Spread: 1}})
 			}
 		}
 		res.Nodes[p.Pool] += len(bins)

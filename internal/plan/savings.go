@@ -66,6 +66,9 @@ func poolShapes(s *snapshot.Snapshot) ([]NodeShape, map[string]int) {
 			MilliCPU: a.Cpu().MilliValue(), MemoryBytes: a.Memory().Value(), MaxPods: a.Pods().Value(),
 			Labels: n.Labels, Taints: n.Spec.Taints})
 	}
+	for i := range shapes {
+		shapes[i].Today = count[shapes[i].Pool]
+	}
 	sort.SliceStable(shapes, func(i, j int) bool { return shapes[i].Pool < shapes[j].Pool })
 	return shapes, count
 }
@@ -107,6 +110,12 @@ func (b *builder) savings() Savings {
 			pool = snapshot.NodePool(n)
 		}
 		d := demandOf(p.Namespace+"/"+p.Name, pool, &p.Spec)
+		// Replicas of one workload stay spread as the scheduler spreads
+		// them: packing them together would save a node by giving up the
+		// workload's availability.
+		if top := b.ix.TopOwner("Pod", p); top.Kind != "Pod" {
+			d.Spread = top.String()
+		}
 		before = append(before, d)
 		if !gone(p.Namespace) {
 			after = append(after, d)
