@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/purserhq/purser/internal/pricing"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -112,4 +113,8 @@ type Check interface {
 type Context struct {
 	Index  *snapshot.Index
 	Config *Config
+	// Prices, when set, let checks say what waste costs (an idle load
+	// balancer, an unused volume) from the same book `purser cost` uses.
+	// Nil when no book fits the cluster: checks then give sizes only.
+	Prices *pricing.Book
 }

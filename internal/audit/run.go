@@ -9,6 +9,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/purserhq/purser/internal/pricing"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -20,6 +21,8 @@ const IgnoreAnnotation = "purser.dev/ignore"
 type Options struct {
 	// Checks, when not empty, are the only checks that run.
 	Checks []string
+	// Prices is the price book checks quote costs from; nil for none.
+	Prices *pricing.Book
 }
 
 // Suppressed is a finding dropped by an exemption or an annotation; it is
@@ -139,7 +142,7 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 		res.Unlisted = append(res.Unlisted, k.GroupResource())
 	}
 	ignores := ignoreAnnotations(s)
-	cctx := &Context{Index: ix, Config: cfg}
+	cctx := &Context{Index: ix, Config: cfg, Prices: opts.Prices}
 	for _, c := range registry {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("audit interrupted before check %s: %w", c.ID(), err)

@@ -16,6 +16,8 @@ import (
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/audit/checks"
 	"github.com/purserhq/purser/internal/config"
+	"github.com/purserhq/purser/internal/cost"
+	"github.com/purserhq/purser/internal/pricing"
 	"github.com/purserhq/purser/internal/report/auditreport"
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
@@ -173,7 +175,49 @@ func RunAudit(ctx context.Context, s *snapshot.Snapshot, f *config.File, only []
 	if err != nil {
 		return nil, err
 	}
-	return audit.Run(ctx, snapshot.NewIndex(s), registry, cfg, audit.Options{Checks: only})
+	prices, err := auditPrices(f, s)
+	if err != nil {
+		return nil, err
+	}
+	return audit.Run(ctx, snapshot.NewIndex(s), registry, cfg, audit.Options{Checks: only, Prices: prices})
+}
+
+// auditPrices is the book the audit quotes costs from: the config's price
+// book, else DigitalOcean's catalogue for a DigitalOcean cluster, else none
+// (a catalogue of another provider would quote wrong prices), with the
+// config's price overrides, as `purser cost` applies them.
+func auditPrices(f *config.File, s *snapshot.Snapshot) (*pricing.Book, error) {
+	cfg, _, err := cost.LoadConfig(f)
+	if err != nil {
+		return nil, err
+	}
+	var book *pricing.Book
+	switch {
+	case cfg.PriceBook != "":
+		path := cfg.PriceBook
+		if !filepath.IsAbs(path) && f.Path != "" {
+			path = filepath.Join(filepath.Dir(f.Path), path)
+		}
+		book, err = pricing.Load(path)
+	case onDigitalOcean(s):
+		book, err = pricing.DigitalOcean()
+	default:
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Apply(book)
+}
+
+// onDigitalOcean tells whether the cluster's nodes are DigitalOcean Droplets.
+func onDigitalOcean(s *snapshot.Snapshot) bool {
+	for _, n := range s.Nodes {
+		if strings.HasPrefix(n.Spec.ProviderID, "digitalocean://") || n.Labels["doks.digitalocean.com/node-pool"] != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // AuditDemo audits the embedded BlueOcean cluster with its demo config,

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"github.com/purserhq/purser/internal/pricing"
 	"sort"
 	"strings"
 
@@ -215,38 +216,18 @@ func storageSize(pvc *corev1.PersistentVolumeClaim) (resource.Quantity, bool) {
 	return q, ok
 }
 
-// doVolumeCentsPerGiBMonth is DigitalOcean's block storage list price:
-// $0.10 per GiB-month.
-const doVolumeCentsPerGiBMonth = 10
-
-// isDigitalOceanVolume tells whether a storage class or CSI driver is
-// DigitalOcean block storage, which is priced per GiB-month.
-func isDigitalOceanVolume(provisioner string) bool {
-	return provisioner == "dobs.csi.digitalocean.com"
-}
-
-// storageCost says what a volume of size q costs, in words, for a claim or
-// volume provisioned by provisioner ("" when unknown).
-func storageCost(q resource.Quantity, provisioner string) string {
+// storageCost says what a volume of size q in storage class class costs,
+// in words, from the price book when there is one.
+func storageCost(book *pricing.Book, q resource.Quantity, class string) string {
 	size := q.String()
-	if !isDigitalOceanVolume(provisioner) {
+	if book == nil {
 		return size + " of block storage, billed by the provider whether or not a pod mounts it"
 	}
-	// Bytes to GiB, rounded up: DigitalOcean bills whole GiB.
-	gib := (q.Value() + (1<<30 - 1)) >> 30
-	cents := gib * doVolumeCentsPerGiBMonth
-	return fmt.Sprintf("%s of DigitalOcean block storage, about $%d.%02d a month at $0.10 per GiB-month, billed whether or not a pod mounts it",
-		size, cents/100, cents%100)
-}
-
-// provisionerOf returns the provisioner of a storage class name, or "".
-func provisionerOf(s *snapshot.Snapshot, class string) string {
-	for i := range s.StorageClasses {
-		if s.StorageClasses[i].Name == class {
-			return s.StorageClasses[i].Provisioner
-		}
-	}
-	return ""
+	price, _ := book.StoragePrice(class)
+	// Priced on exact bytes, as `purser cost` prices volumes.
+	monthly := price.MulRat(q.Value(), 1<<30)
+	return fmt.Sprintf("%s of block storage, about %s a month at %s per GiB-month (price book %s), billed whether or not a pod mounts it",
+		size, monthly.String(), price.String(), book.Name)
 }
 
 // kindListed reports whether the snapshot read a kind; when it did not, a

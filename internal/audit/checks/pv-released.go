@@ -26,12 +26,8 @@ func pvReleased() audit.Check {
 					continue
 				}
 				size := pv.Spec.Capacity[corev1.ResourceStorage]
-				prov := provisionerOf(ctx.Index.S, pv.Spec.StorageClassName)
-				if pv.Spec.CSI != nil && prov == "" {
-					prov = pv.Spec.CSI.Driver
-				}
 				f := c.finding(ref("PersistentVolume", "", pv.Name),
-					fmt.Sprintf("PersistentVolume %s is %s and serves no claim: %s", pv.Name, phase, storageCost(size, prov)))
+					fmt.Sprintf("PersistentVolume %s is %s and serves no claim: %s", pv.Name, phase, storageCost(ctx.Prices, size, pv.Spec.StorageClassName)))
 				if phase == corev1.VolumeReleased {
 					claim := "its claim"
 					if pv.Spec.ClaimRef != nil {

@@ -42,8 +42,7 @@ func pvcUnused() audit.Check {
 				if pvc.Spec.StorageClassName != nil {
 					class = *pvc.Spec.StorageClassName
 				}
-				prov := provisionerOf(ix.S, class)
-				cost := storageCost(size, prov)
+				cost := storageCost(ctx.Prices, size, class)
 				f := c.finding(r, fmt.Sprintf("PVC %s/%s is mounted by no workload: %s", pvc.Namespace, pvc.Name, cost))
 				if sts != nil {
 					f.Cause = fmt.Sprintf("It belongs to replica %d of StatefulSet %s, which now runs %d %s: StatefulSets keep the claims "+

@@ -11,26 +11,31 @@ import (
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
-// doLoadBalancerNodeDollars is DigitalOcean's price of one load balancer
-// node a month (it was $10 before mid-2022).
-const doLoadBalancerNodeDollars = 12
-
 func serviceUnusedLoadBalancer() audit.Check {
 	return ruleCheck{
 		id:       "service-unused-loadbalancer",
 		category: audit.Hygiene,
 		severity: audit.Warning,
 		description: "A Service of type LoadBalancer with no ready endpoint: it costs money and serves nothing. The cloud " +
-			"bills the load balancer from the moment the Service exists (a DigitalOcean load balancer costs $12 a month " +
-			"per node), whether or not a pod answers behind it. It is costed by type, not by its external address: on a " +
+			"bills the load balancer from the moment the Service exists (the finding quotes the " +
+			"price book's load balancer price), whether or not a pod answers behind it. It is costed by type, not by its external address: on a " +
 			"cluster without a cloud controller (such as a local control plane) the address stays pending.",
 		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
 			ix := ctx.Index
-			do := onDigitalOcean(ix.S)
+			// A snapshot without any EndpointSlice (a kubectl export of
+			// Services and pods only) is judged from pod readiness, as
+			// service-no-endpoints does.
+			slicesKnown := len(ix.S.EndpointSlices) > 0
 			var out []audit.Finding
 			for i := range ix.S.Services {
 				svc := &ix.S.Services[i]
-				if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || ix.ReadyEndpoints(svc.Namespace, svc.Name) > 0 {
+				if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+					continue
+				}
+				if slicesKnown && ix.ReadyEndpoints(svc.Namespace, svc.Name) > 0 {
+					continue
+				}
+				if !slicesKnown && readyPodCount(ix.PodsMatching(svc.Namespace, svc.Spec.Selector)) > 0 {
 					continue
 				}
 				r := ref("Service", svc.Namespace, svc.Name)
@@ -38,12 +43,12 @@ func serviceUnusedLoadBalancer() audit.Check {
 				if v, err := strconv.Atoi(svc.Annotations["service.beta.kubernetes.io/do-loadbalancer-size-unit"]); err == nil && v > 0 {
 					units = v
 				}
-				price := fmt.Sprintf("a DigitalOcean load balancer costs $%d a month", doLoadBalancerNodeDollars*units)
-				if units > 1 {
-					price += fmt.Sprintf(" (%d nodes at $%d)", units, doLoadBalancerNodeDollars)
-				}
-				if !do {
-					price = "the provider bills a load balancer for it (" + price + ")"
+				price := "the provider bills a load balancer for it"
+				if book := ctx.Prices; book != nil {
+					price = fmt.Sprintf("its load balancer costs %s a month (price book %s)", book.LoadBalancer.MulRat(int64(units), 1).String(), book.Name)
+					if units > 1 {
+						price += fmt.Sprintf(", %d nodes at %s", units, book.LoadBalancer.String())
+					}
 				}
 				f := c.finding(r, fmt.Sprintf("LoadBalancer Service %s/%s has no ready endpoint: it costs money and serves nothing; %s",
 					svc.Namespace, svc.Name, price))
@@ -93,13 +98,12 @@ func lbCause(ix *snapshot.Index, svc *corev1.Service) string {
 	return fmt.Sprintf("Its selector matches %d %s, none of them ready: %s.", len(pods), plural(len(pods), "pod"), strings.Join(names, ", "))
 }
 
-// onDigitalOcean tells whether the cluster's nodes are DigitalOcean
-// Droplets.
-func onDigitalOcean(s *snapshot.Snapshot) bool {
-	for _, n := range s.Nodes {
-		if strings.HasPrefix(n.Spec.ProviderID, "digitalocean://") || n.Labels["doks.digitalocean.com/node-pool"] != "" {
-			return true
+func readyPodCount(pods []*corev1.Pod) int {
+	n := 0
+	for _, p := range pods {
+		if podReady(p) {
+			n++
 		}
 	}
-	return false
+	return n
 }
