@@ -2,7 +2,6 @@ package plan
 
 import (
 	"sort"
-	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -142,82 +141,44 @@ func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
 }
 
 // admits tells whether a node of the pool may run the pod: node
-// selector, required node affinity and taints with NoSchedule or NoExecute.
+// selector, required node affinity and taints with NoSchedule or NoExecute,
+// matched as the scheduler matches them. Field expressions (metadata.name,
+// which pins a pod to one node) do not restrict a pool: they are dropped.
 func admits(n NodeShape, d PodDemand) bool {
-	for k, v := range d.NodeSelector {
-		if n.Labels[k] != v {
-			return false
-		}
+	node := &corev1.Node{}
+	node.Labels = n.Labels
+	spec := &corev1.PodSpec{NodeSelector: d.NodeSelector, Affinity: withoutFieldTerms(d.Affinity)}
+	if !snapshot.NodeAffinityMatches(spec, node) {
+		return false
 	}
-	if a := d.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
-		terms := a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
-		ok := false
-		for _, t := range terms {
-			if termMatches(t, n.Labels) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	for _, t := range n.Taints {
-		if t.Effect == corev1.TaintEffectPreferNoSchedule {
-			continue
-		}
-		tolerated := false
-		for _, tol := range d.Tolerations {
-			if tolerates(tol, t) {
-				tolerated = true
-				break
-			}
-		}
-		if !tolerated {
+	for i := range n.Taints {
+		if n.Taints[i].Effect != corev1.TaintEffectPreferNoSchedule && !snapshot.Tolerates(d.Tolerations, &n.Taints[i]) {
 			return false
 		}
 	}
 	return true
 }
 
-// termMatches evaluates a node selector term's label expressions. Field
-// expressions (metadata.name, which DaemonSet pods carry) pin a pod to one
-// node, not to a kind of node, so they do not restrict a pool.
-func termMatches(t corev1.NodeSelectorTerm, labels map[string]string) bool {
-	if len(t.MatchExpressions) == 0 && len(t.MatchFields) == 0 {
-		return false
+// withoutFieldTerms returns a copy of an affinity whose required node
+// selector terms keep their label expressions only.
+func withoutFieldTerms(a *corev1.Affinity) *corev1.Affinity {
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return a
 	}
-	for _, e := range t.MatchExpressions {
-		v, has := labels[e.Key]
-		switch e.Operator {
-		case corev1.NodeSelectorOpIn:
-			if !has || !contains(e.Values, v) {
-				return false
-			}
-		case corev1.NodeSelectorOpNotIn:
-			if has && contains(e.Values, v) {
-				return false
-			}
-		case corev1.NodeSelectorOpExists:
-			if !has {
-				return false
-			}
-		case corev1.NodeSelectorOpDoesNotExist:
-			if has {
-				return false
-			}
-		case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
-			if !has || len(e.Values) != 1 {
-				return false
-			}
-			a, err1 := strconv.ParseInt(v, 10, 64)
-			b, err2 := strconv.ParseInt(e.Values[0], 10, 64)
-			if err1 != nil || err2 != nil || (e.Operator == corev1.NodeSelectorOpGt) != (a > b) || a == b {
-				return false
-			}
+	c := a.DeepCopy()
+	terms := c.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[:0]
+	for _, t := range c.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		t.MatchFields = nil
+		if len(t.MatchExpressions) > 0 {
+			terms = append(terms, t)
 		}
 	}
-	return true
+	if len(terms) == 0 {
+		c.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution = nil
+	} else {
+		c.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms = terms
+	}
+	return c
 }
 
 // demandOf returns the scheduling demand of a pod spec: the larger of the
@@ -229,19 +190,3 @@ func demandOf(name, pool string, spec *corev1.PodSpec) PodDemand {
 		Affinity: spec.Affinity, Tolerations: spec.Tolerations, Pool: pool}
 }
 
-// tolerates is the scheduler's toleration rule for Equal and Exists.
-func tolerates(tol corev1.Toleration, t corev1.Taint) bool {
-	if tol.Effect != "" && tol.Effect != t.Effect {
-		return false
-	}
-	if tol.Key != "" && tol.Key != t.Key {
-		return false
-	}
-	switch tol.Operator {
-	case corev1.TolerationOpExists:
-		return true
-	case corev1.TolerationOpEqual, "":
-		return tol.Value == t.Value && tol.Key == t.Key
-	}
-	return false
-}

@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/purserhq/purser/internal/snapshot"
 )
@@ -31,14 +30,14 @@ func fitPod(ix *snapshot.Index, spec *corev1.PodSpec, req corev1.ResourceList, n
 	}
 	// The DaemonSet controller adds a toleration of the unschedulable taint
 	// to its pods: a cordoned node still takes them.
-	if n.Spec.Unschedulable && !tolerates(spec.Tolerations, &corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}) {
+	if n.Spec.Unschedulable && !snapshot.Tolerates(spec.Tolerations, &corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}) {
 		v.Reasons = append(v.Reasons, "node is cordoned (unschedulable)")
 	}
 	for _, t := range n.Spec.Taints {
 		if t.Effect != corev1.TaintEffectNoSchedule && t.Effect != corev1.TaintEffectNoExecute {
 			continue
 		}
-		if !tolerates(spec.Tolerations, &t) {
+		if !snapshot.Tolerates(spec.Tolerations, &t) {
 			v.Reasons = append(v.Reasons, fmt.Sprintf("untolerated taint %s=%s:%s", t.Key, t.Value, t.Effect))
 		}
 	}
@@ -59,29 +58,6 @@ func fitPod(ix *snapshot.Index, spec *corev1.PodSpec, req corev1.ResourceList, n
 	return v
 }
 
-// tolerates applies the toleration rules (the API's own helper changed
-// signature across client versions): an empty effect matches every effect,
-// an empty key with Exists matches every taint, Exists ignores the value,
-// Equal (or no operator) compares it.
-func tolerates(ts []corev1.Toleration, t *corev1.Taint) bool {
-	for _, tol := range ts {
-		if tol.Effect != "" && tol.Effect != t.Effect {
-			continue
-		}
-		if tol.Key != "" && tol.Key != t.Key {
-			continue
-		}
-		switch tol.Operator {
-		case corev1.TolerationOpExists:
-			return true
-		case "", corev1.TolerationOpEqual:
-			if tol.Value == t.Value {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // boundPods are the pods holding resources on a node.
 func boundPods(ix *snapshot.Index, node string) []*corev1.Pod {
@@ -125,73 +101,7 @@ func matchesNodeSelector(spec *corev1.PodSpec, n *corev1.Node) bool {
 	if spec.NodeName != "" && spec.NodeName != n.Name {
 		return false
 	}
-	if len(spec.NodeSelector) > 0 && !labels.SelectorFromSet(spec.NodeSelector).Matches(labels.Set(n.Labels)) {
-		return false
-	}
-	a := spec.Affinity
-	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
-		return true
-	}
-	terms := a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
-	for _, t := range terms { // terms are ORed, requirements within one ANDed
-		if termMatches(t, n) {
-			return true
-		}
-	}
-	return len(terms) == 0
-}
-
-func termMatches(t corev1.NodeSelectorTerm, n *corev1.Node) bool {
-	if len(t.MatchExpressions) == 0 && len(t.MatchFields) == 0 {
-		return false
-	}
-	for _, r := range t.MatchExpressions {
-		v, has := n.Labels[r.Key]
-		if !requirementMatches(r, v, has) {
-			return false
-		}
-	}
-	for _, r := range t.MatchFields {
-		if r.Key != "metadata.name" || !requirementMatches(r, n.Name, true) {
-			return false
-		}
-	}
-	return true
-}
-
-func requirementMatches(r corev1.NodeSelectorRequirement, v string, has bool) bool {
-	in := func() bool {
-		for _, x := range r.Values {
-			if x == v {
-				return true
-			}
-		}
-		return false
-	}
-	switch r.Operator {
-	case corev1.NodeSelectorOpIn:
-		return has && in()
-	case corev1.NodeSelectorOpNotIn:
-		return !has || !in()
-	case corev1.NodeSelectorOpExists:
-		return has
-	case corev1.NodeSelectorOpDoesNotExist:
-		return !has
-	case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
-		if !has || len(r.Values) != 1 {
-			return false
-		}
-		a, err1 := strconv.ParseInt(v, 10, 64)
-		b, err2 := strconv.ParseInt(r.Values[0], 10, 64)
-		if err1 != nil || err2 != nil {
-			return false
-		}
-		if r.Operator == corev1.NodeSelectorOpGt {
-			return a > b
-		}
-		return a < b
-	}
-	return false
+	return snapshot.NodeAffinityMatches(spec, n)
 }
 
 // verdictSummary groups node verdicts by reason: "14 nodes: untolerated
