@@ -189,4 +189,3 @@ func demandOf(name, pool string, spec *corev1.PodSpec) PodDemand {
 	return PodDemand{Name: name, MilliCPU: cpu, MemoryBytes: mem, NodeSelector: spec.NodeSelector,
 		Affinity: spec.Affinity, Tolerations: spec.Tolerations, Pool: pool}
 }
-

@@ -58,7 +58,6 @@ func fitPod(ix *snapshot.Index, spec *corev1.PodSpec, req corev1.ResourceList, n
 	return v
 }
 
-
 // boundPods are the pods holding resources on a node.
 func boundPods(ix *snapshot.Index, node string) []*corev1.Pod {
 	var out []*corev1.Pod
