@@ -8,6 +8,8 @@ KRUN     := $(CURDIR)/.cache/kcluster/run
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/purserhq/purser/internal/version.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.6.1
+# Engines are pure functions of a snapshot: no clients, no HTTP, no database.
+ENGINES  := ./internal/audit/... ./internal/cost/... ./internal/plan/... ./internal/classify/... ./internal/money/...
 
 .PHONY: all build test test-short lint demo kcluster cluster-up cluster-down bench fuzz clean
 
@@ -37,9 +39,10 @@ lint:
 	@out=$$(gofmt -l cmd internal hack); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
-	@bad=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' ./internal/audit/... ./internal/cost/... ./internal/plan/... ./internal/policy/... ./internal/govern/... ./internal/budget/... 2>/dev/null \
-		| grep -E ' (net/http|database/sql|k8s.io/client-go/(kubernetes|rest|dynamic|metadata|discovery))( |$$)'); \
-		if [ -n "$$bad" ]; then echo "engine packages must not import clients, net/http or database/sql:"; echo "$$bad"; exit 1; fi
+	@bad=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' $(ENGINES) | grep -E ' (net/http|database/sql)( |$$)'); \
+		if [ -n "$$bad" ]; then echo "engine packages must not import net/http or database/sql:"; echo "$$bad"; exit 1; fi
+	@bad=$$($(GO) list -deps $(ENGINES) | grep -E '^(k8s.io/client-go|database/sql|github.com/digitalocean/godo|github.com/prometheus/client_golang)'); \
+		if [ -n "$$bad" ]; then echo "engine packages must not link API clients or databases, even indirectly:"; echo "$$bad"; exit 1; fi
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/snapshot/

@@ -13,6 +13,7 @@ import (
 
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/snapshot/live"
 )
 
 // SourceOptions choose where a command's snapshot comes from: the live
@@ -72,9 +73,9 @@ func (o *SourceOptions) Load(ctx context.Context, streams genericiooptions.IOStr
 	if o.Kube.Context != nil && *o.Kube.Context != "" {
 		ctxName = *o.Kube.Context
 	}
-	opts := snapshot.CollectOptions{Context: ctxName}
+	opts := live.CollectOptions{Context: ctxName}
 	if f, ok := streams.ErrOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		opts.Progress = func(p snapshot.CollectProgress) {
+		opts.Progress = func(p live.CollectProgress) {
 			fmt.Fprintf(streams.ErrOut, "\r\033[Kcollecting %s [%-30s] %d/%d kinds  %s: %d",
 				ctxName, bar(p.Done, p.Total, 30), p.Done, p.Total, p.Kind, p.Count)
 			if p.Done == p.Total {
@@ -82,7 +83,7 @@ func (o *SourceOptions) Load(ctx context.Context, streams genericiooptions.IOStr
 			}
 		}
 	}
-	s, err := snapshot.Collect(ctx, cfg, opts)
+	s, err := live.Collect(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}

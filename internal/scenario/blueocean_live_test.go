@@ -20,6 +20,7 @@ import (
 
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/snapshot/live"
 	"github.com/purserhq/purser/internal/testcluster"
 )
 
@@ -39,17 +40,17 @@ func TestBlueOceanLive(t *testing.T) {
 	if err := scenario.Load(ctx, c.Config, scenario.BlueOcean(), &progress); err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
-	live, err := snapshot.Collect(ctx, c.Config, snapshot.CollectOptions{})
+	snap, err := live.Collect(ctx, c.Config, live.CollectOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if *update {
-		if err := snapshot.Save(filepath.Join("testdata", "blueocean.snap"), live); err != nil {
+		if err := snapshot.Save(filepath.Join("testdata", "blueocean.snap"), snap); err != nil {
 			t.Fatal(err)
 		}
 		t.Log("re-recorded testdata/blueocean.snap")
 	}
-	ix := snapshot.NewIndex(live)
+	ix := snapshot.NewIndex(snap)
 	got := snapshot.Summarize(ix)
 
 	t.Run("seed figures", func(t *testing.T) {
@@ -74,8 +75,8 @@ func TestBlueOceanLive(t *testing.T) {
 
 	t.Run("pending daemonset pod", func(t *testing.T) {
 		var found bool
-		for i := range live.Pods {
-			p := &live.Pods[i]
+		for i := range snap.Pods {
+			p := &snap.Pods[i]
 			if !strings.HasPrefix(p.Name, "prometheus-node-exporter-") || p.Spec.NodeName != "" {
 				continue
 			}
@@ -125,12 +126,12 @@ func TestBlueOceanLive(t *testing.T) {
 	})
 
 	t.Run("secrets never carry values", func(t *testing.T) {
-		for _, s := range live.Secrets {
+		for _, s := range snap.Secrets {
 			if s.Data != nil || s.StringData != nil {
 				t.Fatalf("secret %s/%s kept values", s.Namespace, s.Name)
 			}
 		}
-		for _, s := range live.Secrets {
+		for _, s := range snap.Secrets {
 			if s.Name == "postgres-credentials" && s.Type != corev1.SecretTypeOpaque {
 				t.Fatalf("secret type = %q, want Opaque", s.Type)
 			}
@@ -159,7 +160,7 @@ func TestBlueOceanLive(t *testing.T) {
 
 	t.Run("forbidden kind is unknown, not empty", func(t *testing.T) {
 		cfg := restrictedConfig(ctx, t, c.Config)
-		s, err := snapshot.Collect(ctx, cfg, snapshot.CollectOptions{})
+		s, err := live.Collect(ctx, cfg, live.CollectOptions{})
 		if err != nil {
 			t.Fatalf("collect as a restricted user: %v", err)
 		}
@@ -182,7 +183,7 @@ func TestBlueOceanLive(t *testing.T) {
 		cfg := rest.CopyConfig(c.Config)
 		cfg.Host = "https://127.0.0.1:1"
 		cfg.Timeout = 5 * time.Second
-		_, err := snapshot.Collect(ctx, cfg, snapshot.CollectOptions{})
+		_, err := live.Collect(ctx, cfg, live.CollectOptions{})
 		if err == nil || !strings.Contains(err.Error(), "cannot reach the Kubernetes API server at https://127.0.0.1:1") {
 			t.Fatalf("err = %v", err)
 		}

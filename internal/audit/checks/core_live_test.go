@@ -11,6 +11,7 @@ import (
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/snapshot/live"
 	"github.com/purserhq/purser/internal/testcluster"
 )
 
@@ -32,7 +33,7 @@ func TestBlueOceanLive(t *testing.T) {
 	}
 	collect := func() (*snapshot.Index, map[string][]audit.Finding) {
 		t.Helper()
-		s, err := snapshot.Collect(ctx, c.Config, snapshot.CollectOptions{})
+		s, err := live.Collect(ctx, c.Config, live.CollectOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

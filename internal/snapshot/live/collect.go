@@ -1,10 +1,16 @@
-package snapshot
+// Package live collects a snapshot from a running cluster: one paged,
+// cluster-wide LIST per kind, several kinds at once, protobuf for built-in
+// kinds, Secrets as metadata only. It is the only part of the snapshot
+// model that talks to an API server, so that engines importing the model
+// never link a client.
+package live
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/purserhq/purser/internal/snapshot"
 	"net/http"
 	"sort"
 	"sync"
@@ -48,7 +54,7 @@ type CollectProgress struct {
 // API server. Every other listable namespaced kind is listed as metadata
 // to answer "is this namespace empty". A kind the caller may not list is
 // recorded as unknown, not as empty.
-func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*Snapshot, error) {
+func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*snapshot.Snapshot, error) {
 	if opts.PageSize <= 0 {
 		opts.PageSize = 500
 	}
@@ -71,8 +77,8 @@ func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*Snaps
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach the Kubernetes API server at %s: %w", cfg.Host, err)
 	}
-	s := &Snapshot{Meta: Meta{
-		FormatVersion: FormatVersion,
+	s := &snapshot.Snapshot{Meta: snapshot.Meta{
+		FormatVersion: snapshot.FormatVersion,
 		Source:        "live:" + cfg.Host,
 		Context:       opts.Context,
 		ServerVersion: ver.GitVersion,
@@ -83,30 +89,28 @@ func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*Snaps
 	if c.meta, err = metadata.NewForConfigAndClient(cfg, httpClient); err != nil {
 		return nil, fmt.Errorf("building metadata client for %s: %w", cfg.Host, err)
 	}
-	ix := newKindIndex()
-	others, discoveryGaps := c.otherKinds(dc, ix)
+	others, discoveryGaps := c.otherKinds(dc)
 	for _, gap := range discoveryGaps {
 		s.SetKind(gap)
 	}
 
 	type job struct {
 		name string
-		run  func(ctx context.Context) (KindStatus, error)
+		run  func(ctx context.Context) (snapshot.KindStatus, error)
 	}
 	var jobs []job
-	for _, k := range ix.all {
-		k := k
-		if k.GVR.Resource == "secrets" {
-			jobs = append(jobs, job{k.GroupResource(), func(ctx context.Context) (KindStatus, error) { return c.listSecrets(ctx, k) }})
+	for _, k := range snapshot.ModelledKinds() {
+		if k.Resource().Resource == "secrets" {
+			jobs = append(jobs, job{k.GroupResource(), func(ctx context.Context) (snapshot.KindStatus, error) { return c.listSecrets(ctx, k) }})
 			continue
 		}
-		jobs = append(jobs, job{k.GroupResource(), func(ctx context.Context) (KindStatus, error) { return c.listKind(ctx, k) }})
+		jobs = append(jobs, job{k.GroupResource(), func(ctx context.Context) (snapshot.KindStatus, error) { return c.listKind(ctx, k) }})
 	}
-	otherRefs := make([][]ObjectRef, len(others))
+	otherRefs := make([][]snapshot.ObjectRef, len(others))
 	for i, o := range others {
 		i, o := i, o
-		name := KindStatus{Group: o.Group, Resource: o.Resource}.GroupResource()
-		jobs = append(jobs, job{name, func(ctx context.Context) (KindStatus, error) {
+		name := snapshot.KindStatus{Group: o.Group, Resource: o.Resource}.GroupResource()
+		jobs = append(jobs, job{name, func(ctx context.Context) (snapshot.KindStatus, error) {
 			st, refs, err := c.listMetadata(ctx, o)
 			otherRefs[i] = refs
 			return st, err
@@ -160,7 +164,7 @@ type collector struct {
 	cfg  *rest.Config
 	http *http.Client
 	opts CollectOptions
-	s    *Snapshot
+	s    *snapshot.Snapshot
 	meta metadata.Interface
 
 	mu   sync.Mutex
@@ -191,13 +195,13 @@ func (c *collector) restFor(gv schema.GroupVersion) (*rest.RESTClient, error) {
 	return rc, nil
 }
 
-func statusOf(gvr schema.GroupVersionResource, kindName string, namespaced bool) KindStatus {
-	return KindStatus{Group: gvr.Group, Version: gvr.Version, Resource: gvr.Resource, Kind: kindName, Namespaced: namespaced}
+func statusOf(gvr schema.GroupVersionResource, kindName string, namespaced bool) snapshot.KindStatus {
+	return snapshot.KindStatus{Group: gvr.Group, Version: gvr.Version, Resource: gvr.Resource, Kind: kindName, Namespaced: namespaced}
 }
 
 // unreadable turns the errors that mean "you may not read this kind" into
 // a status; every other error aborts the collection.
-func unreadable(st KindStatus, err error) (KindStatus, error) {
+func unreadable(st snapshot.KindStatus, err error) (snapshot.KindStatus, error) {
 	switch {
 	case apierrors.IsForbidden(err):
 		st.Error = "forbidden: the current user may not list " + st.GroupResource()
@@ -232,42 +236,37 @@ func (c *collector) paged(ctx context.Context, reset func(), page func(ctx conte
 	}
 }
 
-func (c *collector) listKind(ctx context.Context, k kind) (KindStatus, error) {
-	st := statusOf(k.GVR, k.Kind, k.Namespaced)
-	rc, err := c.restFor(k.GVR.GroupVersion())
+func (c *collector) listKind(ctx context.Context, k snapshot.Kind) (snapshot.KindStatus, error) {
+	st := k.Status()
+	rc, err := c.restFor(k.Resource().GroupVersion())
 	if err != nil {
 		return st, err
 	}
 	// Pages go to a private snapshot first so a restarted list does not
 	// leave duplicates behind.
-	part := &Snapshot{}
-	err = c.paged(ctx, func() { part = &Snapshot{} }, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
-		l := k.newList()
-		err := rc.Get().Resource(k.GVR.Resource).VersionedParams(&opts, scheme.ParameterCodec).Do(ctx).Into(l)
+	part := &snapshot.Snapshot{}
+	err = c.paged(ctx, func() { part = &snapshot.Snapshot{} }, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
+		l := k.NewList()
+		err := rc.Get().Resource(k.Resource().Resource).VersionedParams(&opts, scheme.ParameterCodec).Do(ctx).Into(l)
 		if err != nil {
 			return "", err
 		}
-		k.take(part, l)
+		k.Append(part, l)
 		return l.GetContinue(), nil
-	}, k.FieldSelector)
+	}, k.FieldSelector())
 	if err != nil {
 		return unreadable(st, err)
 	}
-	moveKind(k, part, c.s)
-	st.Count = k.count(c.s)
+	k.Move(c.s, part)
+	st.Count = k.Count(c.s)
 	return st, nil
-}
-
-// moveKind appends the items of one kind from src to dst.
-func moveKind(k kind, src, dst *Snapshot) {
-	k.take(dst, k.list(src))
 }
 
 // listSecrets reads Secrets as a metadata Table: names, labels,
 // annotations and type, never values.
-func (c *collector) listSecrets(ctx context.Context, k kind) (KindStatus, error) {
-	st := statusOf(k.GVR, k.Kind, k.Namespaced)
-	rc, err := c.restFor(k.GVR.GroupVersion())
+func (c *collector) listSecrets(ctx context.Context, k snapshot.Kind) (snapshot.KindStatus, error) {
+	st := k.Status()
+	rc, err := c.restFor(k.Resource().GroupVersion())
 	if err != nil {
 		return st, err
 	}
@@ -302,7 +301,7 @@ func (c *collector) listSecrets(ctx context.Context, k kind) (KindStatus, error)
 					sec.Type = corev1.SecretType(v)
 				}
 			}
-			slimMeta(&sec)
+			snapshot.SlimSecret(&sec)
 			secrets = append(secrets, sec)
 		}
 		return t.Continue, nil
@@ -323,18 +322,18 @@ type otherKind struct {
 
 // otherKinds discovers every other listable namespaced kind. Groups whose
 // discovery failed are returned as unknown kinds.
-func (c *collector) otherKinds(dc discovery.DiscoveryInterface, ix kindIndex) ([]otherKind, []KindStatus) {
+func (c *collector) otherKinds(dc discovery.DiscoveryInterface) ([]otherKind, []snapshot.KindStatus) {
 	lists, err := discovery.ServerPreferredNamespacedResources(dc)
-	var gaps []KindStatus
+	var gaps []snapshot.KindStatus
 	if err != nil {
 		var failed *discovery.ErrGroupDiscoveryFailed
 		if errors.As(err, &failed) {
 			for gv, gerr := range failed.Groups {
-				gaps = append(gaps, KindStatus{Group: gv.Group, Version: gv.Version, Resource: "*", Kind: "*",
+				gaps = append(gaps, snapshot.KindStatus{Group: gv.Group, Version: gv.Version, Resource: "*", Kind: "*",
 					Namespaced: true, Error: "discovery failed: " + gerr.Error()})
 			}
 		} else {
-			gaps = append(gaps, KindStatus{Version: "*", Resource: "*", Kind: "*", Namespaced: true, Error: "discovery failed: " + err.Error()})
+			gaps = append(gaps, snapshot.KindStatus{Version: "*", Resource: "*", Kind: "*", Namespaced: true, Error: "discovery failed: " + err.Error()})
 		}
 	}
 	var out []otherKind
@@ -344,8 +343,7 @@ func (c *collector) otherKinds(dc discovery.DiscoveryInterface, ix kindIndex) ([
 			continue
 		}
 		for _, r := range l.APIResources {
-			gr := schema.GroupResource{Group: gv.Group, Resource: r.Name}
-			if _, modelled := ix.byResource[gr]; modelled || IsDerived(gv.Group, r.Name) || !canList(r.Verbs) {
+			if snapshot.IsModelled(gv.Group, r.Name) || snapshot.IsDerived(gv.Group, r.Name) || !canList(r.Verbs) {
 				continue
 			}
 			if gv.Group == "coordination.k8s.io" && r.Name == "leases" {
@@ -368,16 +366,16 @@ func canList(verbs metav1.Verbs) bool {
 	return false
 }
 
-func (c *collector) listMetadata(ctx context.Context, o otherKind) (KindStatus, []ObjectRef, error) {
+func (c *collector) listMetadata(ctx context.Context, o otherKind) (snapshot.KindStatus, []snapshot.ObjectRef, error) {
 	st := statusOf(o.GroupVersionResource, o.Kind, true)
-	var refs []ObjectRef
+	var refs []snapshot.ObjectRef
 	err := c.paged(ctx, func() { refs = nil }, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
 		l, err := c.meta.Resource(o.GroupVersionResource).List(ctx, opts)
 		if err != nil {
 			return "", err
 		}
 		for _, it := range l.Items {
-			refs = append(refs, ObjectRef{Group: o.Group, Version: o.Version, Kind: o.Kind, Namespace: it.Namespace, Name: it.Name})
+			refs = append(refs, snapshot.ObjectRef{Group: o.Group, Version: o.Version, Kind: o.Kind, Namespace: it.Namespace, Name: it.Name})
 		}
 		return l.Continue, nil
 	}, "")
