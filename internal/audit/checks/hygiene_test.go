@@ -32,64 +32,6 @@ func fixtureConfig() *audit.Config {
 	return &audit.Config{RequiredNamespaceLabels: []string{"environment", "team"}}
 }
 
-func TestHygieneFixtures(t *testing.T) {
-	t.Parallel()
-	byID := map[string]audit.Check{}
-	for _, c := range hygieneChecks() {
-		byID[c.ID()] = c
-	}
-	for id := range byID {
-		var fail, pass int
-		files, _ := filepath.Glob(filepath.Join("testdata", id, "*.yaml"))
-		for _, f := range files {
-			switch {
-			case strings.HasPrefix(filepath.Base(f), "fail-"):
-				fail++
-			case strings.HasPrefix(filepath.Base(f), "pass-"):
-				pass++
-			}
-		}
-		if fail == 0 || pass == 0 {
-			t.Errorf("check %s has %d failing and %d passing fixtures; it needs at least one of each", id, fail, pass)
-		}
-	}
-	for id, check := range byID {
-		files, err := filepath.Glob(filepath.Join("testdata", id, "*.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, file := range files {
-			t.Run(id+"/"+filepath.Base(file), func(t *testing.T) {
-				t.Parallel()
-				data, err := os.ReadFile(file)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s, err := snapshot.LoadManifests(file, data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := check.Run(&audit.Context{Index: snapshot.NewIndex(s), Config: fixtureConfig()})
-				for _, f := range got {
-					if f.CheckID != id {
-						t.Errorf("finding has check ID %q, want %q", f.CheckID, id)
-					}
-					if f.Message == "" || f.Cause == "" || f.Remediation.Text == "" || f.Object.Name == "" {
-						t.Errorf("incomplete finding: %+v", f)
-					}
-				}
-				want := strings.HasPrefix(filepath.Base(file), "fail-")
-				if want && len(got) == 0 {
-					t.Fatalf("%s: no finding, want at least one", file)
-				}
-				if !want && len(got) > 0 {
-					t.Fatalf("%s: %d findings, want none; first: %s: %s", file, len(got), got[0].Object, got[0].Message)
-				}
-			})
-		}
-	}
-}
-
 func TestHygieneIDsStable(t *testing.T) {
 	t.Parallel()
 	seen := map[string]bool{}
