@@ -318,3 +318,23 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestNegativeCapacityRejected(t *testing.T) {
+	t.Parallel()
+	s := load(t, "negative.yaml", `apiVersion: v1
+kind: Node
+metadata:
+  name: broken
+  labels: {node.kubernetes.io/instance-type: mystery}
+status:
+  capacity: {cpu: "-4", memory: 8Gi}
+`)
+	book, err := pricing.DigitalOcean()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cost.Allocate(cost.Input{Snapshot: s, Book: book})
+	if err == nil || !strings.Contains(err.Error(), "node broken: capacity cpu -4") {
+		t.Fatalf("err = %v, want the node named", err)
+	}
+}

@@ -195,6 +195,12 @@ func Allocate(in Input) (*Result, error) {
 	if in.Usage != nil {
 		r.Usage = &UsageInfo{Source: in.Usage.Source, Window: in.Usage.Window, Pods: len(in.Usage.Pods)}
 	}
+	for i := range in.Snapshot.Nodes {
+		n := &in.Snapshot.Nodes[i]
+		if c, m := n.Status.Capacity.Cpu(), n.Status.Capacity.Memory(); c.Sign() < 0 || m.Sign() < 0 {
+			return nil, fmt.Errorf("node %s: capacity cpu %s, memory %s: expected non-negative quantities", n.Name, c, m)
+		}
+	}
 	r.allocateNodes(ix, book, w, in.Usage)
 	r.priceVolumes(ix, book)
 	r.priceLoadBalancers(in.Snapshot, book)
