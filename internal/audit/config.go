@@ -5,7 +5,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/purserhq/purser/internal/config"
+	"github.com/purserhq/purser/internal/yamldoc"
 )
 
 // Config is the `audit` section of purser.yaml.
@@ -51,34 +51,18 @@ type Exemption struct {
 	Reason    string `yaml:"reason"`
 }
 
-// LoadConfig decodes and validates the audit section of f against the
-// check IDs the registry knows.
-func LoadConfig(f *config.File, known []string) (*Config, error) {
-	c := &Config{}
-	if f == nil {
-		return c, nil
-	}
-	if err := f.Decode("audit", c); err != nil {
-		return nil, err
-	}
-	if err := f.Check("audit", c.Validate(known)); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
 // Validate checks IDs, severities and patterns; errors are
-// config.FieldErrors so that the file and line can be named.
+// yamldoc.FieldErrors so that the file and line can be named.
 func (c *Config) Validate(known []string) error {
 	ids := make(map[string]bool, len(known))
 	for _, id := range known {
 		ids[id] = true
 	}
 	unknown := func(p, id string) error {
-		if near := closest(id, known); near != "" {
-			return &config.FieldError{Path: p, Msg: fmt.Sprintf("unknown check %q; did you mean %q?", id, near)}
+		if near := yamldoc.Closest(id, known); near != "" {
+			return &yamldoc.FieldError{Path: p, Msg: fmt.Sprintf("unknown check %q; did you mean %q?", id, near)}
 		}
-		return &config.FieldError{Path: p, Msg: fmt.Sprintf("unknown check %q; expected one of %s", id, strings.Join(known, ", "))}
+		return &yamldoc.FieldError{Path: p, Msg: fmt.Sprintf("unknown check %q; expected one of %s", id, strings.Join(known, ", "))}
 	}
 	for i, id := range c.Disable {
 		if !ids[id] {
@@ -88,35 +72,35 @@ func (c *Config) Validate(known []string) error {
 	for i, o := range c.Overrides {
 		p := fmt.Sprintf("overrides[%d]", i)
 		if o.Check == "" {
-			return &config.FieldError{Path: p + ".check", Msg: "missing check ID"}
+			return &yamldoc.FieldError{Path: p + ".check", Msg: "missing check ID"}
 		}
 		if !ids[o.Check] {
 			return unknown(p+".check", o.Check)
 		}
 		if _, err := ParseSeverity(o.Severity); err != nil {
-			return &config.FieldError{Path: p + ".severity", Msg: err.Error()}
+			return &yamldoc.FieldError{Path: p + ".severity", Msg: err.Error()}
 		}
 	}
 	for i, e := range c.Exemptions {
 		p := fmt.Sprintf("exemptions[%d]", i)
 		if e.Check == "" {
-			return &config.FieldError{Path: p + ".check", Msg: `missing check ID (use "*" for every check)`}
+			return &yamldoc.FieldError{Path: p + ".check", Msg: `missing check ID (use "*" for every check)`}
 		}
 		if e.Check != "*" && !ids[e.Check] {
 			return unknown(p+".check", e.Check)
 		}
 		if e.Namespace == "" && e.Kind == "" && e.Name == "" {
-			return &config.FieldError{Path: p, Msg: "an exemption needs at least one of namespace, kind or name"}
+			return &yamldoc.FieldError{Path: p, Msg: "an exemption needs at least one of namespace, kind or name"}
 		}
 		for field, pat := range map[string]string{"namespace": e.Namespace, "kind": e.Kind, "name": e.Name} {
 			if _, err := path.Match(pat, ""); err != nil {
-				return &config.FieldError{Path: p + "." + field, Msg: fmt.Sprintf("bad pattern %q: %v", pat, err)}
+				return &yamldoc.FieldError{Path: p + "." + field, Msg: fmt.Sprintf("bad pattern %q: %v", pat, err)}
 			}
 		}
 	}
 	for i, l := range c.RequiredNamespaceLabels {
 		if l == "" {
-			return &config.FieldError{Path: fmt.Sprintf("requiredNamespaceLabels[%d]", i), Msg: "empty label key"}
+			return &yamldoc.FieldError{Path: fmt.Sprintf("requiredNamespaceLabels[%d]", i), Msg: "empty label key"}
 		}
 	}
 	return nil
@@ -171,37 +155,4 @@ func (c *Config) exemption(f Finding) (Exemption, bool) {
 		}
 	}
 	return Exemption{}, false
-}
-
-// closest returns the known ID within two edits of id, if exactly one
-// nearest exists.
-func closest(id string, known []string) string {
-	best, bestD := "", 3
-	for _, k := range known {
-		if d := editDistance(id, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/purserhq/purser/internal/pricing"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/yamldoc"
 )
 
 // IgnoreAnnotation, on an object or its namespace, lists the check IDs
@@ -99,7 +100,7 @@ func SelectChecks(list string, registry []Check) ([]string, error) {
 			continue
 		}
 		if !known[id] {
-			if near := closest(id, IDs(registry)); near != "" {
+			if near := yamldoc.Closest(id, IDs(registry)); near != "" {
 				return nil, fmt.Errorf("unknown check %q in --checks; did you mean %q?", id, near)
 			}
 			return nil, fmt.Errorf("unknown check %q in --checks; expected one of %s", id, strings.Join(IDs(registry), ", "))

@@ -10,7 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/purserhq/purser/internal/audit"
-	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -111,46 +110,5 @@ func TestRunErrors(t *testing.T) {
 	cancel()
 	if _, err := audit.Run(ctx, ix, []audit.Check{everyConfigMap{"a"}}, nil, audit.Options{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("a cancelled audit gave %v", err)
-	}
-}
-
-func TestLoadConfig(t *testing.T) {
-	t.Parallel()
-	known := []string{"pod-crashloop", "namespace-empty"}
-	tests := []struct {
-		name, body, want string
-	}{
-		{"valid", `audit:
-  disable: [pod-crashloop]
-  overrides: [{check: namespace-empty, severity: warning}]
-  exemptions: [{check: "*", namespace: "dev-*", reason: sandbox}]
-  requiredNamespaceLabels: [team]
-`, ""},
-		{"unknown disabled", "audit:\n  disable: [pod-crashlop]\n", `t.yaml:4: audit.disable[0]: unknown check "pod-crashlop"; did you mean "pod-crashloop"?`},
-		{"unknown override", "audit:\n  overrides:\n  - check: nope\n    severity: info\n", `t.yaml:5: audit.overrides[0].check: unknown check "nope"`},
-		{"bad severity", "audit:\n  overrides:\n  - check: pod-crashloop\n    severity: high\n", `t.yaml:6: audit.overrides[0].severity: unknown severity "high"`},
-		{"bad glob", "audit:\n  exemptions:\n  - check: '*'\n    name: '[a'\n", `t.yaml:6: audit.exemptions[0].name: bad pattern`},
-		{"empty label", "audit:\n  requiredNamespaceLabels: ['']\n", `audit.requiredNamespaceLabels[0]: empty label key`},
-		{"unknown field", "audit:\n  overides: []\n", `t.yaml:4: audit.overides: unknown field`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			f, err := config.Parse("t.yaml", []byte("apiVersion: purser.dev/v1alpha1\nkind: Config\n"+tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := audit.LoadConfig(f, known)
-			switch {
-			case tt.want == "" && err != nil:
-				t.Fatalf("valid config rejected: %v", err)
-			case tt.want == "":
-				if len(cfg.Disable) != 1 || len(cfg.Overrides) != 1 || len(cfg.Exemptions) != 1 || cfg.RequiredNamespaceLabels[0] != "team" {
-					t.Errorf("decoded %+v", cfg)
-				}
-			case err == nil || !strings.Contains(err.Error(), tt.want):
-				t.Errorf("error %v, want %q", err, tt.want)
-			}
-		})
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/purserhq/purser/internal/config"
+	"github.com/purserhq/purser/internal/yamldoc"
 )
 
 // Rules is the `classify` section of purser.yaml.
@@ -43,20 +43,20 @@ type Rule struct {
 // Unassigned is the group of namespaces no label or rule names.
 const Unassigned = "(unassigned)"
 
-// Validate checks the rules; errors are config.FieldErrors.
+// Validate checks the rules; errors are yamldoc.FieldErrors.
 func (r Rules) Validate() error {
 	for kind, rules := range map[string][]Rule{"teams": r.Teams, "environments": r.Environments, "products": r.Products} {
 		for i, rule := range rules {
 			p := fmt.Sprintf("%s[%d]", kind, i)
 			if rule.Name == "" {
-				return &config.FieldError{Path: p + ".name", Msg: "missing name"}
+				return &yamldoc.FieldError{Path: p + ".name", Msg: "missing name"}
 			}
 			if len(rule.Match) == 0 {
-				return &config.FieldError{Path: p + ".match", Msg: "expected at least one name pattern"}
+				return &yamldoc.FieldError{Path: p + ".match", Msg: "expected at least one name pattern"}
 			}
 			for j, m := range rule.Match {
 				if _, err := path.Match(m, ""); err != nil {
-					return &config.FieldError{Path: fmt.Sprintf("%s.match[%d]", p, j), Msg: fmt.Sprintf("bad pattern %q: %v", m, err)}
+					return &yamldoc.FieldError{Path: fmt.Sprintf("%s.match[%d]", p, j), Msg: fmt.Sprintf("bad pattern %q: %v", m, err)}
 				}
 			}
 		}

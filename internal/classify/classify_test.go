@@ -7,7 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/purserhq/purser/internal/config"
+	"github.com/purserhq/purser/internal/yamldoc"
 )
 
 func ns(name string, labels map[string]string) *corev1.Namespace {
@@ -60,7 +60,7 @@ func TestValidate(t *testing.T) {
 		{Rules{Products: []Rule{{Name: "p", Match: []string{"ok", "bad["}}}}, "products[0].match[1]"},
 	}
 	for _, tt := range tests {
-		var fe *config.FieldError
+		var fe *yamldoc.FieldError
 		if err := tt.rules.Validate(); !errors.As(err, &fe) || fe.Path != tt.path {
 			t.Errorf("Validate() = %v, want a field error at %s", err, tt.path)
 		}

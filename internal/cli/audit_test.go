@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/purserhq/purser/internal/action"
 )
 
 func runAudit(t *testing.T, args ...string) (string, string, error) {
@@ -22,17 +24,24 @@ func runAudit(t *testing.T, args ...string) (string, string, error) {
 	return out.String(), errOut.String(), err
 }
 
-func TestAuditDemoSummary(t *testing.T) {
+func TestDemo(t *testing.T) {
 	t.Parallel()
-	var out bytes.Buffer
-	html := filepath.Join(t.TempDir(), "audit.html")
-	if err := AuditDemo(context.Background(), &out, html); err != nil {
+	ctx := context.Background()
+	env, err := action.Demo(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Audit of demo:blueocean", "service-no-endpoints", "pod-crashloop", "namespace-empty", "infra",
-		"Audit report (HTML): " + html} {
+	var out bytes.Buffer
+	html := filepath.Join(t.TempDir(), "audit.html")
+	if err := RunDemo(ctx, env, &out, html); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"== Snapshot ==", "Nodes: 27 in 6 pools",
+		"Audit of demo:blueocean", "service-no-endpoints", "pod-crashloop", "namespace-empty", "infra", "Audit report (HTML): " + html,
+		"== Cost ==", "USD 1,289.30",
+		"69 → 27 namespaces, 8 targets", "kvibes-prod", "Naive estimate: EUR", "payback month"} {
 		if !strings.Contains(out.String(), want) {
-			t.Errorf("summary lacks %q:\n%s", want, out.String())
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}
 	}
 	page, err := os.ReadFile(html)

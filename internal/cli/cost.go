@@ -9,28 +9,25 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/cost"
 	"github.com/purserhq/purser/internal/report"
-	"github.com/purserhq/purser/internal/usage"
 )
 
 // CostOptions are the options of `purser cost`.
 type CostOptions struct {
-	Source     SourceOptions
-	Config     ConfigOptions
+	Env        EnvFlags
 	By         []string
 	Output     string
-	Prices     PriceOptions
 	Prometheus string
 	OpenCost   string
 	Window     string
 
-	groupings []cost.GroupBy
-	streams   genericiooptions.IOStreams
+	streams genericiooptions.IOStreams
 }
 
 func newCostCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
-	o := &CostOptions{Source: SourceOptions{Kube: kube}, streams: streams}
+	o := &CostOptions{Env: EnvFlags{Kube: kube}, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "cost",
 		Short: "What the cluster costs a month, where the money goes, and the idle share",
@@ -53,84 +50,62 @@ catalogue, a --price-book file, or the DigitalOcean API when a token is given.`,
 			return o.Run(cmd.Context())
 		},
 	}
-	o.Source.AddFlags(cmd.Flags())
-	o.Config.AddFlags(cmd.Flags())
+	o.Env.AddFlags(cmd.Flags())
 	cmd.Flags().StringSliceVar(&o.By, "by", nil, "group by namespace, team, environment, product, pool, workload or label=KEY (repeatable; default pool, namespace and team)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table, json, yaml, markdown or html")
-	o.Prices.AddFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.Prometheus, "prometheus", "", "Prometheus URL: allocate by max(request, usage) over --window")
 	cmd.Flags().StringVar(&o.OpenCost, "opencost", "", "OpenCost API URL: show its allocation beside Purser's")
 	cmd.Flags().StringVar(&o.Window, "window", "24h", "usage window for --prometheus and --opencost (Prometheus duration: 1h, 24h, 7d)")
 	return cmd
 }
 
-// Validate checks the flags.
+// Validate checks the flags; it changes nothing.
 func (o *CostOptions) Validate() error {
 	switch o.Output {
 	case "table", "json", "yaml", "markdown", "md", "html":
 	default:
 		return fmt.Errorf("-o %q: expected table, json, yaml, markdown or html", o.Output)
 	}
-	o.groupings = nil
+	if _, err := o.groupings(); err != nil {
+		return err
+	}
+	if o.Env.Demo && (o.Prometheus != "" || o.OpenCost != "") {
+		return fmt.Errorf("--prometheus and --opencost measure a live cluster; they do not apply to --demo")
+	}
+	return o.Env.Validate()
+}
+
+func (o *CostOptions) groupings() ([]cost.GroupBy, error) {
+	var out []cost.GroupBy
 	for _, b := range o.By {
 		g, err := cost.ParseGroupBy(b)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		o.groupings = append(o.groupings, g)
+		out = append(out, g)
 	}
-	if len(o.groupings) == 0 {
-		o.groupings = cost.DefaultGroupings()
-	}
-	if o.Source.Demo && (o.Prometheus != "" || o.OpenCost != "") {
-		return fmt.Errorf("--prometheus and --opencost measure a live cluster; they do not apply to --demo")
-	}
-	return o.Source.Validate()
+	return out, nil
 }
 
 // Run prices the snapshot and renders the breakdown.
 func (o *CostOptions) Run(ctx context.Context) error {
-	f, err := o.Config.Load(o.Source.Demo)
+	env, err := o.Env.Complete(ctx, o.streams)
 	if err != nil {
 		return err
 	}
-	cfg, rules, err := cost.LoadConfig(f)
+	groupings, _ := o.groupings()
+	r, err := action.Cost{GroupBy: groupings, Prometheus: o.Prometheus, OpenCost: o.OpenCost, Window: o.Window}.Run(ctx, env)
 	if err != nil {
 		return err
 	}
-	book, err := o.Prices.Book(ctx, cfg, o.Config.Path, o.Source.Demo, o.streams.ErrOut)
-	if err != nil {
-		return err
-	}
-	s, err := o.Source.Load(ctx, o.streams)
-	if err != nil {
-		return err
-	}
-	in := cost.Input{Snapshot: s, Book: book, Config: cfg, Rules: rules}
-	if o.Prometheus != "" {
-		fmt.Fprintf(o.streams.ErrOut, "reading usage from %s over %s\n", o.Prometheus, o.Window)
-		if in.Usage, err = usage.Prometheus(ctx, o.Prometheus, o.Window); err != nil {
-			return err
-		}
-	}
-	if o.OpenCost != "" {
-		if in.Comparison, err = usage.OpenCost(ctx, nil, o.OpenCost, o.Window, book.Currency); err != nil {
-			return err
-		}
-	}
-	r, err := cost.Allocate(in)
-	if err != nil {
-		return err
-	}
-	b := r.Breakdown(o.groupings...)
 	if o.Output != "table" {
 		// Tables print warnings with the figures; other formats carry them
 		// in the document, and the terminal still hears of them.
-		for _, w := range r.Warnings {
-			fmt.Fprintf(o.streams.ErrOut, "warning: %s\n", w)
+		for _, w := range r.Result.Warnings {
+			fmt.Fprintf(o.streams.ErrOut, "Warning: %s\n", w)
 		}
 	}
-	return render(o.streams.Out, o.Output, b)
+	return render(o.streams.Out, o.Output, r.Breakdown)
 }
 
 func render(w io.Writer, format string, b cost.Breakdown) error {

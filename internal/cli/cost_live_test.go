@@ -100,7 +100,7 @@ spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 10Gi}}}
 	if rows["cost-shop"] != 18_000_000 || rows["(idle)"] != 18_000_000 {
 		t.Errorf("rows %v", rows)
 	}
-	if strings.Contains(stderr, "warning") {
+	if strings.Contains(strings.ToLower(stderr), "warning") {
 		t.Errorf("a listed size and a listed class give no warning: %s", stderr)
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -9,11 +10,11 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/purserhq/purser/internal/cost"
-	"github.com/purserhq/purser/internal/pricing"
+	"github.com/purserhq/purser/internal/action"
+	"github.com/purserhq/purser/internal/atomicfile"
+	"github.com/purserhq/purser/internal/plan"
 	"github.com/purserhq/purser/internal/report"
-	"github.com/purserhq/purser/internal/scenario"
-	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/report/auditreport"
 )
 
 func newDemoCmd(streams genericiooptions.IOStreams) *cobra.Command {
@@ -33,48 +34,61 @@ and its Phase 1 consolidation plan.`,
 			if htmlPath == "" {
 				htmlPath = filepath.Join(os.TempDir(), "purser-blueocean-audit.html")
 			}
-			return runDemo(cmd, streams.Out, htmlPath)
+			ctx := cmd.Context()
+			env, err := action.Demo(ctx)
+			if err != nil {
+				return err
+			}
+			return RunDemo(ctx, env, streams.Out, htmlPath)
 		},
 	}
 	cmd.Flags().StringVar(&htmlPath, "report", "", "where to write the HTML audit report (default in the temporary directory)")
 	return cmd
 }
 
-func runDemo(cmd *cobra.Command, w io.Writer, htmlPath string) error {
-	ctx := cmd.Context()
-	s, err := scenario.DemoSnapshot()
-	if err != nil {
-		return err
-	}
-	f, err := scenario.DemoConfig()
-	if err != nil {
-		return err
-	}
+// RunDemo prints the demo's four parts from one Env: the snapshot
+// summary, the audit (and its HTML report at htmlPath, when not empty),
+// the cost and the Phase 1 plan (strategy product).
+func RunDemo(ctx context.Context, env *action.Env, w io.Writer, htmlPath string) error {
 	section := func(title string) { fmt.Fprintf(w, "\n== %s ==\n\n", title) }
 
 	section("Snapshot")
-	if err := report.Summary(w, snapshot.Summarize(snapshot.NewIndex(s))); err != nil {
+	sum, err := action.Summary{}.Run(ctx, env)
+	if err != nil {
+		return err
+	}
+	if err := report.Summary(w, sum); err != nil {
 		return err
 	}
 
 	section("Audit")
-	if err := AuditDemo(ctx, w, htmlPath); err != nil {
+	res, err := action.Audit{}.Run(ctx, env)
+	if err != nil {
 		return err
+	}
+	if err := auditreport.Summary(w, res); err != nil {
+		return err
+	}
+	if htmlPath != "" {
+		if err := atomicfile.Write(htmlPath, func(hw io.Writer) error { return auditreport.HTML(hw, res) }); err != nil {
+			return fmt.Errorf("writing audit report %s: %w", htmlPath, err)
+		}
+		fmt.Fprintf(w, "\nAudit report (HTML): %s\n", htmlPath)
 	}
 
 	section("Cost")
-	book, err := pricing.DigitalOcean()
+	c, err := action.Cost{}.Run(ctx, env)
 	if err != nil {
 		return err
 	}
-	r, err := cost.AllocateConfig(s, f, book)
-	if err != nil {
-		return err
-	}
-	if err := report.CostSummary(w, r); err != nil {
+	if err := report.CostSummary(w, c.Result); err != nil {
 		return err
 	}
 
 	section("Phase 1 plan (strategy product)")
-	return PlanDemoSummary(ctx, w, nil)
+	p, err := action.Plan{Strategy: plan.StrategyProduct}.Run(ctx, env)
+	if err != nil {
+		return fmt.Errorf("demo plan: %w", err)
+	}
+	return report.PlanSummary(w, p)
 }

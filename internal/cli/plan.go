@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,36 +10,25 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/atomicfile"
-	"github.com/purserhq/purser/internal/classify"
-	"github.com/purserhq/purser/internal/config"
-	"github.com/purserhq/purser/internal/cost"
 	"github.com/purserhq/purser/internal/plan"
-	"github.com/purserhq/purser/internal/pricing"
 	"github.com/purserhq/purser/internal/report"
-	"github.com/purserhq/purser/internal/scenario"
-	"github.com/purserhq/purser/internal/snapshot"
 )
 
 // PlanOptions are the options of `purser plan`.
 type PlanOptions struct {
-	Source   SourceOptions
-	Config   ConfigOptions
+	Env      EnvFlags
 	Strategy string
 	PlanFile string // plan YAML to write
 	Review   string // Markdown review document to write
 	Out      string // kustomize tree directory
 	Format   string // what stdout shows
-	// PriceBook chooses the price book when Prices is nil.
-	PriceBook PriceOptions
-	// Prices price the nodes, load balancers and volumes; nil uses the
-	// price book of --price-book, the config or the embedded catalogue.
-	Prices  plan.Prices
-	streams genericiooptions.IOStreams
+	streams  genericiooptions.IOStreams
 }
 
 func newPlanCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
-	o := &PlanOptions{Source: SourceOptions{Kube: kube}, streams: streams}
+	o := &PlanOptions{Env: EnvFlags{Kube: kube}, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Plan a namespace consolidation: moves, conflicts, real savings and ROI",
@@ -70,9 +58,7 @@ A plan with a conflict no rule resolves writes nothing and exits 1.`,
 			return o.Run(cmd.Context())
 		},
 	}
-	o.Source.AddFlags(cmd.Flags())
-	o.Config.AddFlags(cmd.Flags())
-	o.PriceBook.AddFlags(cmd.Flags())
+	o.Env.AddFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.Strategy, "strategy", plan.StrategyProduct, "grouping strategy: "+strings.Join(plan.Strategies(), ", "))
 	cmd.Flags().StringVar(&o.PlanFile, "plan-file", "", "write the plan (YAML, with its content hash) to this file")
 	cmd.Flags().StringVar(&o.Review, "review", "", "write the Markdown review document to this file")
@@ -95,26 +81,16 @@ func (o *PlanOptions) Validate() error {
 	if !known {
 		return fmt.Errorf("--strategy %q: expected one of %s", o.Strategy, strings.Join(plan.Strategies(), ", "))
 	}
-	return o.Source.Validate()
+	return o.Env.Validate()
 }
 
 // Run builds the plan, prints it and writes the requested files.
 func (o *PlanOptions) Run(ctx context.Context) error {
-	f, err := o.Config.Load(o.Source.Demo)
+	env, err := o.Env.Complete(ctx, o.streams)
 	if err != nil {
 		return err
 	}
-	s, err := o.Source.Load(ctx, o.streams)
-	if err != nil {
-		return err
-	}
-	prices := o.Prices
-	if prices == nil {
-		if prices, err = assetPrices(ctx, &o.PriceBook, f, o.Config.Path, o.Source.Demo, o.streams.ErrOut); err != nil {
-			return err
-		}
-	}
-	p, err := buildPlan(ctx, f, s, o.Strategy, prices)
+	p, err := action.Plan{Strategy: o.Strategy}.Run(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -127,6 +103,14 @@ func (o *PlanOptions) Run(ctx context.Context) error {
 		}
 		return &ExitError{Code: 1, Err: fmt.Errorf("plan blocked by %d unresolved conflicts: nothing written", len(blocking))}
 	}
+	// The tree first: the plan file and the review are written only
+	// once the tree is in place, so a failure leaves neither.
+	if o.Out != "" {
+		if err := p.WriteTree(o.Out); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.streams.ErrOut, "kustomize tree written to %s (kubectl kustomize %s)\n", o.Out, o.Out)
+	}
 	if o.PlanFile != "" {
 		if err := atomicfile.Write(o.PlanFile, p.WriteYAML); err != nil {
 			return err
@@ -138,12 +122,6 @@ func (o *PlanOptions) Run(ctx context.Context) error {
 			return err
 		}
 		fmt.Fprintf(o.streams.ErrOut, "review written to %s\n", o.Review)
-	}
-	if o.Out != "" {
-		if err := p.WriteTree(o.Out); err != nil {
-			return err
-		}
-		fmt.Fprintf(o.streams.ErrOut, "kustomize tree written to %s (kubectl kustomize %s)\n", o.Out, o.Out)
 	}
 	return nil
 }
@@ -158,67 +136,4 @@ func (o *PlanOptions) print(p *plan.Plan) error {
 		return report.WriteJSON(o.streams.Out, p)
 	}
 	return report.PlanSummary(o.streams.Out, p)
-}
-
-// buildPlan reads the classify and plan sections of f and builds the plan;
-// config errors the snapshot reveals are given the file and line.
-func buildPlan(ctx context.Context, f *config.File, s *snapshot.Snapshot, strategy string, prices plan.Prices) (*plan.Plan, error) {
-	var rules classify.Rules
-	if err := f.Decode("classify", &rules); err != nil {
-		return nil, err
-	}
-	if err := f.Check("classify", rules.Validate()); err != nil {
-		return nil, err
-	}
-	cfg, err := plan.DecodeConfig(f)
-	if err != nil {
-		return nil, err
-	}
-	p, err := plan.Build(ctx, plan.Input{Snapshot: s, Classify: rules, Config: cfg, Strategy: strategy, Prices: prices})
-	var fe *config.FieldError
-	if errors.As(err, &fe) {
-		return nil, f.Check("plan", fe)
-	}
-	return p, err
-}
-
-// PlanDemoSummary prints the short Phase 1 plan of the BlueOcean demo
-// (strategy product): targets, moves, conflicts, savings and payback.
-// prices nil uses the demo's price book.
-func PlanDemoSummary(ctx context.Context, w io.Writer, prices plan.Prices) error {
-	f, err := scenario.DemoConfig()
-	if err != nil {
-		return err
-	}
-	s, err := scenario.DemoSnapshot()
-	if err != nil {
-		return err
-	}
-	if prices == nil {
-		if prices, err = assetPrices(ctx, &PriceOptions{}, f, "", true, io.Discard); err != nil {
-			return err
-		}
-	}
-	p, err := buildPlan(ctx, f, s, plan.StrategyProduct, prices)
-	if err != nil {
-		return fmt.Errorf("demo plan: %w", err)
-	}
-	return report.PlanSummary(w, p)
-}
-
-// assetPrices prices the plan's savings from the same book, with the same
-// config overrides, as `purser cost`.
-func assetPrices(ctx context.Context, po *PriceOptions, f *config.File, configPath string, demo bool, errOut io.Writer) (plan.Prices, error) {
-	cfg, _, err := cost.LoadConfig(f)
-	if err != nil {
-		return nil, err
-	}
-	book, err := po.Book(ctx, cfg, configPath, demo, errOut)
-	if err != nil {
-		return nil, err
-	}
-	if book, err = cfg.Apply(book); err != nil {
-		return nil, err
-	}
-	return pricing.Assets{Book: book}, nil
 }

@@ -7,20 +7,21 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/report"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
 // SnapshotOptions are the options of `purser snapshot`.
 type SnapshotOptions struct {
-	Source  SourceOptions
+	Source  EnvFlags
 	Output  string // snapshot file to write
 	Format  string // summary format
 	streams genericiooptions.IOStreams
 }
 
 func newSnapshotCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
-	o := &SnapshotOptions{Source: SourceOptions{Kube: kube}, streams: streams}
+	o := &SnapshotOptions{Source: EnvFlags{Kube: kube}, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "snapshot",
 		Short: "Read a cluster into one consistent snapshot and summarise it",
@@ -40,7 +41,7 @@ save the snapshot in Purser's compressed format for offline use.`,
 			return o.Run(cmd)
 		},
 	}
-	o.Source.AddFlags(cmd.Flags())
+	o.Source.AddSourceFlags(cmd.Flags())
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write the snapshot to this file (Purser's versioned, compressed format)")
 	cmd.Flags().StringVar(&o.Format, "format", "table", "summary format: table, json or yaml")
 	return cmd
@@ -58,17 +59,21 @@ func (o *SnapshotOptions) Validate() error {
 
 // Run collects, saves and summarises.
 func (o *SnapshotOptions) Run(cmd *cobra.Command) error {
-	s, err := o.Source.Load(cmd.Context(), o.streams)
+	ctx := cmd.Context()
+	env, err := o.Source.Complete(ctx, o.streams)
 	if err != nil {
 		return err
 	}
 	if o.Output != "" {
-		if err := snapshot.Save(o.Output, s); err != nil {
+		if err := snapshot.Save(o.Output, env.Snapshot); err != nil {
 			return err
 		}
 		fmt.Fprintf(o.streams.ErrOut, "snapshot written to %s\n", o.Output)
 	}
-	sum := snapshot.Summarize(snapshot.NewIndex(s))
+	sum, err := action.Summary{}.Run(ctx, env)
+	if err != nil {
+		return err
+	}
 	switch o.Format {
 	case "json":
 		return report.WriteJSON(o.streams.Out, sum)

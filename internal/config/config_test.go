@@ -1,60 +1,95 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/purserhq/purser/internal/scenario"
 )
 
-type sample struct {
-	Name  string `yaml:"name"`
-	Items []struct {
-		Severity string `yaml:"severity"`
-	} `yaml:"items"`
-}
+const head = "apiVersion: purser.dev/v1alpha1\nkind: Config\n"
 
-func TestParseAndDecode(t *testing.T) {
+func TestParse(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name, data, wantErr string
+		name, body, want string
 	}{
-		{"ok", "apiVersion: purser.dev/v1alpha1\nkind: Config\naudit:\n  name: x\n", ""},
-		{"wrong version", "apiVersion: v9\nkind: Config\n", "purser.yaml:1: apiVersion: got \"v9\""},
-		{"wrong kind", "apiVersion: purser.dev/v1alpha1\nkind: Nope\n", "purser.yaml:2: kind"},
-		{"unknown section", "apiVersion: purser.dev/v1alpha1\nkind: Config\naudits: {}\n", "purser.yaml:3: audits: unknown section"},
-		{"invalid yaml", "apiVersion: purser.dev/v1alpha1\nkind: Config\naudit: [\n", "purser.yaml:"},
-		{"unknown field", "apiVersion: purser.dev/v1alpha1\nkind: Config\naudit:\n  name: x\n  items:\n  - severity: high\n    sevrity: x\n", "purser.yaml:7: audit.items[0].sevrity: unknown field"},
-		{"type error", "apiVersion: purser.dev/v1alpha1\nkind: Config\naudit:\n  items: 5\n", "purser.yaml:4:"},
-		{"empty", "", "empty config"},
+		{"valid", `audit:
+  disable: [pod-crashloop]
+  overrides: [{check: namespace-empty, severity: warning}]
+  exemptions: [{check: "*", namespace: "dev-*", reason: sandbox}]
+  requiredNamespaceLabels: [team]
+`, ""},
+		{"unknown section", "audits: {}\n", `t.yaml:3: audits: unknown field; did you mean "audit"?`},
+		{"removed section", "budget: {}\n", `t.yaml:3: budget: unknown field; expected one of apiVersion, audit, classify, cost, kind, plan`},
+		{"unknown disabled", "audit:\n  disable: [pod-crashlop]\n", `t.yaml:4: audit.disable[0]: unknown check "pod-crashlop"; did you mean "pod-crashloop"?`},
+		{"unknown override", "audit:\n  overrides:\n  - check: nope\n    severity: info\n", `t.yaml:5: audit.overrides[0].check: unknown check "nope"`},
+		{"bad severity", "audit:\n  overrides:\n  - check: pod-crashloop\n    severity: high\n", `t.yaml:6: audit.overrides[0].severity: unknown severity "high"`},
+		{"bad glob", "audit:\n  exemptions:\n  - check: '*'\n    name: '[a'\n", `t.yaml:6: audit.exemptions[0].name: bad pattern`},
+		{"empty label", "audit:\n  requiredNamespaceLabels: ['']\n", `t.yaml:4: audit.requiredNamespaceLabels[0]: empty label key`},
+		{"unknown field", "audit:\n  overides: []\n", `t.yaml:4: audit.overides: unknown field; did you mean "overrides"?`},
+		{"duplicate key", "cost:\n  weights: {cpu: 50, memory: 50}\n  weights: {cpu: 10, memory: 90}\n", `t.yaml:5: cost.weights: mapping key "weights" already defined at line 4`},
+		{"type error", "cost:\n  weights: {cpu: lots}\n", `t.yaml:4: cost.weights`},
+		{"cost validation", "cost:\n  lineItems:\n  - name: egress\n    category: fuel\n    monthly: \"1\"\n", `t.yaml:6: cost.lineItems[0].category: got "fuel"`},
+		{"classify validation", "classify:\n  teams:\n  - name: a\n", `t.yaml:5: classify.teams[0].match: expected at least one name pattern`},
+		{"plan validation", "plan:\n  renames:\n  - sources: [\"a\"]\n    suffix: \"_X\"\n", `t.yaml:6: plan.renames[0].suffix`},
+		{"wrong version", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f, err := Parse("purser.yaml", []byte(tt.data))
-			if err == nil {
-				var s sample
-				err = f.Decode("audit", &s)
+			data := head + tt.body
+			want := tt.want
+			if tt.name == "wrong version" {
+				data, want = strings.Replace(head, "v1alpha1", "v1", 1), `t.yaml:1: apiVersion: got "purser.dev/v1", expected "purser.dev/v1alpha1"`
 			}
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
+			cfg, err := Parse("t.yaml", []byte(data))
+			switch {
+			case want == "" && err != nil:
+				t.Fatalf("valid config rejected: %v", err)
+			case want == "":
+				a := cfg.Audit
+				if len(a.Disable) != 1 || len(a.Overrides) != 1 || len(a.Exemptions) != 1 || a.RequiredNamespaceLabels[0] != "team" {
+					t.Errorf("decoded %+v", a)
 				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("error = %v, want it to contain %q", err, tt.wantErr)
+			case err == nil || !strings.Contains(err.Error(), want):
+				t.Errorf("error %v, want %q", err, want)
 			}
 		})
 	}
 }
 
-func TestCheckGivesLine(t *testing.T) {
+func TestDemoConfig(t *testing.T) {
 	t.Parallel()
-	f, err := Parse("p.yaml", []byte("apiVersion: purser.dev/v1alpha1\nkind: Config\naudit:\n  items:\n  - severity: ok\n  - severity: bad\n"))
+	cfg, err := Parse(scenario.DemoConfigFile, scenario.DemoConfigYAML())
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := f.Check("audit", &FieldError{Path: "items[1].severity", Msg: "unknown severity"}).Error()
-	if want := "p.yaml:6: audit.items[1].severity: unknown severity"; got != want {
-		t.Fatalf("got %q, want %q", got, want)
+	if len(cfg.Classify.Teams) == 0 || cfg.Cost.Prices.LoadBalancer != "10" || cfg.Plan.ROI.Days != 10 {
+		t.Errorf("demo config decoded as %+v", cfg)
+	}
+}
+
+func TestPriceBookPath(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "purser.yaml")
+	if err := os.WriteFile(path, []byte(head+"cost:\n  priceBook: prices.yaml\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.PriceBookPath(); got != filepath.Join(dir, "prices.yaml") {
+		t.Errorf("price book %s, want it beside the config", got)
+	}
+	if got := Default().PriceBookPath(); got != "" {
+		t.Errorf("defaults name a price book: %q", got)
+	}
+	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Errorf("a missing file gave %v", err)
 	}
 }

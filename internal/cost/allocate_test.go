@@ -1,6 +1,7 @@
 package cost_test
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -33,7 +34,10 @@ func allocate(t *testing.T, s *snapshot.Snapshot, cfg cost.Config, u *cost.Usage
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := cost.Allocate(cost.Input{Snapshot: s, Book: book, Config: cfg, Usage: u})
+	if book, err = cfg.Apply(book); err != nil {
+		t.Fatal(err)
+	}
+	r, err := cost.Allocate(context.Background(), snapshot.NewIndex(s), cost.Input{Book: book, Config: cfg, Usage: u})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +337,7 @@ status:
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = cost.Allocate(cost.Input{Snapshot: s, Book: book})
+	_, err = cost.Allocate(context.Background(), snapshot.NewIndex(s), cost.Input{Book: book})
 	if err == nil || !strings.Contains(err.Error(), "node broken: capacity cpu -4") {
 		t.Fatalf("err = %v, want the node named", err)
 	}

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/purserhq/purser/internal/classify"
-	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/pricing"
-	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/yamldoc"
 )
 
 // Config is the `cost` section of purser.yaml: what the cluster cannot
@@ -98,45 +96,45 @@ func (c Config) weights() Weights {
 	return c.Weights
 }
 
-// Validate checks the section; errors are config.FieldErrors.
+// Validate checks the section; errors are yamldoc.FieldErrors.
 func (c Config) Validate() error {
 	if c.Weights.CPU < 0 || c.Weights.Memory < 0 {
-		return &config.FieldError{Path: "weights", Msg: "weights must not be negative"}
+		return &yamldoc.FieldError{Path: "weights", Msg: "weights must not be negative"}
 	}
 	if c.Prices.LoadBalancer != "" {
 		a, err := money.Parse("USD", c.Prices.LoadBalancer)
 		if err != nil || a.Micros < 0 {
-			return &config.FieldError{Path: "prices.loadBalancer", Msg: fmt.Sprintf("expected a non-negative price, got %q", c.Prices.LoadBalancer)}
+			return &yamldoc.FieldError{Path: "prices.loadBalancer", Msg: fmt.Sprintf("expected a non-negative price, got %q", c.Prices.LoadBalancer)}
 		}
 		if c.Prices.Reason == "" {
-			return &config.FieldError{Path: "prices.reason", Msg: "say why the price differs from the price book"}
+			return &yamldoc.FieldError{Path: "prices.reason", Msg: "say why the price differs from the price book"}
 		}
 	}
 	for i, li := range c.LineItems {
 		p := fmt.Sprintf("lineItems[%d]", i)
 		if li.Name == "" {
-			return &config.FieldError{Path: p + ".name", Msg: "missing name"}
+			return &yamldoc.FieldError{Path: p + ".name", Msg: "missing name"}
 		}
 		if !lineItemCategory(li.Category) {
-			return &config.FieldError{Path: p + ".category", Msg: fmt.Sprintf("got %q, expected bandwidth, snapshots, support or other", li.Category)}
+			return &yamldoc.FieldError{Path: p + ".category", Msg: fmt.Sprintf("got %q, expected bandwidth, snapshots, support or other", li.Category)}
 		}
 		switch {
 		case li.Monthly != "" && li.GiB != "":
-			return &config.FieldError{Path: p + ".gib", Msg: "give monthly or gib, not both"}
+			return &yamldoc.FieldError{Path: p + ".gib", Msg: "give monthly or gib, not both"}
 		case li.Monthly != "":
 			a, err := money.Parse("USD", li.Monthly)
 			if err != nil || a.Micros < 0 {
-				return &config.FieldError{Path: p + ".monthly", Msg: fmt.Sprintf("expected a non-negative amount, got %q", li.Monthly)}
+				return &yamldoc.FieldError{Path: p + ".monthly", Msg: fmt.Sprintf("expected a non-negative amount, got %q", li.Monthly)}
 			}
 		case li.GiB != "":
 			if li.Category != Bandwidth && li.Category != Snapshots {
-				return &config.FieldError{Path: p + ".gib", Msg: "only bandwidth and snapshots are priced per GiB; give monthly"}
+				return &yamldoc.FieldError{Path: p + ".gib", Msg: "only bandwidth and snapshots are priced per GiB; give monthly"}
 			}
 			if g, err := strconv.ParseFloat(li.GiB, 64); err != nil || g < 0 {
-				return &config.FieldError{Path: p + ".gib", Msg: fmt.Sprintf("expected a non-negative number, got %q", li.GiB)}
+				return &yamldoc.FieldError{Path: p + ".gib", Msg: fmt.Sprintf("expected a non-negative number, got %q", li.GiB)}
 			}
 		default:
-			return &config.FieldError{Path: p + ".monthly", Msg: "missing monthly (or gib)"}
+			return &yamldoc.FieldError{Path: p + ".monthly", Msg: "missing monthly (or gib)"}
 		}
 	}
 	return nil
@@ -160,31 +158,4 @@ func (c Config) Apply(book *pricing.Book) (*pricing.Book, error) {
 func gibMicros(s string) (int64, error) {
 	a, err := money.Parse("", s)
 	return a.Micros, err
-}
-
-// LoadConfig decodes and checks the cost and classify sections of f.
-func LoadConfig(f *config.File) (Config, classify.Rules, error) {
-	var c Config
-	var rules classify.Rules
-	if err := f.Decode("cost", &c); err != nil {
-		return c, rules, err
-	}
-	if err := f.Check("cost", c.Validate()); err != nil {
-		return c, rules, err
-	}
-	if err := f.Decode("classify", &rules); err != nil {
-		return c, rules, err
-	}
-	return c, rules, f.Check("classify", rules.Validate())
-}
-
-// AllocateConfig prices s with book and the cost and classify sections of
-// f, without usage data: what `purser demo` and other callers that hold a
-// loaded config need in one call.
-func AllocateConfig(s *snapshot.Snapshot, f *config.File, book *pricing.Book) (*Result, error) {
-	cfg, rules, err := LoadConfig(f)
-	if err != nil {
-		return nil, err
-	}
-	return Allocate(Input{Snapshot: s, Book: book, Config: cfg, Rules: rules})
 }

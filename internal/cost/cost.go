@@ -8,6 +8,7 @@
 package cost
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -48,7 +49,8 @@ type Comparison struct {
 
 // Input is everything an allocation depends on.
 type Input struct {
-	Snapshot   *snapshot.Snapshot
+	// Book is the resolved price book, the config's overrides applied
+	// (Config.Apply).
 	Book       *pricing.Book
 	Config     Config
 	Rules      classify.Rules
@@ -170,22 +172,22 @@ type Namespace struct {
 	Labels map[string]string `json:"-"`
 }
 
-// Allocate prices and allocates a snapshot.
-func Allocate(in Input) (*Result, error) {
-	if in.Snapshot == nil || in.Book == nil {
+// Allocate prices and allocates the indexed snapshot.
+func Allocate(ctx context.Context, ix *snapshot.Index, in Input) (*Result, error) {
+	if ix == nil || in.Book == nil {
 		return nil, errors.New("cost: a snapshot and a price book are required")
 	}
-	book, err := in.Config.Apply(in.Book)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	book := in.Book
 	w := in.Config.weights()
 	if w.CPU+w.Memory == 0 {
 		return nil, errors.New("cost: CPU and memory weights are both zero")
 	}
-	ix := snapshot.NewIndex(in.Snapshot)
+	s := ix.S
 	r := &Result{
-		Source:   in.Snapshot.Meta.Source,
+		Source:   s.Meta.Source,
 		Currency: book.Currency,
 		Weights:  w,
 		Book: BookInfo{Name: book.Name, Date: book.Date, Source: book.Source,
@@ -195,15 +197,15 @@ func Allocate(in Input) (*Result, error) {
 	if in.Usage != nil {
 		r.Usage = &UsageInfo{Source: in.Usage.Source, Window: in.Usage.Window, Pods: len(in.Usage.Pods)}
 	}
-	for i := range in.Snapshot.Nodes {
-		n := &in.Snapshot.Nodes[i]
+	for i := range s.Nodes {
+		n := &s.Nodes[i]
 		if c, m := n.Status.Capacity.Cpu(), n.Status.Capacity.Memory(); c.Sign() < 0 || m.Sign() < 0 {
 			return nil, fmt.Errorf("node %s: capacity cpu %s, memory %s: expected non-negative quantities", n.Name, c, m)
 		}
 	}
 	r.allocateNodes(ix, book, w, in.Usage)
 	r.priceVolumes(ix, book)
-	r.priceLoadBalancers(in.Snapshot, book)
+	r.priceLoadBalancers(s, book)
 	if err := r.priceLineItems(ix, book, in.Config); err != nil {
 		return nil, err
 	}
@@ -211,14 +213,15 @@ func Allocate(in Input) (*Result, error) {
 	for _, n := range ix.EmptyNamespaces() {
 		empty[n] = true
 	}
-	for i := range in.Snapshot.Namespaces {
-		ns := &in.Snapshot.Namespaces[i]
+	for i := range s.Namespaces {
+		ns := &s.Namespaces[i]
 		r.Namespaces = append(r.Namespaces, Namespace{Name: ns.Name, Team: in.Rules.Team(ns),
 			Environment: in.Rules.Environment(ns), Product: in.Rules.Product(ns.Name), Empty: empty[ns.Name], Labels: ns.Labels})
 	}
 	sort.Slice(r.Namespaces, func(i, j int) bool { return r.Namespaces[i].Name < r.Namespaces[j].Name })
 	total := money.Amount{Currency: r.Currency}
 	for _, c := range r.CategoryTotals() {
+		var err error
 		if total, err = total.Add(c.Amount); err != nil {
 			return nil, fmt.Errorf("cost total: %w", err)
 		}

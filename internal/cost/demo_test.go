@@ -1,12 +1,15 @@
 package cost_test
 
 import (
+	"context"
 	"testing"
 
+	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/cost"
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/pricing"
 	"github.com/purserhq/purser/internal/scenario"
+	"github.com/purserhq/purser/internal/snapshot"
 )
 
 // DemoResult prices the BlueOcean demo with its own purser.yaml.
@@ -16,7 +19,7 @@ func demoResult(t *testing.T) *cost.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := scenario.DemoConfig()
+	cfg, err := config.Parse(scenario.DemoConfigFile, scenario.DemoConfigYAML())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +27,10 @@ func demoResult(t *testing.T) *cost.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := cost.AllocateConfig(s, f, book)
+	if book, err = cfg.Cost.Apply(book); err != nil {
+		t.Fatal(err)
+	}
+	r, err := cost.Allocate(context.Background(), snapshot.NewIndex(s), cost.Input{Book: book, Config: cfg.Cost, Rules: cfg.Classify})
 	if err != nil {
 		t.Fatal(err)
 	}

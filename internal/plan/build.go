@@ -52,7 +52,7 @@ type builder struct {
 }
 
 // Build builds a plan. Config errors a snapshot reveals (a pattern that
-// matches nothing) are *config.FieldError, for the caller to locate.
+// matches nothing) are *yamldoc.FieldError, for the caller to locate.
 func Build(ctx context.Context, in Input) (*Plan, error) {
 	if in.Snapshot == nil {
 		return nil, fmt.Errorf("building plan: no snapshot")

@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/purserhq/purser/internal/classify"
-	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/yamldoc"
 )
 
 // Strategy names.
@@ -127,18 +127,6 @@ type ExchangeRate struct {
 	AsOf string `yaml:"asOf" json:"asOf,omitempty"` // when the rate was read; shown beside it
 }
 
-// DecodeConfig reads the plan section of f and validates it.
-func DecodeConfig(f *config.File) (Config, error) {
-	var c Config
-	if err := f.Decode("plan", &c); err != nil {
-		return c, err
-	}
-	if err := f.Check("plan", c.Validate()); err != nil {
-		return c, err
-	}
-	return c, nil
-}
-
 func (c Config) purserNamespace() string {
 	if c.PurserNamespace == "" {
 		return "purser"
@@ -161,7 +149,7 @@ func (c Config) IsProtected(ns string) bool {
 }
 
 func fieldErr(p, format string, a ...any) error {
-	return &config.FieldError{Path: p, Msg: fmt.Sprintf(format, a...)}
+	return &yamldoc.FieldError{Path: p, Msg: fmt.Sprintf(format, a...)}
 }
 
 func checkPatterns(p string, pats []string) error {

@@ -6,8 +6,8 @@ import (
 	"sort"
 
 	"github.com/purserhq/purser/internal/classify"
-	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/yamldoc"
 )
 
 // layout is what a strategy decides: which namespaces go where.
@@ -133,14 +133,14 @@ func group(ix *snapshot.Index, rules classify.Rules, c Config, strategy string) 
 		}
 		for i, used := range nameUsed {
 			if !used {
-				return nil, &config.FieldError{Path: fmt.Sprintf("product.names[%d]", i),
+				return nil, &yamldoc.FieldError{Path: fmt.Sprintf("product.names[%d]", i),
 					Msg: fmt.Sprintf("rule %q matches no product of this cluster", c.Product.Names[i].Name)}
 			}
 		}
 		for i, used := range overrideUsed {
 			if !used {
 				o := c.Product.Overrides[i]
-				return nil, &config.FieldError{Path: fmt.Sprintf("product.overrides[%d]", i),
+				return nil, &yamldoc.FieldError{Path: fmt.Sprintf("product.overrides[%d]", i),
 					Msg: fmt.Sprintf("no namespace of product %q is in environment %q", o.Product, o.Environment)}
 			}
 		}
@@ -172,14 +172,14 @@ func group(ix *snapshot.Index, rules classify.Rules, c Config, strategy string) 
 		}
 		for i, used := range ruleUsed {
 			if !used {
-				return nil, &config.FieldError{Path: fmt.Sprintf("environment.rules[%d]", i),
+				return nil, &yamldoc.FieldError{Path: fmt.Sprintf("environment.rules[%d]", i),
 					Msg: fmt.Sprintf("rule %q matches no namespace left unassigned by classify.environments", c.Environment.Rules[i].Name)}
 			}
 		}
 		return l, nil
 	case StrategyFile:
 		if len(c.File) == 0 {
-			return nil, &config.FieldError{Path: "file", Msg: "strategy file needs plan.file: a list of {target, sources}"}
+			return nil, &yamldoc.FieldError{Path: "file", Msg: "strategy file needs plan.file: a list of {target, sources}"}
 		}
 		owner := map[string]string{}
 		for i, m := range c.File {
@@ -191,13 +191,13 @@ func group(ix *snapshot.Index, rules classify.Rules, c Config, strategy string) 
 					}
 					hit = true
 					if prev, dup := owner[ns]; dup && prev != m.Target {
-						return nil, &config.FieldError{Path: fmt.Sprintf("file[%d].sources[%d]", i, j),
+						return nil, &yamldoc.FieldError{Path: fmt.Sprintf("file[%d].sources[%d]", i, j),
 							Msg: fmt.Sprintf("namespace %s is already a source of %s", ns, prev)}
 					}
 					owner[ns] = m.Target
 				}
 				if !hit {
-					return nil, &config.FieldError{Path: fmt.Sprintf("file[%d].sources[%d]", i, j),
+					return nil, &yamldoc.FieldError{Path: fmt.Sprintf("file[%d].sources[%d]", i, j),
 						Msg: fmt.Sprintf("pattern %q matches no namespace of this cluster", p)}
 				}
 			}

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/yamldoc"
 )
 
 func usd(s string) money.Amount {
@@ -130,7 +130,7 @@ func TestBadBooks(t *testing.T) {
 		{"missing currency", good, 1, `missing field "currency"`},
 		{"negative price", "currency: USD\nfallback: {cpuHour: \"0.03\", gibHour: \"0.004\"}\nstorage: {default: \"0.1\"}\nloadBalancer: \"-12\"\n", 7, "negative price -12"},
 		{"negative instance price", "currency: USD\n" + good + "instanceTypes:\n  s-1vcpu-2gb: {monthly: \"12\"}\n  c-2:\n    monthly: \"-42\"\n", 11, "negative price -42"},
-		{"missing fallback rate", "currency: USD\nfallback:\n  cpuHour: \"0.03\"\nstorage: {default: \"0.1\"}\nloadBalancer: \"12\"\n", 6, `missing field "gibHour"`},
+		{"missing fallback rate", "currency: USD\nfallback:\n  cpuHour: \"0.03\"\nstorage: {default: \"0.1\"}\nloadBalancer: \"12\"\n", 5, `missing field "gibHour"`},
 		{"missing instance price", "currency: USD\n" + good + "instanceTypes:\n  c-2: {vcpu: 2}\n", 9, `missing field "monthly" (or "hourly")`},
 		{"missing load balancer", "currency: USD\nfallback: {cpuHour: \"0.03\", gibHour: \"0.004\"}\nstorage: {default: \"0.1\"}\n", 1, `missing field "loadBalancer"`},
 		{"unknown field", "currency: USD\n" + good + "loadbalancer: \"12\"\n", 8, "unknown field"},
@@ -146,9 +146,9 @@ func TestBadBooks(t *testing.T) {
 				data = strings.Replace(head, "PriceBook", "Config", 1)
 			}
 			_, err := Parse("bad.yaml", []byte(data))
-			var ce *config.Error
+			var ce *yamldoc.Error
 			if !errors.As(err, &ce) {
-				t.Fatalf("want a config.Error, got %v", err)
+				t.Fatalf("want a yamldoc.Error, got %v", err)
 			}
 			if ce.File != "bad.yaml" || ce.Line != tc.line || !strings.Contains(ce.Msg, tc.want) {
 				t.Errorf("got %v (line %d), want bad.yaml:%d ... %s", err, ce.Line, tc.line, tc.want)

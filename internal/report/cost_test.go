@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -64,17 +65,17 @@ func fixtureBreakdown(t *testing.T, by ...cost.GroupBy) cost.Breakdown {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, rules, err := cost.LoadConfig(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, rules := f.Cost, f.Classify
 	book, err := pricing.DigitalOcean()
 	if err != nil {
 		t.Fatal(err)
 	}
+	if book, err = cfg.Apply(book); err != nil {
+		t.Fatal(err)
+	}
 	cmp := &cost.Comparison{Source: "opencost http://opencost:9003", Window: "7d", Idle: usd("60.5"),
 		ByNamespace: map[string]money.Amount{"shop-prod": usd("17.2"), "analytics": usd("41.9"), "shop-dev": usd("3.1")}}
-	r, err := cost.Allocate(cost.Input{Snapshot: s, Book: book, Config: cfg, Rules: rules, Comparison: cmp})
+	r, err := cost.Allocate(context.Background(), snapshot.NewIndex(s), cost.Input{Book: book, Config: cfg, Rules: rules, Comparison: cmp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func demo(t *testing.T) *cost.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := scenario.DemoConfig()
+	f, err := config.Parse(scenario.DemoConfigFile, scenario.DemoConfigYAML())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +149,10 @@ func demo(t *testing.T) *cost.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := cost.AllocateConfig(s, f, book)
+	if book, err = f.Cost.Apply(book); err != nil {
+		t.Fatal(err)
+	}
+	r, err := cost.Allocate(context.Background(), snapshot.NewIndex(s), cost.Input{Book: book, Config: f.Cost, Rules: f.Classify})
 	if err != nil {
 		t.Fatal(err)
 	}

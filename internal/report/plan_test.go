@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/purserhq/purser/internal/classify"
+	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/plan"
 	"github.com/purserhq/purser/internal/scenario"
@@ -23,15 +23,7 @@ func TestPlanMarkdownGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := scenario.DemoConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rules classify.Rules
-	if err := f.Decode("classify", &rules); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := plan.DecodeConfig(f)
+	cfg, err := config.Parse(scenario.DemoConfigFile, scenario.DemoConfigYAML())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +31,7 @@ func TestPlanMarkdownGolden(t *testing.T) {
 	prices := plan.PriceTable{Nodes: map[string]money.Amount{"s-2vcpu-4gb": usd(24), "s-4vcpu-8gb": usd(48),
 		"s-8vcpu-16gb": usd(96), "g-2vcpu-8gb": usd(63)}, LoadBalancer: usd(10), VolumePerGiB: money.New("USD", 100_000)}
 	for _, strategy := range []string{plan.StrategyProduct, plan.StrategyEnvironment} {
-		p, err := plan.Build(context.Background(), plan.Input{Snapshot: s, Classify: rules, Config: cfg, Strategy: strategy, Prices: prices})
+		p, err := plan.Build(context.Background(), plan.Input{Snapshot: s, Classify: cfg.Classify, Config: cfg.Plan, Strategy: strategy, Prices: prices})
 		if err != nil {
 			t.Fatal(err)
 		}

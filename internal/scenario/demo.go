@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"fmt"
 
-	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -28,7 +27,10 @@ func DemoSnapshot() (*snapshot.Snapshot, error) {
 //go:embed blueocean-purser.yaml
 var blueoceanConfig []byte
 
-// DemoConfig returns the BlueOcean demo's purser.yaml.
-func DemoConfig() (*config.File, error) {
-	return config.Parse("blueocean-purser.yaml (embedded)", blueoceanConfig)
-}
+// DemoConfigFile is the name errors give the embedded demo config.
+const DemoConfigFile = "blueocean-purser.yaml (embedded)"
+
+// DemoConfigYAML returns the BlueOcean demo's purser.yaml, for
+// config.Parse: what the cluster cannot tell by itself (teams,
+// environments, bandwidth, the audit's load balancer price, plan rules).
+func DemoConfigYAML() []byte { return blueoceanConfig }

@@ -172,11 +172,11 @@ status: {phase: Running}
 	if err != nil {
 		t.Fatal(err)
 	}
-	byRequest, err := cost.Allocate(cost.Input{Snapshot: s, Book: book})
+	byRequest, err := cost.Allocate(context.Background(), snapshot.NewIndex(s), cost.Input{Book: book})
 	if err != nil {
 		t.Fatal(err)
 	}
-	byUsage, err := cost.Allocate(cost.Input{Snapshot: s, Book: book, Usage: u})
+	byUsage, err := cost.Allocate(context.Background(), snapshot.NewIndex(s), cost.Input{Book: book, Usage: u})
 	if err != nil {
 		t.Fatal(err)
 	}

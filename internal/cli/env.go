@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/rest"
+
+	"github.com/purserhq/purser/internal/action"
+	"github.com/purserhq/purser/internal/snapshot/live"
+)
+
+// EnvFlags are the flags every command that reads a cluster shares: the
+// source (the live cluster of the kubeconfig by default, --from a file,
+// directory or stdin, or --demo), --config, and the price book. Complete
+// turns them into an action.Env.
+type EnvFlags struct {
+	Kube          *genericclioptions.ConfigFlags
+	From          string
+	Demo          bool
+	AllNamespaces bool
+	ConfigPath    string
+	PriceBook     string
+	DOToken       string
+
+	withConfig bool
+}
+
+// AddSourceFlags registers --from, --demo and -A.
+func (f *EnvFlags) AddSourceFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&f.From, "from", "", "read a saved snapshot, a YAML/JSON file or directory, or - for stdin, instead of the live cluster")
+	fs.BoolVar(&f.Demo, "demo", false, "use the embedded BlueOcean demo cluster")
+	fs.BoolVarP(&f.AllNamespaces, "all-namespaces", "A", true, "report on every namespace (the default); -n NAME narrows the audit's findings to one. The snapshot always covers the whole cluster: costs and checks need it")
+}
+
+// AddFlags registers the source flags, --config and the price book flags.
+func (f *EnvFlags) AddFlags(fs *pflag.FlagSet) {
+	f.withConfig = true
+	f.AddSourceFlags(fs)
+	fs.StringVar(&f.ConfigPath, "config", "", "purser.yaml: teams, environments, checks, prices, plan rules (apiVersion purser.dev/v1alpha1)")
+	fs.StringVar(&f.PriceBook, "price-book", "", "price book YAML file (kind: PriceBook); default the config's cost.priceBook, else DigitalOcean's catalogue on a DigitalOcean cluster")
+	fs.StringVar(&f.DOToken, "do-token", "", "DigitalOcean API token to read Droplet prices live (default $DIGITALOCEAN_TOKEN)")
+}
+
+// Namespace returns the namespace given with -n, or "" for all.
+func (f *EnvFlags) Namespace() string {
+	if f.Kube == nil || f.Kube.Namespace == nil {
+		return ""
+	}
+	return *f.Kube.Namespace
+}
+
+// Validate rejects contradictory sources.
+func (f *EnvFlags) Validate() error {
+	if f.Demo && f.From != "" {
+		return fmt.Errorf("--demo and --from are exclusive: choose one source")
+	}
+	return nil
+}
+
+// Complete builds the action Env the flags describe and prints its
+// warnings to stderr.
+func (f *EnvFlags) Complete(ctx context.Context, streams genericiooptions.IOStreams) (*action.Env, error) {
+	token := f.DOToken
+	if token == "" && f.withConfig {
+		token = os.Getenv("DIGITALOCEAN_TOKEN")
+	}
+	opts := action.Options{
+		Source:     action.Source{Demo: f.Demo, From: f.From, Stdin: streams.In, REST: f.restConfig},
+		ConfigPath: f.ConfigPath,
+		Prices:     action.PriceOptions{Book: f.PriceBook, DOToken: token},
+		Log:        loggerFrom(ctx),
+	}
+	if out, ok := streams.ErrOut.(*os.File); ok && term.IsTerminal(int(out.Fd())) {
+		opts.Source.Progress = func(p live.CollectProgress) {
+			fmt.Fprintf(streams.ErrOut, "\r\033[Kcollecting [%-30s] %d/%d kinds  %s: %d", bar(p.Done, p.Total, 30), p.Done, p.Total, p.Kind, p.Count)
+			if p.Done == p.Total {
+				fmt.Fprintln(streams.ErrOut)
+			}
+		}
+	}
+	env, err := action.NewEnv(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range env.Warnings {
+		fmt.Fprintf(streams.ErrOut, "Warning: %s\n", w)
+	}
+	return env, nil
+}
+
+func (f *EnvFlags) restConfig() (*rest.Config, string, error) {
+	cfg, err := f.Kube.ToRESTConfig()
+	if err != nil {
+		return nil, "", err
+	}
+	raw, _ := f.Kube.ToRawKubeConfigLoader().RawConfig()
+	name := raw.CurrentContext
+	if f.Kube.Context != nil && *f.Kube.Context != "" {
+		name = *f.Kube.Context
+	}
+	return cfg, name, nil
+}
+
+func bar(done, total, width int) string {
+	if total == 0 {
+		return ""
+	}
+	n := done * width / total
+	b := make([]byte, width)
+	for i := range b {
+		if i < n {
+			b[i] = '='
+		} else {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
