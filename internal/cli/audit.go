@@ -53,7 +53,11 @@ or its namespace. The checks are listed in docs/checks.md.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			return o.Run(cmd.Context())
+			env, err := o.Env.Complete(cmd.Context(), streams)
+			if err != nil {
+				return err
+			}
+			return o.Run(cmd.Context(), env)
 		},
 	}
 	o.Env.AddFlags(cmd.Flags())
@@ -111,11 +115,7 @@ func reportFormat(path string) (string, error) {
 }
 
 // Run audits the snapshot and renders the result.
-func (o *AuditOptions) Run(ctx context.Context) error {
-	env, err := o.Env.Complete(ctx, o.streams)
-	if err != nil {
-		return err
-	}
+func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 	selected, _ := audit.SelectChecks(o.Checks, checks.Registry())
 	res, err := action.Audit{Checks: selected, Namespace: o.Env.Namespace()}.Run(ctx, env)
 	if err != nil {

@@ -47,7 +47,11 @@ catalogue, a --price-book file, or the DigitalOcean API when a token is given.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			return o.Run(cmd.Context())
+			env, err := o.Env.Complete(cmd.Context(), streams)
+			if err != nil {
+				return err
+			}
+			return o.Run(cmd.Context(), env)
 		},
 	}
 	o.Env.AddFlags(cmd.Flags())
@@ -88,11 +92,7 @@ func (o *CostOptions) groupings() ([]cost.GroupBy, error) {
 }
 
 // Run prices the snapshot and renders the breakdown.
-func (o *CostOptions) Run(ctx context.Context) error {
-	env, err := o.Env.Complete(ctx, o.streams)
-	if err != nil {
-		return err
-	}
+func (o *CostOptions) Run(ctx context.Context, env *action.Env) error {
 	groupings, _ := o.groupings()
 	r, err := action.Cost{GroupBy: groupings, Prometheus: o.Prometheus, OpenCost: o.OpenCost, Window: o.Window}.Run(ctx, env)
 	if err != nil {

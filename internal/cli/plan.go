@@ -55,7 +55,11 @@ A plan with a conflict no rule resolves writes nothing and exits 1.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			return o.Run(cmd.Context())
+			env, err := o.Env.Complete(cmd.Context(), streams)
+			if err != nil {
+				return err
+			}
+			return o.Run(cmd.Context(), env)
 		},
 	}
 	o.Env.AddFlags(cmd.Flags())
@@ -85,11 +89,7 @@ func (o *PlanOptions) Validate() error {
 }
 
 // Run builds the plan, prints it and writes the requested files.
-func (o *PlanOptions) Run(ctx context.Context) error {
-	env, err := o.Env.Complete(ctx, o.streams)
-	if err != nil {
-		return err
-	}
+func (o *PlanOptions) Run(ctx context.Context, env *action.Env) error {
 	p, err := action.Plan{Strategy: o.Strategy}.Run(ctx, env)
 	if err != nil {
 		return err

@@ -1,6 +1,8 @@
 // Package cli holds purser's cobra commands. Each command has an Options
-// type with Complete, Validate and Run; the work itself lives in the
-// engine packages.
+// type: Validate checks the flags without changing them, EnvFlags.Complete
+// builds the action.Env they describe, and Run calls one action verb and
+// hands its result to a renderer. The work itself lives in internal/action
+// and the engines.
 package cli
 
 import (

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -38,7 +39,11 @@ save the snapshot in Purser's compressed format for offline use.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			return o.Run(cmd)
+			env, err := o.Source.Complete(cmd.Context(), streams)
+			if err != nil {
+				return err
+			}
+			return o.Run(cmd.Context(), env)
 		},
 	}
 	o.Source.AddSourceFlags(cmd.Flags())
@@ -58,12 +63,7 @@ func (o *SnapshotOptions) Validate() error {
 }
 
 // Run collects, saves and summarises.
-func (o *SnapshotOptions) Run(cmd *cobra.Command) error {
-	ctx := cmd.Context()
-	env, err := o.Source.Complete(ctx, o.streams)
-	if err != nil {
-		return err
-	}
+func (o *SnapshotOptions) Run(ctx context.Context, env *action.Env) error {
 	if o.Output != "" {
 		if err := snapshot.Save(o.Output, env.Snapshot); err != nil {
 			return err
