@@ -14,8 +14,11 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/purserhq/purser/internal/classify"
+	"github.com/purserhq/purser/internal/manifest"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -26,6 +29,10 @@ type Input struct {
 	Config   Config
 	Strategy string
 	Prices   Prices
+	// SnapshotDigest is "sha256:<hex>" of the saved snapshot file the
+	// snapshot was loaded from, set by the edge that read it; empty when
+	// there is none (a live cluster, manifests). The plan records it.
+	SnapshotDigest string
 }
 
 // OriginLabel is added to the pod templates and selectors of objects
@@ -47,8 +54,9 @@ type builder struct {
 	lay     *layout
 	moved   map[objKey]dest // every object that moves, by its current place
 	targets map[string]*Target
-	// manifests per target, in creation order.
-	manifests map[string][]manifest
+	// touched are the preconditions, by object.
+	touched map[objKey]Precondition
+	pvs     map[string]*corev1.PersistentVolume
 }
 
 // Build builds a plan. Config errors a snapshot reveals (a pattern that
@@ -60,8 +68,14 @@ func Build(ctx context.Context, in Input) (*Plan, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if in.SnapshotDigest != "" && !validHash(in.SnapshotDigest) {
+		return nil, fmt.Errorf("building plan: snapshot digest %q is not %s followed by 64 hex digits", in.SnapshotDigest, hashPrefix)
+	}
 	b := &builder{in: in, ix: snapshot.NewIndex(in.Snapshot), moved: map[objKey]dest{}, targets: map[string]*Target{},
-		manifests: map[string][]manifest{}}
+		touched: map[objKey]Precondition{}, pvs: map[string]*corev1.PersistentVolume{}}
+	for i := range in.Snapshot.PVs {
+		b.pvs[in.Snapshot.PVs[i].Name] = &in.Snapshot.PVs[i]
+	}
 	b.objs = movable(in.Snapshot)
 	lay, err := group(b.ix, in.Classify, in.Config, in.Strategy)
 	if err != nil {
@@ -88,14 +102,26 @@ func Build(ctx context.Context, in Input) (*Plan, error) {
 	for _, t := range names {
 		b.checkTarget(t)
 		b.steps(t)
+		if err := b.cleanManifests(t); err != nil {
+			return nil, err
+		}
 	}
 
-	p := &Plan{APIVersion: APIVersion, Kind: Kind, manifests: b.manifests}
-	p.Metadata = Metadata{Strategy: in.Strategy, Source: in.Snapshot.Meta.Source, CollectedAt: in.Snapshot.Meta.CollectedAt}
+	// Everything recorded comes from the snapshot, never from the clock or
+	// map order, so that the same snapshot and config give the same file.
+	meta := in.Snapshot.Meta
+	p := &Plan{APIVersion: APIVersion, Kind: Kind, Metadata: Metadata{Strategy: in.Strategy, Source: meta.Source,
+		CollectedAt: meta.CollectedAt.UTC(), KubernetesVersion: meta.ServerVersion, SnapshotDigest: in.SnapshotDigest}}
 	for _, t := range names {
-		p.Spec.Targets = append(p.Spec.Targets, *b.targets[t])
+		tg := b.targets[t]
+		p.Spec.Targets = append(p.Spec.Targets, *tg)
+		b.touchNamespaces(tg)
 	}
 	p.Spec.Deletions = lay.deletions
+	for _, d := range lay.deletions {
+		b.touchNamespace(d.Namespace, ActionDelete)
+	}
+	p.Spec.Preconditions = b.preconditions()
 	p.Spec.Untouched = append([]string{}, lay.untouched...)
 	p.Spec.Notes = lay.notes
 	p.Spec.Namespaces = b.count()
@@ -270,8 +296,15 @@ func (b *builder) rewrite(t string) {
 			m.How = "copy-secret"
 		case "PersistentVolumeClaim":
 			m.How = "rebind"
+			// Its volume is handed over: patched, then bound anew.
+			if pvc, ok := o.obj.(*corev1.PersistentVolumeClaim); ok {
+				if pv := b.pvs[pvc.Spec.VolumeName]; pv != nil {
+					b.touch("v1", "PersistentVolume", "", pv.Name, pv, ActionRebind)
+				}
+			}
 		}
 		tg.Moves = append(tg.Moves, m)
+		b.touch(o.apiVersion, o.kind, o.ns, o.name, o.obj, ActionMove)
 
 		obj := o.obj
 		obj.SetNamespace(t)
@@ -299,12 +332,81 @@ func (b *builder) rewrite(t string) {
 			addOrigin(obj, o.ns)
 		}
 	}
-	for _, o := range moving {
-		if o.kind == "Secret" {
-			continue // values are copied by a command, see steps
+}
+
+// cleanManifests turns the moved objects of t, once every rewrite is done
+// (the DNS rewrites come last), into the target's manifests, in apply
+// order across sources: what others refer to first.
+func (b *builder) cleanManifests(t string) error {
+	var out []*unstructured.Unstructured
+	for _, src := range b.targets[t].Sources {
+		if src == t {
+			continue
 		}
-		b.manifests[t] = append(b.manifests[t], manifest{apiVersion: o.apiVersion, kind: o.kind, obj: o.obj, origin: o.ns})
+		for _, o := range b.objs[src] {
+			if o.kind == "Secret" {
+				continue // values are copied by a command, see steps
+			}
+			u, err := manifest.Clean(o.obj, o.apiVersion, o.kind)
+			if err != nil {
+				return fmt.Errorf("building plan: %s: %w", o.ref(), err)
+			}
+			out = append(out, u)
+		}
 	}
+	sort.SliceStable(out, func(i, j int) bool { return kindOrder(out[i].GetKind()) < kindOrder(out[j].GetKind()) })
+	b.targets[t].Manifests = append([]*unstructured.Unstructured{namespaceManifest(t)}, out...)
+	return nil
+}
+
+// namespaceManifest is the Namespace of a target. For a target that exists
+// it changes nothing; it is there so that the tree stands alone.
+func namespaceManifest(t string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
+		"metadata": map[string]any{"name": t}}}
+}
+
+// touch records an object the plan acts on, as the snapshot read it.
+func (b *builder) touch(apiVersion, kind, ns, name string, o metav1.Object, action string) {
+	b.touched[objKey{kind, ns, name}] = Precondition{APIVersion: apiVersion, Kind: kind, Namespace: ns, Name: name,
+		UID: string(o.GetUID()), ResourceVersion: o.GetResourceVersion(), Action: action}
+}
+
+func (b *builder) touchNamespace(name, action string) {
+	if n := b.ix.Namespace(name); n != nil {
+		b.touch("v1", "Namespace", "", name, n, action)
+	}
+}
+
+// touchNamespaces records a target's namespaces: the target when it is
+// reused, and the sources it empties, which are deleted.
+func (b *builder) touchNamespaces(tg *Target) {
+	if tg.Exists {
+		b.touchNamespace(tg.Name, ActionReuse)
+	}
+	for _, s := range append(append([]string{}, tg.Sources...), tg.EmptySources...) {
+		if s != tg.Name {
+			b.touchNamespace(s, ActionDelete)
+		}
+	}
+}
+
+func (b *builder) preconditions() []Precondition {
+	out := make([]Precondition, 0, len(b.touched))
+	for _, p := range b.touched {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, c := out[i], out[j]
+		if a.Kind != c.Kind {
+			return a.Kind < c.Kind
+		}
+		if a.Namespace != c.Namespace {
+			return a.Namespace < c.Namespace
+		}
+		return a.Name < c.Name
+	})
+	return out
 }
 
 func (b *builder) rewritePodSpec(ns string, spec *corev1.PodSpec) {

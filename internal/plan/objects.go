@@ -25,6 +25,8 @@ type object struct {
 
 func (o *object) ref() string { return o.kind + "/" + o.ns + "/" + o.name }
 
+func refOf(o *object) snapshot.Ref { return snapshot.Ref{Kind: o.kind, Namespace: o.ns, Name: o.name} }
+
 // movable lists, per namespace, the top-level objects a move carries.
 // Children of controllers are left out (their controllers recreate them),
 // and so are what Kubernetes creates in every namespace and what the API

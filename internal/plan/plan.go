@@ -4,42 +4,53 @@
 // (nodes, load balancers and volumes that go away, found by packing the
 // pods onto the node pools) beside the naive per-namespace estimate, and
 // the return on investment. It is a pure function of a snapshot and a
-// config; writing the plan file, the review document and the kustomize
-// tree is the caller's choice.
+// config. A plan carries everything needed to carry it out (the manifests
+// as they will be applied, the steps, and what each touched object looked
+// like when it was read), so a plan file read back gives the same tree and
+// the same checks as the plan that was built; writing files is the
+// caller's business (internal/manifest).
 package plan
 
 import (
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/purserhq/purser/internal/money"
 )
 
-// APIVersion and Kind identify a plan file.
+// APIVersion and Kind identify a plan file. v1alpha2 made the file self
+// contained (manifests, preconditions, the whole file under the hash);
+// v1alpha1 files cannot be carried out and are not read.
 const (
-	APIVersion = "purser.dev/v1alpha1"
+	APIVersion = "purser.dev/v1alpha2"
 	Kind       = "Plan"
 )
 
-// Plan is a reviewed consolidation. Its content hash covers Spec, so an
-// approval given for one plan cannot be replayed on another.
+// Plan is a reviewed consolidation. Its content hash covers everything in
+// it but the hash itself, so an approval given for one plan cannot be
+// replayed on another, nor on the same plan edited.
 type Plan struct {
 	APIVersion string   `json:"apiVersion"`
 	Kind       string   `json:"kind"`
 	Metadata   Metadata `json:"metadata"`
 	Spec       Spec     `json:"spec"`
-
-	// manifests are the objects of each target as they will be applied,
-	// for the kustomize tree; they are derived data and not hashed.
-	manifests map[string][]manifest
 }
 
 // Metadata says what the plan was built from.
 type Metadata struct {
-	Strategy    string    `json:"strategy"`
-	Source      string    `json:"source"`
-	CollectedAt time.Time `json:"collectedAt"`
-	// ContentHash is "sha256:<hex>" over the canonical JSON of Spec.
-	ContentHash string `json:"contentHash"`
+	Strategy string `json:"strategy"`
+	// Source, CollectedAt and KubernetesVersion identify the snapshot the
+	// plan was built from (snapshot.Meta).
+	Source            string    `json:"source"`
+	CollectedAt       time.Time `json:"collectedAt"`
+	KubernetesVersion string    `json:"kubernetesVersion,omitempty"`
+	// SnapshotDigest is "sha256:<hex>" of the saved snapshot the plan was
+	// built from, when it was built from one (Input.SnapshotDigest).
+	SnapshotDigest string `json:"snapshotDigest,omitempty"`
+	// ContentHash is "sha256:<hex>" over the canonical JSON of the whole
+	// plan without this field; see Hash and docs/plan-format.md.
+	ContentHash string `json:"contentHash,omitempty"`
 }
 
 // Spec is the content of a plan.
@@ -52,7 +63,42 @@ type Spec struct {
 	Savings    Savings        `json:"savings"`
 	Naive      Naive          `json:"naive"`
 	ROI        ROI            `json:"roi"`
+	// Preconditions are the objects the plan touches as the snapshot read
+	// them, sorted by kind, namespace and name.
+	Preconditions []Precondition `json:"preconditions"`
 }
+
+// Precondition is one object the plan acts on, with the identity and
+// version it had when it was read: an executor refuses to act when the
+// object it finds has another UID (deleted and recreated) or another
+// resourceVersion (changed since the plan was built).
+type Precondition struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+	// UID and ResourceVersion are empty when the source did not record
+	// them (a hand-written manifest file): such an object cannot be
+	// verified, and an executor says so.
+	UID             string `json:"uid,omitempty"`
+	ResourceVersion string `json:"resourceVersion,omitempty"`
+	// Action is what the plan does to it: one of the Action constants.
+	Action string `json:"action"`
+}
+
+// Precondition actions.
+const (
+	// ActionMove: the object is recreated in its target (or its Secret
+	// values copied there) and goes with its source namespace.
+	ActionMove = "move"
+	// ActionDelete: a namespace the plan deletes.
+	ActionDelete = "delete"
+	// ActionReuse: an existing target namespace that receives objects.
+	ActionReuse = "reuse"
+	// ActionRebind: a PersistentVolume handed from its claim to the moved
+	// claim.
+	ActionRebind = "rebind"
+)
 
 // NamespaceCount is the namespace arithmetic: After = Kubernetes +
 // Targets + Untouched.
@@ -79,6 +125,11 @@ type Target struct {
 	Conflicts []Issue `json:"conflicts,omitempty"` // block the plan unless resolved
 	Risks     []Issue `json:"risks,omitempty"`     // need care, do not block
 	Steps     []Step  `json:"steps"`
+	// Manifests are the objects the target receives as they will be
+	// applied, in apply order: its Namespace first, then the moved objects
+	// renamed, rewritten and cleaned of what the server sets (Secrets are
+	// not here: their values are copied by a step).
+	Manifests []*unstructured.Unstructured `json:"manifests"`
 }
 
 // Move is one top-level object that moves; controllers recreate their

@@ -5,6 +5,8 @@ import (
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/purserhq/purser/internal/manifest"
 )
 
 // steps writes the ordered migration of target t. Secret values are not
@@ -55,7 +57,7 @@ func (b *builder) steps(t string) {
 			"kubectl delete pvc %s -n %s --wait && "+
 			"kubectl patch pv %s --type json -p '[{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}]'", pv, o.name, o.ns, pv))
 	}
-	add("Apply the target's manifests (claims bind to their volumes by volumeName).", "kubectl apply --server-side -k "+t)
+	add("Apply the target's manifests (claims bind to their volumes by volumeName).", "kubectl apply --server-side -k "+manifest.SafeName(t))
 	add("Check that the workloads run and the Services have endpoints before deleting anything.",
 		fmt.Sprintf("kubectl get pods,endpointslices -n %s", t))
 	srcs := make([]string, 0, len(tg.Sources))

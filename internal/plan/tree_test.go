@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/purserhq/purser/internal/manifest"
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/testcluster"
 )
@@ -17,10 +18,7 @@ import (
 func TestTreeContent(t *testing.T) {
 	t.Parallel()
 	p := demo(t, StrategyProduct)
-	dir := t.TempDir()
-	if err := p.WriteTree(dir); err != nil {
-		t.Fatal(err)
-	}
+	dir := writeTree(t, p)
 	read := func(rel string) string {
 		t.Helper()
 		b, err := os.ReadFile(filepath.Join(dir, rel))
@@ -30,6 +28,9 @@ func TestTreeContent(t *testing.T) {
 		return string(b)
 	}
 	root := read("kustomization.yaml")
+	if k := read("nextstep-dev/kustomization.yaml"); !strings.Contains(k, "# PersistentVolumeClaim nextstep-data/warehouse binds to its existing volume") {
+		t.Errorf("the target's kustomization does not say which claims rebind:\n%s", k)
+	}
 	for _, tg := range p.Spec.Targets {
 		if !strings.Contains(root, "- "+tg.Name+"\n") {
 			t.Errorf("root kustomization does not list %s", tg.Name)
@@ -89,11 +90,13 @@ func TestTreeAgainstCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, strategy := range []string{StrategyProduct, StrategyEnvironment} {
-		p := demo(t, strategy)
-		dir := t.TempDir()
-		if err := p.WriteTree(dir); err != nil {
+		// The tree comes from the plan as read from its file: what an
+		// executor would apply.
+		p, err := Parse(strategy+".plan.yaml", planFile(t, demo(t, strategy)))
+		if err != nil {
 			t.Fatal(err)
 		}
+		dir := writeTree(t, p)
 		out, err := c.Kubectl(ctx, "kustomize", dir)
 		if err != nil {
 			t.Fatalf("%s: %v", strategy, err)
@@ -121,6 +124,17 @@ func TestTreeAgainstCluster(t *testing.T) {
 		}
 		t.Logf("%s: %d objects pass the server-side dry run", strategy, applied)
 	}
+}
+
+// writeTree writes the plan's tree the way the CLI does.
+func writeTree(t *testing.T, p *Plan) string {
+	t.Helper()
+	files := treeOf(t, p)
+	dir := filepath.Join(t.TempDir(), "tree")
+	if err := manifest.WriteTree(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 type testWriter struct{ t *testing.T }
