@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/atomicfile"
+	"github.com/purserhq/purser/internal/outdir"
 	"github.com/purserhq/purser/internal/plan"
 	"github.com/purserhq/purser/internal/report"
 )
@@ -63,6 +65,7 @@ A plan with a conflict no rule resolves writes nothing and exits 1.`,
 		},
 	}
 	o.Env.AddFlags(cmd.Flags())
+	cmd.AddCommand(newPlanShowCmd(streams))
 	cmd.Flags().StringVar(&o.Strategy, "strategy", plan.StrategyProduct, "grouping strategy: "+strings.Join(plan.Strategies(), ", "))
 	cmd.Flags().StringVar(&o.PlanFile, "plan-file", "", "write the plan (YAML, with its content hash) to this file")
 	cmd.Flags().StringVar(&o.Review, "review", "", "write the Markdown review document to this file")
@@ -73,10 +76,8 @@ A plan with a conflict no rule resolves writes nothing and exits 1.`,
 
 // Validate checks the flags.
 func (o *PlanOptions) Validate() error {
-	switch o.Format {
-	case "summary", "markdown", "yaml", "json":
-	default:
-		return fmt.Errorf("--format %q: expected summary, markdown, yaml or json", o.Format)
+	if err := validPlanFormat(o.Format); err != nil {
+		return err
 	}
 	known := false
 	for _, s := range plan.Strategies() {
@@ -106,7 +107,11 @@ func (o *PlanOptions) Run(ctx context.Context, env *action.Env) error {
 	// The tree first: the plan file and the review are written only
 	// once the tree is in place, so a failure leaves neither.
 	if o.Out != "" {
-		if err := p.WriteTree(o.Out); err != nil {
+		files, err := p.Tree()
+		if err != nil {
+			return err
+		}
+		if err := outdir.WriteTree(o.Out, files); err != nil {
 			return err
 		}
 		fmt.Fprintf(o.streams.ErrOut, "kustomize tree written to %s (kubectl kustomize %s)\n", o.Out, o.Out)
@@ -126,14 +131,57 @@ func (o *PlanOptions) Run(ctx context.Context, env *action.Env) error {
 	return nil
 }
 
-func (o *PlanOptions) print(p *plan.Plan) error {
-	switch o.Format {
+func (o *PlanOptions) print(p *plan.Plan) error { return printPlan(o.streams.Out, o.Format, p) }
+
+func printPlan(w io.Writer, format string, p *plan.Plan) error {
+	switch format {
 	case "markdown":
-		return report.PlanMarkdown(o.streams.Out, p)
+		return report.PlanMarkdown(w, p)
 	case "yaml":
-		return p.WriteYAML(o.streams.Out)
+		return p.WriteYAML(w)
 	case "json":
-		return report.WriteJSON(o.streams.Out, p)
+		return report.WriteJSON(w, p)
 	}
-	return report.PlanSummary(o.streams.Out, p)
+	return report.PlanSummary(w, p)
+}
+
+func validPlanFormat(format string) error {
+	switch format {
+	case "summary", "markdown", "yaml", "json":
+		return nil
+	}
+	return fmt.Errorf("--format %q: expected summary, markdown, yaml or json", format)
+}
+
+func newPlanShowCmd(streams genericiooptions.IOStreams) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "show PLAN.yaml",
+		Short: "Read a plan file back, verify its content hash and print it",
+		Long: `Read a plan file written by purser plan --plan-file, check that it is one
+well-formed plan of the current format and that its content hash covers
+exactly what it holds (a plan edited after it was built is refused), and
+print its summary, its review or the plan itself.`,
+		Example: `  purser plan --demo --plan-file plan.yaml
+  purser plan show plan.yaml
+  purser plan show plan.yaml --format markdown > review.md`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validPlanFormat(format); err != nil {
+				return err
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return fmt.Errorf("reading plan: %w", err)
+			}
+			defer f.Close()
+			p, err := plan.Read(f)
+			if err != nil {
+				return err
+			}
+			return printPlan(streams.Out, format, p)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "summary", "stdout: summary, markdown, yaml or json")
+	return cmd
 }

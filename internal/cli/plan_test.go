@@ -88,3 +88,80 @@ func TestPlanBadStrategy(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// A plan file reads back with plan show, which prints the summary the
+// plan printed; one flipped byte makes show fail with a hash error naming
+// the file.
+func TestPlanShow(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pf := filepath.Join(dir, "p.yaml")
+	summary, stderr, err := runPlan(t, "--demo", "--plan-file", pf)
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	shown, stderr, err := runPlan(t, "show", pf)
+	if err != nil {
+		t.Fatalf("plan show: %v: %s", err, stderr)
+	}
+	if shown != summary {
+		t.Errorf("plan show prints\n%s\nwhere plan printed\n%s", shown, summary)
+	}
+	data, err := os.ReadFile(pf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Flip one byte of a value in the middle of the file, keeping the YAML valid.
+	i := bytes.Index(data, []byte("name: kvibes-prod"))
+	if i < 0 {
+		t.Fatal("the plan file does not name kvibes-prod")
+	}
+	flipped := append([]byte{}, data...)
+	flipped[i+len("name: kvibes-pro")] ^= 0x01 // kvibes-prod → kvibes-pron
+	bad := filepath.Join(dir, "flipped.yaml")
+	if err := os.WriteFile(bad, flipped, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runPlan(t, "show", bad)
+	if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "hash") {
+		t.Errorf("a flipped byte gave %v, want a hash error naming %s", err, bad)
+	}
+	if out != "" {
+		t.Errorf("a refused plan printed:\n%s", out)
+	}
+	if _, _, err := runPlan(t, "show", filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Errorf("a missing plan file gave %v", err)
+	}
+}
+
+// A tree that cannot be written (its directory is blocked by a file)
+// leaves no plan file, no review and no partial tree.
+func TestPlanFailedTreeWritesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "blocked")
+	if err := os.WriteFile(blocker, []byte("a file where a directory should be\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pf, review := filepath.Join(dir, "plan.yaml"), filepath.Join(dir, "plan.md")
+	for _, out := range []string{blocker, filepath.Join(blocker, "tree")} {
+		_, _, err := runPlan(t, "--demo", "--plan-file", pf, "--review", review, "--out", out)
+		if err == nil || !strings.Contains(err.Error(), "blocked") {
+			t.Errorf("--out %s: got %v, want an error naming the blocked path", out, err)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "blocked" {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("a failed tree write left %v beside the blocking file", names)
+	}
+	if got, _ := os.ReadFile(blocker); string(got) != "a file where a directory should be\n" {
+		t.Errorf("the blocking file was changed: %q", got)
+	}
+}

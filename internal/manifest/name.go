@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// maxSegment is the longest file name most file systems take (ext4, XFS,
-// APFS, NTFS: 255 bytes).
-const maxSegment = 255
+// MaxSegment is the longest file name (one path segment) Purser writes:
+// what most file systems take (ext4, XFS, APFS, NTFS: 255 bytes).
+const MaxSegment = 255
 
 // SafeName returns s as one path segment that stays inside its directory
 // on every common file system, whatever s holds. Kubernetes names are DNS
@@ -20,7 +20,7 @@ const maxSegment = 255
 // longer than 255 bytes is cut and ends in "__" and a digest of s. The
 // mapping is one-to-one: distinct names never share a file.
 func SafeName(s string) string {
-	return escape(s, maxSegment)
+	return escape(s, MaxSegment)
 }
 
 // FileName returns the file name of an object in a tree, "<kind>-<name>.yaml"
@@ -41,7 +41,7 @@ func FileName(kind, name string) string {
 	}
 	const ext = ".yaml"
 	prefix := k.String() + "-"
-	return prefix + escape(name, max(maxSegment-len(prefix)-len(ext), 32)) + ext
+	return prefix + escape(name, max(MaxSegment-len(prefix)-len(ext), 32)) + ext
 }
 
 func escape(s string, limit int) string {
@@ -78,4 +78,11 @@ func escapeByte(b *strings.Builder, c byte) {
 	b.WriteByte('_')
 	b.WriteByte(digits[c>>4])
 	b.WriteByte(digits[c&0xf])
+}
+
+// File is one file of a tree: a slash-separated path relative to the
+// tree's root, and its content.
+type File struct {
+	Path string
+	Data []byte
 }

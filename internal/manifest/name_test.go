@@ -33,8 +33,8 @@ func TestSafeName(t *testing.T) {
 			t.Errorf("SafeName(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	if got := SafeName(long); len(got) != maxSegment || !strings.Contains(got, "__") {
-		t.Errorf("a 300-byte name gives %d bytes %q, want %d ending in a digest", len(got), got, maxSegment)
+	if got := SafeName(long); len(got) != MaxSegment || !strings.Contains(got, "__") {
+		t.Errorf("a 300-byte name gives %d bytes %q, want %d ending in a digest", len(got), got, MaxSegment)
 	}
 }
 
@@ -48,7 +48,7 @@ func TestSafeNameContained(t *testing.T) {
 	seen := map[string]string{}
 	for _, in := range inputs {
 		for _, out := range []string{SafeName(in), FileName("ConfigMap", in)} {
-			if out == "" || out == "." || out == ".." || strings.ContainsAny(out, "/\\\x00") || len(out) > maxSegment {
+			if out == "" || out == "." || out == ".." || strings.ContainsAny(out, "/\\\x00") || len(out) > MaxSegment {
 				t.Errorf("%q gives the unsafe segment %q", in, out)
 			}
 			if filepath.Base(out) != out || filepath.Join("dir", out) == "dir" || !strings.HasPrefix(filepath.Join("dir", out), "dir/") {
@@ -84,7 +84,7 @@ func TestFileName(t *testing.T) {
 			t.Errorf("FileName(%q, %q) = %q, want %q", tc.kind, tc.name, got, tc.want)
 		}
 	}
-	if got := FileName("PersistentVolumeClaim", strings.Repeat("a", 253)); len(got) > maxSegment {
+	if got := FileName("PersistentVolumeClaim", strings.Repeat("a", 253)); len(got) > MaxSegment {
 		t.Errorf("the longest Kubernetes name gives a %d-byte file name", len(got))
 	}
 }

@@ -1,4 +1,7 @@
-package manifest
+// Package outdir writes a tree of files into the directory a user chose,
+// all or nothing, and never outside it. It is the edge where engines'
+// in-memory outputs (a plan's kustomize tree) become files.
+package outdir
 
 import (
 	"crypto/rand"
@@ -10,14 +13,9 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-)
 
-// File is one file of a tree: a slash-separated path relative to the
-// tree's root, and its content.
-type File struct {
-	Path string
-	Data []byte
-}
+	"github.com/purserhq/purser/internal/manifest"
+)
 
 // Marker is the file WriteTree leaves at the root of every tree it
 // writes. It is how WriteTree knows, the next time, that an existing
@@ -44,7 +42,7 @@ const markerText = "This directory was written by purser as a whole. Writing a t
 //
 // On failure nothing is left behind: no temporary directory, no partial
 // tree, and a previous tree stays as it was.
-func WriteTree(dir string, files []File) (err error) {
+func WriteTree(dir string, files []manifest.File) (err error) {
 	if dir == "" {
 		return errors.New("writing tree: no directory given")
 	}
@@ -146,7 +144,7 @@ func existing(root *os.Root, base string) (empty, tree bool, err error) {
 
 // checkFiles refuses any path that could leave the tree or that the tree
 // cannot hold, naming it.
-func checkFiles(files []File) error {
+func checkFiles(files []manifest.File) error {
 	seen := map[string]bool{}
 	dirs := map[string]bool{}
 	for _, f := range files {
@@ -196,13 +194,13 @@ func checkPath(p string) error {
 }
 
 // fill writes files into tmp, a directory it just created.
-func fill(root *os.Root, tmp string, files []File) error {
+func fill(root *os.Root, tmp string, files []manifest.File) error {
 	sub, err := root.OpenRoot(tmp)
 	if err != nil {
 		return err
 	}
 	defer sub.Close()
-	all := append([]File{{Path: Marker, Data: []byte(markerText)}}, files...)
+	all := append([]manifest.File{{Path: Marker, Data: []byte(markerText)}}, files...)
 	for _, f := range all {
 		if d := path.Dir(f.Path); d != "." {
 			if err := sub.MkdirAll(d, 0o755); err != nil {
@@ -216,7 +214,7 @@ func fill(root *os.Root, tmp string, files []File) error {
 	return nil
 }
 
-func writeFile(root *os.Root, f File) error {
+func writeFile(root *os.Root, f manifest.File) error {
 	w, err := root.OpenFile(f.Path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
@@ -272,8 +270,8 @@ func randomName(prefix string) (string, error) {
 		return "", err
 	}
 	// Long base names are cut so the temporary name stays a valid segment.
-	if len(prefix) > maxSegment-len(b)*2 {
-		prefix = prefix[:maxSegment-len(b)*2]
+	if len(prefix) > manifest.MaxSegment-len(b)*2 {
+		prefix = prefix[:manifest.MaxSegment-len(b)*2]
 	}
 	return prefix + hex.EncodeToString(b[:]), nil
 }

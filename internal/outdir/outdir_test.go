@@ -1,4 +1,4 @@
-package manifest
+package outdir
 
 import (
 	"io/fs"
@@ -10,10 +10,10 @@ import (
 	"testing"
 )
 
-func tree(paths ...string) []File {
-	var out []File
+func tree(paths ...string) []manifest.File {
+	var out []manifest.File
 	for _, p := range paths {
-		out = append(out, File{Path: p, Data: []byte("content of " + p + "\n")})
+		out = append(out, manifest.File{Path: p, Data: []byte("content of " + p + "\n")})
 	}
 	return out
 }
@@ -97,7 +97,7 @@ func TestWriteTreeRefuses(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, parent string) string // returns the directory to write
-		files []File
+		files []manifest.File
 		want  string // in the error, beside the directory's path
 	}{
 		{"directory is a file", func(t *testing.T, parent string) string {
