@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/purserhq/purser/internal/manifest"
 )
 
 func tree(paths ...string) []manifest.File {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/purserhq/purser/internal/manifest"
+	"github.com/purserhq/purser/internal/outdir"
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/testcluster"
 )
