@@ -99,7 +99,8 @@ type PoolPacking struct {
 }
 
 // Pack simulates placing pods onto pools of identical nodes: first-fit
-// decreasing on CPU and memory requests, per pool, with nodes full at
+// decreasing on CPU and memory requests, per pool, the replicas of
+// workloads with more replicas first, with nodes full at
 // their pool's target utilisation, after reserving on every node the
 // requests of the DaemonSets that run there, and keeping replicas of one
 // workload (same Spread) as spread as they are today. A pod goes to its
@@ -151,24 +152,32 @@ func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
 		items := byPool[i]
 		// Dominant share, the larger of the CPU and memory fractions of a
 		// node, orders two-dimensional items for first-fit decreasing.
+		// Replicas of the largest workloads go first: each needs a node
+		// without a sibling, and placed last, when the first nodes are
+		// full, they would open a node each (on a pool at 96% of its CPU,
+		// 81 nodes where 50 run everything).
 		share := func(d PodDemand) float64 {
 			c := float64(d.MilliCPU) / float64(max(whole[i].cpu, 1))
 			m := float64(d.MemoryBytes) / float64(max(whole[i].mem, 1))
 			return max(c, m)
 		}
-		sort.SliceStable(items, func(a, b int) bool {
-			sa, sb := share(items[a]), share(items[b])
-			if sa != sb {
-				return sa > sb
-			}
-			return items[a].Name < items[b].Name
-		})
 		replicas := map[string]int{}
 		for _, d := range items {
 			if d.Spread != "" {
 				replicas[d.Spread]++
 			}
 		}
+		sort.SliceStable(items, func(a, b int) bool {
+			ra, rb := replicas[items[a].Spread], replicas[items[b].Spread]
+			if ra != rb {
+				return ra > rb
+			}
+			sa, sb := share(items[a]), share(items[b])
+			if sa != sb {
+				return sa > sb
+			}
+			return items[a].Name < items[b].Name
+		})
 		perNode := func(group string) int {
 			if group == "" {
 				return len(items) + 1

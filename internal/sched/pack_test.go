@@ -144,41 +144,63 @@ func TestPackTargetUtilization(t *testing.T) {
 // needs at most its nodes today, whatever the heuristic finds.
 func TestPackNeverContradictsTheCluster(t *testing.T) {
 	t.Parallel()
-	// Today: two nodes hold 1,400m + 600m and 1,400m + 600m. Decreasing
-	// order with the pairs kept apart puts both 1,400m replicas on
-	// separate nodes, then both 600m replicas of another workload; at 80%
-	// (1,600m) no 600m fits beside a 1,400m, so the packing opens four
-	// nodes where two run everything.
-	pods := []PodDemand{
+	// Two workloads of two replicas on two 2000m nodes, each node holding
+	// 1,400m + 600m. At 80% (1,600m) no 600m replica fits beside a 1,400m
+	// one, so the packing opens four nodes where two run everything.
+	spread := []PodDemand{
 		{Name: "big-1", MilliCPU: 1400, Pool: "a", Spread: "Deployment/x/big"},
 		{Name: "big-2", MilliCPU: 1400, Pool: "a", Spread: "Deployment/x/big"},
 		{Name: "small-1", MilliCPU: 600, Pool: "a", Spread: "Deployment/x/small"},
 		{Name: "small-2", MilliCPU: 600, Pool: "a", Spread: "Deployment/x/small"},
 	}
-	pending := append(append([]PodDemand{}, pods...), PodDemand{Name: "new", MilliCPU: 100})
+	// First-fit decreasing's classic miss, at 100%: today's nodes hold
+	// 1000 + 600 + 400 and 800 + 800 + 400; decreasing order puts 1000 and
+	// 800 together and needs a third node.
+	classic := []PodDemand{demand("p1000", 1000, 0, "a"), demand("p800a", 800, 0, "a"), demand("p800b", 800, 0, "a"),
+		demand("p600", 600, 0, "a"), demand("p400a", 400, 0, "a"), demand("p400b", 400, 0, "a")}
+	pending := append(append([]PodDemand{}, spread...), PodDemand{Name: "new", MilliCPU: 100})
 	tests := []struct {
 		name         string
+		target       int
 		runsAll      bool
 		pods         []PodDemand
 		packed, want int
 		proven       bool
 	}{
-		{name: "runs all its pods: capped at today", runsAll: true, pods: pods, packed: 4, want: 2, proven: true},
-		{name: "a pinned pod is Pending there: not proven", runsAll: false, pods: pods, packed: 4, want: 4},
-		{name: "an unbound pod lands there: not proven", runsAll: true, pods: pending, packed: 4, want: 4},
-		{name: "fewer pods than today: the packing, under the cap", runsAll: true, pods: pods[:2], packed: 2, want: 2, proven: true},
-		{name: "one pod left", runsAll: true, pods: pods[:1], packed: 1, want: 1, proven: true},
+		{name: "runs all its pods: capped at today", target: 80, runsAll: true, pods: spread, packed: 4, want: 2, proven: true},
+		{name: "first-fit decreasing's miss at 100%", target: 100, runsAll: true, pods: classic, packed: 3, want: 2, proven: true},
+		{name: "a pinned pod is Pending there: not proven", target: 80, pods: spread, packed: 4, want: 4},
+		{name: "an unbound pod lands there: not proven", target: 80, runsAll: true, pods: pending, packed: 4, want: 4},
+		{name: "fewer pods than today: the packing, under the cap", target: 80, runsAll: true, pods: spread[:2], packed: 2, want: 2, proven: true},
+		{name: "one pod left", target: 80, runsAll: true, pods: spread[:1], packed: 1, want: 1, proven: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := shape("a")
-			s.MaxPods, s.Today, s.RunsAll, s.TargetUtilization = 110, 2, tc.runsAll, 80
+			s.MaxPods, s.Today, s.RunsAll, s.TargetUtilization = 110, 2, tc.runsAll, tc.target
 			got := Pack([]NodeShape{s}, nil, tc.pods).Pools["a"]
 			if got.Packed != tc.packed || got.Needed != tc.want || got.Proven != tc.proven || got.Today != 2 {
 				t.Errorf("got %+v, want packed %d, needed %d, proven %v", got, tc.packed, tc.want, tc.proven)
 			}
 		})
+	}
+}
+
+// TestPackPlacesLargeWorkloadsFirst: replicas that must each find a node
+// without a sibling are placed while nodes are empty.
+func TestPackPlacesLargeWorkloadsFirst(t *testing.T) {
+	t.Parallel()
+	// Two nodes of 2000m today: 1,700m + web-1 and 1,400m + 300m + web-2.
+	// Taken by size alone, the 300m singleton takes the room beside the
+	// 1,700m pod, and web-2 finds no node without web-1: a third node.
+	pods := []PodDemand{demand("a", 1700, 0, "a"), demand("b", 1400, 0, "a"), demand("c", 300, 0, "a"),
+		{Name: "web-1", MilliCPU: 300, Pool: "a", Spread: "Deployment/x/web"},
+		{Name: "web-2", MilliCPU: 300, Pool: "a", Spread: "Deployment/x/web"}}
+	s := shape("a")
+	s.MaxPods, s.Today = 110, 2
+	if got := Pack([]NodeShape{s}, nil, pods).Pools["a"].Packed; got != 2 {
+		t.Errorf("packed %d nodes, want 2", got)
 	}
 }
 
