@@ -75,10 +75,10 @@ type PackResult struct {
 
 // PoolPacking is the packing of one pool.
 //
-// First-fit decreasing is a heuristic, and with replicas kept apart it can
-// need more nodes than the scheduler's real placement uses: on a pool at
-// 96% of its CPU it may find 58 nodes where 50 run every pod today. The
-// packing must never contradict the cluster it reads, so when today's
+// Packing is a heuristic (bin packing is NP-hard), and with replicas kept
+// apart it can need more nodes than the scheduler's real placement uses:
+// on a full pool it may find a few nodes more than run every pod today.
+// The packing must never contradict the cluster it reads, so when today's
 // nodes are known to hold every pod packed onto the pool (Proven), the
 // pool needs at most its nodes today. Needed is therefore the packing at
 // the target utilisation, capped at today's count for a proven pool:
@@ -98,28 +98,30 @@ type PoolPacking struct {
 	Needed int
 }
 
-// Pack simulates placing pods onto pools of identical nodes: first-fit
-// decreasing on CPU and memory requests, per pool, the replicas of
-// workloads with more replicas first, with nodes full at
-// their pool's target utilisation, after reserving on every node the
-// requests of the DaemonSets that run there, and keeping replicas of one
-// workload (same Spread) as spread as they are today. A pod goes to its
-// current pool when it may run there, else to the first pool whose
-// labels, affinity and taints admit it and whose empty node has room for
-// it. Pools are tried in the given order. Pod slots are a hard limit of
-// the kubelet, not a utilisation: the target does not scale them.
+// Pack simulates placing pods onto pools of identical nodes, per pool,
+// with nodes full at their pool's target utilisation, after reserving on
+// every node the requests of the DaemonSets that run there, and keeping
+// replicas of one workload (same Spread) as spread as they are today. A
+// pod goes to its current pool when it may run there, else to the first
+// pool whose labels, affinity and taints admit it and whose empty node has
+// room for it. Pools are tried in the given order. Pod slots are a hard
+// limit of the kubelet, not a utilisation: the target does not scale them.
+//
+// Each pool's count is the smaller of two placements, both built pod by
+// pod, so either is a real one: first-fit decreasing, and the fewest
+// nodes, from what the pods' sums allow upwards, that a balanced placement
+// (each pod onto the node with the most room left, as the scheduler's
+// least-allocated scoring spreads them) fills. First fit packs tightest
+// when nothing constrains it; balancing wins when replicas must each find
+// a node without a sibling and first fit has filled the first nodes.
 func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
 	res := PackResult{Pools: map[string]PoolPacking{}}
-	type bin struct {
-		cpu, mem, pods int64
-		spread         map[string]int
-	}
 	// Per pool, the room on an empty node once its DaemonSets are placed:
 	// whole (what a pod may ask at most) and up to the target.
-	whole := make([]bin, len(pools))
-	room := make([]bin, len(pools))
+	whole := make([]room, len(pools))
+	target := make([]room, len(pools))
 	for i, p := range pools {
-		var ds bin
+		var ds room
 		for _, d := range daemons {
 			if admits(p, d) {
 				ds.cpu += d.MilliCPU
@@ -127,8 +129,8 @@ func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
 				ds.pods++
 			}
 		}
-		whole[i] = bin{cpu: p.MilliCPU - ds.cpu, mem: p.MemoryBytes - ds.mem, pods: p.MaxPods - ds.pods}
-		room[i] = bin{cpu: p.MilliCPU*p.target()/100 - ds.cpu, mem: p.MemoryBytes*p.target()/100 - ds.mem, pods: whole[i].pods}
+		whole[i] = room{cpu: p.MilliCPU - ds.cpu, mem: p.MemoryBytes - ds.mem, pods: p.MaxPods - ds.pods}
+		target[i] = room{cpu: p.MilliCPU*p.target()/100 - ds.cpu, mem: p.MemoryBytes*p.target()/100 - ds.mem, pods: whole[i].pods}
 		res.Pools[p.Pool] = PoolPacking{Today: p.Today, Proven: p.RunsAll}
 	}
 	byPool := make([][]PodDemand, len(pools))
@@ -150,6 +152,20 @@ func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
 	}
 	for i, p := range pools {
 		items := byPool[i]
+		pp := res.Pools[p.Pool]
+		for _, d := range items {
+			// A pod moved in from elsewhere, or Pending today, is not in
+			// today's placement: the pool's nodes prove nothing about it.
+			if d.Pool != p.Pool {
+				pp.Proven = false
+			}
+		}
+		replicas := map[string]int{}
+		for _, d := range items {
+			if d.Spread != "" {
+				replicas[d.Spread]++
+			}
+		}
 		// Dominant share, the larger of the CPU and memory fractions of a
 		// node, orders two-dimensional items for first-fit decreasing.
 		// Replicas of the largest workloads go first: each needs a node
@@ -160,12 +176,6 @@ func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
 			c := float64(d.MilliCPU) / float64(max(whole[i].cpu, 1))
 			m := float64(d.MemoryBytes) / float64(max(whole[i].mem, 1))
 			return max(c, m)
-		}
-		replicas := map[string]int{}
-		for _, d := range items {
-			if d.Spread != "" {
-				replicas[d.Spread]++
-			}
 		}
 		sort.SliceStable(items, func(a, b int) bool {
 			ra, rb := replicas[items[a].Spread], replicas[items[b].Spread]
@@ -178,45 +188,20 @@ func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
 			}
 			return items[a].Name < items[b].Name
 		})
-		perNode := func(group string) int {
+		limit := func(group string) int {
 			if group == "" {
 				return len(items) + 1
 			}
 			n := max(p.Today, 1)
 			return (replicas[group] + n - 1) / n
 		}
-		pp := res.Pools[p.Pool]
-		var bins []bin
-		for _, d := range items {
-			// A pod moved in from elsewhere, or Pending today, is not in
-			// today's placement: the pool's nodes prove nothing about it.
-			if d.Pool != p.Pool {
-				pp.Proven = false
-			}
-			placed := false
-			for j := range bins {
-				if bins[j].cpu >= d.MilliCPU && bins[j].mem >= d.MemoryBytes && bins[j].pods >= 1 &&
-					bins[j].spread[d.Spread] < perNode(d.Spread) {
-					bins[j].cpu -= d.MilliCPU
-					bins[j].mem -= d.MemoryBytes
-					bins[j].pods--
-					bins[j].spread[d.Spread]++
-					placed = true
-					break
-				}
-			}
-			if !placed {
-				// A pod larger than the target's share of a node still
-				// runs on a node of its own, which is then full.
-				b := bin{cpu: room[i].cpu - d.MilliCPU, mem: room[i].mem - d.MemoryBytes, pods: room[i].pods - 1,
-					spread: map[string]int{d.Spread: 1}}
-				if b.cpu < 0 || b.mem < 0 {
-					b.cpu, b.mem = 0, 0
-				}
-				bins = append(bins, b)
+		pp.Packed = firstFit(items, target[i], limit)
+		for k := lowerBound(items, target[i], replicas, limit); k < pp.Packed; k++ {
+			if balanced(items, target[i], limit, k) {
+				pp.Packed = k
+				break
 			}
 		}
-		pp.Packed = len(bins)
 		pp.Needed = pp.Packed
 		if pp.Proven && pp.Needed > pp.Today {
 			pp.Needed = pp.Today
@@ -225,6 +210,122 @@ func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
 	}
 	sort.Strings(res.Unplaced)
 	return res
+}
+
+// room is what a node has left: CPU in millicores, memory in bytes, pod
+// slots.
+type room struct{ cpu, mem, pods int64 }
+
+// bin is one simulated node.
+type bin struct {
+	room
+	spread map[string]int // replicas of each workload on the node
+}
+
+func (b *bin) fits(d PodDemand, limit func(string) int) bool {
+	return b.cpu >= d.MilliCPU && b.mem >= d.MemoryBytes && b.pods >= 1 && b.spread[d.Spread] < limit(d.Spread)
+}
+
+func (b *bin) put(d PodDemand) {
+	b.cpu -= d.MilliCPU
+	b.mem -= d.MemoryBytes
+	b.pods--
+	b.spread[d.Spread]++
+}
+
+// open is an empty node given its first pod. A pod larger than the
+// target's share of a node still runs on a node of its own, which is then
+// full.
+func open(target room, d PodDemand) bin {
+	b := bin{room: target, spread: map[string]int{}}
+	b.put(d)
+	if b.cpu < 0 || b.mem < 0 {
+		b.cpu, b.mem = 0, 0
+	}
+	return b
+}
+
+// firstFit places each item on the first node it fits, opening one when
+// none does, and returns the node count.
+func firstFit(items []PodDemand, target room, limit func(string) int) int {
+	var bins []bin
+	for _, d := range items {
+		placed := false
+		for j := range bins {
+			if bins[j].fits(d, limit) {
+				bins[j].put(d)
+				placed = true
+				break
+			}
+		}
+		if !placed {
+			bins = append(bins, open(target, d))
+		}
+	}
+	return len(bins)
+}
+
+// balanced tells whether k nodes hold the items when each goes onto the
+// node with the most room left (by its scarcer resource); a pod larger
+// than the target's share takes an empty node.
+func balanced(items []PodDemand, target room, limit func(string) int, k int) bool {
+	bins := make([]bin, k)
+	for j := range bins {
+		bins[j] = bin{room: target, spread: map[string]int{}}
+	}
+	used := make([]bool, k)
+	left := func(b *bin) float64 {
+		return min(float64(b.cpu)/float64(max(target.cpu, 1)), float64(b.mem)/float64(max(target.mem, 1)))
+	}
+	for _, d := range items {
+		at := -1
+		oversize := d.MilliCPU > target.cpu || d.MemoryBytes > target.mem
+		for j := range bins {
+			if oversize {
+				if !used[j] {
+					at = j
+					break
+				}
+				continue
+			}
+			if bins[j].fits(d, limit) && (at < 0 || left(&bins[j]) > left(&bins[at])) {
+				at = j
+			}
+		}
+		if at < 0 {
+			return false
+		}
+		if oversize {
+			bins[at] = open(target, d)
+		} else {
+			bins[at].put(d)
+		}
+		used[at] = true
+	}
+	return true
+}
+
+// lowerBound is the fewest nodes the items could fit in: their sums over
+// a node's room, and each workload's replicas over how many may share a
+// node.
+func lowerBound(items []PodDemand, target room, replicas map[string]int, limit func(string) int) int {
+	if len(items) == 0 {
+		return 0
+	}
+	if target.cpu <= 0 || target.mem <= 0 || target.pods <= 0 {
+		return len(items) // every pod needs a node of its own
+	}
+	var cpu, mem int64
+	for _, d := range items {
+		cpu += d.MilliCPU
+		mem += d.MemoryBytes
+	}
+	ceil := func(a, b int64) int { return int((a + b - 1) / b) }
+	k := max(1, ceil(cpu, target.cpu), ceil(mem, target.mem), ceil(int64(len(items)), target.pods))
+	for g, r := range replicas {
+		k = max(k, ceil(int64(r), int64(limit(g))))
+	}
+	return k
 }
 
 // admits tells whether a node of the pool may run the pod: node

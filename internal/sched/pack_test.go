@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"fmt"
 	"reflect"
 	"strconv"
 	"testing"
@@ -153,11 +154,11 @@ func TestPackNeverContradictsTheCluster(t *testing.T) {
 		{Name: "small-1", MilliCPU: 600, Pool: "a", Spread: "Deployment/x/small"},
 		{Name: "small-2", MilliCPU: 600, Pool: "a", Spread: "Deployment/x/small"},
 	}
-	// First-fit decreasing's classic miss, at 100%: today's nodes hold
-	// 1000 + 600 + 400 and 800 + 800 + 400; decreasing order puts 1000 and
-	// 800 together and needs a third node.
-	classic := []PodDemand{demand("p1000", 1000, 0, "a"), demand("p800a", 800, 0, "a"), demand("p800b", 800, 0, "a"),
-		demand("p600", 600, 0, "a"), demand("p400a", 400, 0, "a"), demand("p400b", 400, 0, "a")}
+	// Both heuristics miss at 100%: today's nodes hold 1000 + 600 + 400
+	// and 800 + 400 + 400 + 400. First fit puts 1000 and 800 together;
+	// balancing puts 800 and 600 together; either way a 400 is left over.
+	missed := []PodDemand{demand("p1000", 1000, 0, "a"), demand("p800", 800, 0, "a"), demand("p600", 600, 0, "a"),
+		demand("p400a", 400, 0, "a"), demand("p400b", 400, 0, "a"), demand("p400c", 400, 0, "a"), demand("p400d", 400, 0, "a")}
 	pending := append(append([]PodDemand{}, spread...), PodDemand{Name: "new", MilliCPU: 100})
 	tests := []struct {
 		name         string
@@ -168,7 +169,7 @@ func TestPackNeverContradictsTheCluster(t *testing.T) {
 		proven       bool
 	}{
 		{name: "runs all its pods: capped at today", target: 80, runsAll: true, pods: spread, packed: 4, want: 2, proven: true},
-		{name: "first-fit decreasing's miss at 100%", target: 100, runsAll: true, pods: classic, packed: 3, want: 2, proven: true},
+		{name: "the heuristics' miss at 100%", target: 100, runsAll: true, pods: missed, packed: 3, want: 2, proven: true},
 		{name: "a pinned pod is Pending there: not proven", target: 80, pods: spread, packed: 4, want: 4},
 		{name: "an unbound pod lands there: not proven", target: 80, runsAll: true, pods: pending, packed: 4, want: 4},
 		{name: "fewer pods than today: the packing, under the cap", target: 80, runsAll: true, pods: spread[:2], packed: 2, want: 2, proven: true},
@@ -201,6 +202,29 @@ func TestPackPlacesLargeWorkloadsFirst(t *testing.T) {
 	s.MaxPods, s.Today = 110, 2
 	if got := Pack([]NodeShape{s}, nil, pods).Pools["a"].Packed; got != 2 {
 		t.Errorf("packed %d nodes, want 2", got)
+	}
+}
+
+// TestPackBalancesWhenFirstFitCannot: first fit fills the first nodes,
+// and the replicas of a workload that must each find a node without a
+// sibling then open a node each; spreading the load, as the scheduler
+// does, needs the fewest nodes the sums allow.
+func TestPackBalancesWhenFirstFitCannot(t *testing.T) {
+	t.Parallel()
+	// Ten workloads of three 500m replicas on three nodes today (one
+	// replica per node): 15,000m, four 4,000m nodes at the least.
+	var pods []PodDemand
+	for w := range 10 {
+		for r := range 3 {
+			pods = append(pods, PodDemand{Name: fmt.Sprintf("w%d-%d", w, r), MilliCPU: 500, Pool: "a", Spread: fmt.Sprintf("Deployment/x/w%d", w)})
+		}
+	}
+	s := NodeShape{Pool: "a", MilliCPU: 4000, MemoryBytes: 16 * gi, MaxPods: 110, Today: 3}
+	if got := firstFit(pods, room{cpu: 4000, mem: 16 * gi, pods: 110}, func(string) int { return 1 }); got != 6 {
+		t.Fatalf("first fit opens %d nodes; the case is meant to show it opening 6", got)
+	}
+	if got := Pack([]NodeShape{s}, nil, pods).Pools["a"].Packed; got != 4 {
+		t.Errorf("packed %d nodes, want 4", got)
 	}
 }
 
