@@ -20,7 +20,7 @@ func TestPlanDemoSummary(t *testing.T) {
 	if err := PlanDemoSummary(context.Background(), &out, nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"69 → 27 namespaces, 8 targets", "kvibes-prod", "Real savings: USD", "Naive estimate: EUR", "payback month"} {
+	for _, want := range []string{"69 → 27 namespaces, 8 targets", "kvibes-prod", "The plan itself: USD", "Right-sizing the pools", "at 80% of its allocatable", "Naive estimate: EUR", "payback month"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())
 		}
