@@ -9,7 +9,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X github.com/purserhq/purser/internal/version.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.6.1
 # Engines are pure functions of a snapshot: no clients, no HTTP, no database.
-ENGINES  := ./internal/audit/... ./internal/cost/... ./internal/plan/... ./internal/classify/... ./internal/money/...
+ENGINES  := ./internal/audit/... ./internal/cost/... ./internal/plan/... ./internal/sched/... ./internal/classify/... ./internal/money/...
 
 .PHONY: all build test test-short lint demo kcluster cluster-up cluster-down bench fuzz clean
 

@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/purserhq/purser/internal/sched"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -141,17 +142,4 @@ func PodFailing(p *corev1.Pod) bool {
 // TargetNode returns the node a pending pod is pinned to by a required
 // node affinity on metadata.name, as the DaemonSet controller pins its
 // pods; "" when it is not pinned.
-func TargetNode(p *corev1.Pod) string {
-	a := p.Spec.Affinity
-	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
-		return ""
-	}
-	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
-		for _, f := range term.MatchFields {
-			if f.Key == "metadata.name" && f.Operator == corev1.NodeSelectorOpIn && len(f.Values) == 1 {
-				return f.Values[0]
-			}
-		}
-	}
-	return ""
-}
+func TargetNode(p *corev1.Pod) string { return sched.PinnedNode(&p.Spec) }

@@ -39,7 +39,8 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{"== Snapshot ==", "Nodes: 27 in 6 pools",
 		"Audit of demo:blueocean", "service-no-endpoints", "pod-crashloop", "namespace-empty", "infra", "Audit report (HTML): " + html,
 		"== Cost ==", "USD 1,289.30",
-		"69 → 27 namespaces, 8 targets", "kvibes-prod", "Naive estimate: EUR", "payback month"} {
+		"69 → 27 namespaces, 8 targets", "kvibes-prod", "The plan itself: USD", "Right-sizing the pools",
+		"at 80% of its allocatable", "Naive estimate: EUR", "payback month"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

@@ -129,9 +129,12 @@ func Build(ctx context.Context, in Input) (*Plan, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	p.Spec.Savings = b.savings()
+	if p.Spec.Savings, err = b.savings(); err != nil {
+		return nil, err
+	}
 	p.Spec.Naive = naive(in.Config, p.Spec.Namespaces)
-	p.Spec.ROI = roi(in.Config, p.Spec.Savings.Monthly)
+	p.Spec.ROI = roi(in.Config, p.Spec.Savings.Plan.Monthly)
+	p.Spec.ROIWithRightsizing = roi(in.Config, p.Spec.Savings.Monthly)
 	h, err := p.Hash()
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/purserhq/purser/internal/classify"
 	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/sched"
 	"github.com/purserhq/purser/internal/snapshot"
 	"github.com/purserhq/purser/internal/yamldoc"
 )
@@ -39,6 +40,7 @@ func Strategies() []string {
 //	  renames: [{sources: ["*-staging"], suffix: "-staging"}]
 //	  naive: {perNamespace: "55 EUR"}
 //	  roi: {days: 10, dailyRate: "500 EUR", exchangeRate: {from: USD, to: EUR, rate: "0.86"}}
+//	  packing: {targetUtilization: 80, pools: [{pool: applications, targetUtilization: 70}]}
 type Config struct {
 	// PurserNamespace is where Purser itself runs; never a source.
 	PurserNamespace string `yaml:"purserNamespace"`
@@ -50,6 +52,67 @@ type Config struct {
 	Renames     []RenameRule      `yaml:"renames"`
 	Naive       NaiveConfig       `yaml:"naive"`
 	ROI         ROIConfig         `yaml:"roi"`
+	Packing     PackingConfig     `yaml:"packing"`
+}
+
+// PackingConfig sets how full the savings packing fills a node: the
+// percent of its allocatable CPU and memory (each) at which a node counts
+// as full. Requests are not usage, and a node packed to 100% of requests
+// has no room for a rolling update or a rescheduled pod: savings priced on
+// full nodes would not survive the first deployment.
+type PackingConfig struct {
+	// TargetUtilization applies to every pool without its own; absent,
+	// sched.DefaultTargetUtilization (80).
+	TargetUtilization *int         `yaml:"targetUtilization"`
+	Pools             []PoolTarget `yaml:"pools"`
+}
+
+// PoolTarget is the target utilisation of one node pool.
+type PoolTarget struct {
+	Pool              string `yaml:"pool"`
+	TargetUtilization int    `yaml:"targetUtilization"`
+}
+
+// Target returns the target utilisation of a pool, in percent.
+func (c PackingConfig) Target(pool string) int {
+	for _, p := range c.Pools {
+		if p.Pool == pool {
+			return p.TargetUtilization
+		}
+	}
+	if c.TargetUtilization != nil {
+		return *c.TargetUtilization
+	}
+	return sched.DefaultTargetUtilization
+}
+
+func (c PackingConfig) validate() error {
+	percent := func(p string, v int) error {
+		if v < 1 || v > 100 {
+			return fieldErr(p, "expected a percentage of allocatable from 1 to 100, got %d", v)
+		}
+		return nil
+	}
+	if c.TargetUtilization != nil {
+		if err := percent("packing.targetUtilization", *c.TargetUtilization); err != nil {
+			return err
+		}
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Pools {
+		at := fmt.Sprintf("packing.pools[%d]", i)
+		if p.Pool == "" {
+			return fieldErr(at+".pool", "missing pool name")
+		}
+		if seen[p.Pool] {
+			return fieldErr(at+".pool", "pool %q is listed twice", p.Pool)
+		}
+		seen[p.Pool] = true
+		if err := percent(at+".targetUtilization", p.TargetUtilization); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ProductConfig shapes the product strategy: the target of a namespace is
@@ -258,6 +321,9 @@ func (c Config) Validate() error {
 		if _, err := parseMoney(c.ROI.DailyRate); err != nil {
 			return fieldErr("roi.dailyRate", "%v", err)
 		}
+	}
+	if err := c.Packing.validate(); err != nil {
+		return err
 	}
 	if x := c.ROI.ExchangeRate; x != nil {
 		if !money.ValidCurrency(x.From) || !money.ValidCurrency(x.To) {

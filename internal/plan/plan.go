@@ -62,7 +62,13 @@ type Spec struct {
 	Notes      []string       `json:"notes,omitempty"`
 	Savings    Savings        `json:"savings"`
 	Naive      Naive          `json:"naive"`
-	ROI        ROI            `json:"roi"`
+	// ROI is the return on what the plan itself saves: the investment
+	// buys the consolidation, and the right-sizing needs none.
+	ROI ROI `json:"roi"`
+	// ROIWithRightsizing counts the right-sizing too, as if the
+	// consolidation were the occasion for it: shown, clearly labelled,
+	// beside ROI, never instead of it.
+	ROIWithRightsizing ROI `json:"roiWithRightsizing"`
 	// Preconditions are the objects the plan touches as the snapshot read
 	// them, sorted by kind, namespace and name.
 	Preconditions []Precondition `json:"preconditions"`
@@ -200,46 +206,77 @@ func (p *Plan) Blocking() []Issue {
 	return out
 }
 
-// Savings are what the plan really saves a month: assets that go away.
-// All amounts are in Currency, the price book's.
+// Savings are what goes away a month, in two parts that are never
+// confused: what the plan itself saves (the nodes, load balancers and
+// volumes that carrying it out frees), and what resizing the node pools to
+// what today's pods request saves, an opportunity that exists with or
+// without the plan. Nodes are counted by packing the pods with each node
+// full at its pool's target utilisation, never at 100%. All amounts are in
+// Currency, the price book's.
 type Savings struct {
-	Currency      string        `json:"currency"`
-	Pools         []PoolSavings `json:"pools"`
-	LoadBalancers AssetSavings  `json:"loadBalancers"`
-	Volumes       AssetSavings  `json:"volumes"`
-	Monthly       money.Amount  `json:"monthly"`
-	Arithmetic    string        `json:"arithmetic"`
-	// FromMoves is what the moves themselves free (packing before the
-	// plan minus packing after it); FromRightsizing is what shrinking the
-	// pools to today's pods frees (nodes today minus packing before).
-	// Monthly = FromMoves + FromRightsizing + load balancers + volumes.
-	FromMoves       money.Amount `json:"fromMoves"`
-	FromRightsizing money.Amount `json:"fromRightsizing"`
-	Note            string       `json:"note"`
+	Currency      string          `json:"currency"`
+	Packing       PackingSettings `json:"packing"`
+	Pools         []PoolSavings   `json:"pools"`
+	LoadBalancers AssetSavings    `json:"loadBalancers"`
+	Volumes       AssetSavings    `json:"volumes"`
+	// Plan is what the plan itself saves: the nodes its moves and
+	// deletions free (needed before minus needed after, both at the
+	// target), and the load balancers and volumes it deletes.
+	Plan Saving `json:"plan"`
+	// Rightsizing is what resizing each pool to the nodes today's pods
+	// need at the target saves (nodes today minus needed before);
+	// negative when a pool must grow. The pool steps realise it.
+	Rightsizing Saving `json:"rightsizing"`
+	// Monthly = Plan + Rightsizing: the plan carried out with its pool
+	// steps.
+	Monthly money.Amount `json:"monthly"`
+	Note    string       `json:"note"`
 	// Steps resize the pools to what the packing found; without them the
 	// freed nodes keep running and are billed.
-	Steps    []Step          `json:"steps,omitempty"`
-	Unplaced []string        `json:"unplaced,omitempty"` // pods no node of any pool can hold
-	Errors   []string        `json:"errors,omitempty"`   // prices that could not be found
-	Packing  PackingSettings `json:"packing"`
+	Steps    []Step   `json:"steps,omitempty"`
+	Unplaced []string `json:"unplaced,omitempty"` // pods no node of any pool can hold
+	Errors   []string `json:"errors,omitempty"`   // prices that could not be found
+}
+
+// Saving is a monthly amount with its arithmetic spelt out, a line per
+// asset: "applications pool: 14 nodes today, 4 needed at 80% of
+// allocatable: 10 nodes of s-2vcpu-4gb at USD 24.00 each = USD 240.00".
+type Saving struct {
+	Monthly    money.Amount `json:"monthly"`
+	Arithmetic []string     `json:"arithmetic,omitempty"`
 }
 
 // PackingSettings record how the simulation ran.
 type PackingSettings struct {
 	Method string `json:"method"`
+	// TargetUtilization is the percent of a node's allocatable CPU and
+	// memory at which it counts as full, for pools without their own
+	// (PoolSavings.TargetUtilization).
+	TargetUtilization int `json:"targetUtilization"`
 }
 
 // PoolSavings compares a node pool today, packed before the plan and
 // packed after it.
 type PoolSavings struct {
-	Pool         string       `json:"pool"`
-	InstanceType string       `json:"instanceType"`
-	Nodes        int          `json:"nodes"`        // running today
-	NeededBefore int          `json:"neededBefore"` // packing today's pods
-	NeededAfter  int          `json:"neededAfter"`  // packing the pods after the plan
-	Freed        int          `json:"freed"`        // Nodes - NeededAfter; negative: the pool must grow
+	Pool              string `json:"pool"`
+	InstanceType      string `json:"instanceType"`
+	TargetUtilization int    `json:"targetUtilization"` // percent of allocatable
+	Nodes             int    `json:"nodes"`             // running today
+	// RunsAll tells that the pool runs today every pod packed onto it:
+	// its nodes today are then the most it needs.
+	RunsAll bool `json:"runsAll"`
+	// PackedBefore is the node count the packing of today's pods reaches
+	// at the target; NeededBefore is the same, capped at Nodes when
+	// RunsAll (see sched.PoolPacking).
+	PackedBefore int          `json:"packedBefore"`
+	NeededBefore int          `json:"neededBefore"`
+	NeededAfter  int          `json:"neededAfter"` // the pods after the plan, likewise
+	FreedByPlan  int          `json:"freedByPlan"` // NeededBefore - NeededAfter
+	Rightsizing  int          `json:"rightsizing"` // Nodes - NeededBefore; negative: the pool must grow
+	Freed        int          `json:"freed"`       // Nodes - NeededAfter = FreedByPlan + Rightsizing
 	NodeMonthly  money.Amount `json:"nodeMonthly"`
 	Monthly      money.Amount `json:"monthly"` // Freed × NodeMonthly
+	Note         string       `json:"note,omitempty"`
 }
 
 // AssetSavings are load balancers or volumes that go away.
@@ -265,7 +302,8 @@ type ROI struct {
 	Days       int          `json:"days"`
 	DailyRate  money.Amount `json:"dailyRate"`
 	Investment money.Amount `json:"investment"`
-	// MonthlySavings is Savings.Monthly in the investment's currency,
+	// MonthlySavings are the savings the ROI is computed on (the plan's
+	// own, or with the right-sizing) in the investment's currency,
 	// converted by ExchangeRate when they differ.
 	MonthlySavings money.Amount  `json:"monthlySavings"`
 	ExchangeRate   *ExchangeRate `json:"exchangeRate,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -238,6 +239,68 @@ func TestBlueOceanEnvironment(t *testing.T) {
 	}
 }
 
+// TestBlueOceanSavings pins what each strategy saves on BlueOcean. No
+// strategy frees anything by itself: merging namespaces changes no pod's
+// requests, the deleted namespaces are empty, and the load balancers and
+// volumes of the moved ones move with them. What remains is the same
+// right-sizing for all three, at 80% of allocatable. An s-2vcpu-4gb node
+// (1900m, 3276Mi) then offers 1520m and 2621Mi, less 220m and 256Mi of
+// DaemonSets: 1300m and 2365Mi; the 28 pods of applications ask 6000m and
+// 10944Mi, so 5 nodes (4.6 by either), not 14. With monitoring 3 → 2,
+// platform 4 → 3 and saas 3 → 2 that saves 9 × 24 + 48 + 48 + 24 = USD
+// 336, and infra needs a second s-8vcpu-16gb (USD 96) because
+// node-exporter is Pending on its only node: USD 240 a month.
+func TestBlueOceanSavings(t *testing.T) {
+	t.Parallel()
+	wantPools := map[string][3]int{ // today, needed before, needed after
+		"api": {2, 2, 2}, "applications": {14, 5, 5}, "infra": {1, 2, 2}, "monitoring": {3, 2, 2}, "platform": {4, 3, 3}, "saas": {3, 2, 2},
+	}
+	for _, strategy := range []string{StrategyEmpty, StrategyProduct, StrategyEnvironment} {
+		t.Run(strategy, func(t *testing.T) {
+			t.Parallel()
+			p := demo(t, strategy)
+			sv := p.Spec.Savings
+			if sv.Packing.TargetUtilization != 80 {
+				t.Errorf("target utilisation %d%%, want the default 80%%", sv.Packing.TargetUtilization)
+			}
+			got := map[string][3]int{}
+			for _, ps := range sv.Pools {
+				got[ps.Pool] = [3]int{ps.Nodes, ps.NeededBefore, ps.NeededAfter}
+				if ps.FreedByPlan != 0 || ps.Rightsizing != ps.Nodes-ps.NeededBefore || ps.Freed != ps.Nodes-ps.NeededAfter {
+					t.Errorf("pool %s: %+v does not add up", ps.Pool, ps)
+				}
+				if ps.RunsAll != (ps.Pool != "infra") {
+					t.Errorf("pool %s runs all its pods: %v; only infra has one Pending", ps.Pool, ps.RunsAll)
+				}
+			}
+			if !reflect.DeepEqual(got, wantPools) {
+				t.Errorf("pools %v, want %v", got, wantPools)
+			}
+			if sv.Plan.Monthly != usd(0) || len(sv.Plan.Arithmetic) != 0 {
+				t.Errorf("the plan itself saves %v (%q), want nothing", sv.Plan.Monthly, sv.Plan.Arithmetic)
+			}
+			if sv.Rightsizing.Monthly != usd(240) || sv.Monthly != usd(240) {
+				t.Errorf("right-sizing %v, total %v, want USD 240.00 both", sv.Rightsizing.Monthly, sv.Monthly)
+			}
+			if want := "applications pool: 14 nodes today, 5 needed at 80% of allocatable: 9 nodes of s-2vcpu-4gb at USD 24.00 each = USD 216.00"; !contains(sv.Rightsizing.Arithmetic, want) {
+				t.Errorf("right-sizing arithmetic %q lacks %q", sv.Rightsizing.Arithmetic, want)
+			}
+			if want := "infra pool: 1 node today, 2 needed at 80% of allocatable: 1 more node of s-8vcpu-16gb at USD 96.00 each = USD -96.00 (a cost)"; !contains(sv.Rightsizing.Arithmetic, want) {
+				t.Errorf("right-sizing arithmetic %q lacks %q", sv.Rightsizing.Arithmetic, want)
+			}
+			// The investment buys the consolidation, which saves nothing:
+			// it never pays back. Counting the right-sizing, EUR 206.40 a
+			// month (240 × 0.86) pays 5,000 back in month 25 (24.2).
+			if r := p.Spec.ROI; r.Error != "" || r.PaybackMonth != 0 || r.MonthlySavings != money.New("EUR", 0) {
+				t.Errorf("ROI on the plan's own savings: %+v, want EUR 0 a month and no payback", r)
+			}
+			if r := p.Spec.ROIWithRightsizing; r.Error != "" || r.PaybackMonth != 25 || r.MonthlySavings != money.New("EUR", 206_400_000) {
+				t.Errorf("ROI with the right-sizing: %+v, want EUR 206.40 a month, payback month 25", r)
+			}
+		})
+	}
+}
+
 func smallSnapshot(t *testing.T) *snapshot.Snapshot {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "small.yaml"))
@@ -320,82 +383,102 @@ func TestSmallFilePlan(t *testing.T) {
 	}
 }
 
-// TestSmallPacking is the hand-checked case: three nodes each half used by
-// one 900m pod pack into two (900 + 900 ≤ 1900), so one s-2vcpu-4gb
-// (USD 24 a month) goes away.
+// TestSmallPacking is the hand-checked case: three s-2vcpu-4gb nodes
+// (1900m allocatable) each run one 900m pod. Two pods take 1800m, 95% of a
+// node: they share one only when the target utilisation allows it, and
+// only then does a node (USD 24 a month) go away. The plan (strategy
+// empty) deletes one empty namespace, which frees nothing: the saving is
+// the right-sizing's, never the plan's.
 func TestSmallPacking(t *testing.T) {
 	t.Parallel()
-	f, err := parseConfig("purser.yaml", []byte("apiVersion: purser.dev/v1alpha1\nkind: Config\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := build(t, smallSnapshot(t), f, StrategyEmpty)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sv := p.Spec.Savings
-	if len(sv.Pools) != 1 {
-		t.Fatalf("pools %+v", sv.Pools)
-	}
-	ps := sv.Pools[0]
-	if ps.Nodes != 3 || ps.NeededBefore != 2 || ps.NeededAfter != 2 || ps.Freed != 1 {
-		t.Errorf("pool %+v, want 3 nodes today, 2 needed, 1 freed", ps)
-	}
-	if sv.Monthly != usd(24) {
-		t.Errorf("savings %v, want USD 24.00", sv.Monthly)
-	}
-	if p.Spec.ROI.Error == "" {
-		t.Error("no investment configured: the ROI must say so")
-	}
-}
-
-func TestPack(t *testing.T) {
-	t.Parallel()
-	gi := int64(1 << 30)
-	shape := func(pool string, taints ...string) NodeShape {
-		s := NodeShape{Pool: pool, MilliCPU: 2000, MemoryBytes: 4 * gi, MaxPods: 3, Labels: map[string]string{"pool": pool}}
-		for _, k := range taints {
-			s.Taints = append(s.Taints, corev1Taint(k))
-		}
-		return s
-	}
-	pod := func(name string, cpu, memGi int64, pool string) PodDemand {
-		return PodDemand{Name: name, MilliCPU: cpu, MemoryBytes: memGi * gi, Pool: pool}
-	}
 	tests := []struct {
-		name     string
-		pools    []NodeShape
-		daemons  []PodDemand
-		pods     []PodDemand
-		want     map[string]int
-		unplaced []string
+		name    string
+		packing string
+		target  int
+		needed  int
+		saved   money.Amount
 	}{
-		{name: "three halves into two", pools: []NodeShape{shape("a")},
-			pods: []PodDemand{pod("p1", 1000, 1, "a"), pod("p2", 1000, 1, "a"), pod("p3", 1000, 1, "a")}, want: map[string]int{"a": 2}},
-		{name: "memory bound", pools: []NodeShape{shape("a")},
-			pods: []PodDemand{pod("p1", 100, 3, "a"), pod("p2", 100, 3, "a")}, want: map[string]int{"a": 2}},
-		{name: "daemonset reserves room on every node", pools: []NodeShape{shape("a")}, daemons: []PodDemand{pod("ds", 200, 0, "")},
-			pods: []PodDemand{pod("p1", 1000, 1, "a"), pod("p2", 1000, 1, "a")}, want: map[string]int{"a": 2}},
-		{name: "pod limit", pools: []NodeShape{shape("a")},
-			pods: []PodDemand{pod("p1", 1, 0, "a"), pod("p2", 1, 0, "a"), pod("p3", 1, 0, "a"), pod("p4", 1, 0, "a")}, want: map[string]int{"a": 2}},
-		{name: "untolerated taint sends pods elsewhere", pools: []NodeShape{shape("a", "dedicated"), shape("b")},
-			pods: []PodDemand{pod("p1", 500, 1, "a")}, want: map[string]int{"a": 0, "b": 1}},
-		{name: "selector", pools: []NodeShape{shape("a"), shape("b")},
-			pods: []PodDemand{{Name: "p1", MilliCPU: 500, NodeSelector: map[string]string{"pool": "b"}}}, want: map[string]int{"a": 0, "b": 1}},
-		{name: "too big", pools: []NodeShape{shape("a")}, pods: []PodDemand{pod("huge", 3000, 1, "a")},
-			want: map[string]int{"a": 0}, unplaced: []string{"huge"}},
-		{name: "decreasing order matters", pools: []NodeShape{shape("a")},
-			pods: []PodDemand{pod("s1", 500, 0, "a"), pod("s2", 500, 0, "a"), pod("l1", 1500, 0, "a"), pod("l2", 1500, 0, "a")},
-			want: map[string]int{"a": 2}},
+		{name: "default 80%: two pods would fill 95% of a node", target: 80, needed: 3, saved: usd(0)},
+		{name: "100%", packing: "plan:\n  packing: {targetUtilization: 100}\n", target: 100, needed: 2, saved: usd(24)},
+		{name: "the pool's own target wins", packing: "plan:\n  packing:\n    targetUtilization: 50\n    pools: [{pool: a, targetUtilization: 95}]\n",
+			target: 95, needed: 2, saved: usd(24)},
+		{name: "below one pod a node: never more than today", packing: "plan:\n  packing: {targetUtilization: 10}\n", target: 10, needed: 3, saved: usd(0)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := Pack(tc.pools, tc.daemons, tc.pods)
-			if !reflect.DeepEqual(got.Nodes, tc.want) || !reflect.DeepEqual(got.Unplaced, tc.unplaced) {
-				t.Errorf("got %v unplaced %v, want %v unplaced %v", got.Nodes, got.Unplaced, tc.want, tc.unplaced)
+			f, err := parseConfig("purser.yaml", []byte("apiVersion: purser.dev/v1alpha1\nkind: Config\n"+tc.packing))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := build(t, smallSnapshot(t), f, StrategyEmpty)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sv := p.Spec.Savings
+			if len(sv.Pools) != 1 {
+				t.Fatalf("pools %+v", sv.Pools)
+			}
+			ps := sv.Pools[0]
+			if ps.TargetUtilization != tc.target || ps.Nodes != 3 || ps.NeededBefore != tc.needed || ps.NeededAfter != tc.needed ||
+				ps.Rightsizing != 3-tc.needed || ps.FreedByPlan != 0 || !ps.RunsAll {
+				t.Errorf("pool %+v, want 3 nodes today, %d needed at %d%%", ps, tc.needed, tc.target)
+			}
+			if sv.Rightsizing.Monthly != tc.saved || sv.Monthly != tc.saved || sv.Plan.Monthly != usd(0) {
+				t.Errorf("savings: plan %v, right-sizing %v, total %v; want nothing from the plan and %v from right-sizing",
+					sv.Plan.Monthly, sv.Rightsizing.Monthly, sv.Monthly, tc.saved)
+			}
+			if tc.saved.Micros > 0 {
+				want := fmt.Sprintf("a pool: 3 nodes today, 2 needed at %d%% of allocatable: 1 node of s-2vcpu-4gb at USD 24.00 each = USD 24.00", tc.target)
+				if len(sv.Rightsizing.Arithmetic) != 1 || sv.Rightsizing.Arithmetic[0] != want {
+					t.Errorf("arithmetic %q, want %q", sv.Rightsizing.Arithmetic, want)
+				}
+			}
+			if p.Spec.ROI.Error == "" {
+				t.Error("no investment configured: the ROI must say so")
 			}
 		})
+	}
+}
+
+// TestPlanOwnSavings follows the plan's own savings where a deletion
+// takes pods and a load balancer with it: the small cluster with
+// shop-staging deleted outright, packed at 100%. Before, three 900m pods
+// need two nodes; after, two pods share one. The plan frees that node and
+// the balancer; the third node goes by right-sizing, plan or not.
+func TestPlanOwnSavings(t *testing.T) {
+	t.Parallel()
+	s := smallSnapshot(t)
+	lb := corev1.Service{}
+	lb.Name, lb.Namespace, lb.Spec.Type = "public", "shop-staging", corev1.ServiceTypeLoadBalancer
+	s.Services = append(s.Services, lb)
+	full := 100
+	b := &builder{in: Input{Snapshot: s, Prices: doPrices(), Config: Config{Packing: PackingConfig{TargetUtilization: &full}}},
+		ix: snapshot.NewIndex(s), lay: newLayout()}
+	b.lay.deletions = []Deletion{{Namespace: "shop-staging"}}
+	sv, err := b.savings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := sv.Pools[0]
+	if ps.Nodes != 3 || ps.NeededBefore != 2 || ps.NeededAfter != 1 || ps.FreedByPlan != 1 || ps.Rightsizing != 1 || ps.Freed != 2 {
+		t.Errorf("pool %+v, want 3 today, 2 needed before, 1 after", ps)
+	}
+	wantPlan := []string{
+		"a pool: 2 nodes needed at 100% of allocatable before the plan, 1 after: 1 node of s-2vcpu-4gb at USD 24.00 each = USD 24.00",
+		"load balancers of deleted namespaces: 1 at USD 10.00 each = USD 10.00",
+	}
+	if sv.Plan.Monthly != usd(34) || !reflect.DeepEqual(sv.Plan.Arithmetic, wantPlan) {
+		t.Errorf("plan saves %v %q, want USD 34.00 %q", sv.Plan.Monthly, sv.Plan.Arithmetic, wantPlan)
+	}
+	if sv.Rightsizing.Monthly != usd(24) || sv.Monthly != usd(58) {
+		t.Errorf("right-sizing %v, total %v, want USD 24.00 and USD 58.00", sv.Rightsizing.Monthly, sv.Monthly)
+	}
+	if !strings.HasPrefix(sv.Note, "The plan itself saves USD 34.00 a month") {
+		t.Errorf("note %q", sv.Note)
+	}
+	if r := roi(Config{ROI: ROIConfig{Days: 1, DailyRate: "340 USD"}}, sv.Plan.Monthly); r.PaybackMonth != 10 {
+		t.Errorf("USD 340 paid back by USD 34 a month in month %d, want 10", r.PaybackMonth)
 	}
 }
 
@@ -447,6 +530,15 @@ func TestConfigErrors(t *testing.T) {
 		{"unused override", StrategyProduct, "plan:\n  product:\n    overrides:\n    - {product: x, environment: staging, to: production}\n",
 			"purser.yaml:6: plan.product.overrides[0]: no namespace of product \"x\" is in environment \"staging\""},
 		{"currency", StrategyFile, "plan:\n  roi:\n    dailyRate: \"500 euros\"\n", "plan.roi.dailyRate"},
+		{"target above 100", StrategyEmpty, "plan:\n  packing: {targetUtilization: 120}\n",
+			"purser.yaml:4: plan.packing.targetUtilization: expected a percentage of allocatable from 1 to 100, got 120"},
+		{"target zero", StrategyEmpty, "plan:\n  packing: {targetUtilization: 0}\n", "plan.packing.targetUtilization: expected a percentage"},
+		{"pool without target", StrategyEmpty, "plan:\n  packing:\n    pools: [{pool: a}]\n",
+			"plan.packing.pools[0].targetUtilization: expected a percentage of allocatable from 1 to 100, got 0"},
+		{"pool twice", StrategyEmpty, "plan:\n  packing:\n    pools: [{pool: a, targetUtilization: 70}, {pool: a, targetUtilization: 60}]\n",
+			"plan.packing.pools[1].pool: pool \"a\" is listed twice"},
+		{"unknown pool", StrategyEmpty, "plan:\n  packing:\n    pools:\n    - {pool: applications, targetUtilization: 70}\n",
+			"purser.yaml:6: plan.packing.pools[0].pool: no node pool \"applications\" in the snapshot (pools: a)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -503,8 +595,4 @@ func golden(t *testing.T, name string, got []byte) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file (run with -update after checking the change)", name)
 	}
-}
-
-func corev1Taint(key string) corev1.Taint {
-	return corev1.Taint{Key: key, Value: "true", Effect: corev1.TaintEffectNoSchedule}
 }

@@ -3,14 +3,13 @@ package plan
 import (
 	"fmt"
 	"math/big"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/purserhq/purser/internal/yamldoc"
 	"github.com/purserhq/purser/internal/money"
-	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/sched"
 )
 
 // Prices are the prices the plan needs from a price book. Monthly
@@ -46,38 +45,24 @@ func (t PriceTable) LoadBalancerMonthly() money.Amount { return t.LoadBalancer }
 // VolumeMonthlyPerGiB implements Prices.
 func (t PriceTable) VolumeMonthlyPerGiB(string) money.Amount { return t.VolumePerGiB }
 
-const instanceTypeLabel = "node.kubernetes.io/instance-type"
-
-// poolShapes returns one shape per node pool (from its first node by
-// name) and the number of nodes of each.
-func poolShapes(s *snapshot.Snapshot) ([]NodeShape, map[string]int) {
-	nodes := append([]corev1.Node{}, s.Nodes...)
-	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
-	count := map[string]int{}
-	var shapes []NodeShape
-	for _, n := range nodes {
-		pool := snapshot.NodePool(&n)
-		count[pool]++
-		if count[pool] > 1 {
-			continue
-		}
-		a := n.Status.Allocatable
-		shapes = append(shapes, NodeShape{Pool: pool, InstanceType: n.Labels[instanceTypeLabel],
-			MilliCPU: a.Cpu().MilliValue(), MemoryBytes: a.Memory().Value(), MaxPods: a.Pods().Value(),
-			Labels: n.Labels, Taints: n.Spec.Taints})
-	}
+// savings packs the pods before and after the plan, each pool to its
+// target utilisation, and prices what goes away: what the plan itself
+// frees, and what resizing the pools frees with or without it.
+func (b *builder) savings() (Savings, error) {
+	pk := b.in.Config.Packing
+	sv := Savings{Packing: PackingSettings{Method: packingMethod, TargetUtilization: pk.Target("")}}
+	shapes := sched.Pools(b.ix)
+	known := map[string]bool{}
 	for i := range shapes {
-		shapes[i].Today = count[shapes[i].Pool]
+		shapes[i].TargetUtilization = pk.Target(shapes[i].Pool)
+		known[shapes[i].Pool] = true
 	}
-	sort.SliceStable(shapes, func(i, j int) bool { return shapes[i].Pool < shapes[j].Pool })
-	return shapes, count
-}
-
-// savings packs the pods before and after the plan and prices the
-// difference with the price book.
-func (b *builder) savings() Savings {
-	s := b.in.Snapshot
-	sv := Savings{Packing: PackingSettings{Method: "first-fit decreasing by dominant share of CPU and memory requests, per pool; DaemonSet requests reserved on every node they run on"}}
+	for i, p := range pk.Pools {
+		if !known[p.Pool] {
+			return sv, &yamldoc.FieldError{Path: fmt.Sprintf("packing.pools[%d].pool", i),
+				Msg: fmt.Sprintf("no node pool %q in the snapshot (pools: %s)", p.Pool, strings.Join(poolNames(shapes), ", "))}
+		}
+	}
 	deleted := map[string]bool{}
 	for _, d := range b.lay.deletions {
 		deleted[d.Namespace] = true
@@ -86,76 +71,55 @@ func (b *builder) savings() Savings {
 		_, moving := b.movingNamespace(ns)
 		return deleted[ns] && !moving
 	}
-	shapes, counts := poolShapes(s)
-	var daemonsBefore, daemonsAfter []PodDemand
-	for i := range s.DaemonSets {
-		ds := &s.DaemonSets[i]
-		d := demandOf(ds.Namespace+"/"+ds.Name, "", &ds.Spec.Template.Spec)
-		daemonsBefore = append(daemonsBefore, d)
-		if !gone(ds.Namespace) {
+	daemonsBefore, before := sched.Demands(b.ix)
+	var daemonsAfter, after []sched.PodDemand
+	for _, d := range daemonsBefore {
+		if !gone(d.Namespace) {
 			daemonsAfter = append(daemonsAfter, d)
 		}
 	}
-	var before, after []PodDemand
-	for i := range s.Pods {
-		p := &s.Pods[i]
-		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
-			continue
-		}
-		if c := metav1.GetControllerOf(p); c != nil && c.Kind == "DaemonSet" {
-			continue // counted on every node through its DaemonSet
-		}
-		pool := ""
-		if n := b.ix.Node(p.Spec.NodeName); n != nil {
-			pool = snapshot.NodePool(n)
-		}
-		d := demandOf(p.Namespace+"/"+p.Name, pool, &p.Spec)
-		// Replicas of one workload stay spread as the scheduler spreads
-		// them: packing them together would save a node by giving up the
-		// workload's availability.
-		if top := b.ix.TopOwner("Pod", p); top.Kind != "Pod" {
-			d.Spread = top.String()
-		}
-		before = append(before, d)
-		if !gone(p.Namespace) {
+	for _, d := range before {
+		if !gone(d.Namespace) {
 			after = append(after, d)
 		}
 	}
-	pb := Pack(shapes, daemonsBefore, before)
-	pa := Pack(shapes, daemonsAfter, after)
+	pb := sched.Pack(shapes, daemonsBefore, before)
+	pa := sched.Pack(shapes, daemonsAfter, after)
 	sv.Unplaced = pa.Unplaced
 
-	var terms []string
-	add := func(a money.Amount) {
-		if sum, err := sv.Monthly.Add(a); err != nil {
-			sv.Errors = append(sv.Errors, err.Error())
-		} else {
-			sv.Monthly = sum
-		}
+	var acc savingsSum
+	if b.in.Prices == nil {
+		acc.err("no price book: nodes counted, not priced")
 	}
+	b.poolSavings(&sv, &acc, shapes, pb, pa)
+	b.assetSavings(&sv, &acc, gone)
+	sv.Errors = acc.errors
+	if sum, err := sv.Plan.Monthly.Add(sv.Rightsizing.Monthly); err != nil {
+		sv.Errors = append(sv.Errors, err.Error())
+	} else {
+		sv.Monthly = sum
+	}
+	sv.Currency = currencyOf(sv)
+	for _, a := range []*money.Amount{&sv.Monthly, &sv.Plan.Monthly, &sv.Rightsizing.Monthly, &sv.Volumes.Monthly, &sv.LoadBalancers.Monthly} {
+		a.Currency = sv.Currency
+	}
+	sv.Note = savingsNote(sv)
+	return sv, nil
+}
+
+// poolSavings compares each pool today, packed before the plan and packed
+// after it, prices the difference and lists the resize steps.
+func (b *builder) poolSavings(sv *Savings, acc *savingsSum, shapes []sched.NodeShape, pb, pa sched.PackResult) {
 	for _, sh := range shapes {
-		ps := PoolSavings{Pool: sh.Pool, InstanceType: sh.InstanceType, Nodes: counts[sh.Pool],
-			NeededBefore: pb.Nodes[sh.Pool], NeededAfter: pa.Nodes[sh.Pool]}
+		before, after := pb.Pools[sh.Pool], pa.Pools[sh.Pool]
+		ps := PoolSavings{Pool: sh.Pool, InstanceType: sh.InstanceType, TargetUtilization: sh.TargetUtilization, Nodes: sh.Today,
+			RunsAll: before.Proven, PackedBefore: before.Packed, NeededBefore: before.Needed, NeededAfter: after.Needed}
+		ps.FreedByPlan = ps.NeededBefore - ps.NeededAfter
+		ps.Rightsizing = ps.Nodes - ps.NeededBefore
 		ps.Freed = ps.Nodes - ps.NeededAfter
-		if b.in.Prices == nil {
-			sv.Errors = append(sv.Errors, "no price book: nodes counted, not priced")
-		} else if price, err := b.in.Prices.NodeMonthly(sh.InstanceType); err != nil {
-			sv.Errors = append(sv.Errors, fmt.Sprintf("pool %s: %v", sh.Pool, err))
-		} else {
-			ps.NodeMonthly = price
-			ps.Monthly = price.MulRat(int64(ps.Freed), 1)
-			if ps.Freed != 0 {
-				add(ps.Monthly)
-				terms = append(terms, fmt.Sprintf("%s %+d × %s", sh.Pool, ps.Freed, price.Format(2)))
-			}
-			moves := price.MulRat(int64(ps.NeededBefore-ps.NeededAfter), 1)
-			right := price.MulRat(int64(ps.Nodes-ps.NeededBefore), 1)
-			if sum, err := sv.FromMoves.Add(moves); err == nil {
-				sv.FromMoves = sum
-			}
-			if sum, err := sv.FromRightsizing.Add(right); err == nil {
-				sv.FromRightsizing = sum
-			}
+		ps.Note = poolNote(ps, sh)
+		if b.in.Prices != nil {
+			pricePool(sv, acc, &ps, b.in.Prices)
 		}
 		if ps.NeededAfter != ps.Nodes {
 			verb := "Shrink"
@@ -168,7 +132,32 @@ func (b *builder) savings() Savings {
 		}
 		sv.Pools = append(sv.Pools, ps)
 	}
+}
 
+// pricePool prices a pool's nodes and adds them to what the plan saves and
+// to the right-sizing, with their arithmetic.
+func pricePool(sv *Savings, acc *savingsSum, ps *PoolSavings, prices Prices) {
+	price, err := prices.NodeMonthly(ps.InstanceType)
+	if err != nil {
+		acc.err(fmt.Sprintf("pool %s: %v", ps.Pool, err))
+		return
+	}
+	ps.NodeMonthly = price
+	ps.Monthly = price.MulRat(int64(ps.Freed), 1)
+	if ps.FreedByPlan != 0 {
+		acc.add(&sv.Plan, price.MulRat(int64(ps.FreedByPlan), 1), fmt.Sprintf("%s pool: %s needed at %d%% of allocatable before the plan, %d after: %s",
+			ps.Pool, nodesText(ps.NeededBefore), ps.TargetUtilization, ps.NeededAfter, nodesPriced(ps.FreedByPlan, ps.InstanceType, price)))
+	}
+	if ps.Rightsizing != 0 {
+		acc.add(&sv.Rightsizing, price.MulRat(int64(ps.Rightsizing), 1), fmt.Sprintf("%s pool: %s today, %d needed at %d%% of allocatable: %s",
+			ps.Pool, nodesText(ps.Nodes), ps.NeededBefore, ps.TargetUtilization, nodesPriced(ps.Rightsizing, ps.InstanceType, price)))
+	}
+}
+
+// assetSavings counts and prices the load balancers and volumes that go
+// away with the namespaces the plan deletes without moving.
+func (b *builder) assetSavings(sv *Savings, acc *savingsSum, gone func(ns string) bool) {
+	s := b.in.Snapshot
 	movedLB := 0
 	for i := range s.Services {
 		svc := &s.Services[i]
@@ -209,39 +198,111 @@ func (b *builder) savings() Savings {
 	sv.Volumes.Monthly = volMonthly
 	sv.Volumes.Note = "volumes with reclaim policy Delete whose namespace is deleted without moving; moved claims keep their volumes"
 	if b.in.Prices != nil {
-		sv.LoadBalancers.Monthly = b.in.Prices.LoadBalancerMonthly().MulRat(int64(sv.LoadBalancers.Count), 1)
-		if sv.LoadBalancers.Count > 0 {
-			add(sv.LoadBalancers.Monthly)
-			terms = append(terms, fmt.Sprintf("%d load balancers × %s", sv.LoadBalancers.Count, b.in.Prices.LoadBalancerMonthly().Format(2)))
+		lb := b.in.Prices.LoadBalancerMonthly()
+		sv.LoadBalancers.Monthly = lb.MulRat(int64(sv.LoadBalancers.Count), 1)
+		if n := sv.LoadBalancers.Count; n > 0 {
+			acc.add(&sv.Plan, sv.LoadBalancers.Monthly, fmt.Sprintf("load balancers of deleted namespaces: %d at %s each = %s",
+				n, lb.String(), sv.LoadBalancers.Monthly.String()))
 		}
-		if sv.Volumes.Count > 0 {
-			add(volMonthly)
-			terms = append(terms, fmt.Sprintf("%d GiB of volumes", sv.Volumes.GiB))
-		}
-	}
-	if sv.Monthly.Currency == "" {
-		for _, p := range sv.Pools {
-			if p.NodeMonthly.Currency != "" {
-				sv.Monthly.Currency = p.NodeMonthly.Currency
-				break
-			}
+		if n := sv.Volumes.Count; n > 0 {
+			acc.add(&sv.Plan, volMonthly, fmt.Sprintf("volumes of deleted namespaces: %d (%d GiB) at their storage classes' GiB-month prices = %s",
+				n, sv.Volumes.GiB, volMonthly.String()))
 		}
 	}
-	sv.Currency = sv.Monthly.Currency
-	sv.Volumes.Monthly.Currency = sv.Currency
-	sv.LoadBalancers.Monthly.Currency = sv.Currency
-	sv.FromMoves.Currency, sv.FromRightsizing.Currency = sv.Currency, sv.Currency
-	if sv.FromMoves.Micros == 0 {
-		sv.Note = "Packing the pods before and after the plan needs the same nodes: moving objects between namespaces frees nothing by itself. " +
-			"The saving comes from resizing the pools to what the pods request (see the steps), which the consolidation is the occasion for."
-	} else {
-		sv.Note = fmt.Sprintf("The moves free %s a month; resizing the pools to what the pods request frees %s.", sv.FromMoves.String(), sv.FromRightsizing.String())
+}
+
+// packingMethod says how the packing runs, for the reader of a plan.
+const packingMethod = "per pool, the better of first-fit decreasing (by dominant share of CPU and memory requests, the replicas " +
+	"of the workloads with the most replicas first) and a balanced placement on the fewest nodes the sums allow; replicas kept as " +
+	"spread as today; each node full at its pool's target utilisation of allocatable; DaemonSet requests reserved on every node " +
+	"they run on; a pool that runs all its pods today needs at most the nodes it has"
+
+// savingsSum adds priced lines to savings, keeping what could not be added.
+type savingsSum struct{ errors []string }
+
+func (a *savingsSum) err(msg string) { a.errors = append(a.errors, msg) }
+
+func (a *savingsSum) add(to *Saving, amount money.Amount, line string) {
+	sum, err := to.Monthly.Add(amount)
+	if err != nil {
+		a.err(fmt.Sprintf("%s: %v", line, err))
+		return
 	}
-	if len(terms) == 0 {
-		terms = []string{"nothing goes away"}
+	to.Monthly = sum
+	to.Arithmetic = append(to.Arithmetic, line)
+}
+
+// nodesPriced spells out a node count times a price: "10 nodes of
+// s-2vcpu-4gb at USD 24.00 each = USD 240.00"; a negative count is nodes
+// to add, a cost.
+func nodesPriced(n int, instanceType string, price money.Amount) string {
+	total := price.MulRat(int64(n), 1)
+	if n < 0 {
+		more := strings.Replace(nodesText(-n), " ", " more ", 1) // "1 more node"
+		return fmt.Sprintf("%s of %s at %s each = %s (a cost)", more, instanceType, price.String(), total.String())
 	}
-	sv.Arithmetic = strings.Join(terms, " + ") + " = " + sv.Monthly.String()
-	return sv
+	return fmt.Sprintf("%s of %s at %s each = %s", nodesText(n), instanceType, price.String(), total.String())
+}
+
+func nodesText(n int) string { return plural(n, "node") }
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// poolNote explains a pool whose packing the cluster itself overrules or
+// cannot confirm.
+func poolNote(ps PoolSavings, sh sched.NodeShape) string {
+	switch {
+	case ps.RunsAll && ps.PackedBefore > ps.Nodes:
+		return fmt.Sprintf("runs all its pods on %s today, fuller than %d%% of allocatable: packing at %d%% opens %d, but growing the pool "+
+			"would buy headroom, not room its pods need, so it is counted at the %d it has", nodesText(ps.Nodes), ps.TargetUtilization,
+			ps.TargetUtilization, ps.PackedBefore, ps.Nodes)
+	case !sh.RunsAll:
+		return "a pod pinned to one of its nodes (a DaemonSet's) is Pending: today's nodes do not hold its pods, so it is counted as packed"
+	case !ps.RunsAll:
+		return "pods not running there today (Pending, or from a pool with no room) are packed onto it: counted as packed"
+	}
+	return ""
+}
+
+func poolNames(shapes []sched.NodeShape) []string {
+	out := make([]string, len(shapes))
+	for i, s := range shapes {
+		out[i] = s.Pool
+	}
+	return out
+}
+
+// currencyOf is the currency of the savings: the price book's.
+func currencyOf(sv Savings) string {
+	for _, a := range []money.Amount{sv.Plan.Monthly, sv.Rightsizing.Monthly} {
+		if a.Currency != "" {
+			return a.Currency
+		}
+	}
+	for _, p := range sv.Pools {
+		if p.NodeMonthly.Currency != "" {
+			return p.NodeMonthly.Currency
+		}
+	}
+	return ""
+}
+
+// savingsNote says where the money comes from: merging namespaces changes
+// no pod's requests, so it frees no node by itself.
+func savingsNote(sv Savings) string {
+	right := "Resizing the pools to what today's pods request at the target utilisation saves " + sv.Rightsizing.Monthly.String() +
+		" a month with or without the plan: a right-sizing opportunity, which the pool steps realise."
+	if sv.Plan.Monthly.Micros == 0 && len(sv.Plan.Arithmetic) == 0 {
+		return "The plan itself saves nothing: moving objects between namespaces changes no pod's requests, so the pods after the plan " +
+			"need the same nodes as before, and it deletes no load balancer or volume. " + right
+	}
+	return "The plan itself saves " + sv.Plan.Monthly.String() + " a month: the nodes its deletions free and the load balancers and " +
+		"volumes they remove. " + right
 }
 
 func ptrString(p *string) string {

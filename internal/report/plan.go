@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/plan"
 )
 
@@ -84,16 +85,26 @@ func PlanMarkdown(w io.Writer, p *plan.Plan) error {
 
 	sv := s.Savings
 	b.WriteString("## Savings\n\n")
-	fmt.Fprintf(&b, "Measured by packing the pods onto the node pools (%s) and pricing what goes away, in %s.\n\n", sv.Packing.Method, sv.Currency)
-	b.WriteString("| Pool | Instance type | Nodes today | Needed before | Needed after | Freed | Node price | Monthly |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "Measured by packing the pods onto the node pools, %s, and pricing what goes away, in %s. Method: %s.\n\n",
+		planTargetText(sv), sv.Currency, sv.Packing.Method)
+	b.WriteString("| Pool | Instance type | Target | Nodes today | Needed before | Needed after | Freed by the plan | Right-sizing | Node price | Monthly |\n" +
+		"|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, ps := range sv.Pools {
-		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %+d | %s | %s |\n", ps.Pool, ps.InstanceType, ps.Nodes, ps.NeededBefore, ps.NeededAfter,
-			ps.Freed, ps.NodeMonthly.String(), ps.Monthly.String())
+		fmt.Fprintf(&b, "| %s | %s | %d%% | %d | %d | %d | %+d | %+d | %s | %s |\n", ps.Pool, ps.InstanceType, ps.TargetUtilization, ps.Nodes,
+			ps.NeededBefore, ps.NeededAfter, ps.FreedByPlan, ps.Rightsizing, ps.NodeMonthly.String(), ps.Monthly.String())
 	}
-	fmt.Fprintf(&b, "\n- Load balancers: %s (%s)\n", sv.LoadBalancers.Monthly.String(), sv.LoadBalancers.Note)
+	fmt.Fprintf(&b, "\n### What the plan itself saves: %s a month\n\n", sv.Plan.Monthly.String())
+	planArithmetic(&b, "- ", sv.Plan)
+	fmt.Fprintf(&b, "- Load balancers: %s (%s)\n", sv.LoadBalancers.Monthly.String(), sv.LoadBalancers.Note)
 	fmt.Fprintf(&b, "- Volumes: %d GiB, %s (%s)\n", sv.Volumes.GiB, sv.Volumes.Monthly.String(), sv.Volumes.Note)
-	fmt.Fprintf(&b, "- **Real savings: %s a month** = %s\n", sv.Monthly.String(), sv.Arithmetic)
-	fmt.Fprintf(&b, "- Of which the moves: %s; resizing the pools: %s. %s\n", sv.FromMoves.String(), sv.FromRightsizing.String(), sv.Note)
+	fmt.Fprintf(&b, "\n### Right-sizing the pools, with or without the plan: %s a month\n\n", sv.Rightsizing.Monthly.String())
+	planArithmetic(&b, "- ", sv.Rightsizing)
+	for _, ps := range sv.Pools {
+		if ps.Note != "" {
+			fmt.Fprintf(&b, "- %s pool: %s.\n", ps.Pool, ps.Note)
+		}
+	}
+	fmt.Fprintf(&b, "\n**With the plan and its pool steps: %s a month.** %s\n", sv.Monthly.String(), sv.Note)
 	for _, u := range sv.Unplaced {
 		fmt.Fprintf(&b, "- Unplaced pod (no pool can hold it): %s\n", u)
 	}
@@ -109,30 +120,66 @@ func PlanMarkdown(w io.Writer, p *plan.Plan) error {
 	nv := s.Naive
 	fmt.Fprintf(&b, "\n### Naive estimate (not a saving)\n\n%s\n\n", nv.Note)
 
-	r := s.ROI
 	b.WriteString("## Return on investment\n\n")
-	if r.Error != "" {
-		fmt.Fprintf(&b, "Not computed: %s.\n", r.Error)
+	if s.ROI.Error != "" {
+		fmt.Fprintf(&b, "Not computed: %s.\n", s.ROI.Error)
 	} else {
-		fmt.Fprintf(&b, "Investment: %d days × %s = %s.\n\n", r.Days, r.DailyRate.String(), r.Investment.String())
-		if x := r.ExchangeRate; x != nil {
-			fmt.Fprintf(&b, "Monthly savings: %s = %s at 1 %s = %s %s (rate of %s, from plan.roi.exchangeRate).\n\n",
-				sv.Monthly.String(), r.MonthlySavings.String(), x.From, x.Rate, x.To, planRateDate(x.AsOf))
-		} else {
-			fmt.Fprintf(&b, "Monthly savings: %s.\n\n", r.MonthlySavings.String())
-		}
-		if r.PaybackMonth > 0 {
-			fmt.Fprintf(&b, "Payback: month %d.\n\n", r.PaybackMonth)
-		} else {
-			b.WriteString("Payback: never, the plan saves nothing a month.\n\n")
-		}
-		b.WriteString("| Month | Cumulative | Arithmetic |\n|---|---|---|\n")
-		for _, pt := range r.Cumulative {
-			fmt.Fprintf(&b, "| %d | %s | %s |\n", pt.Month, pt.Value.String(), pt.Arithmetic)
-		}
+		fmt.Fprintf(&b, "Investment: %d days × %s = %s. The return is computed on what the plan itself saves: the investment buys the "+
+			"consolidation, and the right-sizing needs none (resizing a pool is one command). The same with the right-sizing counted "+
+			"follows, labelled as such.\n\n", s.ROI.Days, s.ROI.DailyRate.String(), s.ROI.Investment.String())
+		planROI(&b, "On the plan's own savings", sv.Plan.Monthly, s.ROI)
+		planROI(&b, "With the right-sizing counted (it needs no consolidation)", sv.Monthly, s.ROIWithRightsizing)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// planTargetText names the target utilisation the packing used: "each node
+// full at 80% of its allocatable CPU and memory (plan.packing; pool
+// applications 70%)".
+func planTargetText(sv plan.Savings) string {
+	out := fmt.Sprintf("each node full at %d%% of its allocatable CPU and memory (plan.packing.targetUtilization", sv.Packing.TargetUtilization)
+	var own []string
+	for _, ps := range sv.Pools {
+		if ps.TargetUtilization != sv.Packing.TargetUtilization {
+			own = append(own, fmt.Sprintf("%s %d%%", ps.Pool, ps.TargetUtilization))
+		}
+	}
+	if len(own) > 0 {
+		out += "; pool " + strings.Join(own, ", ")
+	}
+	return out + ")"
+}
+
+// planArithmetic writes a saving's lines, or says that nothing goes away.
+func planArithmetic(b *strings.Builder, indent string, s plan.Saving) {
+	if len(s.Arithmetic) == 0 {
+		fmt.Fprintf(b, "%snothing goes away: the pods need the same nodes after the plan as before, and no load balancer or volume is deleted\n", indent)
+	}
+	for _, line := range s.Arithmetic {
+		fmt.Fprintf(b, "%s%s\n", indent, line)
+	}
+}
+
+// planROI writes one return on investment with its arithmetic.
+func planROI(b *strings.Builder, title string, savings money.Amount, r plan.ROI) {
+	fmt.Fprintf(b, "### %s\n\n", title)
+	if x := r.ExchangeRate; x != nil {
+		fmt.Fprintf(b, "Monthly savings: %s = %s at 1 %s = %s %s (rate of %s, from plan.roi.exchangeRate).\n\n",
+			savings.String(), r.MonthlySavings.String(), x.From, x.Rate, x.To, planRateDate(x.AsOf))
+	} else {
+		fmt.Fprintf(b, "Monthly savings: %s.\n\n", r.MonthlySavings.String())
+	}
+	if r.PaybackMonth > 0 {
+		fmt.Fprintf(b, "Payback: month %d.\n\n", r.PaybackMonth)
+	} else {
+		b.WriteString("Payback: never, nothing is saved a month.\n\n")
+	}
+	b.WriteString("| Month | Cumulative | Arithmetic |\n|---|---|---|\n")
+	for _, pt := range r.Cumulative {
+		fmt.Fprintf(b, "| %d | %s | %s |\n", pt.Month, pt.Value.String(), pt.Arithmetic)
+	}
+	b.WriteString("\n")
 }
 
 func planRateDate(s string) string {
@@ -193,31 +240,46 @@ func PlanSummary(w io.Writer, p *plan.Plan) error {
 			t.Name, planTruncate(planSources(t), 60), plural(len(t.Moves), "move"), plural(resolved, "conflict"), open, plural(len(t.Risks), "risk"))
 	}
 	sv := s.Savings
-	fmt.Fprintf(&b, "  Real savings: %s/month (%s)\n", sv.Monthly.String(), sv.Arithmetic)
+	fmt.Fprintf(&b, "  Savings, packing %s:\n", planTargetText(sv))
 	// Say where the money comes from: merging namespaces frees nothing by
-	// itself; resizing pools to what the pods request does.
-	fmt.Fprintf(&b, "    of which the moves themselves: %s; resizing the pools to their packed size (steps in the plan): %s\n",
-		sv.FromMoves.String(), sv.FromRightsizing.String())
+	// itself; resizing pools to what the pods request does, plan or not.
+	fmt.Fprintf(&b, "    The plan itself: %s/month\n", sv.Plan.Monthly.String())
+	planArithmetic(&b, "      ", sv.Plan)
+	fmt.Fprintf(&b, "    Right-sizing the pools, with or without the plan (the pool steps in the plan): %s/month\n", sv.Rightsizing.Monthly.String())
+	planArithmetic(&b, "      ", sv.Rightsizing)
+	for _, ps := range sv.Pools {
+		if ps.Note != "" {
+			fmt.Fprintf(&b, "      %s pool: %s\n", ps.Pool, ps.Note)
+		}
+	}
+	fmt.Fprintf(&b, "    With the plan and its pool steps: %s/month\n", sv.Monthly.String())
 	fmt.Fprintf(&b, "  Naive estimate: %s/month (%d namespaces × %s; namespaces cost nothing, not a saving)\n",
 		s.Naive.Monthly.String(), s.Naive.Namespaces, s.Naive.PerNamespace.String())
 	if r := s.ROI; r.Error != "" {
 		fmt.Fprintf(&b, "  ROI: not computed: %s\n", r.Error)
 	} else {
-		payback := "never"
-		if r.PaybackMonth > 0 {
-			payback = fmt.Sprintf("month %d", r.PaybackMonth)
-		}
-		fmt.Fprintf(&b, "  ROI: investment %s, savings %s/month, payback %s", r.Investment.String(), r.MonthlySavings.String(), payback)
-		for _, pt := range r.Cumulative {
-			fmt.Fprintf(&b, "; %d months %s", pt.Month, pt.Value.String())
-		}
-		b.WriteString("\n")
+		fmt.Fprintf(&b, "  ROI on the plan's own savings: investment %s, %s\n", r.Investment.String(), planROILine(r))
+		fmt.Fprintf(&b, "  ROI with the right-sizing counted (it needs no consolidation): %s\n", planROILine(s.ROIWithRightsizing))
 	}
 	if blocking := p.Blocking(); len(blocking) > 0 {
 		fmt.Fprintf(&b, "  BLOCKED by %d unresolved conflicts\n", len(blocking))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// planROILine is a return on investment in one line: savings, payback
+// and the cumulative results.
+func planROILine(r plan.ROI) string {
+	payback := "never"
+	if r.PaybackMonth > 0 {
+		payback = fmt.Sprintf("month %d", r.PaybackMonth)
+	}
+	out := fmt.Sprintf("savings %s/month, payback %s", r.MonthlySavings.String(), payback)
+	for _, pt := range r.Cumulative {
+		out += fmt.Sprintf("; %d months %s", pt.Month, pt.Value.String())
+	}
+	return out
 }
 
 func planTruncate(s string, n int) string {

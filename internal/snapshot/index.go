@@ -64,6 +64,9 @@ type Index struct {
 	contentsOnce sync.Once
 	contents     map[string]NamespaceContents
 	unlisted     []string
+
+	requestsOnce sync.Once
+	requested    map[string]Requests // node -> what its bound pods request
 }
 
 // NewIndex builds the index of s.
@@ -247,6 +250,34 @@ func (ix *Index) PodsInNamespace(ns string) []*corev1.Pod { return ix.podsByNS[n
 
 // PodsOnNode returns the pods bound to a node.
 func (ix *Index) PodsOnNode(node string) []*corev1.Pod { return ix.podsByNode[node] }
+
+// NodeRequests returns what the pods bound to a node request, as the
+// scheduler counts them: every pod that is neither Succeeded nor Failed
+// holds its requests and a pod slot. The sums are computed once, on the
+// first call, so that checks asking about every node for every pending pod
+// do not add the same requests up again, and engines that never ask pay
+// nothing when the index is built.
+func (ix *Index) NodeRequests(node string) Requests {
+	ix.requestsOnce.Do(ix.sumRequests)
+	return ix.requested[node]
+}
+
+func (ix *Index) sumRequests() {
+	ix.requested = make(map[string]Requests, len(ix.podsByNode))
+	for node, pods := range ix.podsByNode {
+		var r Requests
+		for _, p := range pods {
+			if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+				continue
+			}
+			cpu, mem := PodRequestsMilli(&p.Spec)
+			r.MilliCPU += cpu
+			r.MemoryBytes += mem
+			r.Pods++
+		}
+		ix.requested[node] = r
+	}
+}
 
 // PodsMatching returns the pods of ns whose labels match sel. An empty
 // selector matches nothing, as for a Service.

@@ -299,38 +299,3 @@ func TestPodRequests(t *testing.T) {
 		}
 	}
 }
-
-func TestSchedulingHelpers(t *testing.T) {
-	t.Parallel()
-	node := &corev1.Node{}
-	node.Name = "n1"
-	node.Labels = map[string]string{"pool": "apps", "size": "4"}
-	affinity := func(op corev1.NodeSelectorOperator, vals ...string) *corev1.Affinity {
-		return &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
-			NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "size", Operator: op, Values: vals}}}}}}}
-	}
-	pinned := &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
-		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{"n2"}}}}}}}}
-	tests := []struct {
-		name string
-		spec corev1.PodSpec
-		want bool
-	}{
-		{"no constraint", corev1.PodSpec{}, true},
-		{"selector matches", corev1.PodSpec{NodeSelector: map[string]string{"pool": "apps"}}, true},
-		{"selector misses", corev1.PodSpec{NodeSelector: map[string]string{"pool": "db"}}, false},
-		{"Gt", corev1.PodSpec{Affinity: affinity(corev1.NodeSelectorOpGt, "2")}, true},
-		{"NotIn", corev1.PodSpec{Affinity: affinity(corev1.NodeSelectorOpNotIn, "4")}, false},
-		{"DaemonSet pin to another node", corev1.PodSpec{Affinity: pinned}, false},
-	}
-	for _, tt := range tests {
-		if got := NodeAffinityMatches(&tt.spec, node); got != tt.want {
-			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
-		}
-	}
-	taint := &corev1.Taint{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoSchedule}
-	if Tolerates(nil, taint) || !Tolerates([]corev1.Toleration{{Operator: corev1.TolerationOpExists}}, taint) ||
-		Tolerates([]corev1.Toleration{{Key: "dedicated", Value: "web", Effect: corev1.TaintEffectNoSchedule}}, taint) {
-		t.Error("toleration rules")
-	}
-}

@@ -21,3 +21,11 @@ func PodRequestsMilli(spec *corev1.PodSpec) (cpuMilli, memBytes int64) {
 	r := PodRequests(spec)
 	return r.Cpu().MilliValue(), r.Memory().Value()
 }
+
+// Requests are amounts of the resources the scheduler counts on a node:
+// CPU in millicores, memory in bytes and pod slots.
+type Requests struct {
+	MilliCPU    int64
+	MemoryBytes int64
+	Pods        int64
+}

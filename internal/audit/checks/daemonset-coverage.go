@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/sched"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -51,15 +52,12 @@ func runDaemonSetCoverage(c checkSpec, ix *snapshot.Index, _ *audit.Config) []au
 		ready := 0
 		for j := range s.Nodes {
 			n := &s.Nodes[j]
-			v := fitPod(ix, &ds.Spec.Template.Spec, nil, n, false)
-			var placement []string
-			for _, r := range v.Reasons {
-				if !strings.HasPrefix(r, "too many pods") && !strings.HasPrefix(r, "node is cordoned") {
-					placement = append(placement, r)
-				}
-			}
+			// The DaemonSet controller leaves out the nodes its template's
+			// affinity or their taints exclude; a cordoned or full node is
+			// still one it targets.
+			placement := fitOn(ix, &ds.Spec.Template.Spec, nil, n).Placement()
 			if len(placement) > 0 && byNode[n.Name] == nil {
-				key := strings.Join(placement, "; ")
+				key := sched.JoinReasons(placement)
 				excluded[key] = append(excluded[key], n.Name)
 				continue
 			}
@@ -131,9 +129,9 @@ func poolOf(ix *snapshot.Index, node string) string {
 
 // pendingReasonOn is why a DaemonSet pod does not fit the node it is pinned to.
 func pendingReasonOn(ix *snapshot.Index, p *corev1.Pod, n *corev1.Node) string {
-	v := fitPod(ix, &p.Spec, snapshot.PodRequests(&p.Spec), n, false)
-	if len(v.Reasons) == 0 {
+	v := fitOn(ix, &p.Spec, snapshot.PodRequests(&p.Spec), n)
+	if v.Fits() {
 		return "the node has room now; the scheduler has not retried"
 	}
-	return strings.Join(v.Reasons, "; ")
+	return v.String()
 }

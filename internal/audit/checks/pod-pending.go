@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/sched"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -82,9 +83,9 @@ func pendingFinding(c checkSpec, ix *snapshot.Index, p *corev1.Pod) audit.Findin
 		return daemonPodPending(f, ix, p, owner, target, req)
 	}
 
-	var verdicts []nodeVerdict
+	verdicts := make([]sched.Verdict, len(ix.S.Nodes))
 	for i := range ix.S.Nodes {
-		verdicts = append(verdicts, fitPod(ix, &p.Spec, req, &ix.S.Nodes[i], false))
+		verdicts[i] = fitOn(ix, &p.Spec, req, &ix.S.Nodes[i])
 	}
 	fits, lines := verdictSummary(verdicts)
 	f.Evidence = append(f.Evidence, lines...)
@@ -117,19 +118,20 @@ func daemonPodPending(f audit.Finding, ix *snapshot.Index, p *corev1.Pod, owner 
 		f.Remediation = audit.Remediation{Text: "Nothing to fix if the node is gone; otherwise collect the snapshot again."}
 		return f
 	}
-	v := fitPod(ix, &p.Spec, req, n, false)
-	free := freeOn(ix, n)
+	used := ix.NodeRequests(n.Name)
+	v := sched.Fit(&p.Spec, req, n, used)
+	free := sched.Free(n, used)
 	f.Evidence = append(f.Evidence, fmt.Sprintf("node %s (pool %s): %s cpu and %s memory free of %s and %s allocatable", target,
-		snapshot.NodePool(n), quantityText(corev1.ResourceCPU, free[corev1.ResourceCPU]), quantityText(corev1.ResourceMemory, free[corev1.ResourceMemory]),
+		snapshot.NodePool(n), sched.Amount(corev1.ResourceCPU, free.MilliCPU), sched.Amount(corev1.ResourceMemory, free.MemoryBytes),
 		quantityText(corev1.ResourceCPU, n.Status.Allocatable[corev1.ResourceCPU]), quantityText(corev1.ResourceMemory, n.Status.Allocatable[corev1.ResourceMemory])))
-	if len(v.Reasons) == 0 {
+	if v.Fits() {
 		f.Severity = audit.Info
 		f.Cause = affinity + " Node " + target + " has room for it now: the scheduler has not retried since."
 		f.Remediation = audit.Remediation{Text: "Delete the pod so the DaemonSet controller re-creates it.",
 			Command: fmt.Sprintf("kubectl delete pod %s%s", p.Name, nsArg(p.Namespace))}
 		return f
 	}
-	f.Cause = affinity + " The real cause is on " + target + " itself: " + strings.Join(v.Reasons, "; ") + "."
+	f.Cause = affinity + " The real cause is on " + target + " itself: " + v.String() + "."
 	text := fmt.Sprintf("Make room on %s (move or shrink the workloads there) or lower the DaemonSet's requests. A per-node agent "+
 		"should not lose the race for room to ordinary workloads: give it a high priority class so the scheduler preempts a "+
 		"lower-priority pod for it.", target)
@@ -141,16 +143,16 @@ func daemonPodPending(f audit.Finding, ix *snapshot.Index, p *corev1.Pod, owner 
 
 // pendingFix names the change that lets the pod schedule, from the most
 // common blocking reason across the nodes.
-func pendingFix(ix *snapshot.Index, p *corev1.Pod, owner snapshot.Ref, vs []nodeVerdict) audit.Remediation {
+func pendingFix(ix *snapshot.Index, p *corev1.Pod, owner snapshot.Ref, vs []sched.Verdict) audit.Remediation {
 	var insufficient, taints, affinity int
 	for _, v := range vs {
 		for _, r := range v.Reasons {
-			switch {
-			case strings.HasPrefix(r, "insufficient"):
+			switch r.Kind {
+			case sched.InsufficientResource:
 				insufficient++
-			case strings.HasPrefix(r, "untolerated taint"):
+			case sched.UntoleratedTaint:
 				taints++
-			case strings.HasPrefix(r, "node affinity"):
+			case sched.NodeAffinity, sched.NodeName:
 				affinity++
 			}
 		}

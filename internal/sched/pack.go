@@ -1,0 +1,453 @@
+package sched
+
+import (
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
+
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+// DefaultTargetUtilization is the share of a node's allocatable CPU and
+// memory, in percent, at which packing counts the node as full. Requests
+// are not usage: a node packed to 100% of requests has no room for a
+// rolling update's surge, a rescheduled pod or a new replica, so savings
+// priced on nodes packed to the last millicore would not survive the
+// first deployment.
+const DefaultTargetUtilization = 80
+
+// NodeShape is what one node of a pool offers a pod: its allocatable
+// resources, labels and taints, and what the pool looks like today.
+type NodeShape struct {
+	Pool         string
+	InstanceType string
+	MilliCPU     int64
+	MemoryBytes  int64
+	MaxPods      int64
+	Labels       map[string]string
+	Taints       []corev1.Taint
+	// Today is the pool's node count now; it bounds how replicas spread
+	// and, when RunsAll, how many nodes the pool can need.
+	Today int
+	// RunsAll tells that no pod pinned to one of the pool's nodes (a
+	// DaemonSet's) is Pending: today's nodes hold the requests of
+	// everything bound to them, so they are a placement known to work.
+	RunsAll bool
+	// TargetUtilization is the percent of MilliCPU and MemoryBytes a node
+	// is filled to before packing opens another; 0 means 100.
+	TargetUtilization int
+}
+
+// target is the shape's target utilisation in percent, 1 to 100.
+func (n NodeShape) target() int64 {
+	if n.TargetUtilization <= 0 || n.TargetUtilization > 100 {
+		return 100
+	}
+	return int64(n.TargetUtilization)
+}
+
+// PodDemand is what one pod asks of a node.
+type PodDemand struct {
+	Name         string // namespace/name
+	Namespace    string
+	MilliCPU     int64
+	MemoryBytes  int64
+	NodeSelector map[string]string
+	Affinity     *corev1.Affinity
+	Tolerations  []corev1.Toleration
+	// Pool is where the pod runs today, "" when it is not bound; packing
+	// keeps it there when it fits, so that the simulation changes sizes,
+	// not pools.
+	Pool string
+	// Spread names the workload the pod is a replica of. Its replicas
+	// share a node only as much as the pool's nodes today force them to:
+	// at most ceil(replicas / nodes today) on one node. Empty for none.
+	Spread string
+}
+
+// PackResult is what each pool needs, and the pods no pool can hold.
+type PackResult struct {
+	Pools    map[string]PoolPacking
+	Unplaced []string
+}
+
+// PoolPacking is the packing of one pool.
+//
+// Packing is a heuristic (bin packing is NP-hard), and with replicas kept
+// apart it can need more nodes than the scheduler's real placement uses:
+// on a full pool it may find a few nodes more than run every pod today.
+// The packing must never contradict the cluster it reads, so when today's
+// nodes are known to hold every pod packed onto the pool (Proven), the
+// pool needs at most its nodes today. Needed is therefore the packing at
+// the target utilisation, capped at today's count for a proven pool:
+//
+//   - below today's count, it is a placement the packing built with every
+//     node at or under the target: shrinking to it never assumes nodes
+//     packed to 100%;
+//   - at or above it, the pool already runs its pods, fuller than the
+//     target: growing it would buy headroom, not room the pods need, and
+//     is not a step of a plan (Packed keeps the figure, for reports);
+//   - a pool that is not proven (a pod is Pending there) needs what the
+//     packing found, more than today when its pods do not fit.
+type PoolPacking struct {
+	Today  int
+	Packed int // nodes first-fit decreasing opens at the pool's target
+	Proven bool
+	Needed int
+}
+
+// Pack simulates placing pods onto pools of identical nodes, per pool,
+// with nodes full at their pool's target utilisation, after reserving on
+// every node the requests of the DaemonSets that run there, and keeping
+// replicas of one workload (same Spread) as spread as they are today. A
+// pod goes to its current pool when it may run there, else to the first
+// pool whose labels, affinity and taints admit it and whose empty node has
+// room for it. Pools are tried in the given order. Pod slots are a hard
+// limit of the kubelet, not a utilisation: the target does not scale them.
+//
+// Each pool's count is the smaller of two placements, both built pod by
+// pod, so either is a real one: first-fit decreasing, and the fewest
+// nodes, from what the pods' sums allow upwards, that a balanced placement
+// (each pod onto the node with the most room left, as the scheduler's
+// least-allocated scoring spreads them) fills. First fit packs tightest
+// when nothing constrains it; balancing wins when replicas must each find
+// a node without a sibling and first fit has filled the first nodes.
+func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
+	res := PackResult{Pools: map[string]PoolPacking{}}
+	// Per pool, the room on an empty node once its DaemonSets are placed:
+	// whole (what a pod may ask at most) and up to the target.
+	whole := make([]room, len(pools))
+	target := make([]room, len(pools))
+	for i, p := range pools {
+		var ds room
+		for _, d := range daemons {
+			if admits(p, d) {
+				ds.cpu += d.MilliCPU
+				ds.mem += d.MemoryBytes
+				ds.pods++
+			}
+		}
+		whole[i] = room{cpu: p.MilliCPU - ds.cpu, mem: p.MemoryBytes - ds.mem, pods: p.MaxPods - ds.pods}
+		target[i] = room{cpu: p.MilliCPU*p.target()/100 - ds.cpu, mem: p.MemoryBytes*p.target()/100 - ds.mem, pods: whole[i].pods}
+		res.Pools[p.Pool] = PoolPacking{Today: p.Today, Proven: p.RunsAll}
+	}
+	byPool := make([][]PodDemand, len(pools))
+	for _, d := range pods {
+		chosen := -1
+		for i, p := range pools {
+			if !admits(p, d) || d.MilliCPU > whole[i].cpu || d.MemoryBytes > whole[i].mem || whole[i].pods < 1 {
+				continue
+			}
+			if chosen < 0 || (p.Pool == d.Pool && pools[chosen].Pool != d.Pool) {
+				chosen = i
+			}
+		}
+		if chosen < 0 {
+			res.Unplaced = append(res.Unplaced, d.Name)
+			continue
+		}
+		byPool[chosen] = append(byPool[chosen], d)
+	}
+	for i, p := range pools {
+		items := byPool[i]
+		pp := res.Pools[p.Pool]
+		for _, d := range items {
+			// A pod moved in from elsewhere, or Pending today, is not in
+			// today's placement: the pool's nodes prove nothing about it.
+			if d.Pool != p.Pool {
+				pp.Proven = false
+			}
+		}
+		replicas := map[string]int{}
+		for _, d := range items {
+			if d.Spread != "" {
+				replicas[d.Spread]++
+			}
+		}
+		// Dominant share, the larger of the CPU and memory fractions of a
+		// node, orders two-dimensional items for first-fit decreasing.
+		// Replicas of the largest workloads go first: each needs a node
+		// without a sibling, and placed last, when the first nodes are
+		// full, they would open a node each (on a pool at 96% of its CPU,
+		// 81 nodes where 50 run everything).
+		share := func(d PodDemand) float64 {
+			c := float64(d.MilliCPU) / float64(max(whole[i].cpu, 1))
+			m := float64(d.MemoryBytes) / float64(max(whole[i].mem, 1))
+			return max(c, m)
+		}
+		sort.SliceStable(items, func(a, b int) bool {
+			ra, rb := replicas[items[a].Spread], replicas[items[b].Spread]
+			if ra != rb {
+				return ra > rb
+			}
+			sa, sb := share(items[a]), share(items[b])
+			if sa != sb {
+				return sa > sb
+			}
+			return items[a].Name < items[b].Name
+		})
+		limit := func(group string) int {
+			if group == "" {
+				return len(items) + 1
+			}
+			n := max(p.Today, 1)
+			return (replicas[group] + n - 1) / n
+		}
+		pp.Packed = firstFit(items, target[i], limit)
+		for k := lowerBound(items, target[i], replicas, limit); k < pp.Packed; k++ {
+			if balanced(items, target[i], limit, k) {
+				pp.Packed = k
+				break
+			}
+		}
+		pp.Needed = pp.Packed
+		if pp.Proven && pp.Needed > pp.Today {
+			pp.Needed = pp.Today
+		}
+		res.Pools[p.Pool] = pp
+	}
+	sort.Strings(res.Unplaced)
+	return res
+}
+
+// room is what a node has left: CPU in millicores, memory in bytes, pod
+// slots.
+type room struct{ cpu, mem, pods int64 }
+
+// bin is one simulated node.
+type bin struct {
+	room
+	spread map[string]int // replicas of each workload on the node
+}
+
+func (b *bin) fits(d PodDemand, limit func(string) int) bool {
+	return b.cpu >= d.MilliCPU && b.mem >= d.MemoryBytes && b.pods >= 1 && b.spread[d.Spread] < limit(d.Spread)
+}
+
+func (b *bin) put(d PodDemand) {
+	b.cpu -= d.MilliCPU
+	b.mem -= d.MemoryBytes
+	b.pods--
+	b.spread[d.Spread]++
+}
+
+// open is an empty node given its first pod. A pod larger than the
+// target's share of a node still runs on a node of its own, which is then
+// full.
+func open(target room, d PodDemand) bin {
+	b := bin{room: target, spread: map[string]int{}}
+	b.put(d)
+	if b.cpu < 0 || b.mem < 0 {
+		b.cpu, b.mem = 0, 0
+	}
+	return b
+}
+
+// firstFit places each item on the first node it fits, opening one when
+// none does, and returns the node count.
+func firstFit(items []PodDemand, target room, limit func(string) int) int {
+	var bins []bin
+	for _, d := range items {
+		placed := false
+		for j := range bins {
+			if bins[j].fits(d, limit) {
+				bins[j].put(d)
+				placed = true
+				break
+			}
+		}
+		if !placed {
+			bins = append(bins, open(target, d))
+		}
+	}
+	return len(bins)
+}
+
+// balanced tells whether k nodes hold the items when each goes onto the
+// node with the most room left (by its scarcer resource); a pod larger
+// than the target's share takes an empty node.
+func balanced(items []PodDemand, target room, limit func(string) int, k int) bool {
+	bins := make([]bin, k)
+	for j := range bins {
+		bins[j] = bin{room: target, spread: map[string]int{}}
+	}
+	used := make([]bool, k)
+	left := func(b *bin) float64 {
+		return min(float64(b.cpu)/float64(max(target.cpu, 1)), float64(b.mem)/float64(max(target.mem, 1)))
+	}
+	for _, d := range items {
+		at := -1
+		oversize := d.MilliCPU > target.cpu || d.MemoryBytes > target.mem
+		for j := range bins {
+			if oversize {
+				if !used[j] {
+					at = j
+					break
+				}
+				continue
+			}
+			if bins[j].fits(d, limit) && (at < 0 || left(&bins[j]) > left(&bins[at])) {
+				at = j
+			}
+		}
+		if at < 0 {
+			return false
+		}
+		if oversize {
+			bins[at] = open(target, d)
+		} else {
+			bins[at].put(d)
+		}
+		used[at] = true
+	}
+	return true
+}
+
+// lowerBound is the fewest nodes the items could fit in: their sums over
+// a node's room, and each workload's replicas over how many may share a
+// node.
+func lowerBound(items []PodDemand, target room, replicas map[string]int, limit func(string) int) int {
+	if len(items) == 0 {
+		return 0
+	}
+	if target.cpu <= 0 || target.mem <= 0 || target.pods <= 0 {
+		return len(items) // every pod needs a node of its own
+	}
+	var cpu, mem int64
+	for _, d := range items {
+		cpu += d.MilliCPU
+		mem += d.MemoryBytes
+	}
+	ceil := func(a, b int64) int { return int((a + b - 1) / b) }
+	k := max(1, ceil(cpu, target.cpu), ceil(mem, target.mem), ceil(int64(len(items)), target.pods))
+	for g, r := range replicas {
+		k = max(k, ceil(int64(r), int64(limit(g))))
+	}
+	return k
+}
+
+// admits tells whether a node of the pool may run the pod: node
+// selector, required node affinity and taints with NoSchedule or NoExecute,
+// matched as the scheduler matches them. Field expressions (metadata.name,
+// which pins a pod to one node) do not restrict a pool: they are dropped.
+func admits(n NodeShape, d PodDemand) bool {
+	node := &corev1.Node{}
+	node.Labels = n.Labels
+	spec := &corev1.PodSpec{NodeSelector: d.NodeSelector, Affinity: withoutFieldTerms(d.Affinity)}
+	if !NodeAffinityMatches(spec, node) {
+		return false
+	}
+	for i := range n.Taints {
+		if n.Taints[i].Effect != corev1.TaintEffectPreferNoSchedule && !corev1helpers.TolerationsTolerateTaint(d.Tolerations, &n.Taints[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// withoutFieldTerms returns a copy of an affinity whose required node
+// selector terms keep their label expressions only.
+func withoutFieldTerms(a *corev1.Affinity) *corev1.Affinity {
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return a
+	}
+	c := a.DeepCopy()
+	terms := c.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[:0]
+	for _, t := range c.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		t.MatchFields = nil
+		if len(t.MatchExpressions) > 0 {
+			terms = append(terms, t)
+		}
+	}
+	if len(terms) == 0 {
+		c.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution = nil
+	} else {
+		c.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms = terms
+	}
+	return c
+}
+
+// DemandOf returns the scheduling demand of a pod spec: what the scheduler
+// counts (snapshot.PodRequests) and the constraints that choose its pool.
+func DemandOf(ns, name, pool string, spec *corev1.PodSpec) PodDemand {
+	cpu, mem := snapshot.PodRequestsMilli(spec)
+	return PodDemand{Name: ns + "/" + name, Namespace: ns, MilliCPU: cpu, MemoryBytes: mem, NodeSelector: spec.NodeSelector,
+		Affinity: spec.Affinity, Tolerations: spec.Tolerations, Pool: pool}
+}
+
+// instanceTypeLabel names a node's size; the plan prices nodes by it.
+const instanceTypeLabel = corev1.LabelInstanceTypeStable
+
+// Pools returns one shape per node pool, sorted by name: the allocatable,
+// labels and taints of its first node by name, its node count, and
+// whether it runs every pod pinned to its nodes. TargetUtilization is left
+// to the caller.
+func Pools(ix *snapshot.Index) []NodeShape {
+	nodes := make([]*corev1.Node, len(ix.S.Nodes))
+	for i := range ix.S.Nodes {
+		nodes[i] = &ix.S.Nodes[i]
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	short := map[string]bool{} // pools with a pinned pod Pending
+	for i := range ix.S.Pods {
+		p := &ix.S.Pods[i]
+		if p.Spec.NodeName != "" || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			continue
+		}
+		if n := ix.Node(PinnedNode(&p.Spec)); n != nil {
+			short[snapshot.NodePool(n)] = true
+		}
+	}
+	index := map[string]int{}
+	var shapes []NodeShape
+	for _, n := range nodes {
+		pool := snapshot.NodePool(n)
+		if i, ok := index[pool]; ok {
+			shapes[i].Today++
+			continue
+		}
+		index[pool] = len(shapes)
+		a := n.Status.Allocatable
+		shapes = append(shapes, NodeShape{Pool: pool, InstanceType: n.Labels[instanceTypeLabel],
+			MilliCPU: a.Cpu().MilliValue(), MemoryBytes: a.Memory().Value(), MaxPods: a.Pods().Value(),
+			Labels: n.Labels, Taints: n.Spec.Taints, Today: 1, RunsAll: !short[pool]})
+	}
+	sort.SliceStable(shapes, func(i, j int) bool { return shapes[i].Pool < shapes[j].Pool })
+	return shapes
+}
+
+// Demands returns what the snapshot's workloads ask of the nodes: one
+// demand per DaemonSet, reserved on every node it may run on, and one per
+// other pod that holds resources (neither Succeeded nor Failed), each with
+// the pool it runs in today and, for replicas, the workload they spread.
+func Demands(ix *snapshot.Index) (daemons, pods []PodDemand) {
+	s := ix.S
+	for i := range s.DaemonSets {
+		ds := &s.DaemonSets[i]
+		daemons = append(daemons, DemandOf(ds.Namespace, ds.Name, "", &ds.Spec.Template.Spec))
+	}
+	for i := range s.Pods {
+		p := &s.Pods[i]
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			continue
+		}
+		if c := metav1.GetControllerOf(p); c != nil && c.Kind == "DaemonSet" {
+			continue // counted on every node through its DaemonSet
+		}
+		pool := ""
+		if n := ix.Node(p.Spec.NodeName); n != nil {
+			pool = snapshot.NodePool(n)
+		}
+		d := DemandOf(p.Namespace, p.Name, pool, &p.Spec)
+		// Replicas of one workload stay spread as the scheduler spreads
+		// them: packing them together would save a node by giving up the
+		// workload's availability.
+		if top := ix.TopOwner("Pod", p); top.Kind != "Pod" {
+			d.Spread = top.String()
+		}
+		pods = append(pods, d)
+	}
+	return daemons, pods
+}
