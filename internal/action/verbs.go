@@ -115,7 +115,7 @@ func (p Plan) Run(ctx context.Context, env *Env) (*plan.Plan, error) {
 	if env.Prices.Book != nil {
 		prices = pricing.Assets{Book: env.Prices.Book}
 	}
-	out, err := plan.Build(ctx, plan.Input{Snapshot: env.Snapshot, Classify: env.Config.Classify, Config: env.Config.Plan,
+	out, err := plan.Build(ctx, env.Index, plan.Input{Classify: env.Config.Classify, Config: env.Config.Plan,
 		Strategy: p.Strategy, Prices: prices})
 	var fe *yamldoc.FieldError
 	if errors.As(err, &fe) {

@@ -5,6 +5,7 @@
 package audit
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -106,11 +107,13 @@ type Check interface {
 	// Run returns the findings over the snapshot. Checks set each
 	// finding's severity (usually their default); the runner replaces it
 	// where the config overrides the check's severity.
-	Run(ctx *Context) []Finding
+	// A check that reads a large cluster stops early, returning what it
+	// has, when ctx is cancelled; the runner then discards the result.
+	Run(ctx context.Context, in *Input) []Finding
 }
 
-// Context is what a check may read.
-type Context struct {
+// Input is what a check may read.
+type Input struct {
 	Index  *snapshot.Index
 	Config *Config
 	// Prices, when set, let checks say what waste costs (an idle load

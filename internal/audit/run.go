@@ -143,7 +143,7 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 		res.Unlisted = append(res.Unlisted, k.GroupResource())
 	}
 	ignores := ignoreAnnotations(s)
-	cctx := &Context{Index: ix, Config: cfg, Prices: opts.Prices}
+	in := &Input{Index: ix, Config: cfg, Prices: opts.Prices}
 	for _, c := range registry {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("audit interrupted before check %s: %w", c.ID(), err)
@@ -156,9 +156,12 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 			sev = c.DefaultSeverity()
 		}
 		info := CheckInfo{ID: c.ID(), Category: c.Category(), Severity: sev, Description: c.Description()}
-		fs, err := runCheck(c, cctx)
+		fs, err := runCheck(ctx, c, in)
 		if err != nil {
 			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("audit interrupted during check %s: %w", c.ID(), err)
 		}
 		for _, f := range fs {
 			f.CheckID = c.ID()
@@ -190,13 +193,13 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 
 // runCheck turns a check's panic into an error naming the check, so that
 // one faulty check on an unusual object says which one it was.
-func runCheck(c Check, cctx *Context) (fs []Finding, err error) {
+func runCheck(ctx context.Context, c Check, in *Input) (fs []Finding, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("check %s failed: %v", c.ID(), r)
 		}
 	}()
-	return c.Run(cctx), nil
+	return c.Run(ctx, in), nil
 }
 
 // SortFindings orders findings most serious first, then by check and object.

@@ -20,9 +20,9 @@ func (c everyConfigMap) ID() string                      { return c.id }
 func (c everyConfigMap) Category() audit.Category        { return audit.Hygiene }
 func (c everyConfigMap) DefaultSeverity() audit.Severity { return audit.Warning }
 func (c everyConfigMap) Description() string             { return "test check" }
-func (c everyConfigMap) Run(ctx *audit.Context) []audit.Finding {
+func (c everyConfigMap) Run(_ context.Context, in *audit.Input) []audit.Finding {
 	var out []audit.Finding
-	for _, cm := range ctx.Index.S.ConfigMaps {
+	for _, cm := range in.Index.S.ConfigMaps {
 		out = append(out, audit.Finding{Severity: audit.Warning, Object: snapshot.Ref{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name},
 			Message: "cm " + cm.Name})
 	}
@@ -31,7 +31,7 @@ func (c everyConfigMap) Run(ctx *audit.Context) []audit.Finding {
 
 type panics struct{ everyConfigMap }
 
-func (panics) Run(*audit.Context) []audit.Finding { panic("boom") }
+func (panics) Run(context.Context, *audit.Input) []audit.Finding { panic("boom") }
 
 func testSnapshot() *snapshot.Snapshot {
 	cm := func(ns, name string, annots map[string]string) corev1.ConfigMap {
@@ -111,4 +111,23 @@ func TestRunErrors(t *testing.T) {
 	if _, err := audit.Run(ctx, ix, []audit.Check{everyConfigMap{"a"}}, nil, audit.Options{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("a cancelled audit gave %v", err)
 	}
+	// Cancelled while a check runs: what it found is not reported as a
+	// complete audit, and the next check does not run.
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	_, err := audit.Run(ctx, ix, []audit.Check{cancels{everyConfigMap{"slow"}, cancel}, panics{everyConfigMap{"next"}}}, nil, audit.Options{})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "during check slow") {
+		t.Errorf("an audit cancelled during a check gave %v", err)
+	}
+}
+
+// cancels cancels the audit's context while it runs.
+type cancels struct {
+	everyConfigMap
+	cancel context.CancelFunc
+}
+
+func (c cancels) Run(ctx context.Context, in *audit.Input) []audit.Finding {
+	c.cancel()
+	return c.everyConfigMap.Run(ctx, in)
 }

@@ -24,7 +24,6 @@ import (
 
 // Input is what a plan is built from.
 type Input struct {
-	Snapshot *snapshot.Snapshot
 	Classify classify.Rules
 	Config   Config
 	Strategy string
@@ -61,22 +60,23 @@ type builder struct {
 
 // Build builds a plan. Config errors a snapshot reveals (a pattern that
 // matches nothing) are *yamldoc.FieldError, for the caller to locate.
-func Build(ctx context.Context, in Input) (*Plan, error) {
-	if in.Snapshot == nil {
+func Build(ctx context.Context, ix *snapshot.Index, in Input) (*Plan, error) {
+	if ix == nil {
 		return nil, fmt.Errorf("building plan: no snapshot")
 	}
+	s := ix.S
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if in.SnapshotDigest != "" && !validHash(in.SnapshotDigest) {
 		return nil, fmt.Errorf("building plan: snapshot digest %q is not %s followed by 64 hex digits", in.SnapshotDigest, hashPrefix)
 	}
-	b := &builder{in: in, ix: snapshot.NewIndex(in.Snapshot), moved: map[objKey]dest{}, targets: map[string]*Target{},
+	b := &builder{in: in, ix: ix, moved: map[objKey]dest{}, targets: map[string]*Target{},
 		touched: map[objKey]Precondition{}, pvs: map[string]*corev1.PersistentVolume{}}
-	for i := range in.Snapshot.PVs {
-		b.pvs[in.Snapshot.PVs[i].Name] = &in.Snapshot.PVs[i]
+	for i := range s.PVs {
+		b.pvs[s.PVs[i].Name] = &s.PVs[i]
 	}
-	b.objs = movable(in.Snapshot)
+	b.objs = movable(s)
 	lay, err := group(b.ix, in.Classify, in.Config, in.Strategy)
 	if err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ func Build(ctx context.Context, in Input) (*Plan, error) {
 
 	// Everything recorded comes from the snapshot, never from the clock or
 	// map order, so that the same snapshot and config give the same file.
-	meta := in.Snapshot.Meta
+	meta := s.Meta
 	p := &Plan{APIVersion: APIVersion, Kind: Kind, Metadata: Metadata{Strategy: in.Strategy, Source: meta.Source,
 		CollectedAt: meta.CollectedAt.UTC(), KubernetesVersion: meta.ServerVersion, SnapshotDigest: in.SnapshotDigest}}
 	for _, t := range names {
@@ -144,8 +144,8 @@ func Build(ctx context.Context, in Input) (*Plan, error) {
 }
 
 func (b *builder) count() NamespaceCount {
-	c := NamespaceCount{Before: len(b.in.Snapshot.Namespaces), Targets: len(b.lay.targets), Untouched: len(b.lay.untouched)}
-	for _, n := range b.in.Snapshot.Namespaces {
+	c := NamespaceCount{Before: len(b.ix.S.Namespaces), Targets: len(b.lay.targets), Untouched: len(b.lay.untouched)}
+	for _, n := range b.ix.S.Namespaces {
 		if b.in.Config.IsProtected(n.Name) {
 			c.Kubernetes++
 		}

@@ -147,7 +147,7 @@ func (b *builder) movingNamespace(ns string) (string, bool) {
 // ClusterRoleBinding subjects, RoleBindings in other namespaces, and
 // NetworkPolicy namespace selectors.
 func (b *builder) scanClusterRefs() {
-	for _, crb := range b.in.Snapshot.ClusterRoleBindings {
+	for _, crb := range b.ix.S.ClusterRoleBindings {
 		for _, s := range crb.Subjects {
 			if s.Kind != "ServiceAccount" {
 				continue
@@ -163,7 +163,7 @@ func (b *builder) scanClusterRefs() {
 					s.Namespace, s.Name, d.ns, d.name)})
 		}
 	}
-	for _, rb := range b.in.Snapshot.RoleBindings {
+	for _, rb := range b.ix.S.RoleBindings {
 		if _, moving := b.movingNamespace(rb.Namespace); moving {
 			continue // rewritten with its namespace
 		}
@@ -177,8 +177,8 @@ func (b *builder) scanClusterRefs() {
 			}
 		}
 	}
-	for i := range b.in.Snapshot.NetworkPolicies {
-		np := &b.in.Snapshot.NetworkPolicies[i]
+	for i := range b.ix.S.NetworkPolicies {
+		np := &b.ix.S.NetworkPolicies[i]
 		var peers []networkingv1.NetworkPolicyPeer
 		for _, r := range np.Spec.Ingress {
 			peers = append(peers, r.From...)
@@ -211,7 +211,7 @@ func (b *builder) scanClusterRefs() {
 
 func (b *builder) namespacesSelected(ls *metav1.LabelSelector) map[string]bool {
 	out := map[string]bool{}
-	for _, n := range b.in.Snapshot.Namespaces {
+	for _, n := range b.ix.S.Namespaces {
 		l := map[string]string{"kubernetes.io/metadata.name": n.Name}
 		for k, v := range n.Labels {
 			l[k] = v
@@ -278,7 +278,7 @@ func (b *builder) checkTarget(t string) {
 				}
 			}
 		}
-		for _, other := range b.in.Snapshot.Others {
+		for _, other := range b.ix.S.Others {
 			if other.Namespace == src {
 				tg.Conflicts = append(tg.Conflicts, Issue{Kind: IssueUnmodelled,
 					Objects: []string{other.Kind + "." + other.Group + "/" + src + "/" + other.Name},

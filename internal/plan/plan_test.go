@@ -63,11 +63,11 @@ func parseConfig(name string, data []byte) (*testConfig, error) {
 // the CLI does; edits adjust the input first.
 func build(t *testing.T, s *snapshot.Snapshot, f *testConfig, strategy string, edits ...func(*Input)) (*Plan, error) {
 	t.Helper()
-	in := Input{Snapshot: s, Classify: f.Classify, Config: f.Plan, Strategy: strategy, Prices: doPrices()}
+	in := Input{Classify: f.Classify, Config: f.Plan, Strategy: strategy, Prices: doPrices()}
 	for _, e := range edits {
 		e(&in)
 	}
-	p, err := Build(context.Background(), in)
+	p, err := Build(context.Background(), snapshot.NewIndex(s), in)
 	var fe *yamldoc.FieldError
 	if errors.As(err, &fe) {
 		return nil, f.doc.Check("plan", fe)
@@ -453,7 +453,7 @@ func TestPlanOwnSavings(t *testing.T) {
 	lb.Name, lb.Namespace, lb.Spec.Type = "public", "shop-staging", corev1.ServiceTypeLoadBalancer
 	s.Services = append(s.Services, lb)
 	full := 100
-	b := &builder{in: Input{Snapshot: s, Prices: doPrices(), Config: Config{Packing: PackingConfig{TargetUtilization: &full}}},
+	b := &builder{in: Input{Prices: doPrices(), Config: Config{Packing: PackingConfig{TargetUtilization: &full}}},
 		ix: snapshot.NewIndex(s), lay: newLayout()}
 	b.lay.deletions = []Deletion{{Namespace: "shop-staging"}}
 	sv, err := b.savings()

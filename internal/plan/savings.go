@@ -7,9 +7,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/purserhq/purser/internal/yamldoc"
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/sched"
+	"github.com/purserhq/purser/internal/yamldoc"
 )
 
 // Prices are the prices the plan needs from a price book. Monthly
@@ -157,7 +157,7 @@ func pricePool(sv *Savings, acc *savingsSum, ps *PoolSavings, prices Prices) {
 // assetSavings counts and prices the load balancers and volumes that go
 // away with the namespaces the plan deletes without moving.
 func (b *builder) assetSavings(sv *Savings, acc *savingsSum, gone func(ns string) bool) {
-	s := b.in.Snapshot
+	s := b.ix.S
 	movedLB := 0
 	for i := range s.Services {
 		svc := &s.Services[i]

@@ -13,6 +13,7 @@ import (
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/plan"
 	"github.com/purserhq/purser/internal/scenario"
+	"github.com/purserhq/purser/internal/snapshot"
 )
 
 var planUpdate = flag.Bool("update", false, "rewrite golden files")
@@ -31,7 +32,7 @@ func TestPlanMarkdownGolden(t *testing.T) {
 	prices := plan.PriceTable{Nodes: map[string]money.Amount{"s-2vcpu-4gb": usd(24), "s-4vcpu-8gb": usd(48),
 		"s-8vcpu-16gb": usd(96), "g-2vcpu-8gb": usd(63)}, LoadBalancer: usd(10), VolumePerGiB: money.New("USD", 100_000)}
 	for _, strategy := range []string{plan.StrategyProduct, plan.StrategyEnvironment} {
-		p, err := plan.Build(context.Background(), plan.Input{Snapshot: s, Classify: cfg.Classify, Config: cfg.Plan, Strategy: strategy, Prices: prices})
+		p, err := plan.Build(context.Background(), snapshot.NewIndex(s), plan.Input{Classify: cfg.Classify, Config: cfg.Plan, Strategy: strategy, Prices: prices})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,9 +18,9 @@ func clusterRoleBindingClusterAdmin() audit.Check {
 			"user, group or ServiceAccount that is not part of Kubernetes itself. A ServiceAccount bound to cluster-admin " +
 			"makes every pod running as it, and everyone who can exec into such a pod or read its token, an administrator " +
 			"of the cluster. system: subjects, ServiceAccounts of kube-system and bootstrap bindings are skipped.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			var out []audit.Finding
-			for _, b := range ctx.Index.S.ClusterRoleBindings {
+			for _, b := range in.Index.S.ClusterRoleBindings {
 				if b.RoleRef.Kind != "ClusterRole" || b.RoleRef.Name != "cluster-admin" ||
 					b.Labels["kubernetes.io/bootstrapping"] == "rbac-defaults" {
 					continue

@@ -21,8 +21,8 @@ func configMapUnused() audit.Check {
 			"and they make a namespace look in use when it is not. kube-root-ca.crt, objects owned by another object, " +
 			"Helm release records, leader-election locks and objects in kube-system, kube-public and kube-node-lease are skipped: " +
 			"controllers create and read those themselves.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			ix := ctx.Index
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			ix := in.Index
 			named := namedReferences(ix)
 			var out []audit.Finding
 			for i := range ix.S.ConfigMaps {

@@ -18,10 +18,10 @@ func containerNoLimits() audit.Check {
 			"container without a memory limit can grow until the node runs out of memory, and the kernel then kills " +
 			"whatever it picks on that node, other teams' pods included. A missing CPU limit alone is not reported: CPU is " +
 			"compressible, and CPU limits throttle a container even on an idle node.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			var out []audit.Finding
-			for _, o := range userTemplateOwners(ctx.Index) {
-				_, lrLim := limitRangeDefaults(ctx.Index.S, o.Ref.Namespace)
+			for _, o := range userTemplateOwners(in.Index) {
+				_, lrLim := limitRangeDefaults(in.Index.S, o.Ref.Namespace)
 				var names, evidence, cmds []string
 				for _, ct := range allContainers(o.Spec) {
 					if _, ok := ct.Resources.Limits[corev1.ResourceMemory]; ok || lrLim[corev1.ResourceMemory] {

@@ -18,9 +18,9 @@ func containerNoProbes() audit.Check {
 			"liveness probe. Without a readiness probe a pod receives traffic before it can answer and keeps receiving it " +
 			"when it stops answering; without a liveness probe a hung process is never restarted. Jobs and CronJobs are " +
 			"skipped (they run to completion), and so are containers without ports, for which no generic probe exists.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			var out []audit.Finding
-			for _, o := range userTemplateOwners(ctx.Index) {
+			for _, o := range userTemplateOwners(in.Index) {
 				if o.Ref.Kind == "Job" || o.Ref.Kind == "CronJob" || o.Spec.RestartPolicy == corev1.RestartPolicyNever ||
 					o.Spec.RestartPolicy == corev1.RestartPolicyOnFailure {
 					continue

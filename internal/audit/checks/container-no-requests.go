@@ -16,10 +16,10 @@ func containerNoRequests() audit.Check {
 			"default). The scheduler places such pods as if they used nothing, so nodes get overcommitted; the pods are the " +
 			"first evicted under memory pressure (BestEffort QoS); and cost allocation, which charges by request, cannot " +
 			"attribute their share. Reported once per workload, naming the containers.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			var out []audit.Finding
-			for _, o := range userTemplateOwners(ctx.Index) {
-				lrReq, _ := limitRangeDefaults(ctx.Index.S, o.Ref.Namespace)
+			for _, o := range userTemplateOwners(in.Index) {
+				lrReq, _ := limitRangeDefaults(in.Index.S, o.Ref.Namespace)
 				var names, evidence []string
 				for _, ct := range allContainers(o.Spec) {
 					miss := missingRequests(&ct, lrReq)

@@ -3,6 +3,7 @@ package checks
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -102,7 +103,7 @@ func TestFixtures(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got := check.Run(&audit.Context{Index: snapshot.NewIndex(s), Config: fixtureConfig()})
+				got := check.Run(context.Background(), &audit.Input{Index: snapshot.NewIndex(s), Config: fixtureConfig()})
 				for _, f := range got {
 					if f.CheckID != id || f.Message == "" || f.Cause == "" || f.Remediation.Text == "" || f.Object.Name == "" {
 						t.Errorf("incomplete finding: %+v", f)
@@ -169,7 +170,7 @@ func TestNamespaceEmptyUnknownWhenAKindIsUnlisted(t *testing.T) {
 	}
 	s.SetKind(snapshot.KindStatus{Group: "example.com", Version: "v1", Resource: "widgets", Kind: "Widget", Namespaced: true,
 		Error: "forbidden"})
-	got := namespaceEmpty().Run(&audit.Context{Index: snapshot.NewIndex(s), Config: &audit.Config{}})
+	got := namespaceEmpty().Run(context.Background(), &audit.Input{Index: snapshot.NewIndex(s), Config: &audit.Config{}})
 	if len(got) != 0 {
 		t.Errorf("namespace reported empty although widgets could not be listed: %+v", got)
 	}

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -29,11 +30,11 @@ func (c checkSpec) Category() audit.Category        { return c.category }
 func (c checkSpec) DefaultSeverity() audit.Severity { return c.severity }
 func (c checkSpec) Description() string             { return c.description }
 
-func (c checkSpec) Run(ctx *audit.Context) []audit.Finding {
-	if ctx == nil || ctx.Index == nil {
+func (c checkSpec) Run(ctx context.Context, in *audit.Input) []audit.Finding {
+	if in == nil || in.Index == nil || ctx.Err() != nil {
 		return nil
 	}
-	return c.run(c, ctx.Index, ctx.Config)
+	return c.run(c, in.Index, in.Config)
 }
 
 func (c checkSpec) newFinding(obj snapshot.Ref, msg string) audit.Finding {

@@ -20,15 +20,15 @@ func deploymentSingleReplicaNoPDB() audit.Check {
 			"service is down for the pod's start time. It is informational: one replica is a fair choice for development " +
 			"and batch-like services, and the fix costs a second pod. Deployments scaled to zero are left to " +
 			"workload-scaled-to-zero.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			s := ctx.Index.S
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			s := in.Index.S
 			var out []audit.Finding
 			for i := range s.Deployments {
 				d := &s.Deployments[i]
 				if platformNamespace(d.Namespace) || replicasOf(d.Spec.Replicas) != 1 {
 					continue
 				}
-				if pdb := coveringPDB(ctx, d.Namespace, d.Spec.Template.Labels); pdb != "" {
+				if pdb := coveringPDB(in, d.Namespace, d.Spec.Template.Labels); pdb != "" {
 					continue
 				}
 				r := ref("Deployment", d.Namespace, d.Name)
@@ -61,8 +61,8 @@ spec:
 
 // coveringPDB names a PodDisruptionBudget of ns whose selector matches pod
 // labels, or "".
-func coveringPDB(ctx *audit.Context, ns string, podLabels map[string]string) string {
-	for _, p := range ctx.Index.S.PDBs {
+func coveringPDB(in *audit.Input, ns string, podLabels map[string]string) string {
+	for _, p := range in.Index.S.PDBs {
 		if p.Namespace != ns || p.Spec.Selector == nil {
 			continue
 		}

@@ -20,8 +20,8 @@ func hpaMetricsUnavailable() audit.Check {
 			"(metrics-server, not preinstalled on DigitalOcean Kubernetes); Pods and Object metrics need custom.metrics.k8s.io " +
 			"and External metrics need external.metrics.k8s.io (prometheus-adapter, KEDA or a similar adapter). When one " +
 			"metric of several fails, the autoscaler still scales up on the others but never scales down.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			s := ctx.Index.S
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			s := in.Index.S
 			var out []audit.Finding
 			for i := range s.HPAs {
 				h := &s.HPAs[i]

@@ -18,8 +18,8 @@ func hpaTargetMissing() audit.Check {
 		description: "A HorizontalPodAutoscaler whose scaleTargetRef names a Deployment, StatefulSet or ReplicaSet " +
 			"that does not exist in its namespace. The autoscaler scales nothing and reports FailedGetScale; it usually " +
 			"outlived a renamed or deleted workload.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			s := ctx.Index.S
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			s := in.Index.S
 			var out []audit.Finding
 			for i := range s.HPAs {
 				h := &s.HPAs[i]

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"context"
 	"fmt"
 	"github.com/purserhq/purser/internal/pricing"
 	"sort"
@@ -21,7 +22,7 @@ type ruleCheck struct {
 	category    audit.Category
 	severity    audit.Severity
 	description string
-	run         func(c ruleCheck, ctx *audit.Context) []audit.Finding
+	run         func(c ruleCheck, in *audit.Input) []audit.Finding
 }
 
 func (c ruleCheck) ID() string                      { return c.id }
@@ -29,11 +30,11 @@ func (c ruleCheck) Category() audit.Category        { return c.category }
 func (c ruleCheck) DefaultSeverity() audit.Severity { return c.severity }
 func (c ruleCheck) Description() string             { return c.description }
 
-func (c ruleCheck) Run(ctx *audit.Context) []audit.Finding {
-	if ctx == nil || ctx.Index == nil {
+func (c ruleCheck) Run(ctx context.Context, in *audit.Input) []audit.Finding {
+	if in == nil || in.Index == nil || ctx.Err() != nil {
 		return nil
 	}
-	return c.run(c, ctx)
+	return c.run(c, in)
 }
 
 // finding starts a finding of this check about obj, at the check's default

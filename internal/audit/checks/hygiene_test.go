@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,10 +19,10 @@ import (
 
 // runHygiene runs every hygiene check over s with cfg.
 func runHygiene(s *snapshot.Snapshot, cfg *audit.Config) []audit.Finding {
-	ctx := &audit.Context{Index: snapshot.NewIndex(s), Config: cfg}
+	in := &audit.Input{Index: snapshot.NewIndex(s), Config: cfg}
 	var out []audit.Finding
 	for _, c := range hygieneChecks() {
-		out = append(out, c.Run(ctx)...)
+		out = append(out, c.Run(context.Background(), in)...)
 	}
 	return out
 }
@@ -165,7 +166,7 @@ func TestSecretInEnvLiteralHidesValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := secretInEnvLiteral().Run(&audit.Context{Index: snapshot.NewIndex(s)})
+	got := secretInEnvLiteral().Run(context.Background(), &audit.Input{Index: snapshot.NewIndex(s)})
 	if len(got) != 1 {
 		t.Fatalf("%d findings, want 1", len(got))
 	}
@@ -195,8 +196,8 @@ func TestBaselinePoliciesAreSound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := &audit.Context{Index: snapshot.NewIndex(s)}
-	proposed := namespaceNoNetworkPolicy().Run(ctx)
+	in := &audit.Input{Index: snapshot.NewIndex(s)}
+	proposed := namespaceNoNetworkPolicy().Run(t.Context(), in)
 	if len(proposed) == 0 {
 		t.Fatal("no baseline proposed on the demo")
 	}
@@ -215,9 +216,9 @@ func TestBaselinePoliciesAreSound(t *testing.T) {
 		}
 		s.NetworkPolicies = append(s.NetworkPolicies, ps.NetworkPolicies...)
 	}
-	ctx = &audit.Context{Index: snapshot.NewIndex(s)}
+	in = &audit.Input{Index: snapshot.NewIndex(s)}
 	for _, c := range []audit.Check{namespaceNoNetworkPolicy(), networkPolicySelectorMatchesNothing(), networkPolicyEgressBlocksDNS()} {
-		for _, f := range c.Run(ctx) {
+		for _, f := range c.Run(t.Context(), in) {
 			t.Errorf("after applying the baselines: %s %s: %s %v", f.CheckID, f.Object, f.Message, f.Evidence)
 		}
 	}
@@ -236,7 +237,7 @@ func TestBaselinePolicyStandardDNS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := namespaceNoNetworkPolicy().Run(&audit.Context{Index: snapshot.NewIndex(s)})
+	got := namespaceNoNetworkPolicy().Run(context.Background(), &audit.Input{Index: snapshot.NewIndex(s)})
 	if len(got) != 1 {
 		t.Fatalf("%d findings, want 1", len(got))
 	}

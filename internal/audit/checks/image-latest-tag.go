@@ -15,9 +15,9 @@ func imageLatestTag() audit.Check {
 		description: "A workload whose container images use the `latest` tag or no tag at all (which means `latest`), " +
 			"without a digest. Two pods of the same workload can then run different code, a rollback does not roll back, " +
 			"and the image pull policy defaults to Always, so every start depends on the registry.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			var out []audit.Finding
-			for _, o := range userTemplateOwners(ctx.Index) {
+			for _, o := range userTemplateOwners(in.Index) {
 				var names, evidence, cmds []string
 				for _, ct := range allContainers(o.Spec) {
 					repo, tag, digest := splitImage(ct.Image)

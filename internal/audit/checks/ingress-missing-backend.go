@@ -18,8 +18,8 @@ func ingressMissingBackend() audit.Check {
 		severity: audit.Error,
 		description: "An Ingress rule or default backend that points to a Service that does not exist, or to a port the " +
 			"Service does not expose. The ingress controller answers 503 (ingress-nginx) or 404 for those paths.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			ix := ctx.Index
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			ix := in.Index
 			if !kindListed(ix.S, "", "services") {
 				return nil
 			}

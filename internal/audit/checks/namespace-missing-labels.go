@@ -17,13 +17,13 @@ func namespaceMissingLabels() audit.Check {
 			"for example [environment, team]). Cost allocation, policies and network isolation select namespaces by these " +
 			"labels; an unlabelled namespace falls outside all of them. Silent unless labels are required. System " +
 			"namespaces are skipped.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			if ctx.Config == nil || len(ctx.Config.RequiredNamespaceLabels) == 0 {
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			if in.Config == nil || len(in.Config.RequiredNamespaceLabels) == 0 {
 				return nil
 			}
-			required := ctx.Config.RequiredNamespaceLabels
+			required := in.Config.RequiredNamespaceLabels
 			var out []audit.Finding
-			for _, ns := range ctx.Index.S.Namespaces {
+			for _, ns := range in.Index.S.Namespaces {
 				if snapshot.IsSystemNamespace(ns.Name) {
 					continue
 				}

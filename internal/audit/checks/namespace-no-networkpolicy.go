@@ -25,8 +25,8 @@ func namespaceNoNetworkPolicy() audit.Check {
 			"to kube-system's kube-dns on UDP and TCP 53, and the internet. Namespaces are selected by their immutable " +
 			"kubernetes.io/metadata.name label, never by a hand-set `name` label. System namespaces and namespaces without " +
 			"workloads are skipped.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			ix := ctx.Index
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			ix := in.Index
 			withPolicy := map[string]bool{}
 			for _, np := range ix.S.NetworkPolicies {
 				withPolicy[np.Namespace] = true

@@ -16,8 +16,8 @@ func networkPolicyEgressBlocksDNS() audit.Check {
 		description: "A NetworkPolicy that restricts egress without any rule allowing DNS (UDP port 53 to kube-system's " +
 			"k8s-app=kube-dns pods). Every pod it selects then fails to resolve names, including in-cluster Service names, " +
 			"unless another policy selecting the same pods allows DNS.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			ix := ctx.Index
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			ix := in.Index
 			s := ix.S
 			// Egress allowed by any policy of the namespace counts: policies add up.
 			dnsOK := map[string]bool{}

@@ -23,8 +23,8 @@ func networkPolicySelectorMatchesNothing() audit.Check {
 			"matches no pod or pod template in the namespaces it applies to. Such a rule allows nothing, so the traffic it " +
 			"meant to allow is denied. The usual cause is selecting namespaces by a `name` label that namespaces do not " +
 			"carry: the label Kubernetes sets on every namespace (immutable, since 1.22) is kubernetes.io/metadata.name.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			ix := ctx.Index
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			ix := in.Index
 			var out []audit.Finding
 			for i := range ix.S.NetworkPolicies {
 				np := &ix.S.NetworkPolicies[i]

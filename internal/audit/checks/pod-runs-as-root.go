@@ -16,9 +16,9 @@ func podRunsAsRoot() audit.Check {
 		description: "A workload whose containers may run as root: runAsUser is 0, or neither the pod nor the container " +
 			"sets runAsNonRoot (nor a non-zero runAsUser), so the image's USER decides, and most images run as root. A " +
 			"process escaping a root container is root on the node. Windows pods and the platform namespaces are skipped.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			var out []audit.Finding
-			for _, o := range userTemplateOwners(ctx.Index) {
+			for _, o := range userTemplateOwners(in.Index) {
 				if o.Spec.OS != nil && o.Spec.OS.Name == corev1.Windows {
 					continue
 				}

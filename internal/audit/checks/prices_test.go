@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -36,11 +37,11 @@ func TestWasteIsPricedFromTheBook(t *testing.T) {
 			t.Fatal(err)
 		}
 		ix := snapshot.NewIndex(s)
-		priced := tt.check.Run(&audit.Context{Index: ix, Config: &audit.Config{}, Prices: book})
+		priced := tt.check.Run(context.Background(), &audit.Input{Index: ix, Config: &audit.Config{}, Prices: book})
 		if len(priced) == 0 || !strings.Contains(priced[0].Message, tt.want) {
 			t.Errorf("%s with a price book: %v, want %q", tt.check.ID(), priced, tt.want)
 		}
-		bare := tt.check.Run(&audit.Context{Index: ix, Config: &audit.Config{}})
+		bare := tt.check.Run(context.Background(), &audit.Input{Index: ix, Config: &audit.Config{}})
 		if len(bare) == 0 || strings.Contains(bare[0].Message, "USD") {
 			t.Errorf("%s without a price book quotes a price: %v", tt.check.ID(), bare)
 		}

@@ -16,10 +16,10 @@ func pvReleased() audit.Check {
 		description: "A PersistentVolume in phase Released (its claim was deleted but the Retain policy kept the volume), " +
 			"or Available with a Retain policy (kept, bound to nothing). Kubernetes never reuses a Released volume by itself " +
 			"and never deletes a retained one: the disk stays billed until someone deletes it.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			var out []audit.Finding
-			for i := range ctx.Index.S.PVs {
-				pv := &ctx.Index.S.PVs[i]
+			for i := range in.Index.S.PVs {
+				pv := &in.Index.S.PVs[i]
 				retain := pv.Spec.PersistentVolumeReclaimPolicy == corev1.PersistentVolumeReclaimRetain
 				phase := pv.Status.Phase
 				if phase != corev1.VolumeReleased && (phase != corev1.VolumeAvailable || !retain) {
@@ -27,7 +27,7 @@ func pvReleased() audit.Check {
 				}
 				size := pv.Spec.Capacity[corev1.ResourceStorage]
 				f := c.finding(ref("PersistentVolume", "", pv.Name),
-					fmt.Sprintf("PersistentVolume %s is %s and serves no claim: %s", pv.Name, phase, storageCost(ctx.Prices, size, pv.Spec.StorageClassName)))
+					fmt.Sprintf("PersistentVolume %s is %s and serves no claim: %s", pv.Name, phase, storageCost(in.Prices, size, pv.Spec.StorageClassName)))
 				if phase == corev1.VolumeReleased {
 					claim := "its claim"
 					if pv.Spec.ClaimRef != nil {

@@ -21,8 +21,8 @@ func pvcUnused() audit.Check {
 			"volumeClaimTemplates. The volume behind it is billed by size whether or not anything mounts it; claims left " +
 			"behind by a StatefulSet scale-down are reported with the StatefulSet's name. Claims owned by a Pod (generic " +
 			"ephemeral volumes) are skipped.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			ix := ctx.Index
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			ix := in.Index
 			var out []audit.Finding
 			for i := range ix.S.PVCs {
 				pvc := &ix.S.PVCs[i]
@@ -42,7 +42,7 @@ func pvcUnused() audit.Check {
 				if pvc.Spec.StorageClassName != nil {
 					class = *pvc.Spec.StorageClassName
 				}
-				cost := storageCost(ctx.Prices, size, class)
+				cost := storageCost(in.Prices, size, class)
 				f := c.finding(r, fmt.Sprintf("PVC %s/%s is mounted by no workload: %s", pvc.Namespace, pvc.Name, cost))
 				if sts != nil {
 					f.Cause = fmt.Sprintf("It belongs to replica %d of StatefulSet %s, which now runs %d %s: StatefulSets keep the claims "+

@@ -20,8 +20,8 @@ func quotaWithoutLimitRange() audit.Check {
 			"set those values; a Deployment without them is still accepted, but its ReplicaSet cannot create pods and " +
 			"reports FailedCreate events (\"failed quota: <name>: must specify ...\"). Those events, when the snapshot has " +
 			"them, are shown as evidence and raise the finding to an error.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			s := ctx.Index.S
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			s := in.Index.S
 			var out []audit.Finding
 			for i := range s.ResourceQuotas {
 				q := &s.ResourceQuotas[i]

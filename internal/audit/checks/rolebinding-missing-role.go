@@ -19,8 +19,8 @@ func roleBindingMissingRole() audit.Check {
 			"The binding grants nothing, so its subjects lack the access it was written for (a common case is a made-up " +
 			"name such as production-readonly: the built-in read-only role is the ClusterRole view). roleRef is immutable: " +
 			"the fix re-creates the binding.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			s := ctx.Index.S
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			s := in.Index.S
 			rolesListed := kindListed(s, "rbac.authorization.k8s.io", "roles")
 			clusterRolesListed := kindListed(s, "rbac.authorization.k8s.io", "clusterroles")
 			roles, clusterRoles := map[string]bool{}, map[string]bool{}

@@ -18,8 +18,8 @@ func roleBindingMissingSubject() audit.Check {
 			"grant is dormant: whoever later creates a ServiceAccount of that name (in a namespace they control) receives " +
 			"the role. Bootstrap bindings (labelled kubernetes.io/bootstrapping=rbac-defaults or named system:*) are " +
 			"skipped: they name control-plane identities.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			s := ctx.Index.S
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			s := in.Index.S
 			if !kindListed(s, "", "serviceaccounts") {
 				return nil
 			}
@@ -45,7 +45,7 @@ func roleBindingMissingSubject() audit.Check {
 						kind, nameOf(ns, meta.Name), roleRef.Kind, roleRef.Name, sns, sub.Name))
 					f.Cause = "The ServiceAccount was deleted or renamed, or the subject names the wrong namespace; the grant " +
 						"waits for anyone who creates a ServiceAccount with that name."
-					if ctx.Index.Namespace(sns) == nil {
+					if in.Index.Namespace(sns) == nil {
 						f.Cause = "Namespace " + sns + " does not exist either: whoever creates it and a ServiceAccount " + sub.Name +
 							" in it receives the role."
 					}

@@ -17,9 +17,9 @@ func secretInEnvLiteral() audit.Check {
 			"readable by anyone who can read the workload, kept in every old ReplicaSet and usually committed to git. The " +
 			"value is never printed, only the variable's name. Names that point to a secret rather than hold one " +
 			"(..._FILE, ..._PATH, ..._URL, ..._NAME) are skipped.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			var out []audit.Finding
-			for _, o := range templateOwners(ctx.Index) {
+			for _, o := range templateOwners(in.Index) {
 				var vars, evidence []string
 				for _, ct := range allContainers(o.Spec) {
 					for _, e := range ct.Env {

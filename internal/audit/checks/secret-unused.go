@@ -19,8 +19,8 @@ func secretUnused() audit.Check {
 			"refers to. An unused Secret is a credential nobody rotates. Service-account tokens, Helm release records " +
 			"(type helm.sh/release.v1), bootstrap tokens, certificates managed by cert-manager, objects owned by another " +
 			"object (a SealedSecret, a Certificate) and the platform namespaces are skipped. Secret values are never read.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			ix := ctx.Index
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			ix := in.Index
 			named := namedReferences(ix)
 			used := map[string]string{} // ns/name -> where
 			for _, sa := range ix.S.ServiceAccounts {

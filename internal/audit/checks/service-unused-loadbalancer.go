@@ -20,8 +20,8 @@ func serviceUnusedLoadBalancer() audit.Check {
 			"bills the load balancer from the moment the Service exists (the finding quotes the " +
 			"price book's load balancer price), whether or not a pod answers behind it. It is costed by type, not by its external address: on a " +
 			"cluster without a cloud controller (such as a local control plane) the address stays pending.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			ix := ctx.Index
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			ix := in.Index
 			// A snapshot without any EndpointSlice (a kubectl export of
 			// Services and pods only) is judged from pod readiness, as
 			// service-no-endpoints does.
@@ -44,7 +44,7 @@ func serviceUnusedLoadBalancer() audit.Check {
 					units = v
 				}
 				price := "the provider bills a load balancer for it"
-				if book := ctx.Prices; book != nil {
+				if book := in.Prices; book != nil {
 					price = fmt.Sprintf("its load balancer costs %s a month (price book %s)", book.LoadBalancer.MulRat(int64(units), 1).String(), book.Name)
 					if units > 1 {
 						price += fmt.Sprintf(", %d nodes at %s", units, book.LoadBalancer.String())

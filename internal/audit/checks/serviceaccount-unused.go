@@ -18,8 +18,8 @@ func serviceAccountUnused() audit.Check {
 			"as a subject. A ServiceAccount named in a binding is in use even without pods: CI pipelines and external " +
 			"tools authenticate with its tokens. The default ServiceAccount, owned ServiceAccounts and the platform " +
 			"namespaces are skipped.",
-		run: func(c ruleCheck, ctx *audit.Context) []audit.Finding {
-			ix := ctx.Index
+		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
+			ix := in.Index
 			bound := boundServiceAccounts(ix.S)
 			var out []audit.Finding
 			for i := range ix.S.ServiceAccounts {
