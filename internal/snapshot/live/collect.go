@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"github.com/purserhq/purser/internal/snapshot"
 	"net/http"
-	"sort"
 	"sync"
 	"time"
 
@@ -147,16 +146,7 @@ func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*snaps
 	for _, refs := range otherRefs {
 		s.Others = append(s.Others, refs...)
 	}
-	sort.Slice(s.Others, func(i, j int) bool {
-		a, b := s.Others[i], s.Others[j]
-		if a.Group+a.Kind != b.Group+b.Kind {
-			return a.Group+a.Kind < b.Group+b.Kind
-		}
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		return a.Name < b.Name
-	})
+	snapshot.SortObjectRefs(s.Others)
 	return s, nil
 }
 
