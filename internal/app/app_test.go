@@ -7,12 +7,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
+// run runs one command line the way Main does, but leaves klog alone:
+// tests run many at once.
 func run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = Main(args, strings.NewReader(stdin), &out, &errOut)
+	streams := genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
+	code = ExitCode(&errOut, Run(t.Context(), streams, args))
 	return code, out.String(), errOut.String()
 }
 
