@@ -11,6 +11,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/purserhq/purser/internal/output"
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
 	"github.com/purserhq/purser/internal/snapshot/live"
@@ -75,13 +76,7 @@ func (o *SourceOptions) Load(ctx context.Context, streams genericiooptions.IOStr
 	}
 	opts := live.CollectOptions{Context: ctxName}
 	if f, ok := streams.ErrOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		opts.Progress = func(p live.CollectProgress) {
-			fmt.Fprintf(streams.ErrOut, "\r\033[Kcollecting %s [%-30s] %d/%d kinds  %s: %d",
-				ctxName, bar(p.Done, p.Total, 30), p.Done, p.Total, p.Kind, p.Count)
-			if p.Done == p.Total {
-				fmt.Fprintln(streams.ErrOut)
-			}
-		}
+		opts.Events = output.NewProgressBar(streams.ErrOut, "collecting "+ctxName).Event
 	}
 	s, err := live.Collect(ctx, cfg, opts)
 	if err != nil {
@@ -92,20 +87,4 @@ func (o *SourceOptions) Load(ctx context.Context, streams genericiooptions.IOStr
 			k.GroupResource(), k.Error)
 	}
 	return s, nil
-}
-
-func bar(done, total, width int) string {
-	if total == 0 {
-		return ""
-	}
-	n := done * width / total
-	b := make([]byte, width)
-	for i := range b {
-		if i < n {
-			b[i] = '='
-		} else {
-			b[i] = ' '
-		}
-	}
-	return string(b)
 }
