@@ -3,8 +3,6 @@ package report
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,21 +10,13 @@ import (
 	"github.com/purserhq/purser/internal/classify"
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/plan"
-	"github.com/purserhq/purser/internal/scenario"
+	"github.com/purserhq/purser/internal/testutil/demo"
+	"github.com/purserhq/purser/internal/testutil/golden"
 )
-
-var planUpdate = flag.Bool("update", false, "rewrite golden files")
 
 func TestPlanMarkdownGolden(t *testing.T) {
 	t.Parallel()
-	s, err := scenario.DemoSnapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := scenario.DemoConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, f := demo.Snapshot(t), demo.Config(t)
 	var rules classify.Rules
 	if err := f.Decode("classify", &rules); err != nil {
 		t.Fatal(err)
@@ -52,27 +42,7 @@ func TestPlanMarkdownGolden(t *testing.T) {
 		if err := PlanSummary(&sum, p); err != nil {
 			t.Fatal(err)
 		}
-		planGolden(t, "plan-"+strategy+".md", md.Bytes())
-		planGolden(t, "plan-"+strategy+".summary.txt", sum.Bytes())
-	}
-}
-
-func planGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *planUpdate {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update after checking the change)", name)
+		golden.Assert(t, filepath.Join("testdata", "plan-"+strategy+".md"), md.Bytes())
+		golden.Assert(t, filepath.Join("testdata", "plan-"+strategy+".summary.txt"), sum.Bytes())
 	}
 }
