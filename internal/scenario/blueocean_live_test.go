@@ -3,7 +3,6 @@ package scenario_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -22,18 +21,16 @@ import (
 	"github.com/purserhq/purser/internal/snapshot"
 	"github.com/purserhq/purser/internal/snapshot/live"
 	"github.com/purserhq/purser/internal/testcluster"
+	"github.com/purserhq/purser/internal/testutil/demo"
+	"github.com/purserhq/purser/internal/testutil/golden"
 )
-
-var update = flag.Bool("update", false, "re-record the embedded BlueOcean snapshot from the local control plane")
 
 // TestBlueOceanLive loads BlueOcean into the local control plane, collects
 // a live snapshot and checks it against the embedded one and against the
 // seed's faults; then reads the same cluster from kubectl's YAML export and
-// as a user who may not list Secrets.
+// as a user who may not list Secrets. With -update it re-records the
+// embedded snapshot from the live one.
 func TestBlueOceanLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the local control plane")
-	}
 	c := testcluster.ForTest(t)
 	ctx := t.Context()
 	var progress bytes.Buffer
@@ -46,7 +43,7 @@ func TestBlueOceanLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	events.check(t, snap, 0)
-	if *update {
+	if golden.Update() {
 		if err := snapshot.Save(filepath.Join("testdata", "blueocean.snap"), snap); err != nil {
 			t.Fatal(err)
 		}
@@ -67,11 +64,7 @@ func TestBlueOceanLive(t *testing.T) {
 	})
 
 	t.Run("same as embedded", func(t *testing.T) {
-		demo, err := scenario.DemoSnapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := snapshot.Summarize(snapshot.NewIndex(demo))
+		want := snapshot.Summarize(snapshot.NewIndex(demo.Snapshot(t)))
 		compareSummaries(t, want, got)
 	})
 
