@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/purserhq/purser/internal/scenario"
+	"github.com/purserhq/purser/internal/scenario/clusterload"
 	"github.com/purserhq/purser/internal/testcluster"
 )
 
@@ -85,7 +86,7 @@ func TestTreeAgainstCluster(t *testing.T) {
 	c := testcluster.ForTest(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
-	if err := scenario.Load(ctx, c.Config, scenario.BlueOcean(), testWriter{t}); err != nil {
+	if err := clusterload.Load(ctx, c.Config, scenario.BlueOcean(), testWriter{t}); err != nil {
 		t.Fatal(err)
 	}
 	for _, strategy := range []string{StrategyProduct, StrategyEnvironment} {
