@@ -46,10 +46,10 @@ func OnLogger(f func(l *slog.Logger, verbosity int) error) RootOption {
 }
 
 // NewRoot builds the purser command tree. Before any command runs, the
-// root puts the logger -v asks for into the command's context: commands
-// get it with logging.FromContext(cmd.Context()) and pass it on. A
-// subcommand must not set PersistentPreRunE, which would replace the
-// root's (cobra runs only the nearest one).
+// root puts the logger -v asks for into the command's context (WithLogger):
+// commands take it from there and pass it on. A subcommand must not set
+// PersistentPreRunE, which would replace the root's (cobra runs only the
+// nearest one).
 func NewRoot(streams genericiooptions.IOStreams, opts ...RootOption) *cobra.Command {
 	var ro rootOptions
 	for _, o := range opts {
@@ -92,7 +92,7 @@ exported YAML or JSON, on a saved snapshot, or on the embedded BlueOcean demo.`,
 				return err
 			}
 		}
-		cmd.SetContext(logging.NewContext(cmd.Context(), l))
+		cmd.SetContext(WithLogger(cmd.Context(), l))
 		return nil
 	}
 	root.AddCommand(

@@ -68,22 +68,6 @@ func levelName(l slog.Level) string {
 	return l.String()
 }
 
-type contextKey struct{}
-
-// NewContext returns ctx carrying l, for commands and actions to pass on.
-func NewContext(ctx context.Context, l *slog.Logger) context.Context {
-	return context.WithValue(ctx, contextKey{}, l)
-}
-
-// FromContext returns the logger ctx carries, or one that discards
-// everything, so that library code never has to check.
-func FromContext(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(contextKey{}).(*slog.Logger); ok {
-		return l
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
 // RouteKlog sends klog's output to l and sets klog's verbosity to v, so
 // that client-go logs what kubectl would at -v v, through l's handler.
 //

@@ -38,20 +38,6 @@ func TestNewLevels(t *testing.T) {
 	}
 }
 
-func TestContext(t *testing.T) {
-	t.Parallel()
-	var buf bytes.Buffer
-	l := New(&buf, 0)
-	if got := FromContext(NewContext(context.Background(), l)); got != l {
-		t.Fatal("FromContext does not return the logger NewContext stored")
-	}
-	// A context without a logger still gives one, which drops everything.
-	FromContext(context.Background()).Error("dropped")
-	if buf.Len() != 0 {
-		t.Fatalf("output %q", buf.String())
-	}
-}
-
 // TestRouteKlog changes klog's process-wide state, so it does not run in
 // parallel and puts klog back as it found it.
 func TestRouteKlog(t *testing.T) {
