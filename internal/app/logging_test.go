@@ -2,11 +2,12 @@ package app
 
 import (
 	"bytes"
-	"flag"
 	"strings"
 	"testing"
 
 	"k8s.io/klog/v2"
+
+	"github.com/purserhq/purser/internal/logging"
 )
 
 // TestMainRoutesKlog checks that Main, the process's entry point, sends
@@ -14,12 +15,7 @@ import (
 // klog's process-wide state, so it does not run in parallel and restores
 // that state.
 func TestMainRoutesKlog(t *testing.T) {
-	t.Cleanup(func() {
-		klog.ClearLogger()
-		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-		klog.InitFlags(fs)
-		_ = fs.Set("v", "0")
-	})
+	t.Cleanup(logging.ResetKlog)
 	var out, errOut bytes.Buffer
 	if code := Main([]string{"version", "-v", "6"}, strings.NewReader(""), &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())

@@ -78,14 +78,28 @@ func levelName(l slog.Level) string {
 // construction whether to wrap a transport with request logging). Code
 // that runs commands concurrently, such as tests, leaves klog alone.
 func RouteKlog(l *slog.Logger, v int) error {
+	if err := setKlogVerbosity(v); err != nil {
+		return err
+	}
+	// Not contextual: every klog call, contextual ones included, then goes
+	// through klog's own verbosity check, which matches the handler's.
+	klog.SetLogger(logr.FromSlogHandler(klogHandler{l.With("logger", "klog").Handler()}))
+	return nil
+}
+
+// ResetKlog undoes RouteKlog: klog writes to stderr again, at verbosity
+// 0. It is subject to the same rule: no other goroutine may be logging.
+func ResetKlog() {
+	klog.ClearLogger()
+	_ = setKlogVerbosity(0)
+}
+
+func setKlogVerbosity(v int) error {
 	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(fs)
 	if err := fs.Set("v", strconv.Itoa(max(v, 0))); err != nil {
 		return fmt.Errorf("setting klog verbosity %d: %w", v, err)
 	}
-	// Not contextual: every klog call, contextual ones included, then goes
-	// through klog's own verbosity check, which matches the handler's.
-	klog.SetLogger(logr.FromSlogHandler(klogHandler{l.With("logger", "klog").Handler()}))
 	return nil
 }
 

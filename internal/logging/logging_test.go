@@ -3,7 +3,6 @@ package logging
 import (
 	"bytes"
 	"context"
-	"flag"
 	"strings"
 	"testing"
 
@@ -41,12 +40,7 @@ func TestNewLevels(t *testing.T) {
 // TestRouteKlog changes klog's process-wide state, so it does not run in
 // parallel and puts klog back as it found it.
 func TestRouteKlog(t *testing.T) {
-	t.Cleanup(func() {
-		klog.ClearLogger()
-		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-		klog.InitFlags(fs)
-		_ = fs.Set("v", "0")
-	})
+	t.Cleanup(ResetKlog)
 	tests := []struct {
 		v    int
 		want []string
@@ -78,6 +72,10 @@ func TestRouteKlog(t *testing.T) {
 		if tt.v == 6 && !strings.Contains(buf.String(), "level=V6 msg=v6") {
 			t.Errorf("-v 6: V(6) is not named V6:\n%s", buf.String())
 		}
+	}
+	ResetKlog()
+	if klog.V(1).Enabled() {
+		t.Error("klog verbosity still above 0 after ResetKlog")
 	}
 }
 
