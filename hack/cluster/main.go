@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/purserhq/purser/internal/scenario"
+	"github.com/purserhq/purser/internal/scenario/clusterload"
 	"github.com/purserhq/purser/internal/testcluster"
 )
 
@@ -66,7 +67,7 @@ func run(args []string) error {
 		return err
 	}
 	if *sc == "blueocean" {
-		if err := scenario.Load(ctx, c.Config, scenario.BlueOcean(), os.Stderr); err != nil {
+		if err := clusterload.Load(ctx, c.Config, scenario.BlueOcean(), os.Stderr); err != nil {
 			_ = c.Stop()
 			return fmt.Errorf("loading BlueOcean: %w", err)
 		}

@@ -46,8 +46,9 @@ type Source struct {
 	// REST returns the live cluster's client config and the name of its
 	// context; called only when neither Demo nor From is set.
 	REST func() (*rest.Config, string, error)
-	// Progress, when set, hears of each kind as live collection reads it.
-	Progress func(live.CollectProgress)
+	// Events, when set, hears of each list as live collection reads it
+	// (a terminal's progress bar, a server's metrics).
+	Events snapshot.ListEventSink
 }
 
 // Options build an Env.
@@ -169,7 +170,7 @@ func LoadSnapshot(ctx context.Context, src Source, log *slog.Logger) (*snapshot.
 		return nil, nil, fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	log.Info("collecting", "context", ctxName, "host", cfg.Host)
-	s, err := live.Collect(ctx, cfg, live.CollectOptions{Context: ctxName, Progress: src.Progress})
+	s, err := live.Collect(ctx, cfg, live.CollectOptions{Context: ctxName, Events: src.Events})
 	if err != nil {
 		return nil, nil, err
 	}

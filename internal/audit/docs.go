@@ -11,7 +11,7 @@ func ChecksReference(checks []Check) string {
 	var b strings.Builder
 	b.WriteString(`# Audit checks
 
-<!-- Generated from the check registry by ` + "`go test ./internal/audit/checks -run TestChecksReference -update-docs`" + `; do not edit. -->
+<!-- Generated from the check registry by ` + "`go test ./internal/audit/checks -run TestChecksReference -update`" + `; do not edit. -->
 
 ` + "`purser audit`" + ` runs every check below over one snapshot. Each finding names the
 object, says what is wrong, why (the cause as far as the snapshot shows it), the

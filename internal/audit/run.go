@@ -47,7 +47,7 @@ type Result struct {
 	Source        string    `json:"source"`
 	Context       string    `json:"context,omitempty"`
 	ServerVersion string    `json:"serverVersion,omitempty"`
-	CollectedAt   time.Time `json:"collectedAt"`
+	CollectedAt   time.Time `json:"collectedAt,omitzero"` // zero when unknown
 	// Findings are sorted by severity (most serious first), check, object.
 	Findings   []Finding    `json:"findings"`
 	Suppressed []Suppressed `json:"suppressed,omitempty"`

@@ -12,7 +12,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/purserhq/purser/internal/action"
-	"github.com/purserhq/purser/internal/snapshot/live"
+	"github.com/purserhq/purser/internal/output"
 )
 
 // EnvFlags are the flags every command that reads a cluster shares: the
@@ -76,13 +76,8 @@ func (f *EnvFlags) Complete(ctx context.Context, streams genericiooptions.IOStre
 		Prices:     action.PriceOptions{Book: f.PriceBook, DOToken: token},
 		Log:        loggerFrom(ctx),
 	}
-	if out, ok := streams.ErrOut.(*os.File); ok && term.IsTerminal(int(out.Fd())) {
-		opts.Source.Progress = func(p live.CollectProgress) {
-			fmt.Fprintf(streams.ErrOut, "\r\033[Kcollecting [%-30s] %d/%d kinds  %s: %d", bar(p.Done, p.Total, 30), p.Done, p.Total, p.Kind, p.Count)
-			if p.Done == p.Total {
-				fmt.Fprintln(streams.ErrOut)
-			}
-		}
+	if out, ok := streams.ErrOut.(*os.File); ok && !f.Demo && f.From == "" && term.IsTerminal(int(out.Fd())) {
+		opts.Source.Events = output.NewProgressBar(streams.ErrOut, "collecting "+f.contextName()).Event
 	}
 	env, err := action.NewEnv(ctx, opts)
 	if err != nil {
@@ -99,26 +94,14 @@ func (f *EnvFlags) restConfig() (*rest.Config, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	raw, _ := f.Kube.ToRawKubeConfigLoader().RawConfig()
-	name := raw.CurrentContext
-	if f.Kube.Context != nil && *f.Kube.Context != "" {
-		name = *f.Kube.Context
-	}
-	return cfg, name, nil
+	return cfg, f.contextName(), nil
 }
 
-func bar(done, total, width int) string {
-	if total == 0 {
-		return ""
+// contextName is the kubeconfig context the live cluster is read through.
+func (f *EnvFlags) contextName() string {
+	if f.Kube.Context != nil && *f.Kube.Context != "" {
+		return *f.Kube.Context
 	}
-	n := done * width / total
-	b := make([]byte, width)
-	for i := range b {
-		if i < n {
-			b[i] = '='
-		} else {
-			b[i] = ' '
-		}
-	}
-	return string(b)
+	raw, _ := f.Kube.ToRawKubeConfigLoader().RawConfig()
+	return raw.CurrentContext
 }

@@ -7,10 +7,13 @@ package cli
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/purserhq/purser/internal/logging"
 )
 
 // ExitError carries a specific exit code (2: findings at or above
@@ -29,9 +32,33 @@ func (e *ExitError) Error() string {
 
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// NewRoot builds the purser command tree.
-func NewRoot(streams genericiooptions.IOStreams) *cobra.Command {
+// RootOption adjusts the command tree NewRoot builds.
+type RootOption func(*rootOptions)
+
+type rootOptions struct {
+	onLogger func(l *slog.Logger, verbosity int) error
+}
+
+// OnLogger has f called with the logger and the -v verbosity once the
+// flags are parsed, before the command runs. The process's entry point
+// uses it to route klog, whose state is process-wide; NewRoot itself
+// leaves klog alone so that tests can run commands in parallel.
+func OnLogger(f func(l *slog.Logger, verbosity int) error) RootOption {
+	return func(o *rootOptions) { o.onLogger = f }
+}
+
+// NewRoot builds the purser command tree. Before any command runs, the
+// root puts the logger -v asks for into the command's context (WithLogger):
+// commands take it from there and pass it on. A subcommand must not set
+// PersistentPreRunE, which would replace the root's (cobra runs only the
+// nearest one).
+func NewRoot(streams genericiooptions.IOStreams, opts ...RootOption) *cobra.Command {
+	var ro rootOptions
+	for _, o := range opts {
+		o(&ro)
+	}
 	kube := genericclioptions.NewConfigFlags(true)
+	verbosity := 0
 	root := &cobra.Command{
 		Use:   "purser",
 		Short: "Keep a Kubernetes cluster clean, cheap and governed",
@@ -54,6 +81,22 @@ exported YAML or JSON, on a saved snapshot, or on the embedded BlueOcean demo.`,
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	kube.AddFlags(root.PersistentFlags())
+	// kubectl's -v; ConfigFlags defines no -v of its own.
+	root.PersistentFlags().IntVarP(&verbosity, "v", "v", 0,
+		"log verbosity on stderr, as in kubectl: 0 warnings, 1 info, 2 and more debug, 6 each API request, 8 request and response bodies")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if verbosity < 0 {
+			return fmt.Errorf("-v %d: verbosity is 0 or more", verbosity)
+		}
+		l := logging.New(streams.ErrOut, verbosity)
+		if ro.onLogger != nil {
+			if err := ro.onLogger(l, verbosity); err != nil {
+				return err
+			}
+		}
+		cmd.SetContext(WithLogger(cmd.Context(), l))
+		return nil
+	}
 	root.AddCommand(
 		newSnapshotCmd(streams, kube),
 		newDemoCmd(streams),

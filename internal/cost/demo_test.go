@@ -1,41 +1,12 @@
 package cost_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/cost"
 	"github.com/purserhq/purser/internal/money"
-	"github.com/purserhq/purser/internal/pricing"
-	"github.com/purserhq/purser/internal/scenario"
-	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/testutil/demo"
 )
-
-// DemoResult prices the BlueOcean demo with its own purser.yaml.
-func demoResult(t *testing.T) *cost.Result {
-	t.Helper()
-	s, err := scenario.DemoSnapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Parse(scenario.DemoConfigFile, scenario.DemoConfigYAML())
-	if err != nil {
-		t.Fatal(err)
-	}
-	book, err := pricing.DigitalOcean()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if book, err = cfg.Cost.Apply(book); err != nil {
-		t.Fatal(err)
-	}
-	r, err := cost.Allocate(context.Background(), snapshot.NewIndex(s), cost.Input{Book: book, Config: cfg.Cost, Rules: cfg.Classify})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 func usd(s string) money.Amount {
 	a, err := money.Parse("USD", s)
@@ -48,7 +19,7 @@ func usd(s string) money.Amount {
 // The audit's figures: $1,289.30 = 966 + 53.30 + 90 + 150 + 30.
 func TestBlueOceanReproducesTheAudit(t *testing.T) {
 	t.Parallel()
-	r := demoResult(t)
+	r := demo.Cost(t)
 	if r.Total != usd("1289.30") {
 		t.Errorf("total %v, want USD 1,289.30", r.Total)
 	}
@@ -101,7 +72,7 @@ func TestBlueOceanReproducesTheAudit(t *testing.T) {
 
 func TestBlueOceanEmptyNamespacesCostNothing(t *testing.T) {
 	t.Parallel()
-	r := demoResult(t)
+	r := demo.Cost(t)
 	g := r.Group(cost.GroupBy{Kind: "namespace"})
 	empty := 0
 	for _, row := range g.Rows {
@@ -122,7 +93,7 @@ func TestBlueOceanEmptyNamespacesCostNothing(t *testing.T) {
 
 func TestBlueOceanPools(t *testing.T) {
 	t.Parallel()
-	r := demoResult(t)
+	r := demo.Cost(t)
 	want := map[string]string{"applications": "336", "platform": "192", "monitoring": "144",
 		"api": "126", "infra": "96", "saas": "72"}
 	for _, row := range r.Group(cost.GroupBy{Kind: "pool"}).Rows {

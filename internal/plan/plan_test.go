@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,10 +18,9 @@ import (
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/testutil/golden"
 	"github.com/purserhq/purser/internal/yamldoc"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func usd(units int64) money.Amount { return money.New("USD", units*money.Micro) }
 
@@ -564,7 +562,7 @@ func TestGolden(t *testing.T) {
 	if err := p.WriteYAML(&buf); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "blueocean-product.plan.yaml", buf.Bytes())
+	golden.Assert(t, filepath.Join("testdata", "blueocean-product.plan.yaml"), buf.Bytes())
 
 	// A plan file reads back with its hash checked, and an edit is caught.
 	back, err := Read(bytes.NewReader(buf.Bytes()))
@@ -577,22 +575,5 @@ func TestGolden(t *testing.T) {
 	edited := bytes.Replace(buf.Bytes(), []byte("name: kvibes-prod"), []byte("name: kvibes-live"), 1)
 	if _, err := Read(bytes.NewReader(edited)); err == nil || !strings.Contains(err.Error(), "edited") {
 		t.Errorf("an edited plan must be refused, got %v", err)
-	}
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update after checking the change)", name)
 	}
 }

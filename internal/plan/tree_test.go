@@ -10,6 +10,7 @@ import (
 
 	"github.com/purserhq/purser/internal/outdir"
 	"github.com/purserhq/purser/internal/scenario"
+	"github.com/purserhq/purser/internal/scenario/clusterload"
 	"github.com/purserhq/purser/internal/testcluster"
 )
 
@@ -80,13 +81,10 @@ func TestTreeContent(t *testing.T) {
 // kubectl kustomize and dry-runs them, server side, against a control
 // plane loaded with BlueOcean.
 func TestTreeAgainstCluster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the local control plane")
-	}
 	c := testcluster.ForTest(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
-	if err := scenario.Load(ctx, c.Config, scenario.BlueOcean(), testWriter{t}); err != nil {
+	if err := clusterload.Load(ctx, c.Config, scenario.BlueOcean(), testWriter{t}); err != nil {
 		t.Fatal(err)
 	}
 	for _, strategy := range []string{StrategyProduct, StrategyEnvironment} {

@@ -3,7 +3,6 @@ package report_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,34 +13,10 @@ import (
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/pricing"
 	"github.com/purserhq/purser/internal/report"
-	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/testutil/demo"
+	"github.com/purserhq/purser/internal/testutil/golden"
 )
-
-// updating reports whether -update was given. The flag is defined once per
-// test binary, by plan_test.go, which shares it with these goldens.
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if updating() {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./internal/report -run Cost -update to accept):\n%s", name, got)
-	}
-}
 
 func usd(s string) money.Amount {
 	a, err := money.Parse("USD", s)
@@ -107,7 +82,7 @@ func TestCostGolden(t *testing.T) {
 			if err := f.render(&buf); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, f.file, buf.Bytes())
+			golden.Assert(t, filepath.Join("testdata", f.file), buf.Bytes())
 		})
 	}
 }
@@ -135,36 +110,12 @@ func TestCostHTMLIsSelfContained(t *testing.T) {
 	}
 }
 
-func demo(t *testing.T) *cost.Result {
-	t.Helper()
-	s, err := scenario.DemoSnapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := config.Parse(scenario.DemoConfigFile, scenario.DemoConfigYAML())
-	if err != nil {
-		t.Fatal(err)
-	}
-	book, err := pricing.DigitalOcean()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if book, err = f.Cost.Apply(book); err != nil {
-		t.Fatal(err)
-	}
-	r, err := cost.Allocate(context.Background(), snapshot.NewIndex(s), cost.Input{Book: book, Config: f.Cost, Rules: f.Classify})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 // The demo prints the audit's breakdown; the per-group figures depend on
 // the scenario's requests, so only the audit's own figures are pinned.
 func TestCostDemoTable(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	if err := report.CostTable(&buf, demo(t).Breakdown(cost.DefaultGroupings()...)); err != nil {
+	if err := report.CostTable(&buf, demo.Cost(t).Breakdown(cost.DefaultGroupings()...)); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -190,7 +141,7 @@ func TestCostDemoTable(t *testing.T) {
 func TestCostSummary(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	if err := report.CostSummary(&buf, demo(t)); err != nil {
+	if err := report.CostSummary(&buf, demo.Cost(t)); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

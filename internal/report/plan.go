@@ -17,7 +17,7 @@ func PlanMarkdown(w io.Writer, p *plan.Plan) error {
 	s := p.Spec
 	fmt.Fprintf(&b, "# Consolidation plan: strategy %s\n\n", p.Metadata.Strategy)
 	fmt.Fprintf(&b, "Source: %s, collected %s. Content hash: `%s`.\n\n", p.Metadata.Source,
-		p.Metadata.CollectedAt.UTC().Format("2006-01-02 15:04 MST"), p.Metadata.ContentHash)
+		SnapshotTime(p.Metadata.CollectedAt, "2006-01-02 15:04 MST"), p.Metadata.ContentHash)
 	n := s.Namespaces
 	fmt.Fprintf(&b, "Namespaces: %d → %d (%d protected + %d targets + %d untouched; %d deleted).\n\n",
 		n.Before, n.After, n.Kubernetes, n.Targets, n.Untouched, n.Deleted)

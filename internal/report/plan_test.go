@@ -3,31 +3,20 @@ package report
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/plan"
-	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/testutil/demo"
+	"github.com/purserhq/purser/internal/testutil/golden"
 )
-
-var planUpdate = flag.Bool("update", false, "rewrite golden files")
 
 func TestPlanMarkdownGolden(t *testing.T) {
 	t.Parallel()
-	s, err := scenario.DemoSnapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Parse(scenario.DemoConfigFile, scenario.DemoConfigYAML())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, cfg := demo.Snapshot(t), demo.Config(t)
 	usd := func(u int64) money.Amount { return money.New("USD", u*money.Micro) }
 	prices := plan.PriceTable{Nodes: map[string]money.Amount{"s-2vcpu-4gb": usd(24), "s-4vcpu-8gb": usd(48),
 		"s-8vcpu-16gb": usd(96), "g-2vcpu-8gb": usd(63)}, LoadBalancer: usd(10), VolumePerGiB: money.New("USD", 100_000)}
@@ -45,27 +34,7 @@ func TestPlanMarkdownGolden(t *testing.T) {
 		if err := PlanSummary(&sum, p); err != nil {
 			t.Fatal(err)
 		}
-		planGolden(t, "plan-"+strategy+".md", md.Bytes())
-		planGolden(t, "plan-"+strategy+".summary.txt", sum.Bytes())
-	}
-}
-
-func planGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *planUpdate {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update after checking the change)", name)
+		golden.Assert(t, filepath.Join("testdata", "plan-"+strategy+".md"), md.Bytes())
+		golden.Assert(t, filepath.Join("testdata", "plan-"+strategy+".summary.txt"), sum.Bytes())
 	}
 }

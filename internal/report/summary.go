@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -30,6 +31,16 @@ func WriteYAML(w io.Writer, v any) error {
 	}
 	_, err = w.Write(b)
 	return err
+}
+
+// SnapshotTime formats when a snapshot was taken, or says that the time
+// is unknown: manifests read from stdin carry none, and a report must not
+// print year 1 or today's date instead.
+func SnapshotTime(t time.Time, layout string) string {
+	if t.IsZero() {
+		return "at an unknown time"
+	}
+	return t.UTC().Format(layout)
 }
 
 // Summary writes a snapshot summary as text.

@@ -3,7 +3,6 @@ package scenario_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,32 +18,33 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/purserhq/purser/internal/scenario"
+	"github.com/purserhq/purser/internal/scenario/clusterload"
 	"github.com/purserhq/purser/internal/snapshot"
 	"github.com/purserhq/purser/internal/snapshot/live"
 	"github.com/purserhq/purser/internal/testcluster"
+	"github.com/purserhq/purser/internal/testutil/demo"
+	"github.com/purserhq/purser/internal/testutil/golden"
 )
-
-var update = flag.Bool("update", false, "re-record the embedded BlueOcean snapshot from the local control plane")
 
 // TestBlueOceanLive loads BlueOcean into the local control plane, collects
 // a live snapshot and checks it against the embedded one and against the
 // seed's faults; then reads the same cluster from kubectl's YAML export and
-// as a user who may not list Secrets.
+// as a user who may not list Secrets. With -update it re-records the
+// embedded snapshot from the live one.
 func TestBlueOceanLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the local control plane")
-	}
 	c := testcluster.ForTest(t)
 	ctx := t.Context()
 	var progress bytes.Buffer
-	if err := scenario.Load(ctx, c.Config, scenario.BlueOcean(), &progress); err != nil {
+	if err := clusterload.Load(ctx, c.Config, scenario.BlueOcean(), &progress); err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
-	snap, err := live.Collect(ctx, c.Config, live.CollectOptions{})
+	var events eventLog
+	snap, err := live.Collect(ctx, c.Config, live.CollectOptions{Events: events.add})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
+	events.check(t, snap, 0)
+	if golden.Update() {
 		if err := snapshot.Save(filepath.Join("testdata", "blueocean.snap"), snap); err != nil {
 			t.Fatal(err)
 		}
@@ -65,11 +65,7 @@ func TestBlueOceanLive(t *testing.T) {
 	})
 
 	t.Run("same as embedded", func(t *testing.T) {
-		demo, err := scenario.DemoSnapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := snapshot.Summarize(snapshot.NewIndex(demo))
+		want := snapshot.Summarize(snapshot.NewIndex(demo.Snapshot(t)))
 		compareSummaries(t, want, got)
 	})
 
@@ -160,9 +156,15 @@ func TestBlueOceanLive(t *testing.T) {
 
 	t.Run("forbidden kind is unknown, not empty", func(t *testing.T) {
 		cfg := restrictedConfig(ctx, t, c.Config)
-		s, err := live.Collect(ctx, cfg, live.CollectOptions{})
+		// Small pages, so that pods take several.
+		var events eventLog
+		s, err := live.Collect(ctx, cfg, live.CollectOptions{PageSize: 50, Events: events.add})
 		if err != nil {
 			t.Fatalf("collect as a restricted user: %v", err)
+		}
+		events.check(t, s, 50)
+		if got := events.last("secrets"); got.Type != snapshot.ListUnreadable || !strings.Contains(got.Reason, "forbidden") {
+			t.Errorf("last secrets event = %+v, want unreadable: forbidden", got)
 		}
 		var secrets snapshot.KindStatus
 		for _, k := range s.Meta.Kinds {
@@ -188,6 +190,81 @@ func TestBlueOceanLive(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// eventLog records a collection's events; the collector delivers them one
+// at a time.
+type eventLog struct{ events []snapshot.ListEvent }
+
+func (l *eventLog) add(e snapshot.ListEvent) { l.events = append(l.events, e) }
+
+func (l *eventLog) last(gr string) snapshot.ListEvent {
+	var found snapshot.ListEvent
+	for _, e := range l.events {
+		if e.GroupResource == gr {
+			found = e
+		}
+	}
+	return found
+}
+
+// check verifies the events of one collection against its snapshot: per
+// kind a start, pages, then one end carrying the kind's count, a
+// finished-lists count growing by one per end, and with pageSize, pages
+// of at most that many objects (0: unchecked).
+func (l *eventLog) check(t *testing.T, s *snapshot.Snapshot, pageSize int) {
+	t.Helper()
+	if len(l.events) == 0 {
+		t.Fatal("no events")
+	}
+	total := l.events[0].Total
+	counts := map[string]int{}
+	for _, k := range s.Meta.Kinds {
+		counts[k.GroupResource()] = k.Count
+	}
+	state := map[string]snapshot.ListEvent{}
+	done, maxPages := 0, 0
+	pages := map[string]int{}
+	for i, e := range l.events {
+		prev, seen := state[e.GroupResource]
+		switch {
+		case e.Total != total:
+			t.Fatalf("event %d: total %d, then %d", i, total, e.Total)
+		case e.Type == snapshot.ListStarted && seen:
+			t.Fatalf("event %d: %s started twice", i, e.GroupResource)
+		case e.Type != snapshot.ListStarted && (!seen || prev.Type == snapshot.ListDone || prev.Type == snapshot.ListUnreadable):
+			t.Fatalf("event %d: %s %s out of order (after %v)", i, e.GroupResource, e.Type, prev.Type)
+		case e.Type == snapshot.ListPage && pageSize > 0 && e.Items-prev.Items > pageSize:
+			t.Fatalf("event %d: a page of %d %s, more than %d", i, e.Items-prev.Items, e.GroupResource, pageSize)
+		case e.Elapsed < prev.Elapsed:
+			t.Fatalf("event %d: elapsed went back", i)
+		}
+		switch e.Type {
+		case snapshot.ListPage:
+			pages[e.GroupResource]++
+			maxPages = max(maxPages, pages[e.GroupResource])
+		case snapshot.ListDone, snapshot.ListUnreadable:
+			done++
+			if e.Done != done {
+				t.Fatalf("event %d: done %d, want %d", i, e.Done, done)
+			}
+			if e.Type == snapshot.ListDone && e.Items != counts[e.GroupResource] {
+				t.Errorf("%s: done with %d items, the snapshot holds %d", e.GroupResource, e.Items, counts[e.GroupResource])
+			}
+		}
+		state[e.GroupResource] = e
+	}
+	if done != total {
+		t.Fatalf("%d lists ended, %d announced", done, total)
+	}
+	for _, k := range snapshot.ModelledKinds() {
+		if _, ok := state[k.GroupResource()]; !ok {
+			t.Errorf("no events for %s", k.GroupResource())
+		}
+	}
+	if pageSize > 0 && maxPages < 2 {
+		t.Errorf("no list took more than one page of %d", pageSize)
+	}
 }
 
 func scheduledMessage(p *corev1.Pod) string {

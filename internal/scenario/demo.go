@@ -9,7 +9,8 @@ import (
 )
 
 // blueoceanSnap is BlueOcean as recorded from the local control plane
-// (regenerate with `go test ./internal/scenario -run TestBlueOceanLive -update`).
+// (re-record with `go test ./internal/scenario -run TestBlueOceanLive -update`
+// once `make kcluster` has built the control plane).
 //
 //go:embed testdata/blueocean.snap
 var blueoceanSnap []byte

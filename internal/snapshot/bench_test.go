@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -119,7 +120,7 @@ func BenchmarkLoad(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			var kept *Snapshot
 			for b.Loop() {
-				s, err := loadBytes(format, data)
+				s, err := loadBytes(format, data, time.Time{})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -142,7 +143,7 @@ func retainedPerObject(b *testing.B, data []byte, n int) float64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	s, err := loadBytes("measure", data)
+	s, err := loadBytes("measure", data, time.Time{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/purserhq/purser/internal/atomicfile"
 )
@@ -19,6 +20,11 @@ import (
 // Kubernetes protobuf list; "others" holds the JSON object references.
 // Protobuf lists decode several times faster than JSON and need no schema
 // of Purser's own.
+//
+// Encoding is deterministic: the same snapshot always gives the same
+// bytes. Records come in a fixed order, Kubernetes' generated protobuf
+// code writes map entries sorted by key, references are written in their
+// canonical order and the gzip header carries no time and no file name.
 const magic = "PURSER-SNAPSHOT\n"
 
 // IsSavedSnapshot reports whether data starts like a saved snapshot.
@@ -36,6 +42,9 @@ func Encode(w io.Writer, s *Snapshot) error {
 	if err != nil {
 		return err
 	}
+	// Spelled out because a modification time or a name in the header
+	// would make two saves of one snapshot differ.
+	zw.Header = gzip.Header{OS: 255}
 	bw := bufio.NewWriterSize(zw, 256*1024)
 	meta := s.Meta
 	meta.FormatVersion = FormatVersion
@@ -55,7 +64,12 @@ func Encode(w io.Writer, s *Snapshot) error {
 			return err
 		}
 	}
-	ob, err := json.Marshal(s.Others)
+	others := s.Others
+	if !slices.IsSortedFunc(others, compareObjectRefs) {
+		others = slices.Clone(others)
+		SortObjectRefs(others)
+	}
+	ob, err := json.Marshal(others)
 	if err != nil {
 		return fmt.Errorf("encoding other objects: %w", err)
 	}

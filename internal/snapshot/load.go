@@ -44,13 +44,18 @@ func (e *InputError) Unwrap() error { return e.Err }
 // Objects read from files are taken as a complete export of the kinds they
 // contain and of the modelled kinds they do not: a kubectl export of every
 // kind has no Jobs when the cluster has none.
+//
+// The same input always gives the same snapshot, so that saving it twice
+// gives the same bytes: the time of a snapshot loaded from manifests is the
+// newest modification time of its files (an export is written when it is
+// taken), and unknown (zero) for stdin. A saved snapshot keeps its own.
 func Load(path string, stdin io.Reader) (*Snapshot, error) {
 	if path == "-" {
 		data, err := io.ReadAll(stdin)
 		if err != nil {
 			return nil, fmt.Errorf("reading stdin: %w", err)
 		}
-		return loadBytes("<stdin>", data)
+		return loadBytes("<stdin>", data, time.Time{})
 	}
 	st, err := os.Stat(path)
 	if err != nil {
@@ -61,9 +66,10 @@ func Load(path string, stdin io.Reader) (*Snapshot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", path, err)
 		}
-		return loadBytes(path, data)
+		return loadBytes(path, data, st.ModTime())
 	}
 	var files []string
+	var newest time.Time
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -76,6 +82,13 @@ func Load(path string, stdin io.Reader) (*Snapshot, error) {
 		}
 		switch strings.ToLower(filepath.Ext(p)) {
 		case ".yaml", ".yml", ".json":
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if info.ModTime().After(newest) {
+				newest = info.ModTime()
+			}
 			files = append(files, p)
 		}
 		return nil
@@ -87,7 +100,7 @@ func Load(path string, stdin io.Reader) (*Snapshot, error) {
 		return nil, fmt.Errorf("reading directory %s: no .yaml, .yml or .json files", path)
 	}
 	sort.Strings(files)
-	l := newLoader(path)
+	l := newLoader(path, newest)
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -100,7 +113,9 @@ func Load(path string, stdin io.Reader) (*Snapshot, error) {
 	return l.finish(), nil
 }
 
-func loadBytes(name string, data []byte) (*Snapshot, error) {
+// loadBytes decodes a saved snapshot or manifests; modified is the time
+// of manifests (zero when unknown).
+func loadBytes(name string, data []byte, modified time.Time) (*Snapshot, error) {
 	if IsSavedSnapshot(data) {
 		s, err := Decode(bytes.NewReader(data))
 		if err != nil {
@@ -108,20 +123,17 @@ func loadBytes(name string, data []byte) (*Snapshot, error) {
 		}
 		return s, nil
 	}
-	l := newLoader(name)
+	l := newLoader(name, modified)
 	if err := l.addManifests(name, data); err != nil {
 		return nil, err
 	}
 	return l.finish(), nil
 }
 
-// LoadManifests decodes YAML or JSON manifests held in memory.
+// LoadManifests decodes YAML or JSON manifests held in memory. Their time
+// is unknown: the snapshot's CollectedAt is zero.
 func LoadManifests(name string, data []byte) (*Snapshot, error) {
-	l := newLoader(name)
-	if err := l.addManifests(name, data); err != nil {
-		return nil, err
-	}
-	return l.finish(), nil
+	return loadBytes(name, data, time.Time{})
 }
 
 type loader struct {
@@ -132,9 +144,15 @@ type loader struct {
 	warnings []string
 }
 
-func newLoader(source string) *loader {
+// newLoader starts a snapshot of manifests taken at collectedAt (zero when
+// unknown); the time is never the clock's, so the same files give the
+// same snapshot.
+func newLoader(source string, collectedAt time.Time) *loader {
+	if !collectedAt.IsZero() {
+		collectedAt = collectedAt.UTC()
+	}
 	return &loader{
-		s:     &Snapshot{Meta: Meta{FormatVersion: FormatVersion, Source: source, CollectedAt: time.Now().UTC()}},
+		s:     &Snapshot{Meta: Meta{FormatVersion: FormatVersion, Source: source, CollectedAt: collectedAt}},
 		kinds: newKindIndex(),
 	}
 }
@@ -145,6 +163,7 @@ func (l *loader) finish() *Snapshot {
 			Kind: k.Kind, Namespaced: k.Namespaced, Count: k.count(l.s)})
 	}
 	l.s.Meta.Warnings = l.warnings
+	SortObjectRefs(l.s.Others)
 	return l.s
 }
 

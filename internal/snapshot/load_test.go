@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -204,7 +205,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("---\n---\n"))
 	f.Add([]byte(magic + "\x01"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := loadBytes("fuzz", data)
+		s, err := loadBytes("fuzz", data, time.Time{})
 		if err != nil {
 			if s != nil {
 				t.Fatal("snapshot returned with an error")

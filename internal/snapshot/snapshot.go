@@ -4,6 +4,8 @@
 package snapshot
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"time"
 
@@ -66,11 +68,15 @@ type Snapshot struct {
 // Meta describes where and when a snapshot was taken, and which kinds it
 // could and could not read.
 type Meta struct {
-	FormatVersion int       `json:"formatVersion"`
-	Source        string    `json:"source"` // "live:<server>", a file path, or "demo"
-	Context       string    `json:"context,omitempty"`
-	ServerVersion string    `json:"serverVersion,omitempty"`
-	CollectedAt   time.Time `json:"collectedAt"`
+	FormatVersion int    `json:"formatVersion"`
+	Source        string `json:"source"` // "live:<server>", a file path, or "demo"
+	Context       string `json:"context,omitempty"`
+	ServerVersion string `json:"serverVersion,omitempty"`
+	// CollectedAt is when the objects were read: the start of a live
+	// collection, or the newest modification time of the files a snapshot
+	// was loaded from. It is zero when unknown (stdin, manifests held in
+	// memory): reports then say so and give no ages relative to it.
+	CollectedAt time.Time `json:"collectedAt,omitzero"`
 	// Kinds records, for every kind Purser tried to read, whether it was
 	// read. A kind that could not be read is unknown, never empty.
 	Kinds []KindStatus `json:"kinds"`
@@ -108,6 +114,17 @@ type ObjectRef struct {
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
 }
+
+// compareObjectRefs orders references by kind, then namespace and name.
+func compareObjectRefs(a, b ObjectRef) int {
+	return cmp.Or(cmp.Compare(a.Group, b.Group), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace),
+		cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
+}
+
+// SortObjectRefs puts references in their canonical order, the one the
+// saved format uses, so that equal snapshots are saved as equal bytes
+// whatever order their objects were read in.
+func SortObjectRefs(refs []ObjectRef) { slices.SortFunc(refs, compareObjectRefs) }
 
 // UnlistedKinds returns the namespaced kinds that could not be read, so a
 // caller can say "unknown" instead of "empty".

@@ -4,9 +4,10 @@
 // a real API server, real controllers and a real scheduler without Docker;
 // people get one through make cluster-up.
 //
-// A test that needs a cluster of its own calls ForTest. A package whose
-// tests share one starts it from TestMain with Main; the package keeps no
-// state of its own, so the test package holds the cluster in a variable:
+// A test that needs a cluster of its own calls ForTest; under -short it
+// is skipped, so tests need no guard of their own. A package whose tests
+// share one starts it from TestMain with Main; the package keeps no state
+// of its own, so the test package holds the cluster in a variable:
 //
 //	var cluster *testcluster.Cluster
 //

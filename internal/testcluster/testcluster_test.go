@@ -277,6 +277,7 @@ func TestControlPlane(t *testing.T) {
 // control plane is stopped from its directory alone.
 func TestDetachedStopDir(t *testing.T) {
 	t.Parallel()
+	testcluster.SkipShort(t)
 	dir := t.TempDir()
 	c, err := testcluster.Start(t.Context(), testcluster.Options{Dir: dir, Detach: true})
 	var missing *testcluster.MissingBinariesError

@@ -15,10 +15,13 @@ import (
 )
 
 // ForTest starts a control plane for one test and stops it when the test
-// ends; a failed test logs the end of each component's log first. Without
-// binaries the test is skipped, or fails when PURSER_REQUIRE_CLUSTER=1.
+// ends; a failed test logs the end of each component's log first. Under
+// -short the test is skipped, so callers need no guard of their own.
+// Without binaries it is skipped too, or fails when
+// PURSER_REQUIRE_CLUSTER=1.
 func ForTest(t testing.TB) *Cluster {
 	t.Helper()
+	SkipShort(t)
 	c, err := Start(t.Context(), Options{Logs: testLogWriter{t}})
 	var missing *MissingBinariesError
 	if errors.As(err, &missing) {
@@ -44,14 +47,18 @@ func ForTest(t testing.TB) *Cluster {
 // Main runs a package's tests around one control plane that they share,
 // and returns the exit code for TestMain to pass to os.Exit. setup runs
 // once the cluster is up, typically to store it in a variable of the test
-// package; tests then reach it through Require. Without binaries the tests
-// still run and setup is not called: Require skips those that need the
-// cluster, unless PURSER_REQUIRE_CLUSTER=1, in which case nothing runs and
-// the code is 1. Tests running in parallel share the cluster, so each
-// should keep to its own namespace and node names.
+// package; tests then reach it through Require. Under -short, or without
+// binaries, the tests still run and setup is not called: Require skips
+// those that need the cluster, unless binaries are missing and
+// PURSER_REQUIRE_CLUSTER=1, in which case nothing runs and the code is 1.
+// Tests running in parallel share the cluster, so each should keep to its
+// own namespace and node names.
 func Main(m *testing.M, setup func(*Cluster) error) int {
 	if !flag.Parsed() {
 		flag.Parse()
+	}
+	if testing.Short() {
+		return m.Run()
 	}
 	var logs bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -89,11 +96,12 @@ func Main(m *testing.M, setup func(*Cluster) error) int {
 	return code
 }
 
-// Require returns c, the cluster a TestMain received from Main. When Main
-// found no binaries, c is nil and the test is skipped, or fails when
-// PURSER_REQUIRE_CLUSTER=1.
+// Require returns c, the cluster a TestMain received from Main. Under
+// -short the test is skipped. When Main found no binaries, c is nil and
+// the test is skipped, or fails when PURSER_REQUIRE_CLUSTER=1.
 func Require(t testing.TB, c *Cluster) *Cluster {
 	t.Helper()
+	SkipShort(t)
 	if c != nil {
 		return c
 	}
@@ -102,6 +110,16 @@ func Require(t testing.TB, c *Cluster) *Cluster {
 	}
 	t.Skipf("no local control plane: %s", buildHint)
 	return nil
+}
+
+// SkipShort skips t under -short: starting a control plane takes seconds
+// and the -short run is the one without it. ForTest and Require call it;
+// a test that calls Start itself calls it first.
+func SkipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the local control plane; skipped under -short")
+	}
 }
 
 // Kubectl runs the kubectl built with the control plane against it and

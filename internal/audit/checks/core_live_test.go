@@ -10,6 +10,7 @@ import (
 
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/scenario"
+	"github.com/purserhq/purser/internal/scenario/clusterload"
 	"github.com/purserhq/purser/internal/snapshot"
 	"github.com/purserhq/purser/internal/snapshot/live"
 	"github.com/purserhq/purser/internal/testcluster"
@@ -22,13 +23,10 @@ var selectorPatch = regexp.MustCompile(`^kubectl patch service (\S+) -n (\S+) --
 // for the endpoint-slice controller to list ready endpoints, and audits
 // again: the patched Services must be gone from the findings.
 func TestBlueOceanLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the local control plane")
-	}
 	c := testcluster.ForTest(t)
 	ctx := t.Context()
 	var progress bytes.Buffer
-	if err := scenario.Load(ctx, c.Config, scenario.BlueOcean(), &progress); err != nil {
+	if err := clusterload.Load(ctx, c.Config, scenario.BlueOcean(), &progress); err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
 	collect := func() (*snapshot.Index, map[string][]audit.Finding) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,9 +13,8 @@ import (
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/audit/checks"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/testutil/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // fixtureResult audits testdata/cluster.yaml with the availability checks
 // and namespace-empty only, so that the goldens do not move with the other
@@ -42,24 +40,6 @@ func fixtureResult(t *testing.T) *audit.Result {
 	return res
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/report/auditreport -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./internal/report/auditreport -update to accept):\n%s", name, got)
-	}
-}
-
 func TestGolden(t *testing.T) {
 	t.Parallel()
 	res := fixtureResult(t)
@@ -74,7 +54,7 @@ func TestGolden(t *testing.T) {
 			if ext == "" {
 				ext = format
 			}
-			golden(t, "audit."+ext, b.Bytes())
+			golden.Assert(t, filepath.Join("testdata", "audit."+ext), b.Bytes())
 		})
 	}
 	t.Run("summary", func(t *testing.T) {
@@ -83,7 +63,7 @@ func TestGolden(t *testing.T) {
 		if err := Summary(&b, res); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "summary.txt", b.Bytes())
+		golden.Assert(t, filepath.Join("testdata", "summary.txt"), b.Bytes())
 	})
 }
 

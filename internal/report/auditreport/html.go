@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/report"
 )
 
 type htmlSection struct {
@@ -50,11 +51,9 @@ func HTML(w io.Writer, res *audit.Result) error {
 		Title: "Cluster audit: " + res.Source, Source: res.Source, Errors: c[audit.Error], Warnings: c[audit.Warning],
 		Infos: c[audit.Info], Suppressed: res.Suppressed, Checks: len(res.Checks), Unlisted: strings.Join(res.Unlisted, ", "),
 	}
-	if !res.CollectedAt.IsZero() {
-		p.Taken = res.CollectedAt.UTC().Format(time.RFC3339)
-		if res.ServerVersion != "" {
-			p.Taken += ", Kubernetes " + res.ServerVersion
-		}
+	p.Taken = report.SnapshotTime(res.CollectedAt, time.RFC3339)
+	if res.ServerVersion != "" {
+		p.Taken += ", Kubernetes " + res.ServerVersion
 	}
 	for _, g := range byCheck(res.Findings) {
 		objs := make([]string, 0, len(g.findings))
@@ -115,9 +114,7 @@ pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-br
 </head>
 <body>
 <h1>{{.Title}}</h1>
-{{- if .Taken}}
 <p class="meta">Snapshot taken {{.Taken}}. {{.Checks}} checks ran.</p>
-{{- end}}
 <h2>Global results</h2>
 <p class="tiles"><span class="error">{{.Errors}} errors</span><span class="warning">{{.Warnings}} warnings</span><span class="info">{{.Infos}} info</span>
 {{- if .Suppressed}}<span>{{len .Suppressed}} suppressed</span>{{end}}</p>

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/report"
 )
 
 // Markdown writes the audit as a report a person reads top to bottom.
@@ -14,13 +15,11 @@ func Markdown(w io.Writer, res *audit.Result) error {
 	var b strings.Builder
 	c := res.Count()
 	fmt.Fprintf(&b, "# Cluster audit: %s\n\n", md(res.Source))
-	if !res.CollectedAt.IsZero() {
-		fmt.Fprintf(&b, "Snapshot taken %s", res.CollectedAt.UTC().Format(time.RFC3339))
-		if res.ServerVersion != "" {
-			fmt.Fprintf(&b, ", Kubernetes %s", md(res.ServerVersion))
-		}
-		b.WriteString(".\n\n")
+	fmt.Fprintf(&b, "Snapshot taken %s", report.SnapshotTime(res.CollectedAt, time.RFC3339))
+	if res.ServerVersion != "" {
+		fmt.Fprintf(&b, ", Kubernetes %s", md(res.ServerVersion))
 	}
+	b.WriteString(".\n\n")
 	b.WriteString("## Global results\n\n")
 	b.WriteString("| Severity | Findings |\n|---|---:|\n")
 	fmt.Fprintf(&b, "| Error | %d |\n| Warning | %d |\n| Info | %d |\n", c[audit.Error], c[audit.Warning], c[audit.Info])

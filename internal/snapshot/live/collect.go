@@ -10,9 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/purserhq/purser/internal/snapshot"
 	"net/http"
-	"sort"
 	"sync"
 	"time"
 
@@ -26,6 +24,8 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
+
+	"github.com/purserhq/purser/internal/snapshot"
 )
 
 // CollectOptions tune a live collection.
@@ -36,16 +36,8 @@ type CollectOptions struct {
 	Parallelism int
 	// Context names the kubeconfig context, for the snapshot's Meta.
 	Context string
-	// Progress, when set, is called after each kind is read.
-	Progress func(p CollectProgress)
-}
-
-// CollectProgress reports one finished kind.
-type CollectProgress struct {
-	Done, Total int
-	Kind        string
-	Count       int
-	Err         error
+	// Events, when set, receives the progress of every LIST.
+	Events snapshot.ListEventSink
 }
 
 // Collect reads a live cluster into a snapshot: one cluster-wide, paged
@@ -96,48 +88,37 @@ func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*snaps
 
 	type job struct {
 		name string
-		run  func(ctx context.Context) (snapshot.KindStatus, error)
+		run  func(ctx context.Context, l *list) (snapshot.KindStatus, error)
 	}
 	var jobs []job
 	for _, k := range snapshot.ModelledKinds() {
 		if k.Resource().Resource == "secrets" {
-			jobs = append(jobs, job{k.GroupResource(), func(ctx context.Context) (snapshot.KindStatus, error) { return c.listSecrets(ctx, k) }})
+			jobs = append(jobs, job{k.GroupResource(), func(ctx context.Context, l *list) (snapshot.KindStatus, error) { return c.listSecrets(ctx, l, k) }})
 			continue
 		}
-		jobs = append(jobs, job{k.GroupResource(), func(ctx context.Context) (snapshot.KindStatus, error) { return c.listKind(ctx, k) }})
+		jobs = append(jobs, job{k.GroupResource(), func(ctx context.Context, l *list) (snapshot.KindStatus, error) { return c.listKind(ctx, l, k) }})
 	}
 	otherRefs := make([][]snapshot.ObjectRef, len(others))
 	for i, o := range others {
-		i, o := i, o
 		name := snapshot.KindStatus{Group: o.Group, Resource: o.Resource}.GroupResource()
-		jobs = append(jobs, job{name, func(ctx context.Context) (snapshot.KindStatus, error) {
-			st, refs, err := c.listMetadata(ctx, o)
+		jobs = append(jobs, job{name, func(ctx context.Context, l *list) (snapshot.KindStatus, error) {
+			st, refs, err := c.listMetadata(ctx, l, o)
 			otherRefs[i] = refs
 			return st, err
 		}})
 	}
+	c.total = len(jobs)
 
-	var mu sync.Mutex
-	done := 0
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Parallelism)
 	for _, j := range jobs {
 		g.Go(func() error {
-			st, err := j.run(gctx)
+			l := c.startList(j.name)
+			st, err := j.run(gctx, l)
 			if err != nil {
 				return err
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			s.SetKind(st)
-			done++
-			if opts.Progress != nil {
-				var kerr error
-				if st.Error != "" {
-					kerr = errors.New(st.Error)
-				}
-				opts.Progress(CollectProgress{Done: done, Total: len(jobs), Kind: j.name, Count: st.Count, Err: kerr})
-			}
+			l.end(st)
 			return nil
 		})
 	}
@@ -147,16 +128,7 @@ func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*snaps
 	for _, refs := range otherRefs {
 		s.Others = append(s.Others, refs...)
 	}
-	sort.Slice(s.Others, func(i, j int) bool {
-		a, b := s.Others[i], s.Others[j]
-		if a.Group+a.Kind != b.Group+b.Kind {
-			return a.Group+a.Kind < b.Group+b.Kind
-		}
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		return a.Name < b.Name
-	})
+	snapshot.SortObjectRefs(s.Others)
 	return s, nil
 }
 
@@ -169,6 +141,65 @@ type collector struct {
 
 	mu   sync.Mutex
 	rest map[schema.GroupVersion]*rest.RESTClient
+
+	// progress guards the snapshot's kind records and the events, which
+	// sinks receive one at a time.
+	progress    sync.Mutex
+	done, total int
+}
+
+// list follows one kind's LIST, for its events.
+type list struct {
+	c     *collector
+	name  string
+	start time.Time
+	items int
+}
+
+func (c *collector) startList(name string) *list {
+	l := &list{c: c, name: name, start: time.Now()}
+	l.emit(snapshot.ListStarted)
+	return l
+}
+
+// page counts n more objects; a restarted list starts again from 0.
+func (l *list) page(n int, restarted bool) {
+	if restarted {
+		l.items = 0
+	}
+	l.items += n
+	l.emit(snapshot.ListPage)
+}
+
+// end records the kind's status in the snapshot and reports it; both under
+// one lock, so that Done grows by one from event to event.
+func (l *list) end(st snapshot.KindStatus) {
+	t, reason := snapshot.ListDone, ""
+	if st.Listed() {
+		l.items = st.Count
+	} else {
+		t, reason = snapshot.ListUnreadable, st.Error
+	}
+	l.c.progress.Lock()
+	defer l.c.progress.Unlock()
+	l.c.s.SetKind(st)
+	l.c.done++
+	l.send(t, reason)
+}
+
+func (l *list) emit(t snapshot.ListEventType) {
+	l.c.progress.Lock()
+	defer l.c.progress.Unlock()
+	l.send(t, "")
+}
+
+// send delivers one event; the caller holds c.progress.
+func (l *list) send(t snapshot.ListEventType, reason string) {
+	if l.c.opts.Events == nil {
+		return
+	}
+	l.c.opts.Events(snapshot.ListEvent{Type: t, GroupResource: l.name, Items: l.items, Done: l.c.done, Total: l.c.total,
+		Elapsed: time.Since(l.start), Reason: reason})
 }
 
 // restFor returns a protobuf client for one group version.
@@ -213,15 +244,16 @@ func unreadable(st snapshot.KindStatus, err error) (snapshot.KindStatus, error) 
 	return st, nil
 }
 
-// paged runs LIST pages until the continue token runs out. A token that
+// paged runs LIST pages until the continue token runs out; page returns
+// the continue token and how many objects the page held. A token that
 // expired mid-way restarts the list from scratch, as client-go's pager does.
-func (c *collector) paged(ctx context.Context, reset func(), page func(ctx context.Context, opts metav1.ListOptions) (string, error), fieldSelector string) error {
-	restarted := false
+func (c *collector) paged(ctx context.Context, l *list, reset func(), page func(ctx context.Context, opts metav1.ListOptions) (string, int, error), fieldSelector string) error {
+	restarted, fresh := false, false
 	opts := metav1.ListOptions{Limit: c.opts.PageSize, FieldSelector: fieldSelector}
 	for {
-		next, err := page(ctx, opts)
+		next, n, err := page(ctx, opts)
 		if apierrors.IsResourceExpired(err) && !restarted {
-			restarted = true
+			restarted, fresh = true, true
 			reset()
 			opts.Continue = ""
 			continue
@@ -229,6 +261,8 @@ func (c *collector) paged(ctx context.Context, reset func(), page func(ctx conte
 		if err != nil {
 			return err
 		}
+		l.page(n, fresh)
+		fresh = false
 		if next == "" {
 			return nil
 		}
@@ -236,7 +270,7 @@ func (c *collector) paged(ctx context.Context, reset func(), page func(ctx conte
 	}
 }
 
-func (c *collector) listKind(ctx context.Context, k snapshot.Kind) (snapshot.KindStatus, error) {
+func (c *collector) listKind(ctx context.Context, lst *list, k snapshot.Kind) (snapshot.KindStatus, error) {
 	st := k.Status()
 	rc, err := c.restFor(k.Resource().GroupVersion())
 	if err != nil {
@@ -245,14 +279,15 @@ func (c *collector) listKind(ctx context.Context, k snapshot.Kind) (snapshot.Kin
 	// Pages go to a private snapshot first so a restarted list does not
 	// leave duplicates behind.
 	part := &snapshot.Snapshot{}
-	err = c.paged(ctx, func() { part = &snapshot.Snapshot{} }, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
+	err = c.paged(ctx, lst, func() { part = &snapshot.Snapshot{} }, func(ctx context.Context, opts metav1.ListOptions) (string, int, error) {
 		l := k.NewList()
 		err := rc.Get().Resource(k.Resource().Resource).VersionedParams(&opts, scheme.ParameterCodec).Do(ctx).Into(l)
 		if err != nil {
-			return "", err
+			return "", 0, err
 		}
+		before := k.Count(part)
 		k.Append(part, l)
-		return l.GetContinue(), nil
+		return l.GetContinue(), k.Count(part) - before, nil
 	}, k.FieldSelector())
 	if err != nil {
 		return unreadable(st, err)
@@ -264,25 +299,25 @@ func (c *collector) listKind(ctx context.Context, k snapshot.Kind) (snapshot.Kin
 
 // listSecrets reads Secrets as a metadata Table: names, labels,
 // annotations and type, never values.
-func (c *collector) listSecrets(ctx context.Context, k snapshot.Kind) (snapshot.KindStatus, error) {
+func (c *collector) listSecrets(ctx context.Context, l *list, k snapshot.Kind) (snapshot.KindStatus, error) {
 	st := k.Status()
 	rc, err := c.restFor(k.Resource().GroupVersion())
 	if err != nil {
 		return st, err
 	}
 	var secrets []corev1.Secret
-	err = c.paged(ctx, func() { secrets = nil }, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
+	err = c.paged(ctx, l, func() { secrets = nil }, func(ctx context.Context, opts metav1.ListOptions) (string, int, error) {
 		raw, err := rc.Get().Resource("secrets").
 			VersionedParams(&opts, scheme.ParameterCodec).
 			Param("includeObject", string(metav1.IncludeMetadata)).
 			SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").
 			Do(ctx).Raw()
 		if err != nil {
-			return "", err
+			return "", 0, err
 		}
 		var t metav1.Table
 		if err := json.Unmarshal(raw, &t); err != nil {
-			return "", fmt.Errorf("decoding secrets table: %w", err)
+			return "", 0, fmt.Errorf("decoding secrets table: %w", err)
 		}
 		typeCol := -1
 		for i, col := range t.ColumnDefinitions {
@@ -293,7 +328,7 @@ func (c *collector) listSecrets(ctx context.Context, k snapshot.Kind) (snapshot.
 		for _, row := range t.Rows {
 			var m metav1.PartialObjectMetadata
 			if err := json.Unmarshal(row.Object.Raw, &m); err != nil {
-				return "", fmt.Errorf("decoding secret metadata: %w", err)
+				return "", 0, fmt.Errorf("decoding secret metadata: %w", err)
 			}
 			sec := corev1.Secret{ObjectMeta: m.ObjectMeta}
 			if typeCol >= 0 && typeCol < len(row.Cells) {
@@ -304,7 +339,7 @@ func (c *collector) listSecrets(ctx context.Context, k snapshot.Kind) (snapshot.
 			snapshot.SlimSecret(&sec)
 			secrets = append(secrets, sec)
 		}
-		return t.Continue, nil
+		return t.Continue, len(t.Rows), nil
 	}, "")
 	if err != nil {
 		return unreadable(st, err)
@@ -366,18 +401,18 @@ func canList(verbs metav1.Verbs) bool {
 	return false
 }
 
-func (c *collector) listMetadata(ctx context.Context, o otherKind) (snapshot.KindStatus, []snapshot.ObjectRef, error) {
+func (c *collector) listMetadata(ctx context.Context, lst *list, o otherKind) (snapshot.KindStatus, []snapshot.ObjectRef, error) {
 	st := statusOf(o.GroupVersionResource, o.Kind, true)
 	var refs []snapshot.ObjectRef
-	err := c.paged(ctx, func() { refs = nil }, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
+	err := c.paged(ctx, lst, func() { refs = nil }, func(ctx context.Context, opts metav1.ListOptions) (string, int, error) {
 		l, err := c.meta.Resource(o.GroupVersionResource).List(ctx, opts)
 		if err != nil {
-			return "", err
+			return "", 0, err
 		}
 		for _, it := range l.Items {
 			refs = append(refs, snapshot.ObjectRef{Group: o.Group, Version: o.Version, Kind: o.Kind, Namespace: it.Namespace, Name: it.Name})
 		}
-		return l.Continue, nil
+		return l.Continue, len(l.Items), nil
 	}, "")
 	if err != nil {
 		st, err = unreadable(st, err)

@@ -1,4 +1,8 @@
-package scenario
+// Package clusterload creates a scenario's objects in a live cluster and
+// waits for the cluster to settle. It is apart from package scenario so
+// that the scenario stays pure data: engine tests that use the demo do not
+// link client-go's clients.
+package clusterload
 
 import (
 	"context"
@@ -20,13 +24,15 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+
+	"github.com/purserhq/purser/internal/scenario"
 )
 
 // Load creates the scenario's objects in a cluster, stage by stage, and
 // waits until the cluster has settled: every pod scheduled or reported
 // unschedulable, every controller's status caught up with its pods, and
 // every Service's EndpointSlices listing its pods. progress may be nil.
-func Load(ctx context.Context, cfg *rest.Config, sc Scenario, progress io.Writer) error {
+func Load(ctx context.Context, cfg *rest.Config, sc scenario.Scenario, progress io.Writer) error {
 	if progress == nil {
 		progress = io.Discard
 	}
@@ -45,7 +51,7 @@ func Load(ctx context.Context, cfg *rest.Config, sc Scenario, progress io.Writer
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 
 	expected := 0
-	for stage := StageBase; stage <= StageLate; stage++ {
+	for stage := scenario.StageBase; stage <= scenario.StageLate; stage++ {
 		n := 0
 		for _, o := range sc.Objects {
 			if o.Stage != stage {
@@ -90,7 +96,7 @@ func create(ctx context.Context, dyn dynamic.Interface, mapper *restmapper.Defer
 }
 
 // podsOf counts the pods the objects of one stage lead to.
-func podsOf(sc Scenario, stage Stage) int {
+func podsOf(sc scenario.Scenario, stage scenario.Stage) int {
 	nodes := 0
 	for _, p := range sc.Pools {
 		nodes += p.Count

@@ -1,0 +1,137 @@
+package snapshot
+
+import (
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// TestSaveIsDeterministic loads each input twice and saves each load: the
+// files must be byte for byte the same, and so must a saved snapshot
+// loaded and saved again.
+func TestSaveIsDeterministic(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	manifests := filepath.Join(dir, "dump.yaml")
+	data, err := os.ReadFile("testdata/small.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(manifests, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	taken := time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)
+	if err := os.Chtimes(manifests, taken, taken); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path string
+		want       time.Time
+	}{
+		{"yaml file", manifests, taken},
+		{"directory", dir, taken},
+		{"list with custom resources", "testdata/list.json", time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out := t.TempDir()
+			first := loadAndSave(t, tt.path, filepath.Join(out, "a.snap"))
+			second := loadAndSave(t, tt.path, filepath.Join(out, "b.snap"))
+			if !bytes.Equal(first, second) {
+				t.Fatal("two saves of the same input differ")
+			}
+			again := loadAndSave(t, filepath.Join(out, "a.snap"), filepath.Join(out, "c.snap"))
+			if !bytes.Equal(first, again) {
+				t.Fatal("a saved snapshot saved again differs")
+			}
+			if tt.want.IsZero() {
+				return
+			}
+			s, err := Load(tt.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !s.Meta.CollectedAt.Equal(tt.want) {
+				t.Errorf("CollectedAt = %v, want the file's modification time %v", s.Meta.CollectedAt, tt.want)
+			}
+		})
+	}
+}
+
+func loadAndSave(t *testing.T, in, out string) []byte {
+	t.Helper()
+	s, err := Load(in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Save(out, s); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestStdinHasNoTime(t *testing.T) {
+	t.Parallel()
+	s, err := Load("-", bytes.NewReader([]byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Meta.CollectedAt.IsZero() {
+		t.Fatalf("CollectedAt = %v, want zero: the time of stdin is unknown", s.Meta.CollectedAt)
+	}
+}
+
+// TestEncodeCanonical covers what Go's map order and slice order could
+// change from one encoding to the next: labels and annotations, object
+// references in any order, and the gzip header.
+func TestEncodeCanonical(t *testing.T) {
+	t.Parallel()
+	labels := map[string]string{}
+	for _, k := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} {
+		labels["example.com/"+k] = k
+	}
+	mk := func(refs ...ObjectRef) *Snapshot {
+		return &Snapshot{
+			Meta:   Meta{Source: "test"},
+			Pods:   []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "n", Labels: labels, Annotations: labels}}},
+			Others: refs,
+		}
+	}
+	x := ObjectRef{Group: "example.com", Version: "v1", Kind: "Widget", Namespace: "a", Name: "x"}
+	y := ObjectRef{Group: "example.com", Version: "v1", Kind: "Gadget", Namespace: "b", Name: "y"}
+	var want bytes.Buffer
+	if err := Encode(&want, mk(x, y)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		refs := []ObjectRef{x, y}
+		if i%2 == 1 {
+			refs = []ObjectRef{y, x}
+		}
+		var got bytes.Buffer
+		if err := Encode(&got, mk(refs...)); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("encoding %d differs from the first", i)
+		}
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(want.Bytes()[len(magic)+1:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !zr.ModTime.IsZero() || zr.Name != "" || zr.Comment != "" {
+		t.Errorf("gzip header carries mtime %v, name %q, comment %q", zr.ModTime, zr.Name, zr.Comment)
+	}
+}
