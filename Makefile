@@ -13,6 +13,8 @@ ENGINES  := ./internal/audit/... ./internal/cost/... ./internal/plan/... ./inter
 # The model and the demo data they read link no client either, so engine
 # tests that load the demo stay small.
 PURE     := $(ENGINES) ./internal/snapshot ./internal/scenario
+# What writes to the file system; engines return files in memory instead.
+FILE_WRITES := WriteFile|Create|CreateTemp|OpenFile|Mkdir|MkdirAll|MkdirTemp|Rename|Remove|RemoveAll|Symlink|Link|Chmod|Chown|Chtimes|Truncate|OpenRoot
 
 .PHONY: all build test test-short lint demo kcluster cluster-up cluster-down bench fuzz clean
 
@@ -46,6 +48,9 @@ lint:
 		if [ -n "$$bad" ]; then echo "engine packages must not import net/http or database/sql:"; echo "$$bad"; exit 1; fi
 	@bad=$$($(GO) list -deps $(PURE) | grep -E '^(k8s.io/client-go|database/sql|github.com/digitalocean/godo|github.com/prometheus/client_golang)'); \
 		if [ -n "$$bad" ]; then echo "engine, model and demo packages must not link API clients or databases, even indirectly:"; echo "$$bad"; exit 1; fi
+	@bad=$$($(GO) list -deps -f '{{if not .Standard}}{{$$d := .Dir}}{{range .GoFiles}}{{$$d}}/{{.}} {{end}}{{end}}' $(PURE) | tr ' ' '\n' | \
+		grep '^$(CURDIR)/internal/' | xargs -r grep -lE '\bos\.($(FILE_WRITES))\(|"github.com/purserhq/purser/internal/(atomicfile|outdir)"'); \
+		if [ -n "$$bad" ]; then echo "engine, model and demo packages must not write files, even through what they import; the edges (cli, outdir, atomicfile) do:"; echo "$$bad"; exit 1; fi
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/snapshot/

@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/purserhq/purser/internal/action"
+	"github.com/purserhq/purser/internal/atomicfile"
 	"github.com/purserhq/purser/internal/report"
 	"github.com/purserhq/purser/internal/snapshot"
 )
@@ -65,7 +67,7 @@ func (o *SnapshotOptions) Validate() error {
 // Run collects, saves and summarises.
 func (o *SnapshotOptions) Run(ctx context.Context, env *action.Env) error {
 	if o.Output != "" {
-		if err := snapshot.Save(o.Output, env.Snapshot); err != nil {
+		if err := atomicfile.Write(o.Output, func(w io.Writer) error { return snapshot.Encode(w, env.Snapshot) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(o.streams.ErrOut, "snapshot written to %s\n", o.Output)

@@ -3,6 +3,7 @@ package scenario_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/purserhq/purser/internal/atomicfile"
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/scenario/clusterload"
 	"github.com/purserhq/purser/internal/snapshot"
@@ -45,7 +47,7 @@ func TestBlueOceanLive(t *testing.T) {
 	}
 	events.check(t, snap, 0)
 	if golden.Update() {
-		if err := snapshot.Save(filepath.Join("testdata", "blueocean.snap"), snap); err != nil {
+		if err := atomicfile.Write(filepath.Join("testdata", "blueocean.snap"), func(w io.Writer) error { return snapshot.Encode(w, snap) }); err != nil {
 			t.Fatal(err)
 		}
 		t.Log("re-recorded testdata/blueocean.snap")

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-
-	"github.com/purserhq/purser/internal/atomicfile"
 )
 
 // The saved format is a magic line, a format version byte, then a gzip
@@ -176,10 +174,4 @@ func Decode(r io.Reader) (*Snapshot, error) {
 		return nil, errors.New("corrupt snapshot: no meta record")
 	}
 	return s, nil
-}
-
-// Save writes s to path atomically: a temporary file in the same directory
-// is renamed over path only once it is complete.
-func Save(path string, s *Snapshot) error {
-	return atomicfile.Write(path, func(w io.Writer) error { return Encode(w, s) })
 }

@@ -71,14 +71,14 @@ func loadAndSave(t *testing.T, in, out string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Save(out, s); err != nil {
+	var b bytes.Buffer
+	if err := Encode(&b, s); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(out)
-	if err != nil {
+	if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return b
+	return b.Bytes()
 }
 
 func TestStdinHasNoTime(t *testing.T) {
