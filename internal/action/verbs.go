@@ -115,8 +115,12 @@ func (p Plan) Run(ctx context.Context, env *Env) (*plan.Plan, error) {
 	if env.Prices.Book != nil {
 		prices = pricing.Assets{Book: env.Prices.Book}
 	}
+	digest, err := snapshot.Digest(env.Snapshot)
+	if err != nil {
+		return nil, err
+	}
 	out, err := plan.Build(ctx, env.Index, plan.Input{Classify: env.Config.Classify, Config: env.Config.Plan,
-		Strategy: p.Strategy, Prices: prices})
+		Strategy: p.Strategy, Prices: prices, SnapshotDigest: digest})
 	var fe *yamldoc.FieldError
 	if errors.As(err, &fe) {
 		return nil, env.Config.Check("plan", fe)

@@ -104,6 +104,13 @@ func TestPlanShow(t *testing.T) {
 	if err != nil {
 		t.Fatalf("plan show: %v: %s", err, stderr)
 	}
+	again := filepath.Join(dir, "again.yaml")
+	if _, stderr, err := runPlan(t, "--demo", "--plan-file", again); err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	if a, b := readFile(t, pf), readFile(t, again); !bytes.Equal(a, b) {
+		t.Error("two plans of the same snapshot and config differ")
+	}
 	if shown != summary {
 		t.Errorf("plan show prints\n%s\nwhere plan printed\n%s", shown, summary)
 	}
@@ -164,4 +171,13 @@ func TestPlanFailedTreeWritesNothing(t *testing.T) {
 	if got, _ := os.ReadFile(blocker); string(got) != "a file where a directory should be\n" {
 		t.Errorf("the blocking file was changed: %q", got)
 	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -28,9 +28,8 @@ type Input struct {
 	Config   Config
 	Strategy string
 	Prices   Prices
-	// SnapshotDigest is "sha256:<hex>" of the saved snapshot file the
-	// snapshot was loaded from, set by the edge that read it; empty when
-	// there is none (a live cluster, manifests). The plan records it.
+	// SnapshotDigest is snapshot.Digest of the snapshot, which the plan
+	// records as the identity of what it was built from; empty for none.
 	SnapshotDigest string
 }
 

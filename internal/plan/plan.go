@@ -43,10 +43,12 @@ type Metadata struct {
 	// Source, CollectedAt and KubernetesVersion identify the snapshot the
 	// plan was built from (snapshot.Meta).
 	Source            string    `json:"source"`
-	CollectedAt       time.Time `json:"collectedAt"`
+	CollectedAt       time.Time `json:"collectedAt,omitzero"`
 	KubernetesVersion string    `json:"kubernetesVersion,omitempty"`
-	// SnapshotDigest is "sha256:<hex>" of the saved snapshot the plan was
-	// built from, when it was built from one (Input.SnapshotDigest).
+	// SnapshotDigest is "sha256:<hex>" of the snapshot the plan was built
+	// from, in Purser's saved format (snapshot.Digest): the same cluster
+	// state gives the same digest, whether it was read live, from files or
+	// from a saved snapshot (Input.SnapshotDigest).
 	SnapshotDigest string `json:"snapshotDigest,omitempty"`
 	// ContentHash is "sha256:<hex>" over the canonical JSON of the whole
 	// plan without this field; see Hash and docs/plan-format.md.

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -174,4 +176,15 @@ func Decode(r io.Reader) (*Snapshot, error) {
 		return nil, errors.New("corrupt snapshot: no meta record")
 	}
 	return s, nil
+}
+
+// Digest is "sha256:<hex>" of s in the saved format: the identity of a
+// snapshot, which plans record. Encoding is deterministic, so the same
+// objects and metadata give the same digest however they were read.
+func Digest(s *Snapshot) (string, error) {
+	h := sha256.New()
+	if err := Encode(h, s); err != nil {
+		return "", fmt.Errorf("snapshot digest: %w", err)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }

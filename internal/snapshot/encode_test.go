@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,5 +134,29 @@ func TestEncodeCanonical(t *testing.T) {
 	}
 	if !zr.ModTime.IsZero() || zr.Name != "" || zr.Comment != "" {
 		t.Errorf("gzip header carries mtime %v, name %q, comment %q", zr.ModTime, zr.Name, zr.Comment)
+	}
+}
+
+func TestDigest(t *testing.T) {
+	t.Parallel()
+	a, err := Load("testdata/small.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Load("testdata/small.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	da, err := Digest(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, _ := Digest(b)
+	if da != db || !strings.HasPrefix(da, "sha256:") || len(da) != len("sha256:")+64 {
+		t.Fatalf("digests %s and %s of one input", da, db)
+	}
+	b.Pods[0].ResourceVersion = "changed"
+	if dc, _ := Digest(b); dc == da {
+		t.Error("a changed object keeps the digest")
 	}
 }
