@@ -79,6 +79,10 @@ func TestDemoEnvMatchesCLI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Right-sizing is one figure, whichever verb shows it.
+		if rs := c.Result.Rightsizing; rs == nil || rs.Monthly != p.Spec.Savings.Rightsizing.Monthly {
+			t.Errorf("cost's right-sizing %+v, the %s plan's %v", rs, strategy, p.Spec.Savings.Rightsizing.Monthly)
+		}
 		var planOut bytes.Buffer
 		if err := p.WriteYAML(&planOut); err != nil {
 			t.Fatal(err)

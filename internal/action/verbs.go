@@ -73,7 +73,8 @@ func (c Cost) Run(ctx context.Context, env *Env) (*CostResult, error) {
 	if book == nil {
 		return nil, fmt.Errorf("no price book: %s", env.Prices.Origin)
 	}
-	in := cost.Input{Book: book, Config: env.Config.Cost, Rules: env.Config.Classify}
+	in := cost.Input{Book: book, Config: env.Config.Cost, Rules: env.Config.Classify,
+		TargetUtilization: env.Config.Plan.Packing.Target}
 	window := c.Window
 	if window == "" {
 		window = "24h"

@@ -56,6 +56,9 @@ type Input struct {
 	Rules      classify.Rules
 	Usage      *Usage
 	Comparison *Comparison
+	// TargetUtilization is how full right-sizing fills a pool's nodes, in
+	// percent of allocatable (plan.packing); nil: 80 for every pool.
+	TargetUtilization func(pool string) int
 }
 
 // Result is a priced and allocated snapshot.
@@ -75,6 +78,9 @@ type Result struct {
 	Warnings      []string       `json:"warnings,omitempty"`
 	Usage         *UsageInfo     `json:"usage,omitempty"`
 	Comparison    *Comparison    `json:"comparison,omitempty"`
+	// Rightsizing is what resizing the pools to their pods' requests
+	// would save; nil without nodes.
+	Rightsizing *Rightsizing `json:"rightsizing,omitempty"`
 }
 
 // BookInfo says which prices were used.
@@ -227,6 +233,11 @@ func Allocate(ctx context.Context, ix *snapshot.Index, in Input) (*Result, error
 		}
 	}
 	r.Total = total
+	rs, err := rightsize(ix, in.TargetUtilization, r.Nodes, r.Currency)
+	if err != nil {
+		return nil, err
+	}
+	r.Rightsizing = rs
 	return r, nil
 }
 

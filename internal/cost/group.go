@@ -278,6 +278,7 @@ type Breakdown struct {
 	Warnings    []string        `json:"warnings,omitempty"`
 	Usage       *UsageInfo      `json:"usage,omitempty"`
 	Comparison  *ComparisonInfo `json:"comparison,omitempty"`
+	Rightsizing *Rightsizing    `json:"rightsizing,omitempty"`
 }
 
 // ComparisonInfo names the tool compared with.
@@ -290,7 +291,7 @@ type ComparisonInfo struct {
 // Breakdown builds the report of a result for the given groupings.
 func (r *Result) Breakdown(by ...GroupBy) Breakdown {
 	b := Breakdown{Source: r.Source, Currency: r.Currency, PriceBook: r.Book, Weights: r.Weights, Total: r.Total,
-		Unscheduled: r.Unscheduled, Warnings: r.Warnings, Usage: r.Usage, Idle: money.Amount{Currency: r.Currency}}
+		Unscheduled: r.Unscheduled, Warnings: r.Warnings, Usage: r.Usage, Idle: money.Amount{Currency: r.Currency}, Rightsizing: r.Rightsizing}
 	for _, c := range r.CategoryTotals() {
 		cs := CategoryShare{CategoryTotal: c}
 		if r.Total.Micros > 0 {

@@ -183,6 +183,9 @@ func writeNotes(s *strings.Builder, b cost.Breakdown, bullet string) {
 	if b.PriceBook.LoadBalancerNote != "" {
 		fmt.Fprintf(s, "%sLoad balancers at %s a node-month: %s\n", bullet, b.PriceBook.LoadBalancer.String(), b.PriceBook.LoadBalancerNote)
 	}
+	if line := RightsizingLine(b.Rightsizing); line != "" {
+		fmt.Fprintf(s, "%s%s\n", bullet, line)
+	}
 	if b.Comparison != nil {
 		fmt.Fprintf(s, "%sOpenCost (%s, window %s, scaled to 730 h): %s in all.\n", bullet, b.Comparison.Source, b.Comparison.Window, b.Comparison.Total.String())
 	}
@@ -196,6 +199,38 @@ func writeNotes(s *strings.Builder, b cost.Breakdown, bullet string) {
 	for _, wn := range b.Warnings {
 		fmt.Fprintf(s, "%sWarning: %s\n", bullet, wn)
 	}
+}
+
+// RightsizingLine says what resizing the pools to their pods' requests
+// would save, pool by pool; "" without pools.
+func RightsizingLine(rs *cost.Rightsizing) string {
+	if rs == nil || len(rs.Pools) == 0 {
+		return ""
+	}
+	targets := map[int]bool{}
+	var changes []string
+	today, needed := 0, 0
+	for _, p := range rs.Pools {
+		targets[p.TargetUtilization] = true
+		today += p.Nodes
+		needed += p.Needed
+		if p.Needed != p.Nodes {
+			changes = append(changes, fmt.Sprintf("%s %d → %d", p.Pool, p.Nodes, p.Needed))
+		}
+	}
+	at := "at each pool's target utilisation of allocatable (plan.packing)"
+	if len(targets) == 1 {
+		at = fmt.Sprintf("at %d%% of allocatable", rs.Pools[0].TargetUtilization)
+	}
+	unplaced := ""
+	if n := len(rs.Unplaced); n > 0 {
+		unplaced = fmt.Sprintf(" %s fit no node at that target: %s.", plural(n, "pod"), strings.Join(rs.Unplaced, ", "))
+	}
+	if len(changes) == 0 {
+		return fmt.Sprintf("Right-sizing: every pool has the nodes its pods need %s.%s", at, unplaced)
+	}
+	return fmt.Sprintf("Right-sizing: %s the pods need %s where %d run (%s); resizing the pools saves %s a month, with or without a consolidation (purser plan lists the steps).",
+		at, plural(needed, "node"), today, strings.Join(changes, ", "), rs.Monthly.String()) + unplaced
 }
 
 // CostSummary writes the few lines `purser demo` shows: the total and its
@@ -245,6 +280,9 @@ func CostSummary(w io.Writer, r *cost.Result) error {
 	}
 	if empty > 0 {
 		fmt.Fprintf(&s, "  %d empty namespaces: %s 0.00 (Kubernetes bills nodes, volumes and load balancers, not namespaces)\n", empty, b.Currency)
+	}
+	if line := RightsizingLine(b.Rightsizing); line != "" {
+		fmt.Fprintf(&s, "  %s\n", line)
 	}
 	if b.PriceBook.LoadBalancerNote != "" {
 		fmt.Fprintf(&s, "  load balancers priced at %s a node-month, not today's list price (see purser cost)\n", amount(b.PriceBook.LoadBalancer))

@@ -380,6 +380,10 @@ func DemandOf(ns, name, pool string, spec *corev1.PodSpec) PodDemand {
 // instanceTypeLabel names a node's size; the plan prices nodes by it.
 const instanceTypeLabel = corev1.LabelInstanceTypeStable
 
+// defaultMaxPods is the kubelet's --max-pods default, for a node that
+// reports no pod capacity.
+const defaultMaxPods = 110
+
 // Pools returns one shape per node pool, sorted by name: the allocatable,
 // labels and taints of its first node by name, its node count, and
 // whether it runs every pod pinned to its nodes. TargetUtilization is left
@@ -410,8 +414,17 @@ func Pools(ix *snapshot.Index) []NodeShape {
 		}
 		index[pool] = len(shapes)
 		a := n.Status.Allocatable
+		if len(a) == 0 {
+			// A hand-written or trimmed manifest may give capacity only;
+			// the kubelet's allocatable is capacity less what it reserves.
+			a = n.Status.Capacity
+		}
+		maxPods := a.Pods().Value()
+		if maxPods == 0 {
+			maxPods = defaultMaxPods
+		}
 		shapes = append(shapes, NodeShape{Pool: pool, InstanceType: n.Labels[instanceTypeLabel],
-			MilliCPU: a.Cpu().MilliValue(), MemoryBytes: a.Memory().Value(), MaxPods: a.Pods().Value(),
+			MilliCPU: a.Cpu().MilliValue(), MemoryBytes: a.Memory().Value(), MaxPods: maxPods,
 			Labels: n.Labels, Taints: n.Spec.Taints, Today: 1, RunsAll: !short[pool]})
 	}
 	sort.SliceStable(shapes, func(i, j int) bool { return shapes[i].Pool < shapes[j].Pool })

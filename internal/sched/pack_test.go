@@ -283,3 +283,15 @@ func TestPoolsAndDemands(t *testing.T) {
 		t.Errorf("demands %q, want %q", got, want)
 	}
 }
+
+// A node that reports capacity only (a hand-written manifest) is modelled
+// by its capacity, with the kubelet's default pod slots.
+func TestPoolsFromCapacityOnly(t *testing.T) {
+	t.Parallel()
+	n := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "web-a", Labels: map[string]string{"doks.digitalocean.com/node-pool": "web"}}}
+	n.Status.Capacity = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi")}
+	got := Pools(snapshot.NewIndex(&snapshot.Snapshot{Nodes: []corev1.Node{n}}))
+	if len(got) != 1 || got[0].MilliCPU != 2000 || got[0].MemoryBytes != 4<<30 || got[0].MaxPods != 110 {
+		t.Errorf("pools %+v, want 2000m, 4Gi and 110 pods from capacity", got)
+	}
+}

@@ -1,0 +1,69 @@
+package cost
+
+import (
+	"fmt"
+
+	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/sched"
+	"github.com/purserhq/purser/internal/snapshot"
+)
+
+// Rightsizing is what resizing each node pool to what its pods request
+// would save a month, with nodes full at a target utilisation of their
+// allocatable: an opportunity that needs no consolidation. `purser plan`
+// computes the same figure with the same packing and lists the pool steps.
+type Rightsizing struct {
+	Pools   []PoolResize `json:"pools"`
+	Monthly money.Amount `json:"monthly"`
+	// Unplaced are pods no pool's node can hold at its target: the pools
+	// they run in are not shrunk below today for them.
+	Unplaced []string `json:"unplaced,omitempty"`
+}
+
+// PoolResize is one pool today and the nodes its pods need.
+type PoolResize struct {
+	Pool              string `json:"pool"`
+	InstanceType      string `json:"instanceType"`
+	TargetUtilization int    `json:"targetUtilization"`
+	Nodes             int    `json:"nodes"`
+	Needed            int    `json:"needed"`
+	// NodeMonthly prices one node of the pool's instance type; Monthly is
+	// (Nodes - Needed) of them, negative when the pool must grow.
+	NodeMonthly money.Amount `json:"nodeMonthly"`
+	Monthly     money.Amount `json:"monthly"`
+}
+
+// rightsize packs today's pods onto today's pools and prices the nodes a
+// resize frees or adds. nodes are the priced nodes of the result.
+func rightsize(ix *snapshot.Index, target func(pool string) int, nodes []NodeCost, currency string) (*Rightsizing, error) {
+	shapes := sched.Pools(ix)
+	if len(shapes) == 0 {
+		return nil, nil
+	}
+	for i := range shapes {
+		shapes[i].TargetUtilization = sched.DefaultTargetUtilization
+		if target != nil {
+			shapes[i].TargetUtilization = target(shapes[i].Pool)
+		}
+	}
+	daemons, pods := sched.Demands(ix)
+	packed := sched.Pack(shapes, daemons, pods)
+	// A pool is modelled by its first node: price that node's instance type.
+	price := map[[2]string]money.Amount{}
+	for _, n := range nodes {
+		price[[2]string{n.Pool, n.InstanceType}] = n.Monthly
+	}
+	rs := &Rightsizing{Monthly: money.Amount{Currency: currency}, Unplaced: packed.Unplaced}
+	for _, sh := range shapes {
+		p := PoolResize{Pool: sh.Pool, InstanceType: sh.InstanceType, TargetUtilization: sh.TargetUtilization,
+			Nodes: sh.Today, Needed: packed.Pools[sh.Pool].Needed, NodeMonthly: price[[2]string{sh.Pool, sh.InstanceType}]}
+		p.Monthly = p.NodeMonthly.MulRat(int64(p.Nodes-p.Needed), 1)
+		sum, err := rs.Monthly.Add(p.Monthly)
+		if err != nil {
+			return nil, fmt.Errorf("right-sizing pool %s: %w", sh.Pool, err)
+		}
+		rs.Monthly = sum
+		rs.Pools = append(rs.Pools, p)
+	}
+	return rs, nil
+}
