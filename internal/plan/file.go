@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	yamlv3 "go.yaml.in/yaml/v3"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -114,9 +115,20 @@ func Parse(name string, data []byte) (*Plan, error) {
 	if head.APIVersion != APIVersion {
 		return nil, fmt.Errorf("%s: plan format %s is not read by this version of purser, which reads %s only: build the plan again", name, head.APIVersion, APIVersion)
 	}
-	var p Plan
-	if err := yaml.UnmarshalStrict(data, &p); err != nil {
+	// Keys match case-sensitively, as the hash sees them: encoding/json
+	// would take "Spec" for "spec" and drop one of two spellings, content
+	// the hash does not cover.
+	js, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
 		return nil, decodeError(name, doc, err)
+	}
+	var p Plan
+	strict, err := kjson.UnmarshalStrict(js, &p)
+	if err != nil {
+		return nil, decodeError(name, doc, err)
+	}
+	if len(strict) > 0 {
+		return nil, decodeError(name, doc, strict[0])
 	}
 	if err := p.check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -129,7 +141,7 @@ func Parse(name string, data []byte) (*Plan, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if h != p.Metadata.ContentHash {
-		return nil, fmt.Errorf("%s: content hash %s does not match the content (%s): the plan was edited after it was built; build it again instead", name, p.Metadata.ContentHash, h)
+		return nil, fmt.Errorf("%s: content hash %s does not match the content: the plan was edited after it was built; build it again instead", name, p.Metadata.ContentHash)
 	}
 	return &p, nil
 }
@@ -186,8 +198,14 @@ func decodeError(name string, doc *yamlv3.Node, err error) error {
 			}
 		}
 	}
-	if field, ok := strings.CutPrefix(msg, `json: unknown field "`); ok && doc != nil {
-		if line := keyLine(doc, strings.TrimSuffix(field, `"`)); line > 0 {
+	msg = strings.TrimPrefix(msg, "json: ")
+	if field, ok := strings.CutPrefix(msg, `unknown field "`); ok && doc != nil {
+		// The strict decoder names the field by its path ("spec.approvedBy").
+		field = strings.TrimSuffix(field, `"`)
+		if i := strings.LastIndexByte(field, '.'); i >= 0 {
+			field = field[i+1:]
+		}
+		if line := keyLine(doc, field); line > 0 {
 			return fmt.Errorf("%s:%d: %s", name, line, msg)
 		}
 	}

@@ -215,8 +215,12 @@ func TestReadRefuses(t *testing.T) {
 	}{
 		{"byte flipped in a value", inValue, []string{"plan.yaml: content hash " + p.Metadata.ContentHash, "edited"}},
 		{"byte flipped into broken YAML", broken, []string{"plan.yaml:" + strconv.Itoa(brokenLine) + ": found character that cannot start any token"}},
-		{"unknown field", bytes.Replace(good, []byte("\nspec:\n"), []byte("\nspec:\n  approvedBy: me\n"), 1), []string{"plan.yaml:10: ", `unknown field "approvedBy"`}},
+		{"unknown field", bytes.Replace(good, []byte("\nspec:\n"), []byte("\nspec:\n  approvedBy: me\n"), 1), []string{"plan.yaml:10: ", `unknown field "spec.approvedBy"`}},
 		{"duplicate key", bytes.Replace(good, []byte("\nkind: Plan\n"), []byte("\nkind: Plan\nkind: Plan\n"), 1), []string{"plan.yaml:3: ", `key "kind" already set`}},
+		{"key in another case", bytes.Replace(good, []byte("\nspec:\n"), []byte("\nspec:\n  Deletions:\n  - namespace: kube-system\n    reason: hidden from the hash\n"), 1),
+			[]string{"plan.yaml:10: ", `unknown field "spec.Deletions"`}},
+		{"duplicate key in another case", bytes.Replace(good, []byte("\nkind: Plan\n"), []byte("\nkind: Plan\nKind: Plan\n"), 1),
+			[]string{"plan.yaml", `unknown field "Kind"`}},
 		{"older format", old, []string{"plan.yaml: plan format purser.dev/v1alpha1", "build the plan again"}},
 		{"not a plan", []byte("apiVersion: v1\nkind: ConfigMap\n"), []string{"plan.yaml: ", "not a Purser plan"}},
 		{"second document", append(bytes.Clone(good), []byte("---\napiVersion: v1\n")...), []string{"second YAML document"}},
