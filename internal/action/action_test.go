@@ -3,6 +3,7 @@ package action_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -131,6 +132,9 @@ status: {capacity: {cpu: "2", memory: 8Gi}, allocatable: {cpu: "2", memory: 8Gi}
 	live := *book
 	live.Date = "2026-11-30T09:00:00Z"
 	refresh := func(context.Context, *pricing.Book, string) (*pricing.Book, error) { return &live, nil }
+	failing := func(context.Context, *pricing.Book, string) (*pricing.Book, error) {
+		return nil, errors.New("no such host")
+	}
 	demoCfg, err := config.Parse(scenario.DemoConfigFile, scenario.DemoConfigYAML())
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +151,10 @@ status: {capacity: {cpu: "2", memory: 8Gi}, allocatable: {cpu: "2", memory: 8Gi}
 		{"DigitalOcean cluster, no book", demo, nil, action.PriceOptions{}, "embedded DigitalOcean", "12.00", 0},
 		{"config overrides apply", demo, demoCfg, action.PriceOptions{}, "embedded DigitalOcean", "10.00", 0},
 		{"another provider, no book", elsewhere, nil, action.PriceOptions{}, "none", "", 0},
-		{"token reads the live catalogue", elsewhere, nil, action.PriceOptions{DOToken: "t", Refresh: refresh}, "DigitalOcean API, read 2026-11-30", "12.00", 0},
+		{"--do-token reads the live catalogue", elsewhere, nil, action.PriceOptions{DOToken: "t", Refresh: refresh}, "DigitalOcean API, read 2026-11-30", "12.00", 0},
+		{"$DIGITALOCEAN_TOKEN applies to a DigitalOcean cluster", demo, nil, action.PriceOptions{EnvToken: "t", Refresh: refresh}, "DigitalOcean API, read 2026-11-30", "12.00", 0},
+		{"$DIGITALOCEAN_TOKEN ignored on another provider", elsewhere, nil, action.PriceOptions{EnvToken: "t", Refresh: refresh}, "none", "", 0},
+		{"$DIGITALOCEAN_TOKEN failing falls back", demo, nil, action.PriceOptions{EnvToken: "t", Refresh: failing}, "embedded DigitalOcean", "12.00", 1},
 		{"offline ignores the token", demo, nil, action.PriceOptions{DOToken: "t", Refresh: refresh, Offline: true}, "embedded DigitalOcean", "12.00", 0},
 		{"a book file wins over the token", elsewhere, nil, action.PriceOptions{Book: "../pricing/testdata/acme.yaml", DOToken: "t", Refresh: refresh}, "price book", "", 1},
 	}
@@ -176,5 +183,21 @@ status: {capacity: {cpu: "2", memory: 8Gi}, allocatable: {cpu: "2", memory: 8Gi}
 				}
 			}
 		})
+	}
+}
+
+// An explicit --do-token that fails is an error, not a silent fallback.
+func TestPriceResolutionFlagTokenFails(t *testing.T) {
+	t.Parallel()
+	s, err := scenario.DemoSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := func(context.Context, *pricing.Book, string) (*pricing.Book, error) {
+		return nil, errors.New("401 Unauthorized")
+	}
+	if _, err := action.NewEnvFor(context.Background(), s, nil, action.PriceOptions{DOToken: "bad", Refresh: failing}); err == nil ||
+		!strings.Contains(err.Error(), "401") {
+		t.Errorf("a failing --do-token gave %v", err)
 	}
 }

@@ -17,8 +17,11 @@ import (
 //  1. a price book file: Book (--price-book), else the config's
 //     cost.priceBook;
 //  2. the DigitalOcean catalogue read live from its API, when a token is
-//     given (DOToken, or $DIGITALOCEAN_TOKEN through the caller) and the
-//     run is not Offline;
+//     given and the run is not Offline: DOToken (--do-token) asserts a
+//     DigitalOcean cluster and its failure is an error; EnvToken
+//     ($DIGITALOCEAN_TOKEN, often exported for doctl) applies only to a
+//     DigitalOcean cluster, and its failure falls back to the embedded
+//     catalogue with a warning;
 //  3. the embedded DigitalOcean catalogue, when the cluster's nodes are
 //     DigitalOcean Droplets;
 //  4. none: costs are not quoted (a catalogue of another provider would
@@ -27,8 +30,9 @@ import (
 // The config's price overrides (cost.prices) then apply to whichever book
 // was chosen.
 type PriceOptions struct {
-	Book    string
-	DOToken string
+	Book     string
+	DOToken  string
+	EnvToken string
 	// Offline never calls the DigitalOcean API (the demo reproduces a
 	// dated audit; tests).
 	Offline bool
@@ -60,14 +64,15 @@ func (o PriceOptions) fileBook(cfg *config.Config) (*pricing.Book, error) {
 
 func (o PriceOptions) resolve(ctx context.Context, s *snapshot.Snapshot, cfg *config.Config, file *pricing.Book) (Prices, error) {
 	var p Prices
-	token := strings.TrimSpace(o.DOToken)
+	flagToken, envToken := strings.TrimSpace(o.DOToken), strings.TrimSpace(o.EnvToken)
+	onDO := OnDigitalOcean(s)
 	switch {
 	case file != nil:
 		p.Book, p.Origin = file, fmt.Sprintf("price book %s", file.Name)
-		if token != "" && !o.Offline {
+		if flagToken != "" && !o.Offline {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("price book %s is given: the DigitalOcean token is not used", file.Name))
 		}
-	case token != "" && !o.Offline:
+	case !o.Offline && (flagToken != "" || (envToken != "" && onDO)):
 		embedded, err := pricing.DigitalOcean()
 		if err != nil {
 			return p, err
@@ -78,11 +83,21 @@ func (o PriceOptions) resolve(ctx context.Context, s *snapshot.Snapshot, cfg *co
 				return doapi.Refresh(ctx, b, doapi.Options{Token: token})
 			}
 		}
-		if p.Book, err = refresh(ctx, embedded, token); err != nil {
-			return p, err
+		token := flagToken
+		if token == "" {
+			token = envToken
 		}
-		p.Origin = "DigitalOcean API, read " + p.Book.Date
-	case OnDigitalOcean(s):
+		live, err := refresh(ctx, embedded, token)
+		switch {
+		case err == nil:
+			p.Book, p.Origin = live, "DigitalOcean API, read "+live.Date
+		case flagToken != "":
+			return p, err
+		default:
+			p.Book, p.Origin = embedded, "embedded DigitalOcean catalogue of "+embedded.Date
+			p.Warnings = append(p.Warnings, fmt.Sprintf("DigitalOcean prices not read with $DIGITALOCEAN_TOKEN (%v): the embedded catalogue of %s applies", err, embedded.Date))
+		}
+	case onDO:
 		b, err := pricing.DigitalOcean()
 		if err != nil {
 			return p, err

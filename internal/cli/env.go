@@ -44,7 +44,7 @@ func (f *EnvFlags) AddFlags(fs *pflag.FlagSet) {
 	f.AddSourceFlags(fs)
 	fs.StringVar(&f.ConfigPath, "config", "", "purser.yaml: teams, environments, checks, prices, plan rules (apiVersion purser.dev/v1alpha1)")
 	fs.StringVar(&f.PriceBook, "price-book", "", "price book YAML file (kind: PriceBook); default the config's cost.priceBook, else DigitalOcean's catalogue on a DigitalOcean cluster")
-	fs.StringVar(&f.DOToken, "do-token", "", "DigitalOcean API token to read Droplet prices live (default $DIGITALOCEAN_TOKEN)")
+	fs.StringVar(&f.DOToken, "do-token", "", "DigitalOcean API token to read Droplet prices live; $DIGITALOCEAN_TOKEN is used too, on a DigitalOcean cluster only")
 }
 
 // Namespace returns the namespace given with -n, or "" for all.
@@ -66,14 +66,14 @@ func (f *EnvFlags) Validate() error {
 // Complete builds the action Env the flags describe and prints its
 // warnings to stderr.
 func (f *EnvFlags) Complete(ctx context.Context, streams genericiooptions.IOStreams) (*action.Env, error) {
-	token := f.DOToken
-	if token == "" && f.withConfig {
-		token = os.Getenv("DIGITALOCEAN_TOKEN")
+	envToken := ""
+	if f.withConfig {
+		envToken = os.Getenv("DIGITALOCEAN_TOKEN")
 	}
 	opts := action.Options{
 		Source:     action.Source{Demo: f.Demo, From: f.From, Stdin: streams.In, REST: f.restConfig},
 		ConfigPath: f.ConfigPath,
-		Prices:     action.PriceOptions{Book: f.PriceBook, DOToken: token},
+		Prices:     action.PriceOptions{Book: f.PriceBook, DOToken: f.DOToken, EnvToken: envToken},
 		Log:        loggerFrom(ctx),
 	}
 	if out, ok := streams.ErrOut.(*os.File); ok && !f.Demo && f.From == "" && term.IsTerminal(int(out.Fd())) {
