@@ -6,6 +6,8 @@ import (
 	"path"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	"github.com/purserhq/purser/internal/classify"
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/sched"
@@ -273,12 +275,18 @@ func (c Config) Validate() error {
 		if c.IsProtected(t.Suffix) {
 			return fieldErr(p+".suffix", "target %q is a protected namespace", t.Suffix)
 		}
+		if errs := validation.IsDNS1123Label(t.Suffix); len(errs) > 0 {
+			return fieldErr(p+".suffix", "target %q is not a valid namespace name: %s", t.Suffix, strings.Join(errs, "; "))
+		}
 	}
 	seen := map[string]bool{}
 	for i, m := range c.File {
 		p := fmt.Sprintf("file[%d]", i)
 		if m.Target == "" {
 			return fieldErr(p+".target", "missing target")
+		}
+		if errs := validation.IsDNS1123Label(m.Target); len(errs) > 0 {
+			return fieldErr(p+".target", "target %q is not a valid namespace name: %s", m.Target, strings.Join(errs, "; "))
 		}
 		if c.IsProtected(m.Target) {
 			return fieldErr(p+".target", "target %q is a protected namespace (kube-*, default, Purser's own, or plan.protected)", m.Target)

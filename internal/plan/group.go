@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/purserhq/purser/internal/classify"
 	"github.com/purserhq/purser/internal/snapshot"
@@ -52,6 +55,12 @@ func group(ix *snapshot.Index, rules classify.Rules, c Config, strategy string) 
 			}
 			if c.IsProtected(t) {
 				return fmt.Errorf("namespace %s would move into %s, a protected namespace", ns, t)
+			}
+			// Target names are composed from configured names and suffixes:
+			// one Kubernetes would refuse must stop the plan here, not at
+			// apply time, and must never reach a file name or a terminal.
+			if errs := validation.IsDNS1123Label(t); len(errs) > 0 {
+				return fmt.Errorf("namespace %s would move into %q, which is not a valid namespace name: %s", ns, t, strings.Join(errs, "; "))
 			}
 			if state(ns) == snapshot.NotEmpty {
 				isTarget[t] = true
