@@ -12,6 +12,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // The saved format is a magic line, a format version byte, then a gzip
@@ -178,13 +181,64 @@ func Decode(r io.Reader) (*Snapshot, error) {
 	return s, nil
 }
 
-// Digest is "sha256:<hex>" of s in the saved format: the identity of a
-// snapshot, which plans record. Encoding is deterministic, so the same
-// objects and metadata give the same digest however they were read.
+// Digest is "sha256:<hex>" of the snapshot's objects: the identity of a
+// cluster state, which plans record. It covers every modelled object (its
+// protobuf form, UID and resourceVersion included) in (namespace, name)
+// order, and the other objects' references, and nothing else: not where the
+// objects were read from, when, in what order, nor how a file compresses
+// them, so the same objects give the same digest whether they were read
+// live, from files or from a saved snapshot.
 func Digest(s *Snapshot) (string, error) {
-	h := sha256.New()
-	if err := Encode(h, s); err != nil {
-		return "", fmt.Errorf("snapshot digest: %w", err)
+	type item struct {
+		ns, name string
+		data     []byte
 	}
+	h := sha256.New()
+	var n [8]byte
+	write := func(b []byte) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	for _, k := range kinds() {
+		var items []item
+		var err error
+		k.each(s, func(o metav1.Object) {
+			m, ok := o.(interface{ Marshal() ([]byte, error) })
+			if !ok || err != nil {
+				return
+			}
+			var b []byte
+			if b, err = m.Marshal(); err == nil {
+				items = append(items, item{o.GetNamespace(), o.GetName(), b})
+			}
+		})
+		if err != nil {
+			return "", fmt.Errorf("snapshot digest: %s: %w", k.GroupResource(), err)
+		}
+		slices.SortFunc(items, func(a, b item) int {
+			if c := strings.Compare(a.ns, b.ns); c != 0 {
+				return c
+			}
+			if c := strings.Compare(a.name, b.name); c != 0 {
+				return c
+			}
+			return bytes.Compare(a.data, b.data)
+		})
+		write([]byte(k.GroupResource()))
+		binary.BigEndian.PutUint64(n[:], uint64(len(items)))
+		h.Write(n[:])
+		for _, it := range items {
+			write(it.data)
+		}
+	}
+	others := slices.Clone(s.Others)
+	SortObjectRefs(others)
+	ob, err := json.Marshal(others)
+	if err != nil {
+		return "", fmt.Errorf("snapshot digest: other objects: %w", err)
+	}
+	write([]byte("others"))
+	write(ob)
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,6 +155,14 @@ func TestDigest(t *testing.T) {
 	db, _ := Digest(b)
 	if da != db || !strings.HasPrefix(da, "sha256:") || len(da) != len("sha256:")+64 {
 		t.Fatalf("digests %s and %s of one input", da, db)
+	}
+	// Where and when the objects were read, and in what order, is not
+	// their identity.
+	b.Meta.Source, b.Meta.CollectedAt = "elsewhere.yaml", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	slices.Reverse(b.Pods)
+	slices.Reverse(b.Namespaces)
+	if db, _ := Digest(b); db != da {
+		t.Errorf("the same objects read elsewhere, later, in another order: digest %s, want %s", db, da)
 	}
 	b.Pods[0].ResourceVersion = "changed"
 	if dc, _ := Digest(b); dc == da {
