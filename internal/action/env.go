@@ -75,7 +75,7 @@ func NewEnv(ctx context.Context, o Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, warnings, err := LoadSnapshot(ctx, o.Source, env.Log)
+	s, warnings, err := LoadSnapshot(ctx, o.Source, env.Clock, env.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -145,8 +145,8 @@ func LoadConfig(path string, demo bool) (*config.Config, error) {
 }
 
 // LoadSnapshot reads the snapshot a Source names, with the warnings of
-// reading it.
-func LoadSnapshot(ctx context.Context, src Source, log *slog.Logger) (*snapshot.Snapshot, []string, error) {
+// reading it; clk dates a live collection.
+func LoadSnapshot(ctx context.Context, src Source, clk clock.PassiveClock, log *slog.Logger) (*snapshot.Snapshot, []string, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -170,7 +170,7 @@ func LoadSnapshot(ctx context.Context, src Source, log *slog.Logger) (*snapshot.
 		return nil, nil, fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	log.Info("collecting", "context", ctxName, "host", cfg.Host)
-	s, err := live.Collect(ctx, cfg, live.CollectOptions{Context: ctxName, Events: src.Events})
+	s, err := live.Collect(ctx, cfg, live.CollectOptions{Context: ctxName, Events: src.Events, Clock: clk})
 	if err != nil {
 		return nil, nil, err
 	}

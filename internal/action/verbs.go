@@ -82,7 +82,7 @@ func (c Cost) Run(ctx context.Context, env *Env) (*CostResult, error) {
 	var err error
 	if c.Prometheus != "" {
 		env.Log.Info("reading usage", "prometheus", c.Prometheus, "window", window)
-		if in.Usage, err = usage.Prometheus(ctx, c.Prometheus, window); err != nil {
+		if in.Usage, err = usage.Prometheus(ctx, c.Prometheus, window, env.Clock.Now()); err != nil {
 			return nil, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/usage"
@@ -65,7 +66,7 @@ func TestOpenCostImport(t *testing.T) {
 
 func TestPrometheusErrors(t *testing.T) {
 	t.Parallel()
-	if _, err := usage.Prometheus(context.Background(), "http://127.0.0.1:1", "an hour"); err == nil || !strings.Contains(err.Error(), "window") {
+	if _, err := usage.Prometheus(context.Background(), "http://127.0.0.1:1", "an hour", time.Now()); err == nil || !strings.Contains(err.Error(), "window") {
 		t.Errorf("bad window: %v", err)
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -74,7 +75,7 @@ func TestPrometheusErrors(t *testing.T) {
 		_, _ = w.Write([]byte(`{"status":"error","errorType":"bad_data","error":"parse error"}`))
 	}))
 	defer srv.Close()
-	if _, err := usage.Prometheus(context.Background(), srv.URL, "1h"); err == nil || !strings.Contains(err.Error(), "parse error") {
+	if _, err := usage.Prometheus(context.Background(), srv.URL, "1h", time.Now()); err == nil || !strings.Contains(err.Error(), "parse error") {
 		t.Errorf("server error: %v", err)
 	}
 }

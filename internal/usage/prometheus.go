@@ -26,8 +26,9 @@ func Queries(window string) (cpu, memory string) {
 	return cpu, memory
 }
 
-// Prometheus reads pod usage over window from the Prometheus at url.
-func Prometheus(ctx context.Context, url, window string) (*cost.Usage, error) {
+// Prometheus reads pod usage over the window ending at from the Prometheus
+// at url.
+func Prometheus(ctx context.Context, url, window string, at time.Time) (*cost.Usage, error) {
 	if _, err := model.ParseDuration(window); err != nil {
 		return nil, fmt.Errorf("usage window %q: %w", window, err)
 	}
@@ -37,7 +38,7 @@ func Prometheus(ctx context.Context, url, window string) (*cost.Usage, error) {
 	}
 	q := promv1.NewAPI(client)
 	cpuQ, memQ := Queries(window)
-	now := time.Now()
+	now := at
 	u := &cost.Usage{Source: "prometheus " + url, Window: window, Pods: map[cost.PodKey]cost.PodUsage{}}
 	for _, query := range []struct {
 		q   string

@@ -129,7 +129,7 @@ func TestPrometheusUsageChangesAllocation(t *testing.T) {
 	var u *cost.Usage
 	for {
 		var err error
-		u, err = usage.Prometheus(ctx, promURL, window)
+		u, err = usage.Prometheus(ctx, promURL, window, time.Now())
 		if err == nil && len(u.Pods) == 2 && u.Pods[cost.PodKey{Namespace: "shop", Name: "hungry"}].CPUMilli >= 700 &&
 			u.Pods[cost.PodKey{Namespace: "shop", Name: "modest"}].CPUMilli >= 80 {
 			break

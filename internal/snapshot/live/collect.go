@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 
 	"github.com/purserhq/purser/internal/snapshot"
 )
@@ -38,6 +39,8 @@ type CollectOptions struct {
 	Context string
 	// Events, when set, receives the progress of every LIST.
 	Events snapshot.ListEventSink
+	// Clock dates the snapshot and times the lists; the real clock when nil.
+	Clock clock.PassiveClock
 }
 
 // Collect reads a live cluster into a snapshot: one cluster-wide, paged
@@ -47,6 +50,9 @@ type CollectOptions struct {
 // to answer "is this namespace empty". A kind the caller may not list is
 // recorded as unknown, not as empty.
 func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*snapshot.Snapshot, error) {
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = 500
 	}
@@ -74,7 +80,7 @@ func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*snaps
 		Source:        "live:" + cfg.Host,
 		Context:       opts.Context,
 		ServerVersion: ver.GitVersion,
-		CollectedAt:   time.Now().UTC(),
+		CollectedAt:   opts.Clock.Now().UTC(),
 	}}
 
 	c := &collector{cfg: cfg, http: httpClient, opts: opts, s: s, rest: map[schema.GroupVersion]*rest.RESTClient{}}
@@ -157,7 +163,7 @@ type list struct {
 }
 
 func (c *collector) startList(name string) *list {
-	l := &list{c: c, name: name, start: time.Now()}
+	l := &list{c: c, name: name, start: c.opts.Clock.Now()}
 	l.emit(snapshot.ListStarted)
 	return l
 }
@@ -199,7 +205,7 @@ func (l *list) send(t snapshot.ListEventType, reason string) {
 		return
 	}
 	l.c.opts.Events(snapshot.ListEvent{Type: t, GroupResource: l.name, Items: l.items, Done: l.c.done, Total: l.c.total,
-		Elapsed: time.Since(l.start), Reason: reason})
+		Elapsed: l.c.opts.Clock.Since(l.start), Reason: reason})
 }
 
 // restFor returns a protobuf client for one group version.
