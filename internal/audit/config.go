@@ -92,9 +92,9 @@ func (c *Config) Validate(known []string) error {
 		if e.Namespace == "" && e.Kind == "" && e.Name == "" {
 			return &yamldoc.FieldError{Path: p, Msg: "an exemption needs at least one of namespace, kind or name"}
 		}
-		for field, pat := range map[string]string{"namespace": e.Namespace, "kind": e.Kind, "name": e.Name} {
-			if _, err := path.Match(pat, ""); err != nil {
-				return &yamldoc.FieldError{Path: p + "." + field, Msg: fmt.Sprintf("bad pattern %q: %v", pat, err)}
+		for _, f := range [][2]string{{"namespace", e.Namespace}, {"kind", e.Kind}, {"name", e.Name}} {
+			if _, err := path.Match(f[1], ""); err != nil {
+				return &yamldoc.FieldError{Path: p + "." + f[0], Msg: fmt.Sprintf("bad pattern %q: %v", f[1], err)}
 			}
 		}
 	}

@@ -88,7 +88,7 @@ func PoolsHealth(ix *snapshot.Index) []PoolHealth {
 		pod := &s.Pods[i]
 		node := pod.Spec.NodeName
 		if node == "" {
-			node = TargetNode(pod)
+			node = sched.PinnedNode(&pod.Spec)
 		}
 		pool := "(unscheduled)"
 		if n := ix.Node(node); n != nil {
@@ -138,8 +138,3 @@ func PodFailing(p *corev1.Pod) bool {
 	}
 	return false
 }
-
-// TargetNode returns the node a pending pod is pinned to by a required
-// node affinity on metadata.name, as the DaemonSet controller pins its
-// pods; "" when it is not pinned.
-func TargetNode(p *corev1.Pod) string { return sched.PinnedNode(&p.Spec) }

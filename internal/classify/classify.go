@@ -45,8 +45,13 @@ const Unassigned = "(unassigned)"
 
 // Validate checks the rules; errors are yamldoc.FieldErrors.
 func (r Rules) Validate() error {
-	for kind, rules := range map[string][]Rule{"teams": r.Teams, "environments": r.Environments, "products": r.Products} {
-		for i, rule := range rules {
+	// In file order, so that the first mistake is always the one reported.
+	for _, list := range []struct {
+		kind  string
+		rules []Rule
+	}{{"teams", r.Teams}, {"environments", r.Environments}, {"products", r.Products}} {
+		kind := list.kind
+		for i, rule := range list.rules {
 			p := fmt.Sprintf("%s[%d]", kind, i)
 			if rule.Name == "" {
 				return &yamldoc.FieldError{Path: p + ".name", Msg: "missing name"}

@@ -1,9 +1,8 @@
 // Package manifest turns objects read from a cluster into manifests that
-// can be applied again, and writes trees of them to disk: cleaning strips
-// what the API server and controllers set, names are made safe for file
-// systems, and writes stay inside the directory they were given. The plan
-// engine cleans objects with it; the edges (the CLI, an executor) write
-// with it.
+// can be applied again: cleaning strips what the API server and controllers
+// set, and names are made safe for file systems. The plan engine and,
+// later, an executor use it; it writes nothing (internal/outdir writes the
+// trees), so engines may import it.
 package manifest
 
 import (

@@ -34,4 +34,4 @@ const DemoConfigFile = "blueocean-purser.yaml (embedded)"
 // DemoConfigYAML returns the BlueOcean demo's purser.yaml, for
 // config.Parse: what the cluster cannot tell by itself (teams,
 // environments, bandwidth, the audit's load balancer price, plan rules).
-func DemoConfigYAML() []byte { return blueoceanConfig }
+func DemoConfigYAML() []byte { return bytes.Clone(blueoceanConfig) }

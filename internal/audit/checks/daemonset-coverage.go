@@ -42,7 +42,7 @@ func runDaemonSetCoverage(c checkSpec, ix *snapshot.Index, _ *audit.Config) []au
 			}
 			node := p.Spec.NodeName
 			if node == "" {
-				node = audit.TargetNode(p)
+				node = sched.PinnedNode(&p.Spec)
 			}
 			byNode[node] = p
 		}

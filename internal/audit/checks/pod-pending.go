@@ -79,7 +79,7 @@ func pendingFinding(c checkSpec, ix *snapshot.Index, p *corev1.Pod) audit.Findin
 		return f
 	}
 
-	if target := audit.TargetNode(p); target != "" && owner.Kind == "DaemonSet" {
+	if target := sched.PinnedNode(&p.Spec); target != "" && owner.Kind == "DaemonSet" {
 		return daemonPodPending(f, ix, p, owner, target, req)
 	}
 
