@@ -77,14 +77,16 @@ func (f *EnvFlags) Complete(ctx context.Context, streams genericiooptions.IOStre
 		Log:        loggerFrom(ctx),
 	}
 	if out, ok := streams.ErrOut.(*os.File); ok && !f.Demo && f.From == "" && term.IsTerminal(int(out.Fd())) {
-		opts.Source.Events = output.NewProgressBar(streams.ErrOut, "collecting "+f.contextName()).Event
+		bar := output.NewProgressBar(streams.ErrOut, "collecting "+f.contextName())
+		defer bar.End()
+		opts.Source.Events = bar.Event
 	}
 	env, err := action.NewEnv(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range env.Warnings {
-		fmt.Fprintf(streams.ErrOut, "Warning: %s\n", w)
+		fmt.Fprintf(streams.ErrOut, "Warning: %s\n", output.TerminalText(w))
 	}
 	return env, nil
 }

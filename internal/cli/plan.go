@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/atomicfile"
 	"github.com/purserhq/purser/internal/outdir"
+	"github.com/purserhq/purser/internal/output"
 	"github.com/purserhq/purser/internal/plan"
 	"github.com/purserhq/purser/internal/report"
 )
@@ -153,35 +155,63 @@ func validPlanFormat(format string) error {
 	return fmt.Errorf("--format %q: expected summary, markdown, yaml or json", format)
 }
 
+// PlanShowOptions are the options of `purser plan show`.
+type PlanShowOptions struct {
+	Path    string
+	Format  string
+	streams genericiooptions.IOStreams
+}
+
 func newPlanShowCmd(streams genericiooptions.IOStreams) *cobra.Command {
-	var format string
+	o := &PlanShowOptions{streams: streams}
 	cmd := &cobra.Command{
 		Use:   "show PLAN.yaml",
 		Short: "Read a plan file back, verify its content hash and print it",
 		Long: `Read a plan file written by purser plan --plan-file, check that it is one
 well-formed plan of the current format and that its content hash covers
 exactly what it holds (a plan edited after it was built is refused), and
-print its summary, its review or the plan itself.`,
+print its summary, its review or the plan itself. A plan file may come from
+someone else: what it says is printed with terminal control characters made
+visible.`,
 		Example: `  purser plan --demo --plan-file plan.yaml
   purser plan show plan.yaml
   purser plan show plan.yaml --format markdown > review.md`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := validPlanFormat(format); err != nil {
+			o.Path = args[0]
+			if err := o.Validate(); err != nil {
 				return err
 			}
-			f, err := os.Open(args[0])
-			if err != nil {
-				return fmt.Errorf("reading plan: %w", err)
-			}
-			defer f.Close()
-			p, err := plan.Read(f)
-			if err != nil {
-				return err
-			}
-			return printPlan(streams.Out, format, p)
+			return o.Run()
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "summary", "stdout: summary, markdown, yaml or json")
+	cmd.Flags().StringVar(&o.Format, "format", "summary", "stdout: summary, markdown, yaml or json")
 	return cmd
+}
+
+// Validate checks the flags.
+func (o *PlanShowOptions) Validate() error { return validPlanFormat(o.Format) }
+
+// Run reads and verifies the plan, then prints it.
+func (o *PlanShowOptions) Run() error {
+	f, err := os.Open(o.Path)
+	if err != nil {
+		return fmt.Errorf("reading plan: %w", err)
+	}
+	defer f.Close()
+	p, err := plan.Read(f)
+	if err != nil {
+		return err
+	}
+	// Render whole before writing: a failure prints nothing.
+	var out bytes.Buffer
+	w := io.Writer(&out)
+	if o.Format == "summary" || o.Format == "markdown" {
+		w = output.TerminalWriter{W: &out}
+	}
+	if err := printPlan(w, o.Format, p); err != nil {
+		return err
+	}
+	_, err = o.streams.Out.Write(out.Bytes())
+	return err
 }

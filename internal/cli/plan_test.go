@@ -181,3 +181,44 @@ func readFile(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// A plan file from someone else can carry terminal escape sequences in its
+// names and reasons, under a valid hash: plan show makes them visible.
+func TestPlanShowEscapesTerminalControls(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pf := filepath.Join(dir, "p.yaml")
+	if _, stderr, err := runPlan(t, "--demo", "--strategy", "empty", "--plan-file", pf); err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	p, err := plan.Parse(pf, readFile(t, pf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.Deletions[0].Reason = "empty\x1b]0;pwned\a\x1b[2J"
+	h, err := p.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Metadata.ContentHash = h
+	var buf bytes.Buffer
+	if err := p.WriteYAML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	hostile := filepath.Join(dir, "hostile.yaml")
+	if err := os.WriteFile(hostile, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"summary", "markdown"} {
+		out, stderr, err := runPlan(t, "show", hostile, "--format", format)
+		if err != nil {
+			t.Fatalf("%v: %s", err, stderr)
+		}
+		if strings.ContainsAny(out, "\x1b\a") {
+			t.Errorf("--format %s printed raw control characters", format)
+		}
+		if format == "markdown" && !strings.Contains(out, `\x1b]0;pwned`) {
+			t.Errorf("--format %s hides the hostile reason instead of showing it escaped", format)
+		}
+	}
+}

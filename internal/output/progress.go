@@ -19,7 +19,8 @@ type ProgressBar struct {
 	label string
 	width int
 
-	mu sync.Mutex
+	mu   sync.Mutex
+	open bool // a line is drawn and not ended
 }
 
 // NewProgressBar returns a bar that writes to w, its line starting with
@@ -42,9 +43,22 @@ func (b *ProgressBar) Event(e snapshot.ListEvent) {
 	default:
 		detail = fmt.Sprintf("%s: %d", e.GroupResource, e.Items)
 	}
-	fmt.Fprintf(b.w, "\r\033[K%s [%s] %d/%d kinds  %s", b.label, bar(e.Done, e.Total, b.width), e.Done, e.Total, detail)
+	fmt.Fprintf(b.w, "\r\033[K%s [%s] %d/%d kinds  %s", TerminalText(b.label), bar(e.Done, e.Total, b.width), e.Done, e.Total, TerminalText(detail))
+	b.open = true
 	if e.Total > 0 && e.Done == e.Total {
 		fmt.Fprintln(b.w)
+		b.open = false
+	}
+}
+
+// End ends a line the bar left open, so that what follows (an error, a
+// warning) starts on a line of its own.
+func (b *ProgressBar) End() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.open {
+		fmt.Fprintln(b.w)
+		b.open = false
 	}
 }
 

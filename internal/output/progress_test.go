@@ -60,3 +60,19 @@ func TestProgressBarSequence(t *testing.T) {
 		t.Fatalf("%d redraws, want 9", n)
 	}
 }
+
+func TestProgressBarEnd(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	bar := NewProgressBar(&b, "collecting")
+	bar.End()
+	if b.Len() != 0 {
+		t.Errorf("End before any event wrote %q", b.String())
+	}
+	bar.Event(snapshot.ListEvent{Type: snapshot.ListStarted, GroupResource: "pods", Total: 3})
+	bar.End()
+	bar.End()
+	if !strings.HasSuffix(b.String(), "listing pods\n") || strings.Count(b.String(), "\n") != 1 {
+		t.Errorf("an interrupted bar ended as %q, want one newline", b.String())
+	}
+}
