@@ -48,6 +48,8 @@ lint:
 		if [ -n "$$bad" ]; then echo "engine packages must not import net/http or database/sql:"; echo "$$bad"; exit 1; fi
 	@bad=$$($(GO) list -deps $(PURE) | grep -E '^(k8s.io/client-go|database/sql|github.com/digitalocean/godo|github.com/prometheus/client_golang)'); \
 		if [ -n "$$bad" ]; then echo "engine, model and demo packages must not link API clients or databases, even indirectly:"; echo "$$bad"; exit 1; fi
+	@bad=$$($(GO) list -deps -test $(ENGINES) | grep -E '^(k8s.io/client-go|database/sql)'); \
+		if [ -n "$$bad" ]; then echo "engine tests must not link API clients or databases: live tests belong in internal/e2e"; echo "$$bad"; exit 1; fi
 	@bad=$$($(GO) list -deps -f '{{if not .Standard}}{{$$d := .Dir}}{{range .GoFiles}}{{$$d}}/{{.}} {{end}}{{end}}' $(PURE) | tr ' ' '\n' | \
 		grep '^$(CURDIR)/internal/' | xargs -r grep -lE '\bos\.($(FILE_WRITES))\(|"github.com/purserhq/purser/internal/(atomicfile|outdir)"'); \
 		if [ -n "$$bad" ]; then echo "engine, model and demo packages must not write files, even through what they import; the edges (cli, outdir, atomicfile) do:"; echo "$$bad"; exit 1; fi

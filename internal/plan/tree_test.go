@@ -1,17 +1,12 @@
 package plan
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/purserhq/purser/internal/outdir"
-	"github.com/purserhq/purser/internal/scenario"
-	"github.com/purserhq/purser/internal/scenario/clusterload"
-	"github.com/purserhq/purser/internal/testcluster"
 )
 
 // TestTreeContent checks what the tree holds without a cluster: server
@@ -77,53 +72,6 @@ func TestTreeContent(t *testing.T) {
 	}
 }
 
-// TestTreeAgainstCluster builds the trees of both strategies with
-// kubectl kustomize and dry-runs them, server side, against a control
-// plane loaded with BlueOcean.
-func TestTreeAgainstCluster(t *testing.T) {
-	c := testcluster.ForTest(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
-	defer cancel()
-	if err := clusterload.Load(ctx, c.Config, scenario.BlueOcean(), testWriter{t}); err != nil {
-		t.Fatal(err)
-	}
-	for _, strategy := range []string{StrategyProduct, StrategyEnvironment} {
-		// The tree comes from the plan as read from its file: what an
-		// executor would apply.
-		p, err := Parse(strategy+".plan.yaml", planFile(t, demo(t, strategy)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir := writeTree(t, p)
-		out, err := c.Kubectl(ctx, "kustomize", dir)
-		if err != nil {
-			t.Fatalf("%s: %v", strategy, err)
-		}
-		built := filepath.Join(t.TempDir(), "built.yaml")
-		if err := os.WriteFile(built, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		// The plan's first step creates the new namespaces; a dry run
-		// cannot create objects in a namespace that does not exist yet.
-		for _, tg := range p.Spec.Targets {
-			if !tg.Exists {
-				if _, err := c.Kubectl(ctx, "create", "namespace", tg.Name); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		res, err := c.Kubectl(ctx, "apply", "--server-side", "--dry-run=server", "--field-manager=purser-plan", "-f", built)
-		if err != nil {
-			t.Errorf("%s: server-side dry run: %v", strategy, err)
-		}
-		applied := strings.Count(string(res), "serverside-applied (server dry run)")
-		if want := strings.Count(string(out), "\nkind: "); applied != want && err == nil {
-			t.Errorf("%s: %d objects applied in the dry run, %d in the tree", strategy, applied, want)
-		}
-		t.Logf("%s: %d objects pass the server-side dry run", strategy, applied)
-	}
-}
-
 // writeTree writes the plan's tree the way the CLI does.
 func writeTree(t *testing.T, p *Plan) string {
 	t.Helper()
@@ -133,11 +81,4 @@ func writeTree(t *testing.T, p *Plan) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
