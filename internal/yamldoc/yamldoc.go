@@ -81,11 +81,20 @@ func Decode(file string, data []byte, apiVersion, kind string, out any) (*Doc, e
 		}
 		return nil, syntaxError(file, err)
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, &Error{File: file, Line: extra.Line, Msg: "more than one document: expected one " + want}
-	} else if !errors.Is(err, io.EOF) {
-		return nil, syntaxError(file, err)
+	// Editors and templates leave a "---" or "..." after the document;
+	// only a second document with content is a mistake.
+	for {
+		var extra yaml.Node
+		err := dec.Decode(&extra)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, syntaxError(file, err)
+		}
+		if !isEmpty(&extra) {
+			return nil, &Error{File: file, Line: extra.Line, Msg: "more than one document: expected one " + want}
+		}
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, &Error{File: file, Line: doc.Line, Msg: "expected a mapping: " + want}
@@ -110,6 +119,16 @@ func Decode(file string, data []byte, apiVersion, kind string, out any) (*Doc, e
 		return nil, d.decodeError(err, reflect.TypeOf(out))
 	}
 	return d, nil
+}
+
+// isEmpty tells whether a document holds nothing but comments: yaml.v3
+// gives it a null scalar with no text ("~" or "null" is content).
+func isEmpty(doc *yaml.Node) bool {
+	if len(doc.Content) == 0 {
+		return true
+	}
+	n := doc.Content[0]
+	return len(doc.Content) == 1 && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" && n.Value == ""
 }
 
 // Check converts a validation error into one naming the file and line:

@@ -42,6 +42,12 @@ func TestDecode(t *testing.T) {
 		{"type error", head + "audit:\n  items: 5\n", "f.yaml:4: audit.items: got a number `5`, expected a list"},
 		{"duplicate key", head + "audit:\n  name: x\n  name: y\n", `f.yaml:5: audit.name: mapping key "name" already defined at line 4`},
 		{"two documents", head + "---\n" + head, "f.yaml:3: more than one document"},
+		{"second document after an end marker", head + "...\n---\nkind: Sample\n", "f.yaml:4: more than one document"},
+		{"second document holding null", head + "--- ~\n", "f.yaml:3: more than one document"},
+		{"trailing end marker and separator", head + "...\n---\n", ""},
+		{"trailing separator", head + "---\n", ""},
+		{"trailing separator and comment", head + "---\n# comment\n", ""},
+		{"trailing empty documents", head + "---\n---\n# a\n...\n", ""},
 		{"empty", "", "f.yaml: empty document: expected apiVersion: test/v1 and kind: Sample"},
 		{"not a mapping", "- a\n", "f.yaml:1: expected a mapping"},
 	}
