@@ -4,12 +4,14 @@
 // field it concerns. purser.yaml and price books are read through it.
 //
 // Strict means: a key the Go type has no field for is an error, a key given
-// twice in one mapping is an error, a value of the wrong type is an error,
-// and a file holding more than one document is an error.
+// twice in one mapping is an error, a value of the wrong type is an error
+// (0.9 for a whole number too, which yaml.v3 would truncate to 0), and a
+// file holding more than one document (empty ones aside) is an error.
 package yamldoc
 
 import (
 	"bytes"
+	"encoding"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -111,12 +114,20 @@ func Decode(file string, data []byte, apiVersion, kind string, out any) (*Doc, e
 			return nil, &Error{File: file, Line: line, Path: f.key, Msg: fmt.Sprintf("got %q, expected %q", v.Value, f.want)}
 		}
 	}
+	// The tree is checked against the type before yaml.v3 decodes: its
+	// errors name a line only, not always the right one, and never the
+	// field.
+	w := walker{done: map[visit]bool{}}
+	if err := w.check(d.root, reflect.TypeOf(out), "", d.root.Line); err != nil {
+		err.File = file
+		return nil, err
+	}
 	// Decoding again from the bytes, not from the node: yaml.v3 applies
-	// KnownFields only on a Decoder. It also rejects duplicate keys there.
+	// KnownFields only on a Decoder. What it still finds, the walk missed.
 	strictDec := yaml.NewDecoder(bytes.NewReader(data))
 	strictDec.KnownFields(true)
 	if err := strictDec.Decode(out); err != nil {
-		return nil, d.decodeError(err, reflect.TypeOf(out))
+		return nil, decodeError(file, err)
 	}
 	return d, nil
 }
@@ -237,197 +248,238 @@ func child(n *yaml.Node, key string) (*yaml.Node, int) {
 	return nil, 0
 }
 
-// decodeError turns yaml.v3's first decoding error into an Error with the
-// path of the field. For an unknown field it lists the fields the type
-// has, or the one the user probably meant.
-func (d *Doc) decodeError(err error, t reflect.Type) error {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) || len(te.Errors) == 0 {
-		se := syntaxError(d.File, err)
-		// Duplicate keys are reported as a plain error; name the field.
-		if e, ok := se.(*Error); ok && strings.Contains(e.Msg, "already defined") {
-			e.Path, _ = d.pathAt(e.Line, "")
-		}
-		return se
-	}
-	msg := te.Errors[0]
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		num, after, _ := strings.Cut(rest, ": ")
-		if l, convErr := strconv.Atoi(num); convErr == nil {
-			line, msg = l, after
-		}
-	}
-	field, isUnknown := strings.CutPrefix(msg, "field ")
-	if isUnknown {
-		field, _, isUnknown = strings.Cut(field, " not found in type")
-	}
-	if !isUnknown {
-		field = ""
-	}
-	path, parent := d.pathAt(line, field)
-	if !isUnknown {
-		return &Error{File: d.File, Line: line, Path: path, Msg: typeMessage(msg)}
-	}
-	m := "unknown field"
-	if known := knownFields(t, parent); len(known) > 0 {
-		if near := Closest(field, known); near != "" {
-			m += fmt.Sprintf("; did you mean %q?", near)
-		} else {
-			m += "; expected one of " + strings.Join(known, ", ")
-		}
-	}
-	return &Error{File: d.File, Line: line, Path: path, Msg: m}
+// walker checks a document's node tree against the Go type it decodes
+// into, so that a mistake is reported at its own line with its dotted
+// path. yaml.v3 names only a line, and silently truncates 0.9 into an
+// integer field.
+type walker struct {
+	// done holds the (node, type) pairs already checked: the result does
+	// not depend on where the node is used, so an anchor used many times
+	// is checked once per type.
+	done map[visit]bool
 }
 
-// typeMessage rewords yaml.v3's "cannot unmarshal !!seq into string".
-func typeMessage(msg string) string {
-	tags := map[string]string{"!!seq": "a list", "!!map": "a mapping", "!!str": "a string", "!!int": "a number",
-		"!!bool": "a boolean", "!!float": "a number", "!!null": "null"}
-	if rest, ok := strings.CutPrefix(msg, "cannot unmarshal "); ok {
-		if tag, goType, ok := strings.Cut(rest, " into "); ok {
-			what := tag
-			if w, ok := tags[strings.Fields(tag)[0]]; ok {
-				what = w
-				if f := strings.Fields(tag); len(f) > 1 {
-					what += " " + strings.Join(f[1:], " ")
-				}
-			}
-			return fmt.Sprintf("got %s, expected %s", what, goTypeWord(goType))
-		}
-	}
-	return msg
+type visit struct {
+	n *yaml.Node
+	t reflect.Type
 }
 
-func goTypeWord(t string) string {
+// check returns the first of: an unknown field, a value of the wrong
+// kind (a list where a string is expected), a number that is not whole
+// into an integer, a non-boolean into a bool. line is where n is
+// reported: a mapping value at its key's line, a list item at its own.
+func (w *walker) check(n *yaml.Node, t reflect.Type, path string, line int) *Error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode || acceptsAnything(t) || n.ShortTag() == "!!null" {
+		return nil // yaml.v3 leaves the zero value for null, as we do
+	}
+	v := visit{n, t}
+	if w.done[v] {
+		return nil
+	}
+	w.done[v] = true
 	switch {
-	case strings.HasPrefix(t, "[]"):
+	case n.Kind == yaml.MappingNode && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map):
+		return w.mapping(n, t, path)
+	case n.Kind == yaml.SequenceNode && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+		for i, item := range n.Content {
+			if err := w.check(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), item.Line); err != nil {
+				return err
+			}
+		}
+		return nil
+	case n.Kind == yaml.ScalarNode:
+		if msg := scalarProblem(n, t); msg != "" {
+			return &Error{Line: line, Path: path, Msg: msg}
+		}
+		return nil
+	}
+	return &Error{Line: line, Path: path, Msg: fmt.Sprintf("got %s, expected %s", kindWord(n), typeWord(t))}
+}
+
+// mapping checks the keys of a mapping decoded into a struct or a map.
+func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string) *Error {
+	// rest is the type of a key the struct has no field for; nil when such
+	// a key is unknown.
+	var fields map[string]reflect.Type
+	var rest reflect.Type
+	if t.Kind() == reflect.Struct {
+		fields, rest = fieldsOf(t)
+	} else {
+		rest = t.Elem()
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		p := joinPath(path, k.Value)
+		// yaml.v3 rejects a key given twice only when it decodes; a
+		// mistake further down would hide it.
+		for j := 0; j < i; j += 2 {
+			if prev := n.Content[j]; prev.Kind == k.Kind && prev.Value == k.Value {
+				return &Error{Line: k.Line, Path: p, Msg: fmt.Sprintf("mapping key %q already defined at line %d", k.Value, prev.Line)}
+			}
+		}
+		ft, ok := fields[k.Value]
+		if !ok {
+			ft = rest
+		}
+		if ft == nil {
+			return &Error{Line: k.Line, Path: p, Msg: unknownField(k.Value, fields)}
+		}
+		if t.Kind() == reflect.Map {
+			if err := w.check(k, t.Key(), p, k.Line); err != nil {
+				return err
+			}
+		}
+		if err := w.check(v, ft, p, k.Line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// acceptsAnything tells whether t takes any YAML value: a yaml.Node, an
+// interface, or a type that decodes itself.
+func acceptsAnything(t reflect.Type) bool {
+	type obsoleteUnmarshaler interface {
+		UnmarshalYAML(unmarshal func(any) error) error
+	}
+	p := reflect.PointerTo(t)
+	return t == reflect.TypeFor[yaml.Node]() || t.Kind() == reflect.Interface ||
+		p.Implements(reflect.TypeFor[yaml.Unmarshaler]()) || p.Implements(reflect.TypeFor[obsoleteUnmarshaler]())
+}
+
+// scalarProblem says why the scalar n cannot decode into t, or "".
+func scalarProblem(n *yaml.Node, t reflect.Type) string {
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		return "" // yaml.v3 hands it the text, whatever its tag
+	}
+	tag := n.ShortTag()
+	switch t.Kind() {
+	case reflect.String:
+		return "" // yaml.v3 takes the text of any scalar
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if t == reflect.TypeFor[time.Duration]() {
+			return "" // "30s": yaml.v3 parses it, and refuses a bare number
+		}
+		// yaml.v3 would store int64(0.9), 0, without a word.
+		if tag != "!!int" {
+			return fmt.Sprintf("got %s, expected a whole number", valueWord(n))
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if tag != "!!int" || strings.HasPrefix(n.Value, "-") {
+			return fmt.Sprintf("got %s, expected a non-negative whole number", valueWord(n))
+		}
+	case reflect.Float32, reflect.Float64:
+		if tag != "!!int" && tag != "!!float" {
+			return fmt.Sprintf("got %s, expected a number", valueWord(n))
+		}
+	case reflect.Bool:
+		switch n.Value {
+		case "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off", "OFF":
+			// YAML 1.1 booleans, which yaml.v3 still takes for a bool.
+		default:
+			if tag != "!!bool" {
+				return fmt.Sprintf("got %s, expected true or false", valueWord(n))
+			}
+		}
+	case reflect.Struct:
+		if tag == "!!timestamp" && t == reflect.TypeFor[time.Time]() {
+			return ""
+		}
+		return fmt.Sprintf("got %s, expected %s", kindWord(n), typeWord(t))
+	default:
+		return fmt.Sprintf("got %s, expected %s", kindWord(n), typeWord(t))
+	}
+	return ""
+}
+
+// unknownField is the message for a key the struct has no field for: the
+// field the user probably meant, or the list of them.
+func unknownField(key string, fields map[string]reflect.Type) string {
+	known := make([]string, 0, len(fields))
+	for name := range fields {
+		known = append(known, name)
+	}
+	sort.Strings(known)
+	switch near := Closest(key, known); {
+	case near != "":
+		return fmt.Sprintf("unknown field; did you mean %q?", near)
+	case len(known) > 0:
+		return "unknown field; expected one of " + strings.Join(known, ", ")
+	}
+	return "unknown field"
+}
+
+// kindWord names what a node holds in a kind mismatch, as yaml.v3's
+// messages did: "a list", "a mapping", "a number `5`".
+func kindWord(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
 		return "a list"
-	case strings.HasPrefix(t, "map["):
+	case yaml.MappingNode:
 		return "a mapping"
-	case t == "string":
+	}
+	return tagWord(n.ShortTag()) + " `" + n.Value + "`"
+}
+
+// valueWord names a scalar given where another kind of scalar is
+// expected: "a number 0.9", `a string "lots"`.
+func valueWord(n *yaml.Node) string {
+	if tag := n.ShortTag(); tag != "!!str" {
+		return tagWord(tag) + " " + n.Value
+	}
+	return fmt.Sprintf("a string %q", n.Value)
+}
+
+func tagWord(tag string) string {
+	switch tag {
+	case "!!int", "!!float":
+		return "a number"
+	case "!!bool":
+		return "a boolean"
+	case "!!timestamp":
+		return "a date"
+	case "!!null":
+		return "null"
+	case "!!str":
 		return "a string"
-	case t == "bool":
+	}
+	return "a value tagged " + tag
+}
+
+// typeWord names what a Go type takes.
+func typeWord(t reflect.Type) string {
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		return "a string"
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
 		return "true or false"
-	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"), strings.HasPrefix(t, "float"):
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "a non-negative whole number"
+	case reflect.Float32, reflect.Float64:
 		return "a number"
 	}
 	return "a mapping"
 }
 
-// pathAt finds the key node named key at a line and returns its dotted
-// path and the path segments of its parent mapping (for knownFields).
-func (d *Doc) pathAt(line int, key string) (string, []segment) {
-	var found []segment
-	var walk func(n *yaml.Node, path []segment) bool
-	walk = func(n *yaml.Node, path []segment) bool {
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				p := append(append([]segment{}, path...), segment{key: k.Value})
-				if k.Line == line && (key == "" || k.Value == key) {
-					found = p
-					return true
-				}
-				if (v.Line == line && key == "" && v.Kind == yaml.ScalarNode) || walk(v, p) {
-					if found == nil {
-						found = p
-					}
-					return true
-				}
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				p := append([]segment{}, path...)
-				if len(p) == 0 {
-					p = append(p, segment{})
-				}
-				last := &p[len(p)-1]
-				last.indexes = append(append([]int{}, last.indexes...), i)
-				if (c.Line == line && key == "" && c.Kind == yaml.ScalarNode) || walk(c, p) {
-					if found == nil {
-						found = p
-					}
-					return true
-				}
-			}
-		}
-		return false
-	}
-	if d.root == nil || !walk(d.root, nil) {
-		return "", nil
-	}
-	return formatPath(found), found[:len(found)-1]
-}
-
-func formatPath(segs []segment) string {
-	var b strings.Builder
-	for i, s := range segs {
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(s.key)
-		for _, ix := range s.indexes {
-			fmt.Fprintf(&b, "[%d]", ix)
-		}
-	}
-	return b.String()
-}
-
-// knownFields returns the YAML names of the fields of the struct that the
-// mapping at path decodes into, following t through fields, list elements
-// and map values.
-func knownFields(t reflect.Type, path []segment) []string {
-	deref := func(t reflect.Type) reflect.Type {
-		for t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		return t
-	}
-	t = deref(t)
-	for _, seg := range path {
-		if seg.key != "" {
-			switch t.Kind() {
-			case reflect.Struct:
-				ft, ok := fieldsOf(t)[seg.key]
-				if !ok {
-					return nil
-				}
-				t = deref(ft)
-			case reflect.Map:
-				t = deref(t.Elem())
-			default:
-				return nil
-			}
-		}
-		for range seg.indexes {
-			if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
-				return nil
-			}
-			t = deref(t.Elem())
-		}
-	}
-	if t.Kind() != reflect.Struct {
-		return nil
-	}
-	fields := fieldsOf(t)
-	names := make([]string, 0, len(fields))
-	for n := range fields {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // fieldsOf maps the YAML names of a struct's fields to their types, with
-// inlined structs flattened, as yaml.v3 sees them.
-func fieldsOf(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
+// inlined structs flattened, as yaml.v3 sees them. rest is the element
+// type of an inlined map, which takes every other key; nil without one.
+func fieldsOf(t reflect.Type) (fields map[string]reflect.Type, rest reflect.Type) {
+	fields = map[string]reflect.Type{}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
-			continue
+		if f.PkgPath != "" && !f.Anonymous {
+			continue // unexported
 		}
 		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if name == "-" {
@@ -438,19 +490,39 @@ func fieldsOf(t reflect.Type) map[string]reflect.Type {
 			for ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
-			if ft.Kind() == reflect.Struct {
-				for k, v := range fieldsOf(ft) {
-					out[k] = v
+			switch ft.Kind() {
+			case reflect.Struct:
+				inner, innerRest := fieldsOf(ft)
+				for k, v := range inner {
+					fields[k] = v
 				}
+				if innerRest != nil {
+					rest = innerRest
+				}
+			case reflect.Map:
+				rest = ft.Elem()
 			}
 			continue
+		}
+		if f.PkgPath != "" {
+			continue // embedded unexported, not inlined
 		}
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		out[name] = f.Type
+		fields[name] = f.Type
 	}
-	return out
+	return fields, rest
+}
+
+// decodeError turns what yaml.v3 still finds after the walk into an Error
+// with the line it names.
+func decodeError(file string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		err = errors.New(te.Errors[0])
+	}
+	return syntaxError(file, err)
 }
 
 // syntaxError turns a YAML parse error into an Error with its line.

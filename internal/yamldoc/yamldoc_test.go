@@ -3,6 +3,9 @@ package yamldoc
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 type item struct {
@@ -99,3 +102,129 @@ func TestCheckGivesLine(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// level decodes itself from text, as audit.Severity does.
+type level int
+
+func (l *level) UnmarshalText(b []byte) error { *l = level(len(b)); return nil }
+
+// selfDecoding takes any YAML value.
+type selfDecoding struct{ kind yaml.Kind }
+
+func (s *selfDecoding) UnmarshalYAML(n *yaml.Node) error { s.kind = n.Kind; return nil }
+
+type Common struct {
+	Owner string `yaml:"owner"`
+}
+
+type roi struct {
+	Days int `yaml:"days"`
+}
+
+type pool struct {
+	Pool   string `yaml:"pool"`
+	Target *int   `yaml:"targetUtilization"`
+}
+
+type planSection struct {
+	Common    `yaml:",inline"`
+	Name      string         `yaml:"name"`
+	Protected []string       `yaml:"protected"`
+	ROI       roi            `yaml:"roi"`
+	Pools     []pool         `yaml:"pools"`
+	ByName    map[string]roi `yaml:"byName"`
+	CPU       int64          `yaml:"cpu"`
+	Percent   int            `yaml:"percent"`
+	Limit     *int           `yaml:"limit"`
+	Nums      []int          `yaml:"nums"`
+	Free      uint           `yaml:"free"`
+	Ratio     float64        `yaml:"ratio"`
+	On        bool           `yaml:"on"`
+	Wait      time.Duration  `yaml:"wait"`
+	Level     level          `yaml:"level"`
+	Raw       yaml.Node      `yaml:"raw"`
+	Self      selfDecoding   `yaml:"self"`
+	Any       any            `yaml:"any"`
+}
+
+type typedDoc struct {
+	APIVersion string      `yaml:"apiVersion"`
+	Kind       string      `yaml:"kind"`
+	Plan       planSection `yaml:"plan"`
+}
+
+// decodeTyped decodes body after the envelope and returns the error text.
+func decodeTyped(body string) (typedDoc, string) {
+	var d typedDoc
+	_, err := Decode("f.yaml", []byte(head+body), "test/v1", "Sample", &d)
+	if err != nil {
+		return d, err.Error()
+	}
+	return d, ""
+}
+
+func TestWholeNumbers(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, body, want string }{
+		{"float into int64", "plan:\n  cpu: 0.9\n", "f.yaml:4: plan.cpu: got a number 0.9, expected a whole number"},
+		{"float into int", "plan:\n  percent: 99.9\n", "f.yaml:4: plan.percent: got a number 99.9, expected a whole number"},
+		{"float into *int", "plan:\n  limit: 730.9\n", "f.yaml:4: plan.limit: got a number 730.9, expected a whole number"},
+		{"whole float", "plan:\n  cpu: 1.0\n", "f.yaml:4: plan.cpu: got a number 1.0, expected a whole number"},
+		{"exponent", "plan:\n  cpu: 1e3\n", "f.yaml:4: plan.cpu: got a number 1e3, expected a whole number"},
+		{"infinity", "plan:\n  cpu: .inf\n", "f.yaml:4: plan.cpu: got a number .inf, expected a whole number"},
+		{"quoted number", "plan:\n  cpu: \"5\"\n", `f.yaml:4: plan.cpu: got a string "5", expected a whole number`},
+		{"word", "plan:\n  cpu: lots\n", `f.yaml:4: plan.cpu: got a string "lots", expected a whole number`},
+		{"boolean", "plan:\n  cpu: true\n", "f.yaml:4: plan.cpu: got a boolean true, expected a whole number"},
+		{"in a list", "plan:\n  nums: [1, 2.5]\n", "f.yaml:4: plan.nums[1]: got a number 2.5, expected a whole number"},
+		{"in a block list", "plan:\n  nums:\n  - 1\n  - 2.5\n", "f.yaml:6: plan.nums[1]: got a number 2.5, expected a whole number"},
+		{"in a list of mappings", "plan:\n  pools:\n  - pool: a\n    targetUtilization: 70.5\n",
+			"f.yaml:6: plan.pools[0].targetUtilization: got a number 70.5, expected a whole number"},
+		{"negative into uint", "plan:\n  free: -1\n", "f.yaml:4: plan.free: got a number -1, expected a non-negative whole number"},
+		{"word into float", "plan:\n  ratio: x\n", `f.yaml:4: plan.ratio: got a string "x", expected a number`},
+		{"not a boolean", "plan:\n  on: maybe\n", `f.yaml:4: plan.on: got a string "maybe", expected true or false`},
+		{"number into bool", "plan:\n  on: 1\n", "f.yaml:4: plan.on: got a number 1, expected true or false"},
+		{"whole numbers", "plan:\n  cpu: 0x10\n  percent: -3\n  limit: 7\n  nums: [1, +2]\n  free: 1_000\n  ratio: 5\n", ""},
+		{"null", "plan:\n  cpu: ~\n  limit:\n  on: null\n", ""},
+		{"booleans", "plan:\n  on: yes\n", ""},
+		{"duration", "plan:\n  wait: 30s\n", ""},
+		{"text unmarshaler takes any scalar", "plan:\n  level: 2.5\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, got := decodeTyped(tt.body); got != tt.want {
+				t.Errorf("error %q\nwant  %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTypeErrorPlace(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, body, want string }{
+		{"flow mapping", "plan: {roi: {days: x}}\n", `f.yaml:3: plan.roi.days: got a string "x", expected a whole number`},
+		{"block of the wrong kind", "plan:\n  protected:\n    a: b\n", "f.yaml:4: plan.protected: got a mapping, expected a list"},
+		{"list for a string", "plan:\n  name:\n  - a\n", "f.yaml:4: plan.name: got a list, expected a string"},
+		{"flow list for a string", "plan: {name: [a]}\n", "f.yaml:3: plan.name: got a list, expected a string"},
+		{"scalar for a mapping", "plan:\n  roi: 5\n", "f.yaml:4: plan.roi: got a number `5`, expected a mapping"},
+		{"scalar for a list", "plan:\n  pools: none\n", "f.yaml:4: plan.pools: got a string `none`, expected a list"},
+		{"list item of the wrong kind", "plan:\n  pools:\n  - pool: a\n  - [b]\n", "f.yaml:6: plan.pools[1]: got a list, expected a mapping"},
+		{"list for a text unmarshaler", "plan:\n  level: [a]\n", "f.yaml:4: plan.level: got a list, expected a string"},
+		{"unknown in flow", "plan: {roi: {dayz: 1}}\n", `f.yaml:3: plan.roi.dayz: unknown field; did you mean "days"?`},
+		{"unknown in flow list", "plan: {pools: [{pool: a}, {pol: b}]}\n", `f.yaml:3: plan.pools[1].pol: unknown field; did you mean "pool"?`},
+		{"unknown beside inline", "plan:\n  ownr: me\n", `f.yaml:4: plan.ownr: unknown field; did you mean "owner"?`},
+		{"map key with dots", "plan:\n  byName:\n    m5.large: {days: 1.5}\n", "f.yaml:5: plan.byName.m5.large.days: got a number 1.5, expected a whole number"},
+		{"first in document order", "plan:\n  name: [a]\n  cpu: 0.5\n", "f.yaml:4: plan.name: got a list, expected a string"},
+		{"duplicate before a later mistake", "plan:\n  name: a\n  name: b\n  cpu: 0.5\n", `f.yaml:5: plan.name: mapping key "name" already defined at line 4`},
+		{"duplicate in flow", "plan: {roi: {days: 1, days: 2}}\n", `f.yaml:3: plan.roi.days: mapping key "days" already defined at line 3`},
+		{"anything goes", "plan:\n  owner: me\n  raw: {a: [1, {b: 2.5}]}\n  self: [1, 2]\n  any: {x: [y]}\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, got := decodeTyped(tt.body); got != tt.want {
+				t.Errorf("error %q\nwant  %q", got, tt.want)
+			}
+		})
+	}
+}
