@@ -42,6 +42,12 @@ func TestParse(t *testing.T) {
 		{"flow mapping", "plan: {roi: {days: x}}\n", `t.yaml:3: plan.roi.days: got a string "x", expected a whole number`},
 		{"mapping for a list", "plan:\n  protected:\n    a: b\n", `t.yaml:4: plan.protected: got a mapping, expected a list`},
 		{"list for a string", "cost:\n  priceBook: [a.yaml]\n", `t.yaml:4: cost.priceBook: got a list, expected a string`},
+		{"merged unknown field", "audit:\n  overrides:\n  - &o {check: pod-crashloop, severity: info}\n  exemptions: [{<<: *o, namespace: a}]\n",
+			`t.yaml:6: audit.exemptions[0].severity: unknown field; expected one of check, kind, name, namespace, reason`},
+		{"aliased value validated", "audit:\n  exemptions:\n  - {check: pod-crashloop, name: a, reason: &p '[a'}\n  - check: pod-crashloop\n    name: *p\n",
+			`t.yaml:7: audit.exemptions[1].name: bad pattern "[a"`},
+		{"aliased validation", "audit:\n  exemptions:\n  - &e {check: pod-crashloop, namespace: a}\n  overrides:\n  - *e\n",
+			`t.yaml:7: audit.overrides[0].namespace: unknown field`},
 		{"wrong version", "", ""},
 	}
 	for _, tt := range tests {
@@ -65,6 +71,22 @@ func TestParse(t *testing.T) {
 				t.Errorf("error %v, want %q", err, want)
 			}
 		})
+	}
+}
+
+func TestMergedExemption(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse("t.yaml", []byte(head+`audit:
+  exemptions:
+  - &sandbox {check: "*", namespace: "sandbox-*", reason: load tests}
+  - {<<: *sandbox, namespace: "perf-*"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := cfg.Audit.Exemptions
+	if len(ex) != 2 || ex[1].Check != "*" || ex[1].Namespace != "perf-*" || ex[1].Reason != "load tests" {
+		t.Errorf("exemptions decoded as %+v", ex)
 	}
 }
 

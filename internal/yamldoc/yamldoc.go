@@ -106,19 +106,23 @@ func Decode(file string, data []byte, apiVersion, kind string, out any) (*Doc, e
 	// The envelope first: a document of another kind or version is not
 	// worth reporting unknown fields about.
 	for _, f := range []struct{ key, want string }{{"apiVersion", apiVersion}, {"kind", kind}} {
-		v, line := child(d.root, f.key)
-		switch {
-		case v == nil:
+		e, ok := lookup(d.root, f.key, place{line: d.root.Line})
+		if !ok {
 			return nil, &Error{File: file, Line: d.root.Line, Path: f.key, Msg: fmt.Sprintf("missing; expected %q", f.want)}
-		case v.Kind != yaml.ScalarNode || v.Value != f.want:
-			return nil, &Error{File: file, Line: line, Path: f.key, Msg: fmt.Sprintf("got %q, expected %q", v.Value, f.want)}
+		}
+		v, at := resolve(e.value, e.at)
+		if v.Kind != yaml.ScalarNode {
+			return nil, &Error{File: file, Line: at.line, Path: f.key, Msg: fmt.Sprintf("got %s, expected %q", kindWord(v), f.want)}
+		}
+		if v.Value != f.want {
+			return nil, &Error{File: file, Line: at.line, Path: f.key, Msg: fmt.Sprintf("got %q, expected %q", v.Value, f.want)}
 		}
 	}
 	// The tree is checked against the type before yaml.v3 decodes: its
 	// errors name a line only, not always the right one, and never the
 	// field.
 	w := walker{done: map[visit]bool{}}
-	if err := w.check(d.root, reflect.TypeOf(out), "", d.root.Line); err != nil {
+	if err := w.check(d.root, reflect.TypeOf(out), "", place{line: d.root.Line}); err != nil {
 		err.File = file
 		return nil, err
 	}
@@ -161,40 +165,62 @@ func (d *Doc) Check(prefix string, err error) error {
 }
 
 // Line returns the line of a dotted path such as "audit.overrides[2].severity",
-// or of its nearest existing ancestor; 0 when the document has no tree.
+// or of its nearest existing ancestor; 0 when the document has no tree. A
+// value reached through an alias or a merge is at the alias's line.
 func (d *Doc) Line(path string) int {
-	n := d.root
-	if n == nil {
+	if d.root == nil {
 		return 0
 	}
-	line := n.Line
-	segs := splitPath(path)
-	for i := 0; i < len(segs); i++ {
-		seg := segs[i]
-		if seg.key != "" {
-			next, keyLine := child(n, seg.key)
-			// A key may hold dots itself (m5.large, app.kubernetes.io/name):
-			// join the following segments until a key matches.
-			for j := i + 1; next == nil && j < len(segs) && len(seg.indexes) == 0; j++ {
-				seg = segment{key: seg.key + "." + segs[j].key, indexes: segs[j].indexes}
-				if next, keyLine = child(n, seg.key); next != nil {
-					i = j
-				}
-			}
-			if next == nil {
-				return line
-			}
-			n, line = next, keyLine
+	line, _ := find(d.root, place{line: d.root.Line}, splitPath(path))
+	return line
+}
+
+// find returns the line of the path segs within n, or of the deepest part
+// of it that exists, and how many keys and indexes of it exist. A key may
+// hold dots itself (m5.large, app.kubernetes.io/name) and a mapping may
+// have both m5 and m5.large: each way of joining segments into a key is
+// tried, the one that reaches deepest winning.
+func find(n *yaml.Node, at place, segs []segment) (line, depth int) {
+	line = at.line
+	key := ""
+	for j, seg := range segs {
+		if j > 0 {
+			key += "."
 		}
-		for _, ix := range seg.indexes {
-			if n.Kind != yaml.SequenceNode || ix >= len(n.Content) {
-				return line
+		key += seg.key
+		c, cat := n, at // a path may start with an index
+		if key != "" {
+			e, ok := lookup(n, key, at)
+			if !ok {
+				if len(seg.indexes) > 0 {
+					break // a key does not run past an index
+				}
+				continue
 			}
-			n = n.Content[ix]
-			line = n.Line
+			c, cat = resolve(e.value, e.at)
+		}
+		l, d, whole := cat.line, j+1, true
+		for _, ix := range seg.indexes {
+			if c.Kind != yaml.SequenceNode || ix >= len(c.Content) {
+				whole = false
+				break
+			}
+			c, cat = resolve(c.Content[ix], cat.of(c.Content[ix]))
+			l, d = cat.line, d+1
+		}
+		if whole {
+			if rl, rd := find(c, cat, segs[j+1:]); rd > 0 {
+				l, d = rl, d+rd
+			}
+		}
+		if d > depth {
+			line, depth = l, d
+		}
+		if len(seg.indexes) > 0 {
+			break
 		}
 	}
-	return line
+	return line, depth
 }
 
 type segment struct {
@@ -233,19 +259,112 @@ func joinPath(prefix, path string) string {
 	return prefix + "." + path
 }
 
-func child(n *yaml.Node, key string) (*yaml.Node, int) {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
+// place is where a node is reported: at its own line (a mapping value at
+// its key's), or, once reached through an alias, at the alias's line, for
+// the anchored text may be right where it stands and wrong where it is
+// used.
+type place struct {
+	line    int
+	aliased bool
+}
+
+// of is the place of n, a node within the one at p.
+func (p place) of(n *yaml.Node) place {
+	if p.aliased {
+		return p
+	}
+	return place{line: n.Line}
+}
+
+// resolve follows an alias to the node it names.
+func resolve(n *yaml.Node, p place) (*yaml.Node, place) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		if !p.aliased {
+			p = place{line: n.Line, aliased: true}
+		}
 		n = n.Alias
 	}
-	if n.Kind != yaml.MappingNode {
-		return nil, 0
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1], n.Content[i].Line
+	return n, p
+}
+
+// entry is a key of a mapping with its value, as yaml.v3 decodes it, or
+// the reason it cannot be decoded.
+type entry struct {
+	key, value *yaml.Node
+	at         place
+	problem    string // a key given twice, or "<<" given what cannot merge
+}
+
+// entries lists the keys of the mapping m as yaml.v3 decodes them: its
+// own, then those merged in by "<<" (a mapping, an alias of one, or a list
+// of those) that are not set already, depth first, as yaml.v3 merges.
+func entries(m *yaml.Node, at place) []entry {
+	var out []entry
+	set := map[string]bool{}
+	// A mapping merged twice adds nothing the second time; skipping it
+	// also ends an anchor that merges itself.
+	merged := map[*yaml.Node]bool{}
+	var add func(m *yaml.Node, at place)
+	add = func(m *yaml.Node, at place) {
+		merged[m] = true
+		var merges []entry
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k := m.Content[i]
+			e := entry{value: m.Content[i+1], at: at.of(k)}
+			e.key, _ = resolve(k, e.at)
+			for j := 0; j < i && e.problem == ""; j += 2 {
+				if prev := m.Content[j]; prev.Kind == k.Kind && prev.Value == k.Value {
+					e.problem = fmt.Sprintf("mapping key %q already defined at line %d", k.Value, prev.Line)
+				}
+			}
+			switch {
+			case e.problem != "":
+				out = append(out, e)
+			case isMerge(e.key):
+				merges = append(merges, e)
+			case !set[e.key.Value]:
+				set[e.key.Value] = true
+				out = append(out, e)
+			}
+		}
+		for _, mg := range merges {
+			// yaml.v3 takes an alias of a mapping, not of a list.
+			items := []*yaml.Node{mg.value}
+			if mg.value.Kind == yaml.SequenceNode {
+				items = mg.value.Content
+			}
+			for _, item := range items {
+				n, nat := resolve(item, mg.at.of(item))
+				switch {
+				case n.Kind != yaml.MappingNode:
+					out = append(out, entry{key: mg.key, value: item, at: nat,
+						problem: fmt.Sprintf("got %s, expected a mapping or a list of mappings to merge", kindWord(n))})
+				case !merged[n]:
+					add(n, nat)
+				}
+			}
 		}
 	}
-	return nil, 0
+	add(m, at)
+	return out
+}
+
+// isMerge tells whether k is a "<<" merge key, as yaml.v3 sees it.
+func isMerge(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Value == "<<" && (k.Tag == "" || k.Tag == "!" || k.ShortTag() == "!!merge")
+}
+
+// lookup finds the entry of key in the mapping n.
+func lookup(n *yaml.Node, key string, at place) (entry, bool) {
+	if n.Kind != yaml.MappingNode {
+		return entry{}, false
+	}
+	for _, e := range entries(n, at) {
+		if e.problem == "" && e.key.Value == key {
+			return e, true
+		}
+	}
+	return entry{}, false
 }
 
 // walker checks a document's node tree against the Go type it decodes
@@ -266,13 +385,13 @@ type visit struct {
 
 // check returns the first of: an unknown field, a value of the wrong
 // kind (a list where a string is expected), a number that is not whole
-// into an integer, a non-boolean into a bool. line is where n is
-// reported: a mapping value at its key's line, a list item at its own.
-func (w *walker) check(n *yaml.Node, t reflect.Type, path string, line int) *Error {
+// into an integer, a non-boolean into a bool, a key given twice.
+func (w *walker) check(n *yaml.Node, t reflect.Type, path string, at place) *Error {
+	n, at = resolve(n, at)
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if n.Kind == yaml.AliasNode || acceptsAnything(t) || n.ShortTag() == "!!null" {
+	if acceptsAnything(t) || n.ShortTag() == "!!null" {
 		return nil // yaml.v3 leaves the zero value for null, as we do
 	}
 	v := visit{n, t}
@@ -281,26 +400,29 @@ func (w *walker) check(n *yaml.Node, t reflect.Type, path string, line int) *Err
 	}
 	w.done[v] = true
 	switch {
+	case n.Kind == yaml.ScalarNode:
+		if msg := scalarProblem(n, t); msg != "" {
+			return &Error{Line: at.line, Path: path, Msg: msg}
+		}
+		return nil
+	case textual(t):
+		// A mapping or a list; yaml.v3 would try the struct's fields.
 	case n.Kind == yaml.MappingNode && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map):
-		return w.mapping(n, t, path)
+		return w.mapping(n, t, path, at)
 	case n.Kind == yaml.SequenceNode && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
 		for i, item := range n.Content {
-			if err := w.check(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), item.Line); err != nil {
+			if err := w.check(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), at.of(item)); err != nil {
 				return err
 			}
 		}
 		return nil
-	case n.Kind == yaml.ScalarNode:
-		if msg := scalarProblem(n, t); msg != "" {
-			return &Error{Line: line, Path: path, Msg: msg}
-		}
-		return nil
 	}
-	return &Error{Line: line, Path: path, Msg: fmt.Sprintf("got %s, expected %s", kindWord(n), typeWord(t))}
+	return &Error{Line: at.line, Path: path, Msg: fmt.Sprintf("got %s, expected %s", kindWord(n), typeWord(t))}
 }
 
-// mapping checks the keys of a mapping decoded into a struct or a map.
-func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string) *Error {
+// mapping checks the keys of a mapping decoded into a struct or a map,
+// merged keys included.
+func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, at place) *Error {
 	// rest is the type of a key the struct has no field for; nil when such
 	// a key is unknown.
 	var fields map[string]reflect.Type
@@ -310,29 +432,24 @@ func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string) *Error {
 	} else {
 		rest = t.Elem()
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		p := joinPath(path, k.Value)
-		// yaml.v3 rejects a key given twice only when it decodes; a
-		// mistake further down would hide it.
-		for j := 0; j < i; j += 2 {
-			if prev := n.Content[j]; prev.Kind == k.Kind && prev.Value == k.Value {
-				return &Error{Line: k.Line, Path: p, Msg: fmt.Sprintf("mapping key %q already defined at line %d", k.Value, prev.Line)}
-			}
+	for _, e := range entries(n, at) {
+		p := joinPath(path, e.key.Value)
+		if e.problem != "" {
+			return &Error{Line: e.at.line, Path: p, Msg: e.problem}
 		}
-		ft, ok := fields[k.Value]
+		ft, ok := fields[e.key.Value]
 		if !ok {
 			ft = rest
 		}
 		if ft == nil {
-			return &Error{Line: k.Line, Path: p, Msg: unknownField(k.Value, fields)}
+			return &Error{Line: e.at.line, Path: p, Msg: unknownField(e.key.Value, fields)}
 		}
 		if t.Kind() == reflect.Map {
-			if err := w.check(k, t.Key(), p, k.Line); err != nil {
+			if err := w.check(e.key, t.Key(), p, e.at); err != nil {
 				return err
 			}
 		}
-		if err := w.check(v, ft, p, k.Line); err != nil {
+		if err := w.check(e.value, ft, p, e.at); err != nil {
 			return err
 		}
 	}
@@ -350,9 +467,14 @@ func acceptsAnything(t reflect.Type) bool {
 		p.Implements(reflect.TypeFor[yaml.Unmarshaler]()) || p.Implements(reflect.TypeFor[obsoleteUnmarshaler]())
 }
 
+// textual tells whether t reads itself from the text of a scalar.
+func textual(t reflect.Type) bool {
+	return reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]())
+}
+
 // scalarProblem says why the scalar n cannot decode into t, or "".
 func scalarProblem(n *yaml.Node, t reflect.Type) string {
-	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+	if textual(t) {
 		return "" // yaml.v3 hands it the text, whatever its tag
 	}
 	tag := n.ShortTag()
@@ -451,7 +573,7 @@ func tagWord(tag string) string {
 
 // typeWord names what a Go type takes.
 func typeWord(t reflect.Type) string {
-	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+	if textual(t) {
 		return "a string"
 	}
 	switch t.Kind() {
@@ -538,11 +660,12 @@ func syntaxError(file string, err error) error {
 	return &Error{File: file, Msg: msg}
 }
 
-// Closest returns the candidate within two edits of s, if one is nearest.
+// Closest returns the candidate within two edits of s, if one is nearest;
+// never s itself, which would be no suggestion.
 func Closest(s string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
+		if d := editDistance(s, c); d > 0 && d < bestD {
 			best, bestD = c, d
 		}
 	}

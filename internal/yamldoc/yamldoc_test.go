@@ -1,6 +1,7 @@
 package yamldoc
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +127,10 @@ type pool struct {
 	Target *int   `yaml:"targetUtilization"`
 }
 
+type tree struct {
+	Kids []tree `yaml:"kids"`
+}
+
 type planSection struct {
 	Common    `yaml:",inline"`
 	Name      string         `yaml:"name"`
@@ -145,6 +150,8 @@ type planSection struct {
 	Raw       yaml.Node      `yaml:"raw"`
 	Self      selfDecoding   `yaml:"self"`
 	Any       any            `yaml:"any"`
+	When      time.Time      `yaml:"when"`
+	Tree      tree           `yaml:"tree"`
 }
 
 type typedDoc struct {
@@ -187,6 +194,7 @@ func TestWholeNumbers(t *testing.T) {
 		{"null", "plan:\n  cpu: ~\n  limit:\n  on: null\n", ""},
 		{"booleans", "plan:\n  on: yes\n", ""},
 		{"duration", "plan:\n  wait: 30s\n", ""},
+		{"timestamp", "plan:\n  when: 2026-01-15\n", ""},
 		{"text unmarshaler takes any scalar", "plan:\n  level: 2.5\n", ""},
 	}
 	for _, tt := range tests {
@@ -210,6 +218,7 @@ func TestTypeErrorPlace(t *testing.T) {
 		{"scalar for a list", "plan:\n  pools: none\n", "f.yaml:4: plan.pools: got a string `none`, expected a list"},
 		{"list item of the wrong kind", "plan:\n  pools:\n  - pool: a\n  - [b]\n", "f.yaml:6: plan.pools[1]: got a list, expected a mapping"},
 		{"list for a text unmarshaler", "plan:\n  level: [a]\n", "f.yaml:4: plan.level: got a list, expected a string"},
+		{"mapping for a text struct", "plan:\n  when: {year: 2026}\n", "f.yaml:4: plan.when: got a mapping, expected a string"},
 		{"unknown in flow", "plan: {roi: {dayz: 1}}\n", `f.yaml:3: plan.roi.dayz: unknown field; did you mean "days"?`},
 		{"unknown in flow list", "plan: {pools: [{pool: a}, {pol: b}]}\n", `f.yaml:3: plan.pools[1].pol: unknown field; did you mean "pool"?`},
 		{"unknown beside inline", "plan:\n  ownr: me\n", `f.yaml:4: plan.ownr: unknown field; did you mean "owner"?`},
@@ -226,5 +235,162 @@ func TestTypeErrorPlace(t *testing.T) {
 				t.Errorf("error %q\nwant  %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestAliasesAndMerges(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, body, want string }{
+		{"merge", "plan:\n  roi: &r {days: 3}\n  byName:\n    a: {<<: *r}\n", ""},
+		{"merged unknown field at the alias", "plan:\n  raw: &o {pool: a, colour: red}\n  pools:\n  - {<<: *o, targetUtilization: 5}\n",
+			"f.yaml:6: plan.pools[0].colour: unknown field; expected one of pool, targetUtilization"},
+		{"merged wrong value at the alias", "plan:\n  raw: &o {days: x}\n  roi:\n    <<: *o\n",
+			`f.yaml:6: plan.roi.days: got a string "x", expected a whole number`},
+		{"own key wins over a merged one", "plan:\n  raw: &o {days: x}\n  roi: {<<: *o, days: 2}\n", ""},
+		{"earlier merged mapping wins", "plan:\n  raw: [&a {days: 1}, &b {days: x, dayz: 1}]\n  roi: {<<: [*a, *b]}\n",
+			`f.yaml:5: plan.roi.dayz: unknown field; did you mean "days"?`},
+		{"merge of a scalar", "plan:\n  raw: &s x\n  roi: {<<: *s}\n",
+			"f.yaml:5: plan.roi.<<: got a string `x`, expected a mapping or a list of mappings to merge"},
+		{"second merge item bad", "plan:\n  raw: [&a {days: 1}, &s x]\n  roi:\n    <<: [*a, *s]\n",
+			"f.yaml:6: plan.roi.<<: got a string `x`, expected a mapping or a list of mappings to merge"},
+		{"merge of an alias of a list", "plan:\n  raw: &l [{days: 1}]\n  roi: {<<: *l}\n",
+			"f.yaml:5: plan.roi.<<: got a list, expected a mapping or a list of mappings to merge"},
+		{"merged key given twice", "plan:\n  raw: &o {days: 1, days: 2}\n  roi: {<<: *o}\n",
+			`f.yaml:5: plan.roi.days: mapping key "days" already defined at line 4`},
+		{"alias of the wrong kind", "plan:\n  raw: &l [a]\n  name: *l\n", "f.yaml:5: plan.name: got a list, expected a string"},
+		{"alias wrong deep inside", "plan:\n  raw: &p\n    pool: a\n    targetUtilization: 7.5\n  pools:\n  - *p\n",
+			"f.yaml:8: plan.pools[0].targetUtilization: got a number 7.5, expected a whole number"},
+		{"alias of a list", "plan:\n  raw: &l [1, 2.5]\n  nums: *l\n", "f.yaml:5: plan.nums[1]: got a number 2.5, expected a whole number"},
+		{"alias used twice", "plan:\n  roi: &r {days: 3}\n  byName: {a: *r, b: *r}\n", ""},
+		{"anchor merging itself", "plan:\n  roi: &r {<<: *r, days: 1}\n", "f.yaml: anchor 'r' value contains itself"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, got := decodeTyped(tt.body); got != tt.want {
+				t.Errorf("error %q\nwant  %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// An anchor used many times is checked once: a document that expands
+// exponentially through aliases reaches yaml.v3's own guard quickly.
+func TestAliasExpansion(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("plan:\n  tree:\n    kids:\n    - &k0 {kids: []}\n")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&b, "    - &k%d {kids: [", i)
+		for j := range 10 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*k%d", i-1)
+		}
+		b.WriteString("]}\n")
+	}
+	if _, got := decodeTyped(b.String()); !strings.Contains(got, "excessive aliasing") {
+		t.Errorf("error %q, want yaml.v3's excessive aliasing", got)
+	}
+}
+
+func TestMergedValues(t *testing.T) {
+	t.Parallel()
+	d, err := decodeTyped("plan:\n  raw: [&a {days: 1}, &b {days: 2}]\n  roi: {<<: [*a, *b]}\n  byName: {x: {<<: *b, days: 5}, y: *a}\n")
+	if err != "" {
+		t.Fatal(err)
+	}
+	if d.Plan.ROI.Days != 1 || d.Plan.ByName["x"].Days != 5 || d.Plan.ByName["y"].Days != 1 {
+		t.Errorf("decoded %+v, want roi 1 (the first merge wins), x 5 (its own key wins), y 1", d.Plan)
+	}
+}
+
+func TestEnvelopeAlias(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, data, want string }{
+		{"alias of the right version", "kind: Sample\nplan:\n  raw: &v test/v1\napiVersion: *v\n", ""},
+		{"alias of the wrong version", "plan:\n  raw: &v v9\napiVersion: *v\nkind: Sample\n", `f.yaml:3: apiVersion: got "v9", expected "test/v1"`},
+		{"alias of a list", "plan:\n  raw: &v [test/v1]\napiVersion: *v\nkind: Sample\n", `f.yaml:3: apiVersion: got a list, expected "test/v1"`},
+		{"kind merged in", "<<: {kind: Sample}\napiVersion: test/v1\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var d typedDoc
+			_, err := Decode("f.yaml", []byte(tt.data), "test/v1", "Sample", &d)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("error %q\nwant  %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLine(t *testing.T) {
+	t.Parallel()
+	var s typedDoc
+	d, err := Decode("p.yaml", []byte(head+`plan:
+  raw: &p {pool: a}
+  pools:
+  - <<: *p
+    targetUtilization: 5
+  - *p
+  byName:
+    m5.large: {days: 1}
+    m5: {days: 2}
+  protected: &l
+  - a
+  any: *l
+`), "test/v1", "Sample", &s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path string
+		want int
+	}{
+		{"", 1},
+		{"plan.pools", 5},
+		{"plan.pools[0]", 6},
+		{"plan.pools[0].pool", 6}, // merged: at the alias
+		{"plan.pools[0].targetUtilization", 7},
+		{"plan.pools[1].pool", 8}, // through an alias: at the alias
+		{"plan.pools[2]", 5},      // no such item: its list
+		{"plan.raw.pool", 4},
+		{"plan.byName.m5.large.days", 10},
+		{"plan.byName.m5.large", 10},
+		{"plan.byName.m5.days", 11},
+		{"plan.byName.m6.days", 9},
+		{"plan.protected[0]", 13},
+		{"plan.any[0]", 14},
+		{"plan.nothing", 3},
+	}
+	for _, tt := range tests {
+		if got := d.Line(tt.path); got != tt.want {
+			t.Errorf("Line(%q) = %d, want %d", tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestClosest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		s          string
+		candidates []string
+		want       string
+	}{
+		{"sevrity", []string{"severity", "check"}, "severity"},
+		{"zzzzzz", []string{"severity", "check"}, ""},
+		{"pool", []string{"pool", "poll"}, "poll"}, // never the name itself
+		{"pool", []string{"pool"}, ""},
+	}
+	for _, tt := range tests {
+		if got := Closest(tt.s, tt.candidates); got != tt.want {
+			t.Errorf("Closest(%q, %q) = %q, want %q", tt.s, tt.candidates, got, tt.want)
+		}
 	}
 }
