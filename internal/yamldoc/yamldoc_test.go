@@ -160,19 +160,35 @@ type typedDoc struct {
 	Plan       planSection `yaml:"plan"`
 }
 
-// decodeTyped decodes body after the envelope and returns the error text.
-func decodeTyped(body string) (typedDoc, string) {
+// decodeTyped decodes data and returns the error text, "" for none.
+func decodeTyped(data string) (typedDoc, string) {
 	var d typedDoc
-	_, err := Decode("f.yaml", []byte(head+body), "test/v1", "Sample", &d)
+	_, err := Decode("f.yaml", []byte(data), "test/v1", "Sample", &d)
 	if err != nil {
 		return d, err.Error()
 	}
 	return d, ""
 }
 
+type decodeCase struct{ name, body, want string }
+
+// runDecodeCases decodes prefix+body of each case into a typedDoc and
+// compares the whole error text.
+func runDecodeCases(t *testing.T, prefix string, tests []decodeCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, got := decodeTyped(prefix + tt.body); got != tt.want {
+				t.Errorf("error %q\nwant  %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestWholeNumbers(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ name, body, want string }{
+	tests := []decodeCase{
 		{"float into int64", "plan:\n  cpu: 0.9\n", "f.yaml:4: plan.cpu: got a number 0.9, expected a whole number"},
 		{"float into int", "plan:\n  percent: 99.9\n", "f.yaml:4: plan.percent: got a number 99.9, expected a whole number"},
 		{"float into *int", "plan:\n  limit: 730.9\n", "f.yaml:4: plan.limit: got a number 730.9, expected a whole number"},
@@ -197,19 +213,12 @@ func TestWholeNumbers(t *testing.T) {
 		{"timestamp", "plan:\n  when: 2026-01-15\n", ""},
 		{"text unmarshaler takes any scalar", "plan:\n  level: 2.5\n", ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if _, got := decodeTyped(tt.body); got != tt.want {
-				t.Errorf("error %q\nwant  %q", got, tt.want)
-			}
-		})
-	}
+	runDecodeCases(t, head, tests)
 }
 
 func TestTypeErrorPlace(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ name, body, want string }{
+	tests := []decodeCase{
 		{"flow mapping", "plan: {roi: {days: x}}\n", `f.yaml:3: plan.roi.days: got a string "x", expected a whole number`},
 		{"block of the wrong kind", "plan:\n  protected:\n    a: b\n", "f.yaml:4: plan.protected: got a mapping, expected a list"},
 		{"list for a string", "plan:\n  name:\n  - a\n", "f.yaml:4: plan.name: got a list, expected a string"},
@@ -228,19 +237,12 @@ func TestTypeErrorPlace(t *testing.T) {
 		{"duplicate in flow", "plan: {roi: {days: 1, days: 2}}\n", `f.yaml:3: plan.roi.days: mapping key "days" already defined at line 3`},
 		{"anything goes", "plan:\n  owner: me\n  raw: {a: [1, {b: 2.5}]}\n  self: [1, 2]\n  any: {x: [y]}\n", ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if _, got := decodeTyped(tt.body); got != tt.want {
-				t.Errorf("error %q\nwant  %q", got, tt.want)
-			}
-		})
-	}
+	runDecodeCases(t, head, tests)
 }
 
 func TestAliasesAndMerges(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ name, body, want string }{
+	tests := []decodeCase{
 		{"merge", "plan:\n  roi: &r {days: 3}\n  byName:\n    a: {<<: *r}\n", ""},
 		{"merged unknown field at the alias", "plan:\n  raw: &o {pool: a, colour: red}\n  pools:\n  - {<<: *o, targetUtilization: 5}\n",
 			"f.yaml:6: plan.pools[0].colour: unknown field; expected one of pool, targetUtilization"},
@@ -264,14 +266,7 @@ func TestAliasesAndMerges(t *testing.T) {
 		{"alias used twice", "plan:\n  roi: &r {days: 3}\n  byName: {a: *r, b: *r}\n", ""},
 		{"anchor merging itself", "plan:\n  roi: &r {<<: *r, days: 1}\n", "f.yaml: anchor 'r' value contains itself"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if _, got := decodeTyped(tt.body); got != tt.want {
-				t.Errorf("error %q\nwant  %q", got, tt.want)
-			}
-		})
-	}
+	runDecodeCases(t, head, tests)
 }
 
 // An anchor used many times is checked once: a document that expands
@@ -290,14 +285,14 @@ func TestAliasExpansion(t *testing.T) {
 		}
 		b.WriteString("]}\n")
 	}
-	if _, got := decodeTyped(b.String()); !strings.Contains(got, "excessive aliasing") {
+	if _, got := decodeTyped(head + b.String()); !strings.Contains(got, "excessive aliasing") {
 		t.Errorf("error %q, want yaml.v3's excessive aliasing", got)
 	}
 }
 
 func TestMergedValues(t *testing.T) {
 	t.Parallel()
-	d, err := decodeTyped("plan:\n  raw: [&a {days: 1}, &b {days: 2}]\n  roi: {<<: [*a, *b]}\n  byName: {x: {<<: *b, days: 5}, y: *a}\n")
+	d, err := decodeTyped(head + "plan:\n  raw: [&a {days: 1}, &b {days: 2}]\n  roi: {<<: [*a, *b]}\n  byName: {x: {<<: *b, days: 5}, y: *a}\n")
 	if err != "" {
 		t.Fatal(err)
 	}
@@ -308,26 +303,13 @@ func TestMergedValues(t *testing.T) {
 
 func TestEnvelopeAlias(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ name, data, want string }{
+	tests := []decodeCase{
 		{"alias of the right version", "kind: Sample\nplan:\n  raw: &v test/v1\napiVersion: *v\n", ""},
 		{"alias of the wrong version", "plan:\n  raw: &v v9\napiVersion: *v\nkind: Sample\n", `f.yaml:3: apiVersion: got "v9", expected "test/v1"`},
 		{"alias of a list", "plan:\n  raw: &v [test/v1]\napiVersion: *v\nkind: Sample\n", `f.yaml:3: apiVersion: got a list, expected "test/v1"`},
 		{"kind merged in", "<<: {kind: Sample}\napiVersion: test/v1\n", ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var d typedDoc
-			_, err := Decode("f.yaml", []byte(tt.data), "test/v1", "Sample", &d)
-			got := ""
-			if err != nil {
-				got = err.Error()
-			}
-			if got != tt.want {
-				t.Errorf("error %q\nwant  %q", got, tt.want)
-			}
-		})
-	}
+	runDecodeCases(t, "", tests)
 }
 
 func TestLine(t *testing.T) {
