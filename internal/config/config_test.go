@@ -35,6 +35,19 @@ func TestParse(t *testing.T) {
 		{"cost validation", "cost:\n  lineItems:\n  - name: egress\n    category: fuel\n    monthly: \"1\"\n", `t.yaml:6: cost.lineItems[0].category: got "fuel"`},
 		{"classify validation", "classify:\n  teams:\n  - name: a\n", `t.yaml:5: classify.teams[0].match: expected at least one name pattern`},
 		{"plan validation", "plan:\n  renames:\n  - sources: [\"a\"]\n    suffix: \"_X\"\n", `t.yaml:6: plan.renames[0].suffix`},
+		{"fraction into a percentage", "plan:\n  packing:\n    targetUtilization: 99.9\n", `t.yaml:5: plan.packing.targetUtilization: got a number 99.9, expected a whole number`},
+		{"fraction into a weight", "cost:\n  weights: {cpu: 0.9, memory: 50}\n", `t.yaml:4: cost.weights.cpu: got a number 0.9, expected a whole number`},
+		{"word into a weight", "cost:\n  weights: {cpu: lots}\n", `t.yaml:4: cost.weights.cpu: got a string "lots", expected a whole number`},
+		{"not a boolean", "cost:\n  haControlPlane: maybe\n", `t.yaml:4: cost.haControlPlane: got a string "maybe", expected true or false`},
+		{"flow mapping", "plan: {roi: {days: x}}\n", `t.yaml:3: plan.roi.days: got a string "x", expected a whole number`},
+		{"mapping for a list", "plan:\n  protected:\n    a: b\n", `t.yaml:4: plan.protected: got a mapping, expected a list`},
+		{"list for a string", "cost:\n  priceBook: [a.yaml]\n", `t.yaml:4: cost.priceBook: got a list, expected a string`},
+		{"merged unknown field", "audit:\n  overrides:\n  - &o {check: pod-crashloop, severity: info}\n  exemptions: [{<<: *o, namespace: a}]\n",
+			`t.yaml:6: audit.exemptions[0].severity: unknown field; expected one of check, kind, name, namespace, reason`},
+		{"aliased value validated", "audit:\n  exemptions:\n  - {check: pod-crashloop, name: a, reason: &p '[a'}\n  - check: pod-crashloop\n    name: *p\n",
+			`t.yaml:7: audit.exemptions[1].name: bad pattern "[a"`},
+		{"aliased validation", "audit:\n  exemptions:\n  - &e {check: pod-crashloop, namespace: a}\n  overrides:\n  - *e\n",
+			`t.yaml:7: audit.overrides[0].namespace: unknown field`},
 		{"wrong version", "", ""},
 	}
 	for _, tt := range tests {
@@ -58,6 +71,22 @@ func TestParse(t *testing.T) {
 				t.Errorf("error %v, want %q", err, want)
 			}
 		})
+	}
+}
+
+func TestMergedExemption(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse("t.yaml", []byte(head+`audit:
+  exemptions:
+  - &sandbox {check: "*", namespace: "sandbox-*", reason: load tests}
+  - {<<: *sandbox, namespace: "perf-*"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := cfg.Audit.Exemptions
+	if len(ex) != 2 || ex[1].Check != "*" || ex[1].Namespace != "perf-*" || ex[1].Reason != "load tests" {
+		t.Errorf("exemptions decoded as %+v", ex)
 	}
 }
 

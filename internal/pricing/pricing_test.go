@@ -136,6 +136,9 @@ func TestBadBooks(t *testing.T) {
 		{"unknown field", "currency: USD\n" + good + "loadbalancer: \"12\"\n", 8, "unknown field"},
 		{"not a number", "currency: USD\nfallback: {cpuHour: cheap, gibHour: \"0.004\"}\nstorage: {default: \"0.1\"}\nloadBalancer: \"12\"\n", 5, `invalid amount "cheap"`},
 		{"spot on DigitalOcean", "provider: digitalocean\ncurrency: USD\n" + good + "instanceTypes:\n  s-2vcpu-4gb: {monthly: \"24\", spot: \"0.01\"}\n", 10, "no spot Droplets"},
+		{"fractional hours", "currency: USD\nhoursPerMonth: 730.9\n" + good, 5, "hoursPerMonth: got a number 730.9, expected a whole number"},
+		{"fractional vcpu", "currency: USD\n" + good + "instanceTypes:\n  m5.large: {hourly: \"0.1\", vcpu: 2.5}\n", 9, "instanceTypes.m5.large.vcpu: got a number 2.5, expected a whole number"},
+		{"list for a price", "currency: USD\n" + good + "egressGiB: [\"0.09\"]\n", 8, "egressGiB: got a list, expected a string"},
 		{"wrong kind", "", 2, `expected "PriceBook"`},
 	}
 	for _, tc := range tests {
@@ -150,7 +153,7 @@ func TestBadBooks(t *testing.T) {
 			if !errors.As(err, &ce) {
 				t.Fatalf("want a yamldoc.Error, got %v", err)
 			}
-			if ce.File != "bad.yaml" || ce.Line != tc.line || !strings.Contains(ce.Msg, tc.want) {
+			if ce.File != "bad.yaml" || ce.Line != tc.line || !strings.Contains(ce.Error(), tc.want) {
 				t.Errorf("got %v (line %d), want bad.yaml:%d ... %s", err, ce.Line, tc.line, tc.want)
 			}
 		})

@@ -4,12 +4,14 @@
 // field it concerns. purser.yaml and price books are read through it.
 //
 // Strict means: a key the Go type has no field for is an error, a key given
-// twice in one mapping is an error, a value of the wrong type is an error,
-// and a file holding more than one document is an error.
+// twice in one mapping is an error, a value of the wrong type is an error
+// (0.9 for a whole number too, which yaml.v3 would truncate to 0), and a
+// file holding more than one document (empty ones aside) is an error.
 package yamldoc
 
 import (
 	"bytes"
+	"encoding"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -81,11 +84,20 @@ func Decode(file string, data []byte, apiVersion, kind string, out any) (*Doc, e
 		}
 		return nil, syntaxError(file, err)
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, &Error{File: file, Line: extra.Line, Msg: "more than one document: expected one " + want}
-	} else if !errors.Is(err, io.EOF) {
-		return nil, syntaxError(file, err)
+	// Editors and templates leave a "---" or "..." after the document;
+	// only a second document with content is a mistake.
+	for {
+		var extra yaml.Node
+		err := dec.Decode(&extra)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, syntaxError(file, err)
+		}
+		if !isEmpty(&extra) {
+			return nil, &Error{File: file, Line: extra.Line, Msg: "more than one document: expected one " + want}
+		}
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, &Error{File: file, Line: doc.Line, Msg: "expected a mapping: " + want}
@@ -94,22 +106,44 @@ func Decode(file string, data []byte, apiVersion, kind string, out any) (*Doc, e
 	// The envelope first: a document of another kind or version is not
 	// worth reporting unknown fields about.
 	for _, f := range []struct{ key, want string }{{"apiVersion", apiVersion}, {"kind", kind}} {
-		v, line := child(d.root, f.key)
-		switch {
-		case v == nil:
+		e, ok := lookup(d.root, f.key, place{line: d.root.Line})
+		if !ok {
 			return nil, &Error{File: file, Line: d.root.Line, Path: f.key, Msg: fmt.Sprintf("missing; expected %q", f.want)}
-		case v.Kind != yaml.ScalarNode || v.Value != f.want:
-			return nil, &Error{File: file, Line: line, Path: f.key, Msg: fmt.Sprintf("got %q, expected %q", v.Value, f.want)}
+		}
+		v, at := resolve(e.value, e.at)
+		if v.Kind != yaml.ScalarNode {
+			return nil, &Error{File: file, Line: at.line, Path: f.key, Msg: fmt.Sprintf("got %s, expected %q", kindWord(v), f.want)}
+		}
+		if v.Value != f.want {
+			return nil, &Error{File: file, Line: at.line, Path: f.key, Msg: fmt.Sprintf("got %q, expected %q", v.Value, f.want)}
 		}
 	}
+	// The tree is checked against the type before yaml.v3 decodes: its
+	// errors name a line only, not always the right one, and never the
+	// field.
+	w := walker{done: map[visit]bool{}}
+	if err := w.check(d.root, reflect.TypeOf(out), "", place{line: d.root.Line}); err != nil {
+		err.File = file
+		return nil, err
+	}
 	// Decoding again from the bytes, not from the node: yaml.v3 applies
-	// KnownFields only on a Decoder. It also rejects duplicate keys there.
+	// KnownFields only on a Decoder. What it still finds, the walk missed.
 	strictDec := yaml.NewDecoder(bytes.NewReader(data))
 	strictDec.KnownFields(true)
 	if err := strictDec.Decode(out); err != nil {
-		return nil, d.decodeError(err, reflect.TypeOf(out))
+		return nil, decodeError(file, err)
 	}
 	return d, nil
+}
+
+// isEmpty tells whether a document holds nothing but comments: yaml.v3
+// gives it a null scalar with no text ("~" or "null" is content).
+func isEmpty(doc *yaml.Node) bool {
+	if len(doc.Content) == 0 {
+		return true
+	}
+	n := doc.Content[0]
+	return len(doc.Content) == 1 && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" && n.Value == ""
 }
 
 // Check converts a validation error into one naming the file and line:
@@ -131,40 +165,62 @@ func (d *Doc) Check(prefix string, err error) error {
 }
 
 // Line returns the line of a dotted path such as "audit.overrides[2].severity",
-// or of its nearest existing ancestor; 0 when the document has no tree.
+// or of its nearest existing ancestor; 0 when the document has no tree. A
+// value reached through an alias or a merge is at the alias's line.
 func (d *Doc) Line(path string) int {
-	n := d.root
-	if n == nil {
+	if d.root == nil {
 		return 0
 	}
-	line := n.Line
-	segs := splitPath(path)
-	for i := 0; i < len(segs); i++ {
-		seg := segs[i]
-		if seg.key != "" {
-			next, keyLine := child(n, seg.key)
-			// A key may hold dots itself (m5.large, app.kubernetes.io/name):
-			// join the following segments until a key matches.
-			for j := i + 1; next == nil && j < len(segs) && len(seg.indexes) == 0; j++ {
-				seg = segment{key: seg.key + "." + segs[j].key, indexes: segs[j].indexes}
-				if next, keyLine = child(n, seg.key); next != nil {
-					i = j
-				}
-			}
-			if next == nil {
-				return line
-			}
-			n, line = next, keyLine
+	line, _ := find(d.root, place{line: d.root.Line}, splitPath(path))
+	return line
+}
+
+// find returns the line of the path segs within n, or of the deepest part
+// of it that exists, and how many keys and indexes of it exist. A key may
+// hold dots itself (m5.large, app.kubernetes.io/name) and a mapping may
+// have both m5 and m5.large: each way of joining segments into a key is
+// tried, the one that reaches deepest winning.
+func find(n *yaml.Node, at place, segs []segment) (line, depth int) {
+	line = at.line
+	key := ""
+	for j, seg := range segs {
+		if j > 0 {
+			key += "."
 		}
-		for _, ix := range seg.indexes {
-			if n.Kind != yaml.SequenceNode || ix >= len(n.Content) {
-				return line
+		key += seg.key
+		c, cat := n, at // a path may start with an index
+		if key != "" {
+			e, ok := lookup(n, key, at)
+			if !ok {
+				if len(seg.indexes) > 0 {
+					break // a key does not run past an index
+				}
+				continue
 			}
-			n = n.Content[ix]
-			line = n.Line
+			c, cat = resolve(e.value, e.at)
+		}
+		l, d, whole := cat.line, j+1, true
+		for _, ix := range seg.indexes {
+			if c.Kind != yaml.SequenceNode || ix >= len(c.Content) {
+				whole = false
+				break
+			}
+			c, cat = resolve(c.Content[ix], cat.of(c.Content[ix]))
+			l, d = cat.line, d+1
+		}
+		if whole {
+			if rl, rd := find(c, cat, segs[j+1:]); rd > 0 {
+				l, d = rl, d+rd
+			}
+		}
+		if d > depth {
+			line, depth = l, d
+		}
+		if len(seg.indexes) > 0 {
+			break
 		}
 	}
-	return line
+	return line, depth
 }
 
 type segment struct {
@@ -203,212 +259,349 @@ func joinPath(prefix, path string) string {
 	return prefix + "." + path
 }
 
-func child(n *yaml.Node, key string) (*yaml.Node, int) {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
+// place is where a node is reported: at its own line (a mapping value at
+// its key's), or, once reached through an alias, at the alias's line, for
+// the anchored text may be right where it stands and wrong where it is
+// used.
+type place struct {
+	line    int
+	aliased bool
+}
+
+// of is the place of n, a node within the one at p.
+func (p place) of(n *yaml.Node) place {
+	if p.aliased {
+		return p
+	}
+	return place{line: n.Line}
+}
+
+// resolve follows an alias to the node it names.
+func resolve(n *yaml.Node, p place) (*yaml.Node, place) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		if !p.aliased {
+			p = place{line: n.Line, aliased: true}
+		}
 		n = n.Alias
 	}
-	if n.Kind != yaml.MappingNode {
-		return nil, 0
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1], n.Content[i].Line
-		}
-	}
-	return nil, 0
+	return n, p
 }
 
-// decodeError turns yaml.v3's first decoding error into an Error with the
-// path of the field. For an unknown field it lists the fields the type
-// has, or the one the user probably meant.
-func (d *Doc) decodeError(err error, t reflect.Type) error {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) || len(te.Errors) == 0 {
-		se := syntaxError(d.File, err)
-		// Duplicate keys are reported as a plain error; name the field.
-		if e, ok := se.(*Error); ok && strings.Contains(e.Msg, "already defined") {
-			e.Path, _ = d.pathAt(e.Line, "")
-		}
-		return se
-	}
-	msg := te.Errors[0]
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		num, after, _ := strings.Cut(rest, ": ")
-		if l, convErr := strconv.Atoi(num); convErr == nil {
-			line, msg = l, after
-		}
-	}
-	field, isUnknown := strings.CutPrefix(msg, "field ")
-	if isUnknown {
-		field, _, isUnknown = strings.Cut(field, " not found in type")
-	}
-	if !isUnknown {
-		field = ""
-	}
-	path, parent := d.pathAt(line, field)
-	if !isUnknown {
-		return &Error{File: d.File, Line: line, Path: path, Msg: typeMessage(msg)}
-	}
-	m := "unknown field"
-	if known := knownFields(t, parent); len(known) > 0 {
-		if near := Closest(field, known); near != "" {
-			m += fmt.Sprintf("; did you mean %q?", near)
-		} else {
-			m += "; expected one of " + strings.Join(known, ", ")
-		}
-	}
-	return &Error{File: d.File, Line: line, Path: path, Msg: m}
+// entry is a key of a mapping with its value, as yaml.v3 decodes it, or
+// the reason it cannot be decoded.
+type entry struct {
+	key, value *yaml.Node
+	at         place
+	problem    string // a key given twice, or "<<" given what cannot merge
 }
 
-// typeMessage rewords yaml.v3's "cannot unmarshal !!seq into string".
-func typeMessage(msg string) string {
-	tags := map[string]string{"!!seq": "a list", "!!map": "a mapping", "!!str": "a string", "!!int": "a number",
-		"!!bool": "a boolean", "!!float": "a number", "!!null": "null"}
-	if rest, ok := strings.CutPrefix(msg, "cannot unmarshal "); ok {
-		if tag, goType, ok := strings.Cut(rest, " into "); ok {
-			what := tag
-			if w, ok := tags[strings.Fields(tag)[0]]; ok {
-				what = w
-				if f := strings.Fields(tag); len(f) > 1 {
-					what += " " + strings.Join(f[1:], " ")
+// entries lists the keys of the mapping m as yaml.v3 decodes them: its
+// own, then those merged in by "<<" (a mapping, an alias of one, or a list
+// of those) that are not set already, depth first, as yaml.v3 merges.
+func entries(m *yaml.Node, at place) []entry {
+	var out []entry
+	set := map[string]bool{}
+	// A mapping merged twice adds nothing the second time; skipping it
+	// also ends an anchor that merges itself.
+	merged := map[*yaml.Node]bool{}
+	var add func(m *yaml.Node, at place)
+	add = func(m *yaml.Node, at place) {
+		merged[m] = true
+		var merges []entry
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k := m.Content[i]
+			e := entry{value: m.Content[i+1], at: at.of(k)}
+			e.key, _ = resolve(k, e.at)
+			for j := 0; j < i && e.problem == ""; j += 2 {
+				if prev := m.Content[j]; prev.Kind == k.Kind && prev.Value == k.Value {
+					e.problem = fmt.Sprintf("mapping key %q already defined at line %d", k.Value, prev.Line)
 				}
 			}
-			return fmt.Sprintf("got %s, expected %s", what, goTypeWord(goType))
+			switch {
+			case e.problem != "":
+				out = append(out, e)
+			case isMerge(e.key):
+				merges = append(merges, e)
+			case !set[e.key.Value]:
+				set[e.key.Value] = true
+				out = append(out, e)
+			}
+		}
+		for _, mg := range merges {
+			// yaml.v3 takes an alias of a mapping, not of a list.
+			items := []*yaml.Node{mg.value}
+			if mg.value.Kind == yaml.SequenceNode {
+				items = mg.value.Content
+			}
+			for _, item := range items {
+				n, nat := resolve(item, mg.at.of(item))
+				switch {
+				case n.Kind != yaml.MappingNode:
+					out = append(out, entry{key: mg.key, value: item, at: nat,
+						problem: fmt.Sprintf("got %s, expected a mapping or a list of mappings to merge", kindWord(n))})
+				case !merged[n]:
+					add(n, nat)
+				}
+			}
 		}
 	}
-	return msg
+	add(m, at)
+	return out
 }
 
-func goTypeWord(t string) string {
+// isMerge tells whether k is a "<<" merge key, as yaml.v3 sees it.
+func isMerge(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Value == "<<" && (k.Tag == "" || k.Tag == "!" || k.ShortTag() == "!!merge")
+}
+
+// lookup finds the entry of key in the mapping n.
+func lookup(n *yaml.Node, key string, at place) (entry, bool) {
+	if n.Kind != yaml.MappingNode {
+		return entry{}, false
+	}
+	for _, e := range entries(n, at) {
+		if e.problem == "" && e.key.Value == key {
+			return e, true
+		}
+	}
+	return entry{}, false
+}
+
+// walker checks a document's node tree against the Go type it decodes
+// into, so that a mistake is reported at its own line with its dotted
+// path. yaml.v3 names only a line, and silently truncates 0.9 into an
+// integer field.
+type walker struct {
+	// done holds the (node, type) pairs already checked: the result does
+	// not depend on where the node is used, so an anchor used many times
+	// is checked once per type.
+	done map[visit]bool
+}
+
+type visit struct {
+	n *yaml.Node
+	t reflect.Type
+}
+
+// check returns the first of: an unknown field, a value of the wrong
+// kind (a list where a string is expected), a number that is not whole
+// into an integer, a non-boolean into a bool, a key given twice.
+func (w *walker) check(n *yaml.Node, t reflect.Type, path string, at place) *Error {
+	n, at = resolve(n, at)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if acceptsAnything(t) || n.ShortTag() == "!!null" {
+		return nil // yaml.v3 leaves the zero value for null, as we do
+	}
+	v := visit{n, t}
+	if w.done[v] {
+		return nil
+	}
+	w.done[v] = true
 	switch {
-	case strings.HasPrefix(t, "[]"):
+	case n.Kind == yaml.ScalarNode:
+		if msg := scalarProblem(n, t); msg != "" {
+			return &Error{Line: at.line, Path: path, Msg: msg}
+		}
+		return nil
+	case textual(t):
+		// A mapping or a list; yaml.v3 would try the struct's fields.
+	case n.Kind == yaml.MappingNode && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map):
+		return w.mapping(n, t, path, at)
+	case n.Kind == yaml.SequenceNode && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+		for i, item := range n.Content {
+			if err := w.check(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), at.of(item)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return &Error{Line: at.line, Path: path, Msg: fmt.Sprintf("got %s, expected %s", kindWord(n), typeWord(t))}
+}
+
+// mapping checks the keys of a mapping decoded into a struct or a map,
+// merged keys included.
+func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, at place) *Error {
+	// rest is the type of a key the struct has no field for; nil when such
+	// a key is unknown.
+	var fields map[string]reflect.Type
+	var rest reflect.Type
+	if t.Kind() == reflect.Struct {
+		fields, rest = fieldsOf(t)
+	} else {
+		rest = t.Elem()
+	}
+	for _, e := range entries(n, at) {
+		p := joinPath(path, e.key.Value)
+		if e.problem != "" {
+			return &Error{Line: e.at.line, Path: p, Msg: e.problem}
+		}
+		ft, ok := fields[e.key.Value]
+		if !ok {
+			ft = rest
+		}
+		if ft == nil {
+			return &Error{Line: e.at.line, Path: p, Msg: unknownField(e.key.Value, fields)}
+		}
+		if t.Kind() == reflect.Map {
+			if err := w.check(e.key, t.Key(), p, e.at); err != nil {
+				return err
+			}
+		}
+		if err := w.check(e.value, ft, p, e.at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// acceptsAnything tells whether t takes any YAML value: a yaml.Node, an
+// interface, or a type that decodes itself.
+func acceptsAnything(t reflect.Type) bool {
+	type obsoleteUnmarshaler interface {
+		UnmarshalYAML(unmarshal func(any) error) error
+	}
+	p := reflect.PointerTo(t)
+	return t == reflect.TypeFor[yaml.Node]() || t.Kind() == reflect.Interface ||
+		p.Implements(reflect.TypeFor[yaml.Unmarshaler]()) || p.Implements(reflect.TypeFor[obsoleteUnmarshaler]())
+}
+
+// textual tells whether t reads itself from the text of a scalar.
+func textual(t reflect.Type) bool {
+	return reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]())
+}
+
+// scalarProblem says why the scalar n cannot decode into t, or "".
+func scalarProblem(n *yaml.Node, t reflect.Type) string {
+	if textual(t) {
+		return "" // yaml.v3 hands it the text, whatever its tag
+	}
+	tag := n.ShortTag()
+	switch t.Kind() {
+	case reflect.String:
+		return "" // yaml.v3 takes the text of any scalar
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if t == reflect.TypeFor[time.Duration]() {
+			return "" // "30s": yaml.v3 parses it, and refuses a bare number
+		}
+		// yaml.v3 would store int64(0.9), 0, without a word.
+		if tag != "!!int" {
+			return fmt.Sprintf("got %s, expected a whole number", valueWord(n))
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if tag != "!!int" || strings.HasPrefix(n.Value, "-") {
+			return fmt.Sprintf("got %s, expected a non-negative whole number", valueWord(n))
+		}
+	case reflect.Float32, reflect.Float64:
+		if tag != "!!int" && tag != "!!float" {
+			return fmt.Sprintf("got %s, expected a number", valueWord(n))
+		}
+	case reflect.Bool:
+		switch n.Value {
+		case "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off", "OFF":
+			// YAML 1.1 booleans, which yaml.v3 still takes for a bool.
+		default:
+			if tag != "!!bool" {
+				return fmt.Sprintf("got %s, expected true or false", valueWord(n))
+			}
+		}
+	case reflect.Struct:
+		if tag == "!!timestamp" && t == reflect.TypeFor[time.Time]() {
+			return ""
+		}
+		return fmt.Sprintf("got %s, expected %s", kindWord(n), typeWord(t))
+	default:
+		return fmt.Sprintf("got %s, expected %s", kindWord(n), typeWord(t))
+	}
+	return ""
+}
+
+// unknownField is the message for a key the struct has no field for: the
+// field the user probably meant, or the list of them.
+func unknownField(key string, fields map[string]reflect.Type) string {
+	known := make([]string, 0, len(fields))
+	for name := range fields {
+		known = append(known, name)
+	}
+	sort.Strings(known)
+	switch near := Closest(key, known); {
+	case near != "":
+		return fmt.Sprintf("unknown field; did you mean %q?", near)
+	case len(known) > 0:
+		return "unknown field; expected one of " + strings.Join(known, ", ")
+	}
+	return "unknown field"
+}
+
+// kindWord names what a node holds in a kind mismatch, as yaml.v3's
+// messages did: "a list", "a mapping", "a number `5`".
+func kindWord(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
 		return "a list"
-	case strings.HasPrefix(t, "map["):
+	case yaml.MappingNode:
 		return "a mapping"
-	case t == "string":
+	}
+	return tagWord(n.ShortTag()) + " `" + n.Value + "`"
+}
+
+// valueWord names a scalar given where another kind of scalar is
+// expected: "a number 0.9", `a string "lots"`.
+func valueWord(n *yaml.Node) string {
+	if tag := n.ShortTag(); tag != "!!str" {
+		return tagWord(tag) + " " + n.Value
+	}
+	return fmt.Sprintf("a string %q", n.Value)
+}
+
+func tagWord(tag string) string {
+	switch tag {
+	case "!!int", "!!float":
+		return "a number"
+	case "!!bool":
+		return "a boolean"
+	case "!!timestamp":
+		return "a date"
+	case "!!null":
+		return "null"
+	case "!!str":
 		return "a string"
-	case t == "bool":
+	}
+	return "a value tagged " + tag
+}
+
+// typeWord names what a Go type takes.
+func typeWord(t reflect.Type) string {
+	if textual(t) {
+		return "a string"
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
 		return "true or false"
-	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"), strings.HasPrefix(t, "float"):
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "a non-negative whole number"
+	case reflect.Float32, reflect.Float64:
 		return "a number"
 	}
 	return "a mapping"
 }
 
-// pathAt finds the key node named key at a line and returns its dotted
-// path and the path segments of its parent mapping (for knownFields).
-func (d *Doc) pathAt(line int, key string) (string, []segment) {
-	var found []segment
-	var walk func(n *yaml.Node, path []segment) bool
-	walk = func(n *yaml.Node, path []segment) bool {
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				p := append(append([]segment{}, path...), segment{key: k.Value})
-				if k.Line == line && (key == "" || k.Value == key) {
-					found = p
-					return true
-				}
-				if (v.Line == line && key == "" && v.Kind == yaml.ScalarNode) || walk(v, p) {
-					if found == nil {
-						found = p
-					}
-					return true
-				}
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				p := append([]segment{}, path...)
-				if len(p) == 0 {
-					p = append(p, segment{})
-				}
-				last := &p[len(p)-1]
-				last.indexes = append(append([]int{}, last.indexes...), i)
-				if (c.Line == line && key == "" && c.Kind == yaml.ScalarNode) || walk(c, p) {
-					if found == nil {
-						found = p
-					}
-					return true
-				}
-			}
-		}
-		return false
-	}
-	if d.root == nil || !walk(d.root, nil) {
-		return "", nil
-	}
-	return formatPath(found), found[:len(found)-1]
-}
-
-func formatPath(segs []segment) string {
-	var b strings.Builder
-	for i, s := range segs {
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(s.key)
-		for _, ix := range s.indexes {
-			fmt.Fprintf(&b, "[%d]", ix)
-		}
-	}
-	return b.String()
-}
-
-// knownFields returns the YAML names of the fields of the struct that the
-// mapping at path decodes into, following t through fields, list elements
-// and map values.
-func knownFields(t reflect.Type, path []segment) []string {
-	deref := func(t reflect.Type) reflect.Type {
-		for t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		return t
-	}
-	t = deref(t)
-	for _, seg := range path {
-		if seg.key != "" {
-			switch t.Kind() {
-			case reflect.Struct:
-				ft, ok := fieldsOf(t)[seg.key]
-				if !ok {
-					return nil
-				}
-				t = deref(ft)
-			case reflect.Map:
-				t = deref(t.Elem())
-			default:
-				return nil
-			}
-		}
-		for range seg.indexes {
-			if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
-				return nil
-			}
-			t = deref(t.Elem())
-		}
-	}
-	if t.Kind() != reflect.Struct {
-		return nil
-	}
-	fields := fieldsOf(t)
-	names := make([]string, 0, len(fields))
-	for n := range fields {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // fieldsOf maps the YAML names of a struct's fields to their types, with
-// inlined structs flattened, as yaml.v3 sees them.
-func fieldsOf(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
+// inlined structs flattened, as yaml.v3 sees them. rest is the element
+// type of an inlined map, which takes every other key; nil without one.
+func fieldsOf(t reflect.Type) (fields map[string]reflect.Type, rest reflect.Type) {
+	fields = map[string]reflect.Type{}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
-			continue
+		if f.PkgPath != "" && !f.Anonymous {
+			continue // unexported
 		}
 		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if name == "-" {
@@ -419,19 +612,39 @@ func fieldsOf(t reflect.Type) map[string]reflect.Type {
 			for ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
-			if ft.Kind() == reflect.Struct {
-				for k, v := range fieldsOf(ft) {
-					out[k] = v
+			switch ft.Kind() {
+			case reflect.Struct:
+				inner, innerRest := fieldsOf(ft)
+				for k, v := range inner {
+					fields[k] = v
 				}
+				if innerRest != nil {
+					rest = innerRest
+				}
+			case reflect.Map:
+				rest = ft.Elem()
 			}
 			continue
+		}
+		if f.PkgPath != "" {
+			continue // embedded unexported, not inlined
 		}
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		out[name] = f.Type
+		fields[name] = f.Type
 	}
-	return out
+	return fields, rest
+}
+
+// decodeError turns what yaml.v3 still finds after the walk into an Error
+// with the line it names.
+func decodeError(file string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		err = errors.New(te.Errors[0])
+	}
+	return syntaxError(file, err)
 }
 
 // syntaxError turns a YAML parse error into an Error with its line.
@@ -447,11 +660,12 @@ func syntaxError(file string, err error) error {
 	return &Error{File: file, Msg: msg}
 }
 
-// Closest returns the candidate within two edits of s, if one is nearest.
+// Closest returns the candidate within two edits of s, if one is nearest;
+// never s itself, which would be no suggestion.
 func Closest(s string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
+		if d := editDistance(s, c); d > 0 && d < bestD {
 			best, bestD = c, d
 		}
 	}
