@@ -249,10 +249,7 @@ func (r *Result) allocateNodes(ix *snapshot.Index, book *pricing.Book, w Weights
 	for i := range nodes {
 		n := &nodes[i]
 		known[n.Name] = true
-		itype := n.Labels["node.kubernetes.io/instance-type"]
-		if itype == "" {
-			itype = n.Labels["beta.kubernetes.io/instance-type"]
-		}
+		itype := snapshot.InstanceType(n)
 		capCPU := n.Status.Capacity.Cpu().MilliValue()
 		capMem := n.Status.Capacity.Memory().Value()
 		price, src, warn := book.NodeMonthly(itype, capCPU, capMem)

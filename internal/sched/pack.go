@@ -377,9 +377,6 @@ func DemandOf(ns, name, pool string, spec *corev1.PodSpec) PodDemand {
 		Affinity: spec.Affinity, Tolerations: spec.Tolerations, Pool: pool}
 }
 
-// instanceTypeLabel names a node's size; the plan prices nodes by it.
-const instanceTypeLabel = corev1.LabelInstanceTypeStable
-
 // defaultMaxPods is the kubelet's --max-pods default, for a node that
 // reports no pod capacity.
 const defaultMaxPods = 110
@@ -423,7 +420,7 @@ func Pools(ix *snapshot.Index) []NodeShape {
 		if maxPods == 0 {
 			maxPods = defaultMaxPods
 		}
-		shapes = append(shapes, NodeShape{Pool: pool, InstanceType: n.Labels[instanceTypeLabel],
+		shapes = append(shapes, NodeShape{Pool: pool, InstanceType: snapshot.InstanceType(n),
 			MilliCPU: a.Cpu().MilliValue(), MemoryBytes: a.Memory().Value(), MaxPods: maxPods,
 			Labels: n.Labels, Taints: n.Spec.Taints, Today: 1, RunsAll: !short[pool]})
 	}

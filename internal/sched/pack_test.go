@@ -295,3 +295,30 @@ func TestPoolsFromCapacityOnly(t *testing.T) {
 		t.Errorf("pools %+v, want 2000m, 4Gi and 110 pods from capacity", got)
 	}
 }
+
+// A node labelled with the beta instance type only (clusters from before
+// 1.17) is modelled as that size, as `purser cost` prices it.
+func TestPoolsReadTheBetaInstanceType(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   string
+	}{
+		{"stable", map[string]string{corev1.LabelInstanceTypeStable: "s-2vcpu-4gb"}, "s-2vcpu-4gb"},
+		{"beta only", map[string]string{corev1.LabelInstanceType: "s-4vcpu-8gb"}, "s-4vcpu-8gb"},
+		{"stable wins", map[string]string{corev1.LabelInstanceTypeStable: "s-2vcpu-4gb", corev1.LabelInstanceType: "old"}, "s-2vcpu-4gb"},
+		{"none", nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			n := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", Labels: tc.labels}}
+			n.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi")}
+			got := Pools(snapshot.NewIndex(&snapshot.Snapshot{Nodes: []corev1.Node{n}}))
+			if len(got) != 1 || got[0].InstanceType != tc.want {
+				t.Errorf("pools %+v, want instance type %q", got, tc.want)
+			}
+		})
+	}
+}
