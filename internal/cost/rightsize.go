@@ -15,8 +15,9 @@ import (
 type Rightsizing struct {
 	Pools   []PoolResize `json:"pools"`
 	Monthly money.Amount `json:"monthly"`
-	// Unplaced are pods no pool's node can hold at its target: the pools
-	// they run in are not shrunk below today for them.
+	// Unplaced are Pending pods no pool's node can hold. A running pod
+	// its pool's model cannot hold keeps the pool at its size instead
+	// (PoolResize.Note).
 	Unplaced []string `json:"unplaced,omitempty"`
 }
 
@@ -31,6 +32,10 @@ type PoolResize struct {
 	// (Nodes - Needed) of them, negative when the pool must grow.
 	NodeMonthly money.Amount `json:"nodeMonthly"`
 	Monthly     money.Amount `json:"monthly"`
+	// Note says why the pool keeps its nodes whatever its pods request
+	// (sched.PoolPacking.Kept): its nodes differ, or a pod it runs does
+	// not fit its node model. "" for a pool the packing resizes.
+	Note string `json:"note,omitempty"`
 }
 
 // rightsize packs today's pods onto today's pools and prices the nodes a
@@ -55,8 +60,9 @@ func rightsize(ix *snapshot.Index, target func(pool string) int, nodes []NodeCos
 	}
 	rs := &Rightsizing{Monthly: money.Amount{Currency: currency}, Unplaced: packed.Unplaced}
 	for _, sh := range shapes {
+		pp := packed.Pools[sh.Pool]
 		p := PoolResize{Pool: sh.Pool, InstanceType: sh.InstanceType, TargetUtilization: sh.TargetUtilization,
-			Nodes: sh.Today, Needed: packed.Pools[sh.Pool].Needed, NodeMonthly: price[[2]string{sh.Pool, sh.InstanceType}]}
+			Nodes: sh.Today, Needed: pp.Needed, NodeMonthly: price[[2]string{sh.Pool, sh.InstanceType}], Note: pp.Kept()}
 		p.Monthly = p.NodeMonthly.MulRat(int64(p.Nodes-p.Needed), 1)
 		sum, err := rs.Monthly.Add(p.Monthly)
 		if err != nil {

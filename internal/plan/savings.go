@@ -117,8 +117,10 @@ func (b *builder) poolSavings(sv *Savings, acc *savingsSum, shapes []sched.NodeS
 		ps.FreedByPlan = ps.NeededBefore - ps.NeededAfter
 		ps.Rightsizing = ps.Nodes - ps.NeededBefore
 		ps.Freed = ps.Nodes - ps.NeededAfter
-		ps.Note = poolNote(ps, sh)
-		if b.in.Prices != nil {
+		ps.Note = poolNote(ps, sh, before)
+		// A mixed pool is no one size to price, and packing keeps it
+		// at its size before and after the plan: nothing to price.
+		if b.in.Prices != nil && sh.Mixed == "" {
 			pricePool(sv, acc, &ps, b.in.Prices)
 		}
 		if ps.NeededAfter != ps.Nodes {
@@ -215,7 +217,8 @@ func (b *builder) assetSavings(sv *Savings, acc *savingsSum, gone func(ns string
 const packingMethod = "per pool, the better of first-fit decreasing (by dominant share of CPU and memory requests, the replicas " +
 	"of the workloads with the most replicas first) and a balanced placement on the fewest nodes the sums allow; replicas kept as " +
 	"spread as today; each node full at its pool's target utilisation of allocatable; DaemonSet requests reserved on every node " +
-	"they run on; a pool that runs all its pods today needs at most the nodes it has"
+	"they run on; a pool that runs all its pods today needs at most the nodes it has; a pool of mixed nodes, or running a pod its " +
+	"node model cannot hold, keeps its nodes"
 
 // savingsSum adds priced lines to savings, keeping what could not be added.
 type savingsSum struct{ errors []string }
@@ -254,9 +257,11 @@ func plural(n int, word string) string {
 }
 
 // poolNote explains a pool whose packing the cluster itself overrules or
-// cannot confirm.
-func poolNote(ps PoolSavings, sh sched.NodeShape) string {
-	switch {
+// cannot confirm, or that packing cannot model.
+func poolNote(ps PoolSavings, sh sched.NodeShape, before sched.PoolPacking) string {
+	switch kept := before.Kept(); {
+	case kept != "":
+		return kept
 	case ps.RunsAll && ps.PackedBefore > ps.Nodes:
 		return fmt.Sprintf("runs all its pods on %s today, fuller than %d%% of allocatable: packing at %d%% opens %d, but growing the pool "+
 			"would buy headroom, not room its pods need, so it is counted at the %d it has", nodesText(ps.Nodes), ps.TargetUtilization,
@@ -264,7 +269,7 @@ func poolNote(ps PoolSavings, sh sched.NodeShape) string {
 	case !sh.RunsAll:
 		return "a pod pinned to one of its nodes (a DaemonSet's) is Pending: today's nodes do not hold its pods, so it is counted as packed"
 	case !ps.RunsAll:
-		return "pods not running there today (Pending, or from a pool with no room) are packed onto it: counted as packed"
+		return "Pending pods are packed onto it: today's nodes do not run them, so it is counted as packed"
 	}
 	return ""
 }

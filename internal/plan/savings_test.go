@@ -1,0 +1,74 @@
+package plan
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/testutil/fixtures"
+)
+
+// emptyConfig is purser.yaml with nothing but its header.
+func emptyConfig(t *testing.T) *testConfig {
+	t.Helper()
+	f, err := parseConfig("purser.yaml", []byte("apiVersion: purser.dev/v1alpha1\nkind: Config\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// The review's repros: each pool was modelled by its first node by name,
+// which could hold none of the pods, and the plan said "Shrink pool
+// (none) from 3 to 0 nodes" on a kubeadm cluster and "apps 3 → 0" on a
+// pool of mixed sizes, pricing 3 nodes as saved while pods ran on two.
+func TestSavingsKeepPoolsPackingCannotModel(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		s    *snapshot.Snapshot
+		pool string
+		note string
+	}{
+		{name: "kubeadm", s: fixtures.Kubeadm(), pool: snapshot.NoPool,
+			note: "its nodes differ (taints: 1 × node-role.kubernetes.io/control-plane:NoSchedule, 2 × none)"},
+		{name: "mixed sizes", s: fixtures.MixedPool(), pool: "apps", note: "its nodes differ (instance type: 1 × s-2vcpu-4gb, 2 × s-8vcpu-16gb;"},
+		{name: "a pod its pool's model cannot hold", s: misfitCluster(), pool: "apps",
+			note: "1 pod running on its nodes today does not fit its node model (shop/legacy)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := build(t, tc.s, emptyConfig(t), StrategyEmpty)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sv := p.Spec.Savings
+			if len(sv.Pools) != 1 {
+				t.Fatalf("pools %+v", sv.Pools)
+			}
+			ps := sv.Pools[0]
+			if ps.Pool != tc.pool || ps.Nodes != 3 || ps.NeededBefore != 3 || ps.NeededAfter != 3 || ps.Freed != 0 || !strings.Contains(ps.Note, tc.note) {
+				t.Errorf("pool %+v, want %s kept at 3 nodes with a note saying %q", ps, tc.pool, tc.note)
+			}
+			if len(sv.Steps) != 0 || len(sv.Unplaced) != 0 || sv.Monthly.Micros != 0 || len(sv.Rightsizing.Arithmetic) != 0 {
+				t.Errorf("steps %+v, unplaced %v, savings %v (%q): want none", sv.Steps, sv.Unplaced, sv.Monthly, sv.Rightsizing.Arithmetic)
+			}
+		})
+	}
+}
+
+// misfitCluster is a pool of three identical nodes, all tainted
+// dedicated=db:NoSchedule after a pod that does not tolerate the taint was
+// bound to the first: a NoSchedule taint evicts nothing, so the pod runs
+// where the pool's model would never put it.
+func misfitCluster() *snapshot.Snapshot {
+	taint := corev1.Taint{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoSchedule}
+	return fixtures.Snapshot("misfit", []corev1.Node{
+		fixtures.Node("apps-1", "apps", "s-2vcpu-4gb", "2", "4Gi", taint),
+		fixtures.Node("apps-2", "apps", "s-2vcpu-4gb", "2", "4Gi", taint),
+		fixtures.Node("apps-3", "apps", "s-2vcpu-4gb", "2", "4Gi", taint),
+	}, fixtures.Pod("shop", "legacy", "apps-1", "100m", "128Mi"))
+}
