@@ -233,7 +233,7 @@ func Allocate(ctx context.Context, ix *snapshot.Index, in Input) (*Result, error
 		}
 	}
 	r.Total = total
-	rs, err := rightsize(ix, in.TargetUtilization, r.Nodes, r.Currency)
+	rs, err := rightsize(ix, in.TargetUtilization, book)
 	if err != nil {
 		return nil, err
 	}

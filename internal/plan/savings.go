@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,8 +16,12 @@ import (
 // Prices are the prices the plan needs from a price book. Monthly
 // figures are what the provider bills for a month of use.
 type Prices interface {
-	// NodeMonthly prices one node of an exact instance type (size slug).
-	NodeMonthly(instanceType string) (money.Amount, error)
+	// NodeMonthly prices one node of an instance type (size slug) whose
+	// capacity is cpuMilli and memBytes: the book's price of the type,
+	// else what the book derives from the capacity, with a warning saying
+	// so (pricing.Assets prices as `purser cost` does). An error when the
+	// node cannot be priced at all.
+	NodeMonthly(instanceType string, cpuMilli, memBytes int64) (price money.Amount, warning string, err error)
 	// LoadBalancerMonthly prices one load balancer.
 	LoadBalancerMonthly() money.Amount
 	// VolumeMonthlyPerGiB prices a GiB-month of a storage class's volumes.
@@ -31,12 +36,13 @@ type PriceTable struct {
 	VolumePerGiB money.Amount
 }
 
-// NodeMonthly implements Prices.
-func (t PriceTable) NodeMonthly(instanceType string) (money.Amount, error) {
+// NodeMonthly implements Prices: a table has no fallback rates, so a type
+// it does not list is an error.
+func (t PriceTable) NodeMonthly(instanceType string, _, _ int64) (money.Amount, string, error) {
 	if p, ok := t.Nodes[instanceType]; ok {
-		return p, nil
+		return p, "", nil
 	}
-	return money.Amount{}, fmt.Errorf("no price for instance type %q", instanceType)
+	return money.Amount{}, "", fmt.Errorf("no price for instance type %q", instanceType)
 }
 
 // LoadBalancerMonthly implements Prices.
@@ -121,7 +127,7 @@ func (b *builder) poolSavings(sv *Savings, acc *savingsSum, shapes []sched.NodeS
 		// A mixed pool is no one size to price, and packing keeps it
 		// at its size before and after the plan: nothing to price.
 		if b.in.Prices != nil && sh.Mixed == "" {
-			pricePool(sv, acc, &ps, b.in.Prices)
+			pricePool(sv, acc, &ps, sh, b.in.Prices)
 		}
 		if ps.NeededAfter != ps.Nodes {
 			verb := "Shrink"
@@ -138,11 +144,14 @@ func (b *builder) poolSavings(sv *Savings, acc *savingsSum, shapes []sched.NodeS
 
 // pricePool prices a pool's nodes and adds them to what the plan saves and
 // to the right-sizing, with their arithmetic.
-func pricePool(sv *Savings, acc *savingsSum, ps *PoolSavings, prices Prices) {
-	price, err := prices.NodeMonthly(ps.InstanceType)
+func pricePool(sv *Savings, acc *savingsSum, ps *PoolSavings, sh sched.NodeShape, prices Prices) {
+	price, warn, err := prices.NodeMonthly(ps.InstanceType, sh.CapacityMilliCPU, sh.CapacityMemoryBytes)
 	if err != nil {
 		acc.err(fmt.Sprintf("pool %s: %v", ps.Pool, err))
 		return
+	}
+	if warn != "" && !slices.Contains(sv.Warnings, warn) {
+		sv.Warnings = append(sv.Warnings, warn)
 	}
 	ps.NodeMonthly = price
 	ps.Monthly = price.MulRat(int64(ps.Freed), 1)

@@ -1,11 +1,15 @@
 package plan
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/purserhq/purser/internal/cost"
+	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/pricing"
 	"github.com/purserhq/purser/internal/snapshot"
 	"github.com/purserhq/purser/internal/testutil/fixtures"
 )
@@ -71,4 +75,38 @@ func misfitCluster() *snapshot.Snapshot {
 		fixtures.Node("apps-2", "apps", "s-2vcpu-4gb", "2", "4Gi", taint),
 		fixtures.Node("apps-3", "apps", "s-2vcpu-4gb", "2", "4Gi", taint),
 	}, fixtures.Pod("shop", "legacy", "apps-1", "100m", "128Mi"))
+}
+
+// `purser cost` priced a size its book does not list by the book's
+// per-CPU and per-GiB rates while the plan dropped the pool with an
+// error: the two right-sizing totals of one cluster differed. They are
+// now one figure, with one warning.
+func TestRightsizingMatchesCostOnAnUnlistedSize(t *testing.T) {
+	t.Parallel()
+	book, err := pricing.DigitalOcean()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := fixtures.Unpriced()
+	p, err := build(t, s, emptyConfig(t), StrategyEmpty, func(in *Input) { in.Prices = pricing.Assets{Book: book} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cost.Allocate(context.Background(), snapshot.NewIndex(fixtures.Unpriced()), cost.Input{Book: book})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv := p.Spec.Savings
+	// 2 × 672 h × (4 × 0.008929 + 8 × 0.004464) + 1 × 24.
+	want := money.New("USD", 2*(672*(4*8929+8*4464))+24*money.Micro)
+	if sv.Rightsizing.Monthly != want || c.Rightsizing.Monthly != want {
+		t.Errorf("right-sizing: plan %v, cost %v, want %v for both", sv.Rightsizing.Monthly, c.Rightsizing.Monthly, want)
+	}
+	if len(sv.Errors) != 0 {
+		t.Errorf("errors %q: a book prices every node", sv.Errors)
+	}
+	if len(sv.Warnings) != 1 || len(c.Warnings) != 1 || sv.Warnings[0] != c.Warnings[0] ||
+		!strings.Contains(sv.Warnings[0], "instance type x-custom-4 is not in price book") {
+		t.Errorf("warnings: plan %q, cost %q; want the same one about x-custom-4", sv.Warnings, c.Warnings)
+	}
 }

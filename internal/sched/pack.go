@@ -29,8 +29,14 @@ type NodeShape struct {
 	MilliCPU     int64
 	MemoryBytes  int64
 	MaxPods      int64
-	Labels       map[string]string
-	Taints       []corev1.Taint
+	// CapacityMilliCPU and CapacityMemoryBytes are the first node's
+	// capacity: a price book prices a size it does not list by its
+	// per-CPU and per-GiB rates on capacity, as `purser cost` prices
+	// every node, and the plan must price a pool's node the same way.
+	CapacityMilliCPU    int64
+	CapacityMemoryBytes int64
+	Labels              map[string]string
+	Taints              []corev1.Taint
 	// Mixed says how the pool's nodes differ, "" when they all share the
 	// first node's instance type, allocatable CPU, memory and pod slots,
 	// and taints. Packing models a pool as identical nodes; a mixed pool
@@ -493,6 +499,7 @@ func Pools(ix *snapshot.Index) []NodeShape {
 		}
 		sh := NodeShape{Pool: pool, InstanceType: snapshot.InstanceType(n),
 			MilliCPU: a.Cpu().MilliValue(), MemoryBytes: a.Memory().Value(), MaxPods: maxPods,
+			CapacityMilliCPU: n.Status.Capacity.Cpu().MilliValue(), CapacityMemoryBytes: n.Status.Capacity.Memory().Value(),
 			Labels: n.Labels, Taints: n.Spec.Taints, Today: 1, RunsAll: !short[pool]}
 		if i, ok := index[pool]; ok {
 			shapes[i].Today++
