@@ -59,6 +59,11 @@ type Input struct {
 	// TargetUtilization is how full right-sizing fills a pool's nodes, in
 	// percent of allocatable (plan.packing); nil: 80 for every pool.
 	TargetUtilization func(pool string) int
+	// PackingPools are the pools plan.packing.pools names
+	// (plan.PackingConfig.PoolNames). One the snapshot lacks is the
+	// *yamldoc.FieldError `purser plan` returns for it, relative to the
+	// plan section: the two commands accept the same config.
+	PackingPools []string
 }
 
 // Result is a priced and allocated snapshot.
@@ -233,7 +238,7 @@ func Allocate(ctx context.Context, ix *snapshot.Index, in Input) (*Result, error
 		}
 	}
 	r.Total = total
-	rs, err := rightsize(ix, in.TargetUtilization, book)
+	rs, err := rightsize(ix, in.TargetUtilization, in.PackingPools, book)
 	if err != nil {
 		return nil, err
 	}

@@ -43,16 +43,13 @@ type PoolResize struct {
 
 // rightsize packs today's pods onto today's pools and prices the nodes a
 // resize frees or adds, one node of a pool as the plan prices it.
-func rightsize(ix *snapshot.Index, target func(pool string) int, book *pricing.Book) (*Rightsizing, error) {
+func rightsize(ix *snapshot.Index, target func(pool string) int, named []string, book *pricing.Book) (*Rightsizing, error) {
 	shapes := sched.Pools(ix)
+	if err := sched.Configure(shapes, target, named); err != nil {
+		return nil, err
+	}
 	if len(shapes) == 0 {
 		return nil, nil
-	}
-	for i := range shapes {
-		shapes[i].TargetUtilization = sched.DefaultTargetUtilization
-		if target != nil {
-			shapes[i].TargetUtilization = target(shapes[i].Pool)
-		}
 	}
 	daemons, pods := sched.Demands(ix)
 	packed := sched.Pack(shapes, daemons, pods)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/sched"
-	"github.com/purserhq/purser/internal/yamldoc"
 )
 
 // Prices are the prices the plan needs from a price book. Monthly
@@ -58,16 +57,8 @@ func (b *builder) savings() (Savings, error) {
 	pk := b.in.Config.Packing
 	sv := Savings{Packing: PackingSettings{Method: packingMethod, TargetUtilization: pk.Target("")}}
 	shapes := sched.Pools(b.ix)
-	known := map[string]bool{}
-	for i := range shapes {
-		shapes[i].TargetUtilization = pk.Target(shapes[i].Pool)
-		known[shapes[i].Pool] = true
-	}
-	for i, p := range pk.Pools {
-		if !known[p.Pool] {
-			return sv, &yamldoc.FieldError{Path: fmt.Sprintf("packing.pools[%d].pool", i),
-				Msg: fmt.Sprintf("no node pool %q in the snapshot (pools: %s)", p.Pool, strings.Join(poolNames(shapes), ", "))}
-		}
+	if err := sched.Configure(shapes, pk.Target, pk.PoolNames()); err != nil {
+		return sv, err
 	}
 	deleted := map[string]bool{}
 	for _, d := range b.lay.deletions {
@@ -283,10 +274,13 @@ func poolNote(ps PoolSavings, sh sched.NodeShape, before sched.PoolPacking) stri
 	return ""
 }
 
-func poolNames(shapes []sched.NodeShape) []string {
-	out := make([]string, len(shapes))
-	for i, s := range shapes {
-		out[i] = s.Pool
+// PoolNames returns the pools the section names, in its order, for
+// sched.Configure to check against a snapshot (`purser cost` takes them as
+// cost.Input.PackingPools).
+func (c PackingConfig) PoolNames() []string {
+	out := make([]string, len(c.Pools))
+	for i, p := range c.Pools {
+		out[i] = p.Pool
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/purserhq/purser/internal/pricing"
 	"github.com/purserhq/purser/internal/snapshot"
 	"github.com/purserhq/purser/internal/testutil/fixtures"
+	"github.com/purserhq/purser/internal/yamldoc"
 )
 
 // emptyConfig is purser.yaml with nothing but its header.
@@ -108,5 +110,44 @@ func TestRightsizingMatchesCostOnAnUnlistedSize(t *testing.T) {
 	if len(sv.Warnings) != 1 || len(c.Warnings) != 1 || sv.Warnings[0] != c.Warnings[0] ||
 		!strings.Contains(sv.Warnings[0], "instance type x-custom-4 is not in price book") {
 		t.Errorf("warnings: plan %q, cost %q; want the same one about x-custom-4", sv.Warnings, c.Warnings)
+	}
+}
+
+// plan.packing.pools naming a pool the snapshot lacks failed `purser plan`
+// while `purser cost` accepted it silently; both now refuse it with the
+// same error, which the caller locates in the plan section.
+func TestPackingPoolsAreCheckedAlike(t *testing.T) {
+	t.Parallel()
+	book, err := pricing.DigitalOcean()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, pools, want string
+	}{
+		{name: "known", pools: "[{pool: web, targetUtilization: 70}]"},
+		{name: "unknown", pools: "[{pool: web, targetUtilization: 70}, {pool: applications, targetUtilization: 70}]",
+			want: `packing.pools[1].pool: no node pool "applications" in the snapshot (pools: custom, web)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, err := parseConfig("purser.yaml", []byte("apiVersion: purser.dev/v1alpha1\nkind: Config\nplan:\n  packing:\n    pools: "+tc.pools+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, planErr := Build(context.Background(), snapshot.NewIndex(fixtures.Unpriced()), Input{Config: f.Plan, Strategy: StrategyEmpty})
+			_, costErr := cost.Allocate(context.Background(), snapshot.NewIndex(fixtures.Unpriced()),
+				cost.Input{Book: book, TargetUtilization: f.Plan.Packing.Target, PackingPools: f.Plan.Packing.PoolNames()})
+			for cmd, err := range map[string]error{"plan": planErr, "cost": costErr} {
+				var fe *yamldoc.FieldError
+				switch {
+				case tc.want == "" && err != nil:
+					t.Errorf("%s: %v", cmd, err)
+				case tc.want != "" && (!errors.As(err, &fe) || fe.Error() != tc.want):
+					t.Errorf("%s: error %v, want the field error %q", cmd, err, tc.want)
+				}
+			}
+		})
 	}
 }
