@@ -96,8 +96,12 @@ func (b *builder) savings() (Savings, error) {
 	} else {
 		sv.Monthly = sum
 	}
-	sv.Currency = currencyOf(sv)
-	for _, a := range []*money.Amount{&sv.Monthly, &sv.Plan.Monthly, &sv.Rightsizing.Monthly, &sv.Volumes.Monthly, &sv.LoadBalancers.Monthly} {
+	sv.Currency = currencyOf(sv, b.in.Prices)
+	amounts := []*money.Amount{&sv.Monthly, &sv.Plan.Monthly, &sv.Rightsizing.Monthly, &sv.Volumes.Monthly, &sv.LoadBalancers.Monthly}
+	for i := range sv.Pools {
+		amounts = append(amounts, &sv.Pools[i].Monthly)
+	}
+	for _, a := range amounts {
 		a.Currency = sv.Currency
 	}
 	sv.Note = savingsNote(sv)
@@ -117,7 +121,7 @@ func (b *builder) poolSavings(sv *Savings, acc *savingsSum, shapes []sched.NodeS
 		ps.Note = poolNote(ps, sh, before)
 		// A mixed pool is no one size to price, and packing keeps it
 		// at its size before and after the plan: nothing to price.
-		if b.in.Prices != nil && sh.Mixed == "" {
+		if sh.Mixed == "" {
 			pricePool(sv, acc, &ps, sh, b.in.Prices)
 		}
 		if ps.NeededAfter != ps.Nodes {
@@ -134,24 +138,32 @@ func (b *builder) poolSavings(sv *Savings, acc *savingsSum, shapes []sched.NodeS
 }
 
 // pricePool prices a pool's nodes and adds them to what the plan saves and
-// to the right-sizing, with their arithmetic.
+// to the right-sizing, with their arithmetic. Without a price (no book,
+// or none for the type) the nodes are still counted in the arithmetic,
+// marked not priced, and acc says why: an empty arithmetic means that
+// nothing changes, never that nothing could be priced.
 func pricePool(sv *Savings, acc *savingsSum, ps *PoolSavings, sh sched.NodeShape, prices Prices) {
-	price, warn, err := prices.NodeMonthly(ps.InstanceType, sh.CapacityMilliCPU, sh.CapacityMemoryBytes)
-	if err != nil {
-		acc.err(fmt.Sprintf("pool %s: %v", ps.Pool, err))
-		return
+	var price *money.Amount
+	if prices != nil {
+		p, warn, err := prices.NodeMonthly(ps.InstanceType, sh.CapacityMilliCPU, sh.CapacityMemoryBytes)
+		switch {
+		case err != nil:
+			acc.err(fmt.Sprintf("pool %s: %v", ps.Pool, err))
+		default:
+			price = &p
+			if warn != "" && !slices.Contains(sv.Warnings, warn) {
+				sv.Warnings = append(sv.Warnings, warn)
+			}
+			ps.NodeMonthly = p
+			ps.Monthly = p.MulRat(int64(ps.Freed), 1)
+		}
 	}
-	if warn != "" && !slices.Contains(sv.Warnings, warn) {
-		sv.Warnings = append(sv.Warnings, warn)
-	}
-	ps.NodeMonthly = price
-	ps.Monthly = price.MulRat(int64(ps.Freed), 1)
 	if ps.FreedByPlan != 0 {
-		acc.add(&sv.Plan, price.MulRat(int64(ps.FreedByPlan), 1), fmt.Sprintf("%s pool: %s needed at %d%% of allocatable before the plan, %d after: %s",
+		acc.nodes(&sv.Plan, price, ps.FreedByPlan, fmt.Sprintf("%s pool: %s needed at %d%% of allocatable before the plan, %d after: %s",
 			ps.Pool, nodesText(ps.NeededBefore), ps.TargetUtilization, ps.NeededAfter, nodesPriced(ps.FreedByPlan, ps.InstanceType, price)))
 	}
 	if ps.Rightsizing != 0 {
-		acc.add(&sv.Rightsizing, price.MulRat(int64(ps.Rightsizing), 1), fmt.Sprintf("%s pool: %s today, %d needed at %d%% of allocatable: %s",
+		acc.nodes(&sv.Rightsizing, price, ps.Rightsizing, fmt.Sprintf("%s pool: %s today, %d needed at %d%% of allocatable: %s",
 			ps.Pool, nodesText(ps.Nodes), ps.NeededBefore, ps.TargetUtilization, nodesPriced(ps.Rightsizing, ps.InstanceType, price)))
 	}
 }
@@ -199,17 +211,26 @@ func (b *builder) assetSavings(sv *Savings, acc *savingsSum, gone func(ns string
 	}
 	sv.Volumes.Monthly = volMonthly
 	sv.Volumes.Note = "volumes with reclaim policy Delete whose namespace is deleted without moving; moved claims keep their volumes"
-	if b.in.Prices != nil {
-		lb := b.in.Prices.LoadBalancerMonthly()
-		sv.LoadBalancers.Monthly = lb.MulRat(int64(sv.LoadBalancers.Count), 1)
+	if b.in.Prices == nil {
+		// Counted all the same: the arithmetic lists what goes away,
+		// priced or not.
 		if n := sv.LoadBalancers.Count; n > 0 {
-			acc.add(&sv.Plan, sv.LoadBalancers.Monthly, fmt.Sprintf("load balancers of deleted namespaces: %d at %s each = %s",
-				n, lb.String(), sv.LoadBalancers.Monthly.String()))
+			sv.Plan.Arithmetic = append(sv.Plan.Arithmetic, fmt.Sprintf("load balancers of deleted namespaces: %d, not priced", n))
 		}
 		if n := sv.Volumes.Count; n > 0 {
-			acc.add(&sv.Plan, volMonthly, fmt.Sprintf("volumes of deleted namespaces: %d (%d GiB) at their storage classes' GiB-month prices = %s",
-				n, sv.Volumes.GiB, volMonthly.String()))
+			sv.Plan.Arithmetic = append(sv.Plan.Arithmetic, fmt.Sprintf("volumes of deleted namespaces: %d (%d GiB), not priced", n, sv.Volumes.GiB))
 		}
+		return
+	}
+	lb := b.in.Prices.LoadBalancerMonthly()
+	sv.LoadBalancers.Monthly = lb.MulRat(int64(sv.LoadBalancers.Count), 1)
+	if n := sv.LoadBalancers.Count; n > 0 {
+		acc.add(&sv.Plan, sv.LoadBalancers.Monthly, fmt.Sprintf("load balancers of deleted namespaces: %d at %s each = %s",
+			n, lb.String(), sv.LoadBalancers.Monthly.String()))
+	}
+	if n := sv.Volumes.Count; n > 0 {
+		acc.add(&sv.Plan, volMonthly, fmt.Sprintf("volumes of deleted namespaces: %d (%d GiB) at their storage classes' GiB-month prices = %s",
+			n, sv.Volumes.GiB, volMonthly.String()))
 	}
 }
 
@@ -235,16 +256,28 @@ func (a *savingsSum) add(to *Saving, amount money.Amount, line string) {
 	to.Arithmetic = append(to.Arithmetic, line)
 }
 
+// nodes adds n nodes at price to a saving, with their line; nil price:
+// the line alone, its nodes counted but not priced.
+func (a *savingsSum) nodes(to *Saving, price *money.Amount, n int, line string) {
+	if price == nil {
+		to.Arithmetic = append(to.Arithmetic, line)
+		return
+	}
+	a.add(to, price.MulRat(int64(n), 1), line)
+}
+
 // nodesPriced spells out a node count times a price: "10 nodes of
 // s-2vcpu-4gb at USD 24.00 each = USD 240.00"; a negative count is nodes
-// to add, a cost.
-func nodesPriced(n int, instanceType string, price money.Amount) string {
-	total := price.MulRat(int64(n), 1)
+// to add, a cost; without a price, "10 nodes of s-2vcpu-4gb, not priced".
+func nodesPriced(n int, instanceType string, price *money.Amount) string {
+	nodes, cost := nodesText(n), ""
 	if n < 0 {
-		more := strings.Replace(nodesText(-n), " ", " more ", 1) // "1 more node"
-		return fmt.Sprintf("%s of %s at %s each = %s (a cost)", more, instanceType, price.String(), total.String())
+		nodes, cost = strings.Replace(nodesText(-n), " ", " more ", 1), " (a cost)" // "1 more node"
 	}
-	return fmt.Sprintf("%s of %s at %s each = %s", nodesText(n), instanceType, price.String(), total.String())
+	if price == nil {
+		return fmt.Sprintf("%s of %s, not priced%s", nodes, instanceType, cost)
+	}
+	return fmt.Sprintf("%s of %s at %s each = %s%s", nodes, instanceType, price.String(), price.MulRat(int64(n), 1).String(), cost)
 }
 
 func nodesText(n int) string { return plural(n, "node") }
@@ -286,7 +319,12 @@ func (c PackingConfig) PoolNames() []string {
 }
 
 // currencyOf is the currency of the savings: the price book's.
-func currencyOf(sv Savings) string {
+func currencyOf(sv Savings, prices Prices) string {
+	if prices != nil {
+		if c := prices.LoadBalancerMonthly().Currency; c != "" {
+			return c
+		}
+	}
 	for _, a := range []money.Amount{sv.Plan.Monthly, sv.Rightsizing.Monthly} {
 		if a.Currency != "" {
 			return a.Currency
@@ -303,14 +341,36 @@ func currencyOf(sv Savings) string {
 // savingsNote says where the money comes from: merging namespaces changes
 // no pod's requests, so it frees no node by itself.
 func savingsNote(sv Savings) string {
-	right := "Resizing the pools to what today's pods request at the target utilisation saves " + sv.Rightsizing.Monthly.String() +
-		" a month with or without the plan: a right-sizing opportunity, which the pool steps realise."
-	if sv.Plan.Monthly.Micros == 0 && len(sv.Plan.Arithmetic) == 0 {
+	right := "Resizing the pools to what today's pods request at the target utilisation " + MonthlyEffect(sv.Rightsizing.Monthly) +
+		" with or without the plan: a right-sizing opportunity, which the pool steps realise."
+	if len(sv.Rightsizing.Arithmetic) == 0 {
+		right = "No pool changes size: " + NoRightsizing + "."
+	}
+	if len(sv.Plan.Arithmetic) == 0 {
 		return "The plan itself saves nothing: moving objects between namespaces changes no pod's requests, so the pods after the plan " +
 			"need the same nodes as before, and it deletes no load balancer or volume. " + right
 	}
-	return "The plan itself saves " + sv.Plan.Monthly.String() + " a month: the nodes its deletions free and the load balancers and " +
+	return "The plan itself " + MonthlyEffect(sv.Plan.Monthly) + ": the nodes its deletions free and the load balancers and " +
 		"volumes they remove. " + right
+}
+
+// NoRightsizing says why a right-sizing has no arithmetic: every pool
+// already has what the packing finds, or keeps its nodes for the reason
+// its note gives.
+const NoRightsizing = "each pool has the nodes today's pods need at its target utilisation, or keeps them for the reason given in its note"
+
+// MonthlyEffect words a monthly saving in a sentence: "saves USD 240.00 a
+// month"; a negative one is a cost, "costs USD 24.00 a month more"; one
+// without a currency was not priced, and no amount is shown without its
+// currency.
+func MonthlyEffect(a money.Amount) string {
+	switch {
+	case a.Currency == "":
+		return "is not priced: there is no price book, or it lacks a size"
+	case a.Micros < 0:
+		return "costs " + money.New(a.Currency, -a.Micros).String() + " a month more"
+	}
+	return "saves " + a.String() + " a month"
 }
 
 func ptrString(p *string) string {
@@ -350,6 +410,12 @@ func roi(c Config, monthly money.Amount) ROI {
 	rate, err := parseMoney(c.ROI.DailyRate)
 	if err != nil {
 		r.Error = err.Error()
+		return r
+	}
+	if monthly.Currency == "" {
+		// Without prices the savings are no figure: a return on zero
+		// would say "never pays back" of what was never priced.
+		r.Error = "the savings are not priced (no price book)"
 		return r
 	}
 	r.DailyRate = rate

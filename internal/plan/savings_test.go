@@ -151,3 +151,16 @@ func TestPackingPoolsAreCheckedAlike(t *testing.T) {
 		})
 	}
 }
+
+// A return on savings nobody priced is no figure: "never pays back"
+// would be read as a verdict.
+func TestROIOfUnpricedSavings(t *testing.T) {
+	t.Parallel()
+	c := Config{ROI: ROIConfig{Days: 10, DailyRate: "500 EUR"}}
+	if r := roi(c, money.Amount{}); r.Error != "the savings are not priced (no price book)" || len(r.Cumulative) != 0 {
+		t.Errorf("roi %+v, want it not computed", r)
+	}
+	if r := roi(c, money.New("EUR", 100*money.Micro)); r.Error != "" || r.PaybackMonth != 50 {
+		t.Errorf("roi %+v, want payback in month 50", r)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/purserhq/purser/internal/cost"
 	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/plan"
 )
 
 // CategoryLabel names a cost category for people.
@@ -241,8 +242,8 @@ func RightsizingLine(rs *cost.Rightsizing) string {
 	case len(changes) == 0:
 		return fmt.Sprintf("Right-sizing: every pool has the nodes its pods need %s.%s", at, tail)
 	}
-	return fmt.Sprintf("Right-sizing: %s the pods need %s where %d run (%s); resizing the pools saves %s a month, with or without a consolidation (purser plan lists the steps).",
-		at, plural(needed, "node"), today, strings.Join(changes, ", "), rs.Monthly.String()) + tail
+	return fmt.Sprintf("Right-sizing: %s the pods need %s where %d run (%s); resizing the pools %s, with or without a consolidation (purser plan lists the steps).",
+		at, plural(needed, "node"), today, strings.Join(changes, ", "), plan.MonthlyEffect(rs.Monthly)) + tail
 }
 
 // CostSummary writes the few lines `purser demo` shows: the total and its

@@ -22,6 +22,10 @@ func TestRightsizingLine(t *testing.T) {
 		{name: "a pool shrinks", rs: &cost.Rightsizing{Pools: []cost.PoolResize{pool("apps", 3, 1, "24", "48", "")}, Monthly: usd("48")},
 			want: "Right-sizing: at 80% of allocatable the pods need 1 node where 3 run (apps 3 → 1); resizing the pools saves USD 48.00 a month, " +
 				"with or without a consolidation (purser plan lists the steps)."},
+		{name: "a pool must grow: a cost, not a negative saving",
+			rs: &cost.Rightsizing{Pools: []cost.PoolResize{pool("apps", 1, 2, "24", "-24", "")}, Monthly: usd("-24")},
+			want: "Right-sizing: at 80% of allocatable the pods need 2 nodes where 1 run (apps 1 → 2); resizing the pools costs USD 24.00 a month more, " +
+				"with or without a consolidation (purser plan lists the steps)."},
 		{name: "nothing to change", rs: &cost.Rightsizing{Pools: []cost.PoolResize{pool("apps", 3, 3, "24", "0", "")}, Monthly: usd("0")},
 			want: "Right-sizing: every pool has the nodes its pods need at 80% of allocatable."},
 		{name: "a pool packing cannot model keeps its nodes",
