@@ -32,18 +32,18 @@ func emptyConfig(t *testing.T) *testConfig {
 // pool of mixed sizes, pricing 3 nodes as saved while pods ran on two.
 func TestSavingsKeepPoolsPackingCannotModel(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
+	type test struct {
 		name string
 		s    *snapshot.Snapshot
 		pool string
 		note string
-	}{
-		{name: "kubeadm", s: fixtures.Kubeadm(), pool: snapshot.NoPool,
-			note: "its nodes differ (taints: 1 × node-role.kubernetes.io/control-plane:NoSchedule, 2 × none)"},
-		{name: "mixed sizes", s: fixtures.MixedPool(), pool: "apps", note: "its nodes differ (instance type: 1 × s-2vcpu-4gb, 2 × s-8vcpu-16gb;"},
-		{name: "a pod its pool's model cannot hold", s: misfitCluster(), pool: "apps",
-			note: "1 pod running on its nodes today does not fit its node model (shop/legacy)"},
 	}
+	var tests []test
+	for _, u := range fixtures.UnmodelledPools() {
+		tests = append(tests, test{name: u.Name, s: u.Snapshot, pool: u.Pool, note: "its nodes differ (" + u.Mixed + ")"})
+	}
+	tests = append(tests, test{name: "a pod its pool's model cannot hold", s: misfitCluster(), pool: "apps",
+		note: "1 pod running on its nodes today does not fit its node model (shop/legacy)"})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -382,31 +382,18 @@ func TestPackKeepsAPoolItsModelCannotHold(t *testing.T) {
 // node by name and told to shrink to 0 while pods run on it.
 func TestPackDoesNotShrinkMixedPools(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name         string
-		s            *snapshot.Snapshot
-		pool         string
-		instanceType string
-		mixed        string
-	}{
-		{name: "kubeadm: a tainted control plane among workers", s: fixtures.Kubeadm(), pool: snapshot.NoPool, instanceType: "s-2vcpu-4gb",
-			mixed: "taints: 1 × node-role.kubernetes.io/control-plane:NoSchedule, 2 × none"},
-		{name: "a 2-vCPU node beside two 8-vCPU nodes running 6 CPU each", s: fixtures.MixedPool(), pool: "apps",
-			instanceType: "s-2vcpu-4gb, s-8vcpu-16gb",
-			mixed:        "instance type: 1 × s-2vcpu-4gb, 2 × s-8vcpu-16gb; allocatable cpu: 1 × 2000m, 2 × 8000m; allocatable memory: 1 × 4Gi, 2 × 16Gi"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range fixtures.UnmodelledPools() {
+		t.Run(tc.Name, func(t *testing.T) {
 			t.Parallel()
-			ix := snapshot.NewIndex(tc.s)
+			ix := snapshot.NewIndex(tc.Snapshot)
 			shapes := Pools(ix)
-			if len(shapes) != 1 || shapes[0].Pool != tc.pool || shapes[0].Mixed != tc.mixed || shapes[0].InstanceType != tc.instanceType {
-				t.Fatalf("pools %+v, want one pool %s of %s, mixed %q", shapes, tc.pool, tc.instanceType, tc.mixed)
+			if len(shapes) != 1 || shapes[0].Pool != tc.Pool || shapes[0].Mixed != tc.Mixed || shapes[0].InstanceType != tc.InstanceType {
+				t.Fatalf("pools %+v, want one pool %s of %s, mixed %q", shapes, tc.Pool, tc.InstanceType, tc.Mixed)
 			}
 			daemons, pods := Demands(ix)
 			got := Pack(shapes, daemons, pods)
-			p := got.Pools[tc.pool]
-			if p.Needed != 3 || len(got.Unplaced) != 0 || !strings.Contains(p.Kept(), tc.mixed) {
+			p := got.Pools[tc.Pool]
+			if p.Needed != 3 || len(got.Unplaced) != 0 || !strings.Contains(p.Kept(), tc.Mixed) {
 				t.Errorf("needs %d (want the 3 of today), unplaced %v, note %q", p.Needed, got.Unplaced, p.Kept())
 			}
 		})
