@@ -98,8 +98,12 @@ func (b *builder) savings() (Savings, error) {
 	}
 	sv.Currency = currencyOf(sv, b.in.Prices)
 	amounts := []*money.Amount{&sv.Monthly, &sv.Plan.Monthly, &sv.Rightsizing.Monthly, &sv.Volumes.Monthly, &sv.LoadBalancers.Monthly}
-	for i := range sv.Pools {
-		amounts = append(amounts, &sv.Pools[i].Monthly)
+	for i, ps := range sv.Pools {
+		// A pool whose freed nodes have no price keeps its Monthly
+		// without a currency: "USD 0.00" would read as nothing saved.
+		if ps.NodeMonthly.Currency != "" || ps.Freed == 0 {
+			amounts = append(amounts, &sv.Pools[i].Monthly)
+		}
 	}
 	for _, a := range amounts {
 		a.Currency = sv.Currency

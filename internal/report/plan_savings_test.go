@@ -54,7 +54,9 @@ func TestPlanSavingsWording(t *testing.T) {
 		{name: "a size the table lacks", s: fixtures.Unpriced(), prices: table,
 			want: []string{"Right-sizing the pools, with or without the plan (the pool steps in the plan): USD 24.00/month",
 				"custom pool: 3 nodes today, 1 needed at 80% of allocatable: 2 nodes of x-custom-4, not priced",
-				`Not priced: pool custom: no price for instance type "x-custom-4"`}},
+				`Not priced: pool custom: no price for instance type "x-custom-4"`,
+				"| custom | x-custom-4 | 80% | 3 | 1 | 1 | +0 | +2 | not priced | not priced |",
+				"| web | s-2vcpu-4gb | 80% | 2 | 1 | 1 | +0 | +1 | USD 24.00 | USD 24.00 |"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
