@@ -59,6 +59,11 @@ type Input struct {
 	// TargetUtilization is how full right-sizing fills a pool's nodes, in
 	// percent of allocatable (plan.packing); nil: 80 for every pool.
 	TargetUtilization func(pool string) int
+	// PackingPools are the pools plan.packing.pools names
+	// (plan.PackingConfig.PoolNames). One the snapshot lacks is the
+	// *yamldoc.FieldError `purser plan` returns for it, relative to the
+	// plan section: the two commands accept the same config.
+	PackingPools []string
 }
 
 // Result is a priced and allocated snapshot.
@@ -233,7 +238,7 @@ func Allocate(ctx context.Context, ix *snapshot.Index, in Input) (*Result, error
 		}
 	}
 	r.Total = total
-	rs, err := rightsize(ix, in.TargetUtilization, r.Nodes, r.Currency)
+	rs, err := rightsize(ix, in.TargetUtilization, in.PackingPools, book)
 	if err != nil {
 		return nil, err
 	}
@@ -249,10 +254,7 @@ func (r *Result) allocateNodes(ix *snapshot.Index, book *pricing.Book, w Weights
 	for i := range nodes {
 		n := &nodes[i]
 		known[n.Name] = true
-		itype := n.Labels["node.kubernetes.io/instance-type"]
-		if itype == "" {
-			itype = n.Labels["beta.kubernetes.io/instance-type"]
-		}
+		itype := snapshot.InstanceType(n)
 		capCPU := n.Status.Capacity.Cpu().MilliValue()
 		capMem := n.Status.Capacity.Memory().Value()
 		price, src, warn := book.NodeMonthly(itype, capCPU, capMem)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/pricing"
 	"github.com/purserhq/purser/internal/sched"
 	"github.com/purserhq/purser/internal/snapshot"
 )
@@ -15,8 +16,9 @@ import (
 type Rightsizing struct {
 	Pools   []PoolResize `json:"pools"`
 	Monthly money.Amount `json:"monthly"`
-	// Unplaced are pods no pool's node can hold at its target: the pools
-	// they run in are not shrunk below today for them.
+	// Unplaced are Pending pods no pool's node can hold. A running pod
+	// its pool's model cannot hold keeps the pool at its size instead
+	// (PoolResize.Note).
 	Unplaced []string `json:"unplaced,omitempty"`
 }
 
@@ -27,36 +29,40 @@ type PoolResize struct {
 	TargetUtilization int    `json:"targetUtilization"`
 	Nodes             int    `json:"nodes"`
 	Needed            int    `json:"needed"`
-	// NodeMonthly prices one node of the pool's instance type; Monthly is
-	// (Nodes - Needed) of them, negative when the pool must grow.
+	// NodeMonthly prices one node of the pool as the plan prices it, by
+	// the book's price of its instance type or else by its capacity; zero
+	// for a mixed pool, which is no one size. Monthly is (Nodes - Needed)
+	// of them, negative when the pool must grow.
 	NodeMonthly money.Amount `json:"nodeMonthly"`
 	Monthly     money.Amount `json:"monthly"`
+	// Note says why the pool keeps its nodes whatever its pods request
+	// (sched.PoolPacking.Kept): its nodes differ, or a pod it runs does
+	// not fit its node model. "" for a pool the packing resizes.
+	Note string `json:"note,omitempty"`
 }
 
 // rightsize packs today's pods onto today's pools and prices the nodes a
-// resize frees or adds. nodes are the priced nodes of the result.
-func rightsize(ix *snapshot.Index, target func(pool string) int, nodes []NodeCost, currency string) (*Rightsizing, error) {
+// resize frees or adds, one node of a pool as the plan prices it.
+func rightsize(ix *snapshot.Index, target func(pool string) int, named []string, book *pricing.Book) (*Rightsizing, error) {
 	shapes := sched.Pools(ix)
+	if err := sched.Configure(shapes, target, named); err != nil {
+		return nil, err
+	}
 	if len(shapes) == 0 {
 		return nil, nil
 	}
-	for i := range shapes {
-		shapes[i].TargetUtilization = sched.DefaultTargetUtilization
-		if target != nil {
-			shapes[i].TargetUtilization = target(shapes[i].Pool)
-		}
-	}
 	daemons, pods := sched.Demands(ix)
 	packed := sched.Pack(shapes, daemons, pods)
-	// A pool is modelled by its first node: price that node's instance type.
-	price := map[[2]string]money.Amount{}
-	for _, n := range nodes {
-		price[[2]string{n.Pool, n.InstanceType}] = n.Monthly
-	}
-	rs := &Rightsizing{Monthly: money.Amount{Currency: currency}, Unplaced: packed.Unplaced}
+	rs := &Rightsizing{Monthly: money.Amount{Currency: book.Currency}, Unplaced: packed.Unplaced}
 	for _, sh := range shapes {
+		pp := packed.Pools[sh.Pool]
 		p := PoolResize{Pool: sh.Pool, InstanceType: sh.InstanceType, TargetUtilization: sh.TargetUtilization,
-			Nodes: sh.Today, Needed: packed.Pools[sh.Pool].Needed, NodeMonthly: price[[2]string{sh.Pool, sh.InstanceType}]}
+			Nodes: sh.Today, Needed: pp.Needed, NodeMonthly: money.Amount{Currency: book.Currency}, Note: pp.Kept()}
+		// The warning of a derived price is the one allocateNodes gave
+		// for the same node.
+		if sh.Mixed == "" {
+			p.NodeMonthly, _, _ = pricing.Assets{Book: book}.NodeMonthly(sh.InstanceType, sh.CapacityMilliCPU, sh.CapacityMemoryBytes)
+		}
 		p.Monthly = p.NodeMonthly.MulRat(int64(p.Nodes-p.Needed), 1)
 		sum, err := rs.Monthly.Add(p.Monthly)
 		if err != nil {

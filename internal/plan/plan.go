@@ -236,8 +236,12 @@ type Savings struct {
 	// Steps resize the pools to what the packing found; without them the
 	// freed nodes keep running and are billed.
 	Steps    []Step   `json:"steps,omitempty"`
-	Unplaced []string `json:"unplaced,omitempty"` // pods no node of any pool can hold
+	Unplaced []string `json:"unplaced,omitempty"` // Pending pods no pool packing models can hold
 	Errors   []string `json:"errors,omitempty"`   // prices that could not be found
+	// Warnings are prices the book derived rather than listed (an
+	// instance type priced by its capacity), worded as `purser cost`
+	// words them.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Saving is a monthly amount with its arithmetic spelt out, a line per

@@ -3,20 +3,24 @@ package plan
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/sched"
-	"github.com/purserhq/purser/internal/yamldoc"
 )
 
 // Prices are the prices the plan needs from a price book. Monthly
 // figures are what the provider bills for a month of use.
 type Prices interface {
-	// NodeMonthly prices one node of an exact instance type (size slug).
-	NodeMonthly(instanceType string) (money.Amount, error)
+	// NodeMonthly prices one node of an instance type (size slug) whose
+	// capacity is cpuMilli and memBytes: the book's price of the type,
+	// else what the book derives from the capacity, with a warning saying
+	// so (pricing.Assets prices as `purser cost` does). An error when the
+	// node cannot be priced at all.
+	NodeMonthly(instanceType string, cpuMilli, memBytes int64) (price money.Amount, warning string, err error)
 	// LoadBalancerMonthly prices one load balancer.
 	LoadBalancerMonthly() money.Amount
 	// VolumeMonthlyPerGiB prices a GiB-month of a storage class's volumes.
@@ -31,12 +35,13 @@ type PriceTable struct {
 	VolumePerGiB money.Amount
 }
 
-// NodeMonthly implements Prices.
-func (t PriceTable) NodeMonthly(instanceType string) (money.Amount, error) {
+// NodeMonthly implements Prices: a table has no fallback rates, so a type
+// it does not list is an error.
+func (t PriceTable) NodeMonthly(instanceType string, _, _ int64) (money.Amount, string, error) {
 	if p, ok := t.Nodes[instanceType]; ok {
-		return p, nil
+		return p, "", nil
 	}
-	return money.Amount{}, fmt.Errorf("no price for instance type %q", instanceType)
+	return money.Amount{}, "", fmt.Errorf("no price for instance type %q", instanceType)
 }
 
 // LoadBalancerMonthly implements Prices.
@@ -52,16 +57,8 @@ func (b *builder) savings() (Savings, error) {
 	pk := b.in.Config.Packing
 	sv := Savings{Packing: PackingSettings{Method: packingMethod, TargetUtilization: pk.Target("")}}
 	shapes := sched.Pools(b.ix)
-	known := map[string]bool{}
-	for i := range shapes {
-		shapes[i].TargetUtilization = pk.Target(shapes[i].Pool)
-		known[shapes[i].Pool] = true
-	}
-	for i, p := range pk.Pools {
-		if !known[p.Pool] {
-			return sv, &yamldoc.FieldError{Path: fmt.Sprintf("packing.pools[%d].pool", i),
-				Msg: fmt.Sprintf("no node pool %q in the snapshot (pools: %s)", p.Pool, strings.Join(poolNames(shapes), ", "))}
-		}
+	if err := sched.Configure(shapes, pk.Target, pk.PoolNames()); err != nil {
+		return sv, err
 	}
 	deleted := map[string]bool{}
 	for _, d := range b.lay.deletions {
@@ -99,8 +96,16 @@ func (b *builder) savings() (Savings, error) {
 	} else {
 		sv.Monthly = sum
 	}
-	sv.Currency = currencyOf(sv)
-	for _, a := range []*money.Amount{&sv.Monthly, &sv.Plan.Monthly, &sv.Rightsizing.Monthly, &sv.Volumes.Monthly, &sv.LoadBalancers.Monthly} {
+	sv.Currency = currencyOf(sv, b.in.Prices)
+	amounts := []*money.Amount{&sv.Monthly, &sv.Plan.Monthly, &sv.Rightsizing.Monthly, &sv.Volumes.Monthly, &sv.LoadBalancers.Monthly}
+	for i, ps := range sv.Pools {
+		// A pool whose freed nodes have no price keeps its Monthly
+		// without a currency: "USD 0.00" would read as nothing saved.
+		if ps.NodeMonthly.Currency != "" || ps.Freed == 0 {
+			amounts = append(amounts, &sv.Pools[i].Monthly)
+		}
+	}
+	for _, a := range amounts {
 		a.Currency = sv.Currency
 	}
 	sv.Note = savingsNote(sv)
@@ -117,9 +122,11 @@ func (b *builder) poolSavings(sv *Savings, acc *savingsSum, shapes []sched.NodeS
 		ps.FreedByPlan = ps.NeededBefore - ps.NeededAfter
 		ps.Rightsizing = ps.Nodes - ps.NeededBefore
 		ps.Freed = ps.Nodes - ps.NeededAfter
-		ps.Note = poolNote(ps, sh)
-		if b.in.Prices != nil {
-			pricePool(sv, acc, &ps, b.in.Prices)
+		ps.Note = poolNote(ps, sh, before)
+		// A mixed pool is no one size to price, and packing keeps it
+		// at its size before and after the plan: nothing to price.
+		if sh.Mixed == "" {
+			pricePool(sv, acc, &ps, sh, b.in.Prices)
 		}
 		if ps.NeededAfter != ps.Nodes {
 			verb := "Shrink"
@@ -135,21 +142,32 @@ func (b *builder) poolSavings(sv *Savings, acc *savingsSum, shapes []sched.NodeS
 }
 
 // pricePool prices a pool's nodes and adds them to what the plan saves and
-// to the right-sizing, with their arithmetic.
-func pricePool(sv *Savings, acc *savingsSum, ps *PoolSavings, prices Prices) {
-	price, err := prices.NodeMonthly(ps.InstanceType)
-	if err != nil {
-		acc.err(fmt.Sprintf("pool %s: %v", ps.Pool, err))
-		return
+// to the right-sizing, with their arithmetic. Without a price (no book,
+// or none for the type) the nodes are still counted in the arithmetic,
+// marked not priced, and acc says why: an empty arithmetic means that
+// nothing changes, never that nothing could be priced.
+func pricePool(sv *Savings, acc *savingsSum, ps *PoolSavings, sh sched.NodeShape, prices Prices) {
+	var price *money.Amount
+	if prices != nil {
+		p, warn, err := prices.NodeMonthly(ps.InstanceType, sh.CapacityMilliCPU, sh.CapacityMemoryBytes)
+		switch {
+		case err != nil:
+			acc.err(fmt.Sprintf("pool %s: %v", ps.Pool, err))
+		default:
+			price = &p
+			if warn != "" && !slices.Contains(sv.Warnings, warn) {
+				sv.Warnings = append(sv.Warnings, warn)
+			}
+			ps.NodeMonthly = p
+			ps.Monthly = p.MulRat(int64(ps.Freed), 1)
+		}
 	}
-	ps.NodeMonthly = price
-	ps.Monthly = price.MulRat(int64(ps.Freed), 1)
 	if ps.FreedByPlan != 0 {
-		acc.add(&sv.Plan, price.MulRat(int64(ps.FreedByPlan), 1), fmt.Sprintf("%s pool: %s needed at %d%% of allocatable before the plan, %d after: %s",
+		acc.nodes(&sv.Plan, price, ps.FreedByPlan, fmt.Sprintf("%s pool: %s needed at %d%% of allocatable before the plan, %d after: %s",
 			ps.Pool, nodesText(ps.NeededBefore), ps.TargetUtilization, ps.NeededAfter, nodesPriced(ps.FreedByPlan, ps.InstanceType, price)))
 	}
 	if ps.Rightsizing != 0 {
-		acc.add(&sv.Rightsizing, price.MulRat(int64(ps.Rightsizing), 1), fmt.Sprintf("%s pool: %s today, %d needed at %d%% of allocatable: %s",
+		acc.nodes(&sv.Rightsizing, price, ps.Rightsizing, fmt.Sprintf("%s pool: %s today, %d needed at %d%% of allocatable: %s",
 			ps.Pool, nodesText(ps.Nodes), ps.NeededBefore, ps.TargetUtilization, nodesPriced(ps.Rightsizing, ps.InstanceType, price)))
 	}
 }
@@ -197,17 +215,26 @@ func (b *builder) assetSavings(sv *Savings, acc *savingsSum, gone func(ns string
 	}
 	sv.Volumes.Monthly = volMonthly
 	sv.Volumes.Note = "volumes with reclaim policy Delete whose namespace is deleted without moving; moved claims keep their volumes"
-	if b.in.Prices != nil {
-		lb := b.in.Prices.LoadBalancerMonthly()
-		sv.LoadBalancers.Monthly = lb.MulRat(int64(sv.LoadBalancers.Count), 1)
+	if b.in.Prices == nil {
+		// Counted all the same: the arithmetic lists what goes away,
+		// priced or not.
 		if n := sv.LoadBalancers.Count; n > 0 {
-			acc.add(&sv.Plan, sv.LoadBalancers.Monthly, fmt.Sprintf("load balancers of deleted namespaces: %d at %s each = %s",
-				n, lb.String(), sv.LoadBalancers.Monthly.String()))
+			sv.Plan.Arithmetic = append(sv.Plan.Arithmetic, fmt.Sprintf("load balancers of deleted namespaces: %d, not priced", n))
 		}
 		if n := sv.Volumes.Count; n > 0 {
-			acc.add(&sv.Plan, volMonthly, fmt.Sprintf("volumes of deleted namespaces: %d (%d GiB) at their storage classes' GiB-month prices = %s",
-				n, sv.Volumes.GiB, volMonthly.String()))
+			sv.Plan.Arithmetic = append(sv.Plan.Arithmetic, fmt.Sprintf("volumes of deleted namespaces: %d (%d GiB), not priced", n, sv.Volumes.GiB))
 		}
+		return
+	}
+	lb := b.in.Prices.LoadBalancerMonthly()
+	sv.LoadBalancers.Monthly = lb.MulRat(int64(sv.LoadBalancers.Count), 1)
+	if n := sv.LoadBalancers.Count; n > 0 {
+		acc.add(&sv.Plan, sv.LoadBalancers.Monthly, fmt.Sprintf("load balancers of deleted namespaces: %d at %s each = %s",
+			n, lb.String(), sv.LoadBalancers.Monthly.String()))
+	}
+	if n := sv.Volumes.Count; n > 0 {
+		acc.add(&sv.Plan, volMonthly, fmt.Sprintf("volumes of deleted namespaces: %d (%d GiB) at their storage classes' GiB-month prices = %s",
+			n, sv.Volumes.GiB, volMonthly.String()))
 	}
 }
 
@@ -215,7 +242,8 @@ func (b *builder) assetSavings(sv *Savings, acc *savingsSum, gone func(ns string
 const packingMethod = "per pool, the better of first-fit decreasing (by dominant share of CPU and memory requests, the replicas " +
 	"of the workloads with the most replicas first) and a balanced placement on the fewest nodes the sums allow; replicas kept as " +
 	"spread as today; each node full at its pool's target utilisation of allocatable; DaemonSet requests reserved on every node " +
-	"they run on; a pool that runs all its pods today needs at most the nodes it has"
+	"they run on; a pool that runs all its pods today needs at most the nodes it has; a pool of mixed nodes, or running a pod its " +
+	"node model cannot hold, keeps its nodes"
 
 // savingsSum adds priced lines to savings, keeping what could not be added.
 type savingsSum struct{ errors []string }
@@ -232,16 +260,28 @@ func (a *savingsSum) add(to *Saving, amount money.Amount, line string) {
 	to.Arithmetic = append(to.Arithmetic, line)
 }
 
+// nodes adds n nodes at price to a saving, with their line; nil price:
+// the line alone, its nodes counted but not priced.
+func (a *savingsSum) nodes(to *Saving, price *money.Amount, n int, line string) {
+	if price == nil {
+		to.Arithmetic = append(to.Arithmetic, line)
+		return
+	}
+	a.add(to, price.MulRat(int64(n), 1), line)
+}
+
 // nodesPriced spells out a node count times a price: "10 nodes of
 // s-2vcpu-4gb at USD 24.00 each = USD 240.00"; a negative count is nodes
-// to add, a cost.
-func nodesPriced(n int, instanceType string, price money.Amount) string {
-	total := price.MulRat(int64(n), 1)
+// to add, a cost; without a price, "10 nodes of s-2vcpu-4gb, not priced".
+func nodesPriced(n int, instanceType string, price *money.Amount) string {
+	nodes, cost := nodesText(n), ""
 	if n < 0 {
-		more := strings.Replace(nodesText(-n), " ", " more ", 1) // "1 more node"
-		return fmt.Sprintf("%s of %s at %s each = %s (a cost)", more, instanceType, price.String(), total.String())
+		nodes, cost = strings.Replace(nodesText(-n), " ", " more ", 1), " (a cost)" // "1 more node"
 	}
-	return fmt.Sprintf("%s of %s at %s each = %s", nodesText(n), instanceType, price.String(), total.String())
+	if price == nil {
+		return fmt.Sprintf("%s of %s, not priced%s", nodes, instanceType, cost)
+	}
+	return fmt.Sprintf("%s of %s at %s each = %s%s", nodes, instanceType, price.String(), price.MulRat(int64(n), 1).String(), cost)
 }
 
 func nodesText(n int) string { return plural(n, "node") }
@@ -254,9 +294,11 @@ func plural(n int, word string) string {
 }
 
 // poolNote explains a pool whose packing the cluster itself overrules or
-// cannot confirm.
-func poolNote(ps PoolSavings, sh sched.NodeShape) string {
-	switch {
+// cannot confirm, or that packing cannot model.
+func poolNote(ps PoolSavings, sh sched.NodeShape, before sched.PoolPacking) string {
+	switch kept := before.Kept(); {
+	case kept != "":
+		return kept
 	case ps.RunsAll && ps.PackedBefore > ps.Nodes:
 		return fmt.Sprintf("runs all its pods on %s today, fuller than %d%% of allocatable: packing at %d%% opens %d, but growing the pool "+
 			"would buy headroom, not room its pods need, so it is counted at the %d it has", nodesText(ps.Nodes), ps.TargetUtilization,
@@ -264,21 +306,29 @@ func poolNote(ps PoolSavings, sh sched.NodeShape) string {
 	case !sh.RunsAll:
 		return "a pod pinned to one of its nodes (a DaemonSet's) is Pending: today's nodes do not hold its pods, so it is counted as packed"
 	case !ps.RunsAll:
-		return "pods not running there today (Pending, or from a pool with no room) are packed onto it: counted as packed"
+		return "Pending pods are packed onto it: today's nodes do not run them, so it is counted as packed"
 	}
 	return ""
 }
 
-func poolNames(shapes []sched.NodeShape) []string {
-	out := make([]string, len(shapes))
-	for i, s := range shapes {
-		out[i] = s.Pool
+// PoolNames returns the pools the section names, in its order, for
+// sched.Configure to check against a snapshot (`purser cost` takes them as
+// cost.Input.PackingPools).
+func (c PackingConfig) PoolNames() []string {
+	out := make([]string, len(c.Pools))
+	for i, p := range c.Pools {
+		out[i] = p.Pool
 	}
 	return out
 }
 
 // currencyOf is the currency of the savings: the price book's.
-func currencyOf(sv Savings) string {
+func currencyOf(sv Savings, prices Prices) string {
+	if prices != nil {
+		if c := prices.LoadBalancerMonthly().Currency; c != "" {
+			return c
+		}
+	}
 	for _, a := range []money.Amount{sv.Plan.Monthly, sv.Rightsizing.Monthly} {
 		if a.Currency != "" {
 			return a.Currency
@@ -295,14 +345,36 @@ func currencyOf(sv Savings) string {
 // savingsNote says where the money comes from: merging namespaces changes
 // no pod's requests, so it frees no node by itself.
 func savingsNote(sv Savings) string {
-	right := "Resizing the pools to what today's pods request at the target utilisation saves " + sv.Rightsizing.Monthly.String() +
-		" a month with or without the plan: a right-sizing opportunity, which the pool steps realise."
-	if sv.Plan.Monthly.Micros == 0 && len(sv.Plan.Arithmetic) == 0 {
+	right := "Resizing the pools to what today's pods request at the target utilisation " + MonthlyEffect(sv.Rightsizing.Monthly) +
+		" with or without the plan: a right-sizing opportunity, which the pool steps realise."
+	if len(sv.Rightsizing.Arithmetic) == 0 {
+		right = "No pool changes size: " + NoRightsizing + "."
+	}
+	if len(sv.Plan.Arithmetic) == 0 {
 		return "The plan itself saves nothing: moving objects between namespaces changes no pod's requests, so the pods after the plan " +
 			"need the same nodes as before, and it deletes no load balancer or volume. " + right
 	}
-	return "The plan itself saves " + sv.Plan.Monthly.String() + " a month: the nodes its deletions free and the load balancers and " +
+	return "The plan itself " + MonthlyEffect(sv.Plan.Monthly) + ": the nodes its deletions free and the load balancers and " +
 		"volumes they remove. " + right
+}
+
+// NoRightsizing says why a right-sizing has no arithmetic: every pool
+// already has what the packing finds, or keeps its nodes for the reason
+// its note gives.
+const NoRightsizing = "each pool has the nodes today's pods need at its target utilisation, or keeps them for the reason given in its note"
+
+// MonthlyEffect words a monthly saving in a sentence: "saves USD 240.00 a
+// month"; a negative one is a cost, "costs USD 24.00 a month more"; one
+// without a currency was not priced, and no amount is shown without its
+// currency.
+func MonthlyEffect(a money.Amount) string {
+	switch {
+	case a.Currency == "":
+		return "is not priced: there is no price book, or it lacks a size"
+	case a.Micros < 0:
+		return "costs " + money.New(a.Currency, -a.Micros).String() + " a month more"
+	}
+	return "saves " + a.String() + " a month"
 }
 
 func ptrString(p *string) string {
@@ -342,6 +414,12 @@ func roi(c Config, monthly money.Amount) ROI {
 	rate, err := parseMoney(c.ROI.DailyRate)
 	if err != nil {
 		r.Error = err.Error()
+		return r
+	}
+	if monthly.Currency == "" {
+		// Without prices the savings are no figure: a return on zero
+		// would say "never pays back" of what was never priced.
+		r.Error = "the savings are not priced (no price book)"
 		return r
 	}
 	r.DailyRate = rate

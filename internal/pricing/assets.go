@@ -1,8 +1,6 @@
 package pricing
 
 import (
-	"fmt"
-
 	"github.com/purserhq/purser/internal/money"
 )
 
@@ -13,14 +11,15 @@ type Assets struct {
 	Book *Book
 }
 
-// NodeMonthly returns the catalogue price of one node of instanceType. A
-// type the book does not list is an error naming it: a saving priced from
-// per-CPU fallback rates would look more exact than it is.
-func (a Assets) NodeMonthly(instanceType string) (money.Amount, error) {
-	if it, ok := a.Book.Instances[instanceType]; ok {
-		return it.Monthly, nil
-	}
-	return money.Amount{}, fmt.Errorf("instance type %q is not in price book %s", instanceType, a.Book.Name)
+// NodeMonthly prices one node of instanceType whose capacity is cpuMilli
+// and memBytes exactly as `purser cost` prices every node (Book.NodeMonthly):
+// the catalogue price, else the per-CPU and per-GiB fallback rates with a
+// warning that names the type and shows the arithmetic. A saving priced
+// otherwise than the bill it comes out of would not reconcile with it.
+// The error is always nil: a book prices every node.
+func (a Assets) NodeMonthly(instanceType string, cpuMilli, memBytes int64) (money.Amount, string, error) {
+	price, _, warn := a.Book.NodeMonthly(instanceType, cpuMilli, memBytes)
+	return price, warn, nil
 }
 
 // LoadBalancerMonthly returns the monthly price of one load balancer node unit.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/purserhq/purser/internal/cost"
 	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/plan"
 )
 
 // CategoryLabel names a cost category for people.
@@ -202,13 +203,14 @@ func writeNotes(s *strings.Builder, b cost.Breakdown, bullet string) {
 }
 
 // RightsizingLine says what resizing the pools to their pods' requests
-// would save, pool by pool; "" without pools.
+// would save, pool by pool, and which pools keep their nodes because the
+// packing cannot model them; "" without pools.
 func RightsizingLine(rs *cost.Rightsizing) string {
 	if rs == nil || len(rs.Pools) == 0 {
 		return ""
 	}
 	targets := map[int]bool{}
-	var changes []string
+	var changes, kept []string
 	today, needed := 0, 0
 	for _, p := range rs.Pools {
 		targets[p.TargetUtilization] = true
@@ -217,6 +219,9 @@ func RightsizingLine(rs *cost.Rightsizing) string {
 		if p.Needed != p.Nodes {
 			changes = append(changes, fmt.Sprintf("%s %d → %d", p.Pool, p.Nodes, p.Needed))
 		}
+		if p.Note != "" {
+			kept = append(kept, fmt.Sprintf(" Pool %s keeps its %s: %s.", p.Pool, plural(p.Nodes, "node"), p.Note))
+		}
 	}
 	at := "at each pool's target utilisation of allocatable (plan.packing)"
 	if len(targets) == 1 {
@@ -224,13 +229,21 @@ func RightsizingLine(rs *cost.Rightsizing) string {
 	}
 	unplaced := ""
 	if n := len(rs.Unplaced); n > 0 {
-		unplaced = fmt.Sprintf(" %s fit no node at that target: %s.", plural(n, "pod"), strings.Join(rs.Unplaced, ", "))
+		verb := "fit"
+		if n == 1 {
+			verb = "fits"
+		}
+		unplaced = fmt.Sprintf(" %s not running today %s no node at that target: %s.", plural(n, "pod"), verb, strings.Join(rs.Unplaced, ", "))
 	}
-	if len(changes) == 0 {
-		return fmt.Sprintf("Right-sizing: every pool has the nodes its pods need %s.%s", at, unplaced)
+	tail := strings.Join(kept, "") + unplaced
+	switch {
+	case len(changes) == 0 && len(kept) > 0:
+		return fmt.Sprintf("Right-sizing: no pool is resized %s.%s", at, tail)
+	case len(changes) == 0:
+		return fmt.Sprintf("Right-sizing: every pool has the nodes its pods need %s.%s", at, tail)
 	}
-	return fmt.Sprintf("Right-sizing: %s the pods need %s where %d run (%s); resizing the pools saves %s a month, with or without a consolidation (purser plan lists the steps).",
-		at, plural(needed, "node"), today, strings.Join(changes, ", "), rs.Monthly.String()) + unplaced
+	return fmt.Sprintf("Right-sizing: %s the pods need %s where %d run (%s); resizing the pools %s, with or without a consolidation (purser plan lists the steps).",
+		at, plural(needed, "node"), today, strings.Join(changes, ", "), plan.MonthlyEffect(rs.Monthly)) + tail
 }
 
 // CostSummary writes the few lines `purser demo` shows: the total and its

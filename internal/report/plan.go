@@ -85,31 +85,37 @@ func PlanMarkdown(w io.Writer, p *plan.Plan) error {
 
 	sv := s.Savings
 	b.WriteString("## Savings\n\n")
-	fmt.Fprintf(&b, "Measured by packing the pods onto the node pools, %s, and pricing what goes away, in %s. Method: %s.\n\n",
-		planTargetText(sv), sv.Currency, sv.Packing.Method)
+	priced := "and pricing what goes away, in " + sv.Currency
+	if sv.Currency == "" {
+		priced = "without prices (see below)"
+	}
+	fmt.Fprintf(&b, "Measured by packing the pods onto the node pools, %s, %s. Method: %s.\n\n", planTargetText(sv), priced, sv.Packing.Method)
 	b.WriteString("| Pool | Instance type | Target | Nodes today | Needed before | Needed after | Freed by the plan | Right-sizing | Node price | Monthly |\n" +
 		"|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, ps := range sv.Pools {
 		fmt.Fprintf(&b, "| %s | %s | %d%% | %d | %d | %d | %+d | %+d | %s | %s |\n", ps.Pool, ps.InstanceType, ps.TargetUtilization, ps.Nodes,
-			ps.NeededBefore, ps.NeededAfter, ps.FreedByPlan, ps.Rightsizing, ps.NodeMonthly.String(), ps.Monthly.String())
+			ps.NeededBefore, ps.NeededAfter, ps.FreedByPlan, ps.Rightsizing, planAmount(ps.NodeMonthly), planAmount(ps.Monthly))
 	}
-	fmt.Fprintf(&b, "\n### What the plan itself saves: %s a month\n\n", sv.Plan.Monthly.String())
-	planArithmetic(&b, "- ", sv.Plan)
-	fmt.Fprintf(&b, "- Load balancers: %s (%s)\n", sv.LoadBalancers.Monthly.String(), sv.LoadBalancers.Note)
-	fmt.Fprintf(&b, "- Volumes: %d GiB, %s (%s)\n", sv.Volumes.GiB, sv.Volumes.Monthly.String(), sv.Volumes.Note)
-	fmt.Fprintf(&b, "\n### Right-sizing the pools, with or without the plan: %s a month\n\n", sv.Rightsizing.Monthly.String())
-	planArithmetic(&b, "- ", sv.Rightsizing)
+	fmt.Fprintf(&b, "\n### What the plan itself saves: %s\n\n", planMonthly(sv.Plan.Monthly, " a month"))
+	planArithmetic(&b, "- ", sv.Plan, planNothing)
+	fmt.Fprintf(&b, "- Load balancers: %s (%s)\n", planAmount(sv.LoadBalancers.Monthly), sv.LoadBalancers.Note)
+	fmt.Fprintf(&b, "- Volumes: %d GiB, %s (%s)\n", sv.Volumes.GiB, planAmount(sv.Volumes.Monthly), sv.Volumes.Note)
+	fmt.Fprintf(&b, "\n### Right-sizing the pools, with or without the plan: %s\n\n", planMonthly(sv.Rightsizing.Monthly, " a month"))
+	planArithmetic(&b, "- ", sv.Rightsizing, plan.NoRightsizing)
 	for _, ps := range sv.Pools {
 		if ps.Note != "" {
 			fmt.Fprintf(&b, "- %s pool: %s.\n", ps.Pool, ps.Note)
 		}
 	}
-	fmt.Fprintf(&b, "\n**With the plan and its pool steps: %s a month.** %s\n", sv.Monthly.String(), sv.Note)
+	fmt.Fprintf(&b, "\n**With the plan and its pool steps: %s.** %s\n", planMonthly(sv.Monthly, " a month"), sv.Note)
 	for _, u := range sv.Unplaced {
 		fmt.Fprintf(&b, "- Unplaced pod (no pool can hold it): %s\n", u)
 	}
 	for _, e := range sv.Errors {
-		fmt.Fprintf(&b, "- Price error: %s\n", e)
+		fmt.Fprintf(&b, "- Not priced: %s\n", e)
+	}
+	for _, w := range sv.Warnings {
+		fmt.Fprintf(&b, "- Warning: %s\n", w)
 	}
 	if len(sv.Steps) > 0 {
 		b.WriteString("\nPool steps:\n\n")
@@ -151,14 +157,40 @@ func planTargetText(sv plan.Savings) string {
 	return out + ")"
 }
 
-// planArithmetic writes a saving's lines, or says that nothing goes away.
-func planArithmetic(b *strings.Builder, indent string, s plan.Saving) {
+// planNothing is what the plan itself saves when nothing goes away.
+const planNothing = "nothing goes away: the pods need the same nodes after the plan as before, and no load balancer or volume is deleted"
+
+// planArithmetic writes a saving's lines, or none, the sentence that says
+// why it has none.
+func planArithmetic(b *strings.Builder, indent string, s plan.Saving, none string) {
 	if len(s.Arithmetic) == 0 {
-		fmt.Fprintf(b, "%snothing goes away: the pods need the same nodes after the plan as before, and no load balancer or volume is deleted\n", indent)
+		fmt.Fprintf(b, "%s%s\n", indent, none)
 	}
 	for _, line := range s.Arithmetic {
 		fmt.Fprintf(b, "%s%s\n", indent, line)
 	}
+}
+
+// planAmount writes an amount with its currency; one without a currency
+// was not priced, and a bare figure would read as a price.
+func planAmount(a money.Amount) string {
+	if a.Currency == "" {
+		return "not priced"
+	}
+	return a.String()
+}
+
+// planMonthly writes a monthly saving followed by per ("/month", " a
+// month"): a negative one is a cost and says so, one without a currency
+// was not priced.
+func planMonthly(a money.Amount, per string) string {
+	switch {
+	case a.Currency == "":
+		return "not priced"
+	case a.Micros < 0:
+		return money.New(a.Currency, -a.Micros).String() + per + " more (a cost)"
+	}
+	return a.String() + per
 }
 
 // planROI writes one return on investment with its arithmetic.
@@ -243,18 +275,28 @@ func PlanSummary(w io.Writer, p *plan.Plan) error {
 	fmt.Fprintf(&b, "  Savings, packing %s:\n", planTargetText(sv))
 	// Say where the money comes from: merging namespaces frees nothing by
 	// itself; resizing pools to what the pods request does, plan or not.
-	fmt.Fprintf(&b, "    The plan itself: %s/month\n", sv.Plan.Monthly.String())
-	planArithmetic(&b, "      ", sv.Plan)
-	fmt.Fprintf(&b, "    Right-sizing the pools, with or without the plan (the pool steps in the plan): %s/month\n", sv.Rightsizing.Monthly.String())
-	planArithmetic(&b, "      ", sv.Rightsizing)
+	fmt.Fprintf(&b, "    The plan itself: %s\n", planMonthly(sv.Plan.Monthly, "/month"))
+	planArithmetic(&b, "      ", sv.Plan, planNothing)
+	fmt.Fprintf(&b, "    Right-sizing the pools, with or without the plan (the pool steps in the plan): %s\n", planMonthly(sv.Rightsizing.Monthly, "/month"))
+	planArithmetic(&b, "      ", sv.Rightsizing, plan.NoRightsizing)
 	for _, ps := range sv.Pools {
 		if ps.Note != "" {
 			fmt.Fprintf(&b, "      %s pool: %s\n", ps.Pool, ps.Note)
 		}
 	}
-	fmt.Fprintf(&b, "    With the plan and its pool steps: %s/month\n", sv.Monthly.String())
-	fmt.Fprintf(&b, "  Naive estimate: %s/month (%d namespaces × %s; namespaces cost nothing, not a saving)\n",
-		s.Naive.Monthly.String(), s.Naive.Namespaces, s.Naive.PerNamespace.String())
+	fmt.Fprintf(&b, "    With the plan and its pool steps: %s\n", planMonthly(sv.Monthly, "/month"))
+	for _, e := range sv.Errors {
+		fmt.Fprintf(&b, "    Not priced: %s\n", e)
+	}
+	for _, w := range sv.Warnings {
+		fmt.Fprintf(&b, "    Warning: %s\n", w)
+	}
+	if nv := s.Naive; nv.PerNamespace.Currency == "" {
+		fmt.Fprintf(&b, "  Naive estimate: none: %s\n", nv.Note)
+	} else {
+		fmt.Fprintf(&b, "  Naive estimate: %s (%d namespaces × %s; namespaces cost nothing, not a saving)\n",
+			planMonthly(nv.Monthly, "/month"), nv.Namespaces, nv.PerNamespace.String())
+	}
 	if r := s.ROI; r.Error != "" {
 		fmt.Fprintf(&b, "  ROI: not computed: %s\n", r.Error)
 	} else {

@@ -1,7 +1,10 @@
 package sched
 
 import (
+	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,8 +29,19 @@ type NodeShape struct {
 	MilliCPU     int64
 	MemoryBytes  int64
 	MaxPods      int64
-	Labels       map[string]string
-	Taints       []corev1.Taint
+	// CapacityMilliCPU and CapacityMemoryBytes are the first node's
+	// capacity: a price book prices a size it does not list by its
+	// per-CPU and per-GiB rates on capacity, as `purser cost` prices
+	// every node, and the plan must price a pool's node the same way.
+	CapacityMilliCPU    int64
+	CapacityMemoryBytes int64
+	Labels              map[string]string
+	Taints              []corev1.Taint
+	// Mixed says how the pool's nodes differ, "" when they all share the
+	// first node's instance type, allocatable CPU, memory and pod slots,
+	// and taints. Packing models a pool as identical nodes; a mixed pool
+	// is not one, so packing keeps it at its size (PoolPacking.Needed).
+	Mixed string
 	// Today is the pool's node count now; it bounds how replicas spread
 	// and, when RunsAll, how many nodes the pool can need.
 	Today int
@@ -57,10 +71,11 @@ type PodDemand struct {
 	NodeSelector map[string]string
 	Affinity     *corev1.Affinity
 	Tolerations  []corev1.Toleration
-	// Pool is where the pod runs today, "" when it is not bound; packing
-	// keeps it there when it fits, so that the simulation changes sizes,
-	// not pools.
+	// Pool and Node are where the pod runs today, "" when it is not
+	// bound. Packing keeps a bound pod on its pool, so that the
+	// simulation changes sizes, not pools.
 	Pool string
+	Node string
 	// Spread names the workload the pod is a replica of. Its replicas
 	// share a node only as much as the pool's nodes today force them to:
 	// at most ceil(replicas / nodes today) on one node. Empty for none.
@@ -69,7 +84,10 @@ type PodDemand struct {
 
 // PackResult is what each pool needs, and the pods no pool can hold.
 type PackResult struct {
-	Pools    map[string]PoolPacking
+	Pools map[string]PoolPacking
+	// Unplaced are pods bound to no pool today that no pool packing
+	// models can hold. A bound pod is never unplaced: it holds its pool
+	// (PoolPacking.Misfits).
 	Unplaced []string
 }
 
@@ -91,21 +109,53 @@ type PackResult struct {
 //     is not a step of a plan (Packed keeps the figure, for reports);
 //   - a pool that is not proven (a pod is Pending there) needs what the
 //     packing found, more than today when its pods do not fit.
+//
+// A pool the packing cannot model is kept at today's count whatever the
+// packing finds (Kept): a pool of mixed shapes (NodeShape.Mixed), and a
+// pool running a pod its model cannot hold (Misfits). The cluster proves
+// such a pod runs on one of today's nodes; a model that cannot place it
+// is wrong about the pool, and shrinking on its word would drop nodes
+// that pods run on.
 type PoolPacking struct {
 	Today  int
-	Packed int // nodes first-fit decreasing opens at the pool's target
+	Packed int // nodes first-fit decreasing opens at the pool's target; 0 for a mixed pool, which is not packed
 	Proven bool
 	Needed int
+	// Mixed is NodeShape.Mixed.
+	Mixed string
+	// Misfits are the pods bound to the pool's nodes today that a node
+	// of its model does not admit or has no room for.
+	Misfits []string
+}
+
+// Kept tells whether packing keeps the pool at its size because it cannot
+// model it, and says why: "" when the pool is modelled. Plan and cost
+// print it as the pool's note.
+func (p PoolPacking) Kept() string {
+	switch {
+	case p.Mixed != "":
+		return "its nodes differ (" + p.Mixed + "): packing models a pool as identical nodes, so it is not resized"
+	case len(p.Misfits) == 1:
+		return "1 pod running on its nodes today does not fit its node model (" + p.Misfits[0] + "): the cluster runs what the model " +
+			"cannot place, so it is not resized"
+	case len(p.Misfits) > 1:
+		return fmt.Sprintf("%d pods running on its nodes today do not fit its node model (%s): the cluster runs what the model "+
+			"cannot place, so it is not resized", len(p.Misfits), strings.Join(p.Misfits, ", "))
+	}
+	return ""
 }
 
 // Pack simulates placing pods onto pools of identical nodes, per pool,
 // with nodes full at their pool's target utilisation, after reserving on
 // every node the requests of the DaemonSets that run there, and keeping
 // replicas of one workload (same Spread) as spread as they are today. A
-// pod goes to its current pool when it may run there, else to the first
-// pool whose labels, affinity and taints admit it and whose empty node has
-// room for it. Pools are tried in the given order. Pod slots are a hard
-// limit of the kubelet, not a utilisation: the target does not scale them.
+// bound pod stays on its pool: packed there when the pool's node admits
+// it and has room for it, else a misfit that keeps the pool at its size;
+// on a mixed pool it is left where it runs. A pod bound to no pool goes to
+// the first pool, in the given order, whose labels, affinity and taints
+// admit it and whose empty node has room for it; mixed pools take none.
+// Pod slots are a hard limit of the kubelet, not a utilisation: the target
+// does not scale them.
 //
 // Each pool's count is the smaller of two placements, both built pod by
 // pod, so either is a real one: first-fit decreasing, and the fewest
@@ -116,6 +166,7 @@ type PoolPacking struct {
 // a node without a sibling and first fit has filled the first nodes.
 func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
 	res := PackResult{Pools: map[string]PoolPacking{}}
+	index := map[string]int{} // pools by name
 	// Per pool, the room on an empty node once its DaemonSets are placed:
 	// whole (what a pod may ask at most) and up to the target.
 	whole := make([]room, len(pools))
@@ -131,17 +182,32 @@ func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
 		}
 		whole[i] = room{cpu: p.MilliCPU - ds.cpu, mem: p.MemoryBytes - ds.mem, pods: p.MaxPods - ds.pods}
 		target[i] = room{cpu: p.MilliCPU*p.target()/100 - ds.cpu, mem: p.MemoryBytes*p.target()/100 - ds.mem, pods: whole[i].pods}
-		res.Pools[p.Pool] = PoolPacking{Today: p.Today, Proven: p.RunsAll}
+		res.Pools[p.Pool] = PoolPacking{Today: p.Today, Proven: p.RunsAll, Mixed: p.Mixed}
+		index[p.Pool] = i
+	}
+	takes := func(i int, d PodDemand) bool {
+		return admits(pools[i], d) && d.MilliCPU <= whole[i].cpu && d.MemoryBytes <= whole[i].mem && whole[i].pods >= 1
 	}
 	byPool := make([][]PodDemand, len(pools))
 	for _, d := range pods {
-		chosen := -1
-		for i, p := range pools {
-			if !admits(p, d) || d.MilliCPU > whole[i].cpu || d.MemoryBytes > whole[i].mem || whole[i].pods < 1 {
-				continue
+		if own, bound := index[d.Pool]; bound && d.Pool != "" {
+			switch {
+			case pools[own].Mixed != "":
+				// Counted by the nodes it runs on, which the pool keeps.
+			case takes(own, d):
+				byPool[own] = append(byPool[own], d)
+			default:
+				pp := res.Pools[d.Pool]
+				pp.Misfits = append(pp.Misfits, d.Name)
+				res.Pools[d.Pool] = pp
 			}
-			if chosen < 0 || (p.Pool == d.Pool && pools[chosen].Pool != d.Pool) {
+			continue
+		}
+		chosen := -1
+		for i := range pools {
+			if pools[i].Mixed == "" && takes(i, d) {
 				chosen = i
+				break
 			}
 		}
 		if chosen < 0 {
@@ -153,63 +219,78 @@ func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
 	for i, p := range pools {
 		items := byPool[i]
 		pp := res.Pools[p.Pool]
+		sort.Strings(pp.Misfits)
+		if p.Mixed == "" {
+			pp.Packed = pack(items, p.Today, whole[i], target[i])
+		}
 		for _, d := range items {
-			// A pod moved in from elsewhere, or Pending today, is not in
-			// today's placement: the pool's nodes prove nothing about it.
+			// A pod Pending today is not in today's placement: the pool's
+			// nodes prove nothing about it.
 			if d.Pool != p.Pool {
 				pp.Proven = false
 			}
 		}
-		replicas := map[string]int{}
-		for _, d := range items {
-			if d.Spread != "" {
-				replicas[d.Spread]++
-			}
-		}
-		// Dominant share, the larger of the CPU and memory fractions of a
-		// node, orders two-dimensional items for first-fit decreasing.
-		// Replicas of the largest workloads go first: each needs a node
-		// without a sibling, and placed last, when the first nodes are
-		// full, they would open a node each (on a pool at 96% of its CPU,
-		// 81 nodes where 50 run everything).
-		share := func(d PodDemand) float64 {
-			c := float64(d.MilliCPU) / float64(max(whole[i].cpu, 1))
-			m := float64(d.MemoryBytes) / float64(max(whole[i].mem, 1))
-			return max(c, m)
-		}
-		sort.SliceStable(items, func(a, b int) bool {
-			ra, rb := replicas[items[a].Spread], replicas[items[b].Spread]
-			if ra != rb {
-				return ra > rb
-			}
-			sa, sb := share(items[a]), share(items[b])
-			if sa != sb {
-				return sa > sb
-			}
-			return items[a].Name < items[b].Name
-		})
-		limit := func(group string) int {
-			if group == "" {
-				return len(items) + 1
-			}
-			n := max(p.Today, 1)
-			return (replicas[group] + n - 1) / n
-		}
-		pp.Packed = firstFit(items, target[i], limit)
-		for k := lowerBound(items, target[i], replicas, limit); k < pp.Packed; k++ {
-			if balanced(items, target[i], limit, k) {
-				pp.Packed = k
-				break
-			}
-		}
-		pp.Needed = pp.Packed
-		if pp.Proven && pp.Needed > pp.Today {
-			pp.Needed = pp.Today
+		switch {
+		case pp.Kept() != "":
+			pp.Needed = p.Today
+		case pp.Proven:
+			pp.Needed = min(pp.Packed, p.Today)
+		default:
+			pp.Needed = pp.Packed
 		}
 		res.Pools[p.Pool] = pp
 	}
 	sort.Strings(res.Unplaced)
 	return res
+}
+
+// pack is the fewer nodes of two placements of the items, each a real
+// one: first-fit decreasing, and a balanced placement on the fewest nodes
+// the sums allow. whole is what an empty node offers a pod, target what it
+// is filled to; today, the pool's nodes now, bounds how replicas spread.
+func pack(items []PodDemand, today int, whole, target room) int {
+	replicas := map[string]int{}
+	for _, d := range items {
+		if d.Spread != "" {
+			replicas[d.Spread]++
+		}
+	}
+	// Dominant share, the larger of the CPU and memory fractions of a
+	// node, orders two-dimensional items for first-fit decreasing.
+	// Replicas of the largest workloads go first: each needs a node
+	// without a sibling, and placed last, when the first nodes are full,
+	// they would open a node each (on a pool at 96% of its CPU, 81 nodes
+	// where 50 run everything).
+	share := func(d PodDemand) float64 {
+		c := float64(d.MilliCPU) / float64(max(whole.cpu, 1))
+		m := float64(d.MemoryBytes) / float64(max(whole.mem, 1))
+		return max(c, m)
+	}
+	sort.SliceStable(items, func(a, b int) bool {
+		ra, rb := replicas[items[a].Spread], replicas[items[b].Spread]
+		if ra != rb {
+			return ra > rb
+		}
+		sa, sb := share(items[a]), share(items[b])
+		if sa != sb {
+			return sa > sb
+		}
+		return items[a].Name < items[b].Name
+	})
+	limit := func(group string) int {
+		if group == "" {
+			return len(items) + 1
+		}
+		n := max(today, 1)
+		return (replicas[group] + n - 1) / n
+	}
+	packed := firstFit(items, target, limit)
+	for k := lowerBound(items, target, replicas, limit); k < packed; k++ {
+		if balanced(items, target, limit, k) {
+			return k
+		}
+	}
+	return packed
 }
 
 // room is what a node has left: CPU in millicores, memory in bytes, pod
@@ -377,17 +458,14 @@ func DemandOf(ns, name, pool string, spec *corev1.PodSpec) PodDemand {
 		Affinity: spec.Affinity, Tolerations: spec.Tolerations, Pool: pool}
 }
 
-// instanceTypeLabel names a node's size; the plan prices nodes by it.
-const instanceTypeLabel = corev1.LabelInstanceTypeStable
-
 // defaultMaxPods is the kubelet's --max-pods default, for a node that
 // reports no pod capacity.
 const defaultMaxPods = 110
 
 // Pools returns one shape per node pool, sorted by name: the allocatable,
-// labels and taints of its first node by name, its node count, and
-// whether it runs every pod pinned to its nodes. TargetUtilization is left
-// to the caller.
+// capacity, labels and taints of its first node by name, its node count,
+// whether it runs every pod pinned to its nodes, and how its nodes differ
+// when they do (Mixed). TargetUtilization is left to the caller.
 func Pools(ix *snapshot.Index) []NodeShape {
 	nodes := make([]*corev1.Node, len(ix.S.Nodes))
 	for i := range ix.S.Nodes {
@@ -406,13 +484,9 @@ func Pools(ix *snapshot.Index) []NodeShape {
 	}
 	index := map[string]int{}
 	var shapes []NodeShape
+	var traits [][]nodeTraits // per pool, per node
 	for _, n := range nodes {
 		pool := snapshot.NodePool(n)
-		if i, ok := index[pool]; ok {
-			shapes[i].Today++
-			continue
-		}
-		index[pool] = len(shapes)
 		a := n.Status.Allocatable
 		if len(a) == 0 {
 			// A hand-written or trimmed manifest may give capacity only;
@@ -423,12 +497,121 @@ func Pools(ix *snapshot.Index) []NodeShape {
 		if maxPods == 0 {
 			maxPods = defaultMaxPods
 		}
-		shapes = append(shapes, NodeShape{Pool: pool, InstanceType: n.Labels[instanceTypeLabel],
+		sh := NodeShape{Pool: pool, InstanceType: snapshot.InstanceType(n),
 			MilliCPU: a.Cpu().MilliValue(), MemoryBytes: a.Memory().Value(), MaxPods: maxPods,
-			Labels: n.Labels, Taints: n.Spec.Taints, Today: 1, RunsAll: !short[pool]})
+			CapacityMilliCPU: n.Status.Capacity.Cpu().MilliValue(), CapacityMemoryBytes: n.Status.Capacity.Memory().Value(),
+			Labels: n.Labels, Taints: n.Spec.Taints, Today: 1, RunsAll: !short[pool]}
+		if i, ok := index[pool]; ok {
+			shapes[i].Today++
+			traits[i] = append(traits[i], traitsOf(sh))
+			continue
+		}
+		index[pool] = len(shapes)
+		shapes = append(shapes, sh)
+		traits = append(traits, []nodeTraits{traitsOf(sh)})
+	}
+	for i := range shapes {
+		shapes[i].Mixed = mixed(traits[i])
+		if types := distinct(traits[i], func(t nodeTraits) string { return t.instanceType }); len(types) > 1 {
+			shapes[i].InstanceType = strings.Join(types, ", ")
+		}
 	}
 	sort.SliceStable(shapes, func(i, j int) bool { return shapes[i].Pool < shapes[j].Pool })
 	return shapes
+}
+
+// nodeTraits are what makes two nodes of a pool interchangeable for
+// packing, written out: a pool whose nodes differ in one of them is not a
+// pool of identical nodes.
+type nodeTraits struct{ instanceType, cpu, memory, pods, taints string }
+
+func traitsOf(sh NodeShape) nodeTraits {
+	instanceType := sh.InstanceType
+	if instanceType == "" {
+		instanceType = "(no instance-type label)"
+	}
+	// Taints compare as a set, without the time the node controller adds.
+	var taints []string
+	for _, t := range sh.Taints {
+		taints = append(taints, taintText(t))
+	}
+	sort.Strings(taints)
+	joined := strings.Join(taints, ",")
+	if joined == "" {
+		joined = "none"
+	}
+	return nodeTraits{instanceType: instanceType, cpu: Amount(corev1.ResourceCPU, sh.MilliCPU),
+		memory: exactMemory(sh.MemoryBytes), pods: strconv.FormatInt(sh.MaxPods, 10), taints: joined}
+}
+
+// taintText writes a taint as kubectl taint takes it: key=value:Effect,
+// or key:Effect without a value.
+func taintText(t corev1.Taint) string {
+	if t.Value == "" {
+		return t.Key + ":" + string(t.Effect)
+	}
+	return t.Key + "=" + t.Value + ":" + string(t.Effect)
+}
+
+// exactMemory writes bytes in the largest binary unit that keeps them
+// exact: nodes a few KiB apart do differ, and the note must not show them
+// as one size.
+func exactMemory(b int64) string {
+	switch {
+	case b != 0 && b%(1<<30) == 0:
+		return strconv.FormatInt(b>>30, 10) + "Gi"
+	case b != 0 && b%(1<<20) == 0:
+		return strconv.FormatInt(b>>20, 10) + "Mi"
+	case b%(1<<10) == 0:
+		return strconv.FormatInt(b>>10, 10) + "Ki"
+	}
+	return strconv.FormatInt(b, 10)
+}
+
+// mixed says how a pool's nodes differ: "instance type: 1 × s-2vcpu-4gb,
+// 2 × s-8vcpu-16gb; allocatable cpu: 1 × 1900m, 2 × 7900m"; "" when they
+// do not.
+func mixed(nodes []nodeTraits) string {
+	var parts []string
+	for _, tr := range [...]struct {
+		name string
+		of   func(nodeTraits) string
+	}{
+		{"instance type", func(t nodeTraits) string { return t.instanceType }},
+		{"allocatable cpu", func(t nodeTraits) string { return t.cpu }},
+		{"allocatable memory", func(t nodeTraits) string { return t.memory }},
+		{"pod slots", func(t nodeTraits) string { return t.pods }},
+		{"taints", func(t nodeTraits) string { return t.taints }},
+	} {
+		values := distinct(nodes, tr.of)
+		if len(values) < 2 {
+			continue
+		}
+		count := map[string]int{}
+		for _, n := range nodes {
+			count[tr.of(n)]++
+		}
+		counted := make([]string, len(values))
+		for i, v := range values {
+			counted[i] = fmt.Sprintf("%d × %s", count[v], v)
+		}
+		parts = append(parts, tr.name+": "+strings.Join(counted, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// distinct returns the values of a trait in the order nodes first show
+// them.
+func distinct(nodes []nodeTraits, of func(nodeTraits) string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		if v := of(n); !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // Demands returns what the snapshot's workloads ask of the nodes: one
@@ -454,6 +637,9 @@ func Demands(ix *snapshot.Index) (daemons, pods []PodDemand) {
 			pool = snapshot.NodePool(n)
 		}
 		d := DemandOf(p.Namespace, p.Name, pool, &p.Spec)
+		if pool != "" {
+			d.Node = p.Spec.NodeName
+		}
 		// Replicas of one workload stay spread as the scheduler spreads
 		// them: packing them together would save a node by giving up the
 		// workload's availability.

@@ -2,8 +2,10 @@ package sched
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -13,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/testutil/fixtures"
 )
 
 const gi = int64(1 << 30)
@@ -56,11 +59,11 @@ func TestPack(t *testing.T) {
 			pods: []PodDemand{demand("p1", 1000, 1, "a"), demand("p2", 1000, 1, "a")}, want: map[string]int{"a": 2}},
 		{name: "pod limit", pools: []NodeShape{shape("a")},
 			pods: []PodDemand{demand("p1", 1, 0, "a"), demand("p2", 1, 0, "a"), demand("p3", 1, 0, "a"), demand("p4", 1, 0, "a")}, want: map[string]int{"a": 2}},
-		{name: "untolerated taint sends pods elsewhere", pools: []NodeShape{shape("a", "dedicated"), shape("b")},
-			pods: []PodDemand{demand("p1", 500, 1, "a")}, want: map[string]int{"a": 0, "b": 1}},
+		{name: "untolerated taint sends a Pending pod elsewhere", pools: []NodeShape{shape("a", "dedicated"), shape("b")},
+			pods: []PodDemand{demand("p1", 500, 1, "")}, want: map[string]int{"a": 0, "b": 1}},
 		{name: "selector", pools: []NodeShape{shape("a"), shape("b")},
 			pods: []PodDemand{{Name: "p1", MilliCPU: 500, NodeSelector: map[string]string{"pool": "b"}}}, want: map[string]int{"a": 0, "b": 1}},
-		{name: "too big", pools: []NodeShape{shape("a")}, pods: []PodDemand{demand("huge", 3000, 1, "a")},
+		{name: "too big for any pool, Pending", pools: []NodeShape{shape("a")}, pods: []PodDemand{demand("huge", 3000, 1, "")},
 			want: map[string]int{"a": 0}, unplaced: []string{"huge"}},
 		{name: "decreasing order matters", pools: []NodeShape{shape("a")},
 			pods: []PodDemand{demand("s1", 500, 0, "a"), demand("s2", 500, 0, "a"), demand("l1", 1500, 0, "a"), demand("l2", 1500, 0, "a")},
@@ -293,5 +296,183 @@ func TestPoolsFromCapacityOnly(t *testing.T) {
 	got := Pools(snapshot.NewIndex(&snapshot.Snapshot{Nodes: []corev1.Node{n}}))
 	if len(got) != 1 || got[0].MilliCPU != 2000 || got[0].MemoryBytes != 4<<30 || got[0].MaxPods != 110 {
 		t.Errorf("pools %+v, want 2000m, 4Gi and 110 pods from capacity", got)
+	}
+}
+
+// A node labelled with the beta instance type only (clusters from before
+// 1.17) is modelled as that size, as `purser cost` prices it.
+func TestPoolsReadTheBetaInstanceType(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   string
+	}{
+		{"stable", map[string]string{corev1.LabelInstanceTypeStable: "s-2vcpu-4gb"}, "s-2vcpu-4gb"},
+		{"beta only", map[string]string{corev1.LabelInstanceType: "s-4vcpu-8gb"}, "s-4vcpu-8gb"},
+		{"stable wins", map[string]string{corev1.LabelInstanceTypeStable: "s-2vcpu-4gb", corev1.LabelInstanceType: "old"}, "s-2vcpu-4gb"},
+		{"none", nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			n := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", Labels: tc.labels}}
+			n.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi")}
+			got := Pools(snapshot.NewIndex(&snapshot.Snapshot{Nodes: []corev1.Node{n}}))
+			if len(got) != 1 || got[0].InstanceType != tc.want {
+				t.Errorf("pools %+v, want instance type %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// A pod bound to a pool today runs on one of its nodes, whatever the
+// pool's model says: when the model cannot hold it, the pool keeps its
+// size, and the pod goes neither to another pool nor to Unplaced.
+func TestPackKeepsAPoolItsModelCannotHold(t *testing.T) {
+	t.Parallel()
+	sized := func(s NodeShape, today int) NodeShape {
+		s.Today, s.RunsAll = today, true
+		return s
+	}
+	tests := []struct {
+		name     string
+		pools    []NodeShape
+		pods     []PodDemand
+		want     map[string]int
+		misfits  map[string][]string
+		unplaced []string
+	}{
+		{name: "too big for its pool's node", pools: []NodeShape{sized(shape("a"), 3), sized(shape("b"), 2)},
+			pods: []PodDemand{demand("huge", 3000, 1, "a"), demand("small", 100, 0, "a")},
+			want: map[string]int{"a": 3, "b": 0}, misfits: map[string][]string{"a": {"huge"}}},
+		{name: "refused by its pool's taint", pools: []NodeShape{sized(shape("a", "dedicated"), 2), sized(shape("b"), 2)},
+			pods: []PodDemand{demand("p1", 500, 1, "a")}, want: map[string]int{"a": 2, "b": 0}, misfits: map[string][]string{"a": {"p1"}}},
+		{name: "refused by its pool's labels", pools: []NodeShape{sized(shape("a"), 2)},
+			pods: []PodDemand{{Name: "p1", MilliCPU: 100, Pool: "a", NodeSelector: map[string]string{"pool": "elsewhere"}}},
+			want: map[string]int{"a": 2}, misfits: map[string][]string{"a": {"p1"}}},
+		{name: "a Pending pod too big for every pool is unplaced, and holds nothing", pools: []NodeShape{sized(shape("a"), 2)},
+			pods: []PodDemand{demand("huge", 3000, 1, ""), demand("small", 100, 0, "a")}, want: map[string]int{"a": 1}, unplaced: []string{"huge"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := Pack(tc.pools, nil, tc.pods)
+			misfits := map[string][]string{}
+			for name, p := range got.Pools {
+				if len(p.Misfits) > 0 {
+					misfits[name] = p.Misfits
+					if !strings.Contains(p.Kept(), strconv.Itoa(len(p.Misfits))+" pod") {
+						t.Errorf("pool %s: note %q does not count its misfits", name, p.Kept())
+					}
+				}
+			}
+			if tc.misfits == nil {
+				tc.misfits = map[string][]string{}
+			}
+			if !reflect.DeepEqual(needed(got), tc.want) || !reflect.DeepEqual(misfits, tc.misfits) || !reflect.DeepEqual(got.Unplaced, tc.unplaced) {
+				t.Errorf("got %v misfits %v unplaced %v, want %v misfits %v unplaced %v",
+					needed(got), misfits, got.Unplaced, tc.want, tc.misfits, tc.unplaced)
+			}
+		})
+	}
+}
+
+// The review's two clusters: each pool used to be modelled by its first
+// node by name and told to shrink to 0 while pods run on it.
+func TestPackDoesNotShrinkMixedPools(t *testing.T) {
+	t.Parallel()
+	for _, tc := range fixtures.UnmodelledPools() {
+		t.Run(tc.Name, func(t *testing.T) {
+			t.Parallel()
+			ix := snapshot.NewIndex(tc.Snapshot)
+			shapes := Pools(ix)
+			if len(shapes) != 1 || shapes[0].Pool != tc.Pool || shapes[0].Mixed != tc.Mixed || shapes[0].InstanceType != tc.InstanceType {
+				t.Fatalf("pools %+v, want one pool %s of %s, mixed %q", shapes, tc.Pool, tc.InstanceType, tc.Mixed)
+			}
+			daemons, pods := Demands(ix)
+			got := Pack(shapes, daemons, pods)
+			p := got.Pools[tc.Pool]
+			if p.Needed != 3 || len(got.Unplaced) != 0 || !strings.Contains(p.Kept(), tc.Mixed) {
+				t.Errorf("needs %d (want the 3 of today), unplaced %v, note %q", p.Needed, got.Unplaced, p.Kept())
+			}
+		})
+	}
+}
+
+// TestPackNeverDropsANodeAPodRunsOn is a property over generated clusters:
+// however the pools are shaped and filled, a pool needs at least the nodes
+// that run a bound pod the packing did not place in it (a misfit, or any
+// pod of a mixed pool), and a bound pod is never unplaced.
+func TestPackNeverDropsANodeAPodRunsOn(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(2026, 12))
+	sizes := []struct{ size, cpu, mem string }{{"s-2vcpu-4gb", "2", "4Gi"}, {"s-4vcpu-8gb", "4", "8Gi"}, {"s-8vcpu-16gb", "8", "16Gi"}}
+	taint := corev1.Taint{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoSchedule}
+	for run := range 300 {
+		var nodes []corev1.Node
+		var pods []corev1.Pod
+		for p := range 1 + rng.IntN(3) {
+			pool := fmt.Sprintf("pool-%d", p)
+			if rng.IntN(4) == 0 {
+				pool = "" // unlabelled: all such nodes share snapshot.NoPool
+			}
+			base := rng.IntN(len(sizes))
+			for n := range 1 + rng.IntN(5) {
+				sz := sizes[base]
+				if rng.IntN(5) == 0 {
+					sz = sizes[rng.IntN(len(sizes))]
+				}
+				var taints []corev1.Taint
+				if rng.IntN(6) == 0 {
+					taints = append(taints, taint)
+				}
+				name := fmt.Sprintf("n%d-%d", p, n)
+				nodes = append(nodes, fixtures.Node(name, pool, sz.size, sz.cpu, sz.mem, taints...))
+				for k := range rng.IntN(4) {
+					cpu := fmt.Sprintf("%dm", 100+rng.IntN(3000))
+					pods = append(pods, fixtures.Pod("ns", fmt.Sprintf("%s-%d", name, k), name, cpu, fmt.Sprintf("%dMi", 64+rng.IntN(6000))))
+				}
+			}
+		}
+		if rng.IntN(2) == 0 {
+			pods = append(pods, fixtures.Pod("ns", "pending", "", "500m", "256Mi"))
+		}
+		ix := snapshot.NewIndex(fixtures.Snapshot("generated", nodes, pods...))
+		shapes := Pools(ix)
+		for i := range shapes {
+			shapes[i].TargetUtilization = 50 + rng.IntN(51)
+		}
+		daemons, demands := Demands(ix)
+		got := Pack(shapes, daemons, demands)
+		unplaced := map[string]bool{}
+		for _, u := range got.Unplaced {
+			unplaced[u] = true
+		}
+		for _, sh := range shapes {
+			pp := got.Pools[sh.Pool]
+			misfit := map[string]bool{}
+			for _, m := range pp.Misfits {
+				misfit[m] = true
+			}
+			hosts := map[string]bool{}
+			for _, d := range demands {
+				if d.Pool != sh.Pool {
+					continue
+				}
+				if unplaced[d.Name] {
+					t.Fatalf("run %d: bound pod %s is unplaced", run, d.Name)
+				}
+				if misfit[d.Name] || sh.Mixed != "" {
+					hosts[d.Node] = true
+				}
+			}
+			if pp.Needed < len(hosts) {
+				t.Fatalf("run %d: pool %s needs %d nodes, but %d run pods it did not place (%+v)", run, sh.Pool, pp.Needed, len(hosts), pp)
+			}
+			if (sh.Mixed != "" || len(pp.Misfits) > 0) && pp.Needed != sh.Today {
+				t.Fatalf("run %d: pool %s cannot be modelled (%s) yet needs %d of %d", run, sh.Pool, pp.Kept(), pp.Needed, sh.Today)
+			}
+		}
 	}
 }
