@@ -201,3 +201,30 @@ func TestPriceResolutionFlagTokenFails(t *testing.T) {
 		t.Errorf("a failing --do-token gave %v", err)
 	}
 }
+
+// A packing pool the cluster lacks is the same config error, at the same
+// line, for cost as for plan.
+func TestUnknownPackingPool(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := scenario.DemoSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse("purser.yaml", []byte("apiVersion: purser.dev/v1alpha1\nkind: Config\nplan:\n  packing:\n    pools: [{pool: nosuchpool, targetUtilization: 70}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := action.NewEnvFor(ctx, s, cfg, action.PriceOptions{Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, costErr := action.Cost{}.Run(ctx, env)
+	_, planErr := action.Plan{Strategy: plan.StrategyEmpty}.Run(ctx, env)
+	const want = `purser.yaml:5: plan.packing.pools[0].pool: no node pool "nosuchpool"`
+	for verb, err := range map[string]error{"cost": costErr, "plan": planErr} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", verb, err, want)
+		}
+	}
+}

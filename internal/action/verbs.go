@@ -74,7 +74,7 @@ func (c Cost) Run(ctx context.Context, env *Env) (*CostResult, error) {
 		return nil, fmt.Errorf("no price book: %s", env.Prices.Origin)
 	}
 	in := cost.Input{Book: book, Config: env.Config.Cost, Rules: env.Config.Classify,
-		TargetUtilization: env.Config.Plan.Packing.Target}
+		TargetUtilization: env.Config.Plan.Packing.Target, PackingPools: env.Config.Plan.Packing.PoolNames()}
 	window := c.Window
 	if window == "" {
 		window = "24h"
@@ -93,6 +93,10 @@ func (c Cost) Run(ctx context.Context, env *Env) (*CostResult, error) {
 		}
 	}
 	r, err := cost.Allocate(ctx, env.Index, in)
+	var fe *yamldoc.FieldError
+	if errors.As(err, &fe) {
+		return nil, env.Config.Check("plan", fe)
+	}
 	if err != nil {
 		return nil, err
 	}

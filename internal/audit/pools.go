@@ -78,7 +78,7 @@ func PoolsHealth(ix *snapshot.Index) []PoolHealth {
 		if snapshot.NodeReady(n) {
 			p.Ready++
 		}
-		if t := n.Labels[corev1.LabelInstanceTypeStable]; t != "" {
+		if t := snapshot.InstanceType(n); t != "" {
 			types[p.Name][t] = true
 		}
 		p.CPUAllocatableMilli += n.Status.Allocatable.Cpu().MilliValue()

@@ -61,7 +61,7 @@ func Summarize(ix *Index) Summary {
 		if NodeReady(n) {
 			p.Ready++
 		}
-		if t := n.Labels[corev1.LabelInstanceTypeStable]; t != "" {
+		if t := InstanceType(n); t != "" {
 			types[name][t] = true
 		}
 	}
