@@ -88,8 +88,8 @@ func TestDemoEnvMatchesCLI(t *testing.T) {
 		if err := p.WriteYAML(&planOut); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := planOut.String(), runCLI(t, "plan", "--demo", "--strategy", strategy, "--format", "yaml"); got != want {
-			t.Errorf("plan %s from the Env differs from purser plan --demo --format yaml", strategy)
+		if got, want := planOut.String(), runCLI(t, "plan", "--demo", "--strategy", strategy, "-o", "yaml"); got != want {
+			t.Errorf("plan %s from the Env differs from purser plan --demo -o yaml", strategy)
 		}
 	}
 

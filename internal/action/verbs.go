@@ -59,6 +59,9 @@ type Cost struct {
 	// OpenCost, when set, is read for a comparison column over Window.
 	OpenCost string
 	Window   string
+	// Namespace, when set, narrows the figures to what one namespace
+	// accounts for (cost.Result.InNamespace).
+	Namespace string
 }
 
 // CostResult is the allocation and its breakdown.
@@ -99,6 +102,9 @@ func (c Cost) Run(ctx context.Context, env *Env) (*CostResult, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if c.Namespace != "" {
+		r = r.InNamespace(c.Namespace)
 	}
 	groupings := c.GroupBy
 	if len(groupings) == 0 {

@@ -55,13 +55,13 @@ current-context: x
 		{"unknown snapshot version", []string{"snapshot", "--from", write("old.snap", "PURSER-SNAPSHOT\n\x07")}, "old.snap: snapshot format version 7 is not supported"},
 		{"unreachable server", []string{"snapshot", "--kubeconfig", unreachable, "--request-timeout", "5s"}, "cannot reach the Kubernetes API server at https://127.0.0.1:1"},
 		{"demo and from", []string{"snapshot", "--demo", "--from", "x"}, "--demo and --from are exclusive"},
-		{"bad format", []string{"snapshot", "--demo", "--format", "xml"}, `--format "xml": expected table, json or yaml`},
+		{"bad format", []string{"snapshot", "--demo", "-o", "xml"}, `"xml" is not one of table, json, yaml; did you mean "yaml"?`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			out := filepath.Join(t.TempDir(), "out.snap")
-			code, stdout, stderr := run(t, "", append(tt.args, "-o", out)...)
+			code, stdout, stderr := run(t, "", append(tt.args, "--save", out)...)
 			if code != 1 {
 				t.Fatalf("exit code %d, want 1; stderr %q", code, stderr)
 			}
@@ -98,10 +98,10 @@ func TestSnapshotDemoSummary(t *testing.T) {
 func TestSnapshotFromStdinAndSavedFile(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "demo.snap")
-	if code, _, stderr := run(t, "", "snapshot", "--demo", "-o", out); code != 0 {
+	if code, _, stderr := run(t, "", "snapshot", "save", out, "--demo"); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	code, stdout, stderr := run(t, "", "snapshot", "--from", out, "--format", "json")
+	code, stdout, stderr := run(t, "", "snapshot", "--from", out, "-o", "json")
 	if code != 0 || !strings.Contains(stdout, `"nodes": 27`) {
 		t.Fatalf("exit %d, stdout %s, stderr %s", code, stdout, stderr)
 	}
@@ -130,7 +130,7 @@ metadata: {name: w, namespace: shop}
 	save := func(from, name string) []byte {
 		t.Helper()
 		out := filepath.Join(dir, name)
-		if code, _, stderr := run(t, "", "snapshot", "--from", from, "-o", out); code != 0 {
+		if code, _, stderr := run(t, "", "snapshot", "--from", from, "--save", out); code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
 		b, err := os.ReadFile(out)

@@ -139,8 +139,8 @@ func TestAuditBadInput(t *testing.T) {
 		{"exemption without target", []string{"--config", write("e.yaml", head+"audit:\n  exemptions:\n  - check: namespace-empty\n")},
 			`e.yaml:5: audit.exemptions[0]: an exemption needs`},
 		{"unknown --checks", []string{"--checks", "nope"}, `unknown check "nope" in --checks`},
-		{"bad --fail-on", []string{"--fail-on", "fatal"}, `--fail-on: unknown severity "fatal"`},
-		{"bad -o", []string{"-o", "pdf"}, `-o "pdf"`},
+		{"bad --fail-on", []string{"--fail-on", "fatal"}, `"fatal" is not one of info, warning, error`},
+		{"bad -o", []string{"-o", "pdf"}, `"pdf" is not one of table, json, yaml, markdown, html, sarif`},
 		{"bad --report", []string{"--report", filepath.Join(dir, "r.pdf")}, `cannot tell the format`},
 	}
 	for _, tt := range tests {

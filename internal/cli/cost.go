@@ -11,6 +11,7 @@ import (
 
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/cost"
+	"github.com/purserhq/purser/internal/output"
 	"github.com/purserhq/purser/internal/report"
 )
 
@@ -18,7 +19,8 @@ import (
 type CostOptions struct {
 	Env        EnvFlags
 	By         []string
-	Output     string
+	Output     *choice
+	Report     string
 	Prometheus string
 	OpenCost   string
 	Window     string
@@ -39,6 +41,8 @@ Nothing is installed in the cluster: prices come from the embedded DigitalOcean
 catalogue, a --price-book file, or the DigitalOcean API when a token is given.`,
 		Example: `  purser cost --demo                                  # the BlueOcean audit: USD 1,289.30
   purser cost --demo --by team -o markdown
+  purser cost --demo -n monitoring                    # what one namespace costs
+  purser cost --demo -o csv --report cost.html
   purser cost --by namespace --prometheus http://localhost:9090 --window 7d
   purser cost --from cluster.snap --price-book prices.yaml -o html > cost.html
   purser cost --by label=app.kubernetes.io/part-of --opencost http://localhost:9003`,
@@ -54,9 +58,14 @@ catalogue, a --price-book file, or the DigitalOcean API when a token is given.`,
 			return o.Run(cmd.Context(), env)
 		},
 	}
-	o.Env.AddFlags(cmd.Flags())
+	cmd.Annotations = map[string]string{namespaceAnnotation: "narrows"}
+	o.Env.AddFlags(cmd)
 	cmd.Flags().StringSliceVar(&o.By, "by", nil, "group by namespace, team, environment, product, pool, workload or label=KEY (repeatable; default pool, namespace and team)")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table, json, yaml, markdown or html")
+	_ = cmd.RegisterFlagCompletionFunc("by", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return []string{"namespace", "team", "environment", "product", "pool", "workload", "label="}, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	})
+	o.Output = outputFormat(cmd, costFormats()...)
+	addReport(cmd, &o.Report, costFormats())
 	cmd.Flags().StringVar(&o.Prometheus, "prometheus", "", "Prometheus URL: allocate by max(request, usage) over --window")
 	cmd.Flags().StringVar(&o.OpenCost, "opencost", "", "OpenCost API URL: show its allocation beside Purser's")
 	cmd.Flags().StringVar(&o.Window, "window", "24h", "usage window for --prometheus and --opencost (Prometheus duration: 1h, 24h, 7d)")
@@ -65,10 +74,10 @@ catalogue, a --price-book file, or the DigitalOcean API when a token is given.`,
 
 // Validate checks the flags; it changes nothing.
 func (o *CostOptions) Validate() error {
-	switch o.Output {
-	case "table", "json", "yaml", "markdown", "md", "html":
-	default:
-		return fmt.Errorf("-o %q: expected table, json, yaml, markdown or html", o.Output)
+	if o.Report != "" {
+		if _, err := reportFormat(o.Report, costFormats()); err != nil {
+			return err
+		}
 	}
 	if _, err := o.groupings(); err != nil {
 		return err
@@ -93,31 +102,41 @@ func (o *CostOptions) groupings() ([]cost.GroupBy, error) {
 
 // Run prices the snapshot and renders the breakdown.
 func (o *CostOptions) Run(ctx context.Context, env *action.Env) error {
-	groupings, _ := o.groupings()
-	r, err := action.Cost{GroupBy: groupings, Prometheus: o.Prometheus, OpenCost: o.OpenCost, Window: o.Window}.Run(ctx, env)
+	ns, err := o.Env.Scope(env)
 	if err != nil {
 		return err
 	}
-	if o.Output != "table" {
+	groupings, _ := o.groupings()
+	r, err := action.Cost{GroupBy: groupings, Prometheus: o.Prometheus, OpenCost: o.OpenCost, Window: o.Window, Namespace: ns}.Run(ctx, env)
+	if err != nil {
+		return err
+	}
+	if o.Output.value != "table" {
 		// Tables print warnings with the figures; other formats carry them
 		// in the document, and the terminal still hears of them.
 		for _, w := range r.Result.Warnings {
-			fmt.Fprintf(o.streams.ErrOut, "Warning: %s\n", w)
+			fmt.Fprintf(o.streams.ErrOut, "Warning: %s\n", output.TerminalText(w))
 		}
 	}
-	return render(o.streams.Out, o.Output, r.Breakdown)
+	return emit(o.streams, o.Output.value, o.Report, costFormats(), func(w io.Writer, format string) error {
+		return renderCost(w, format, r.Breakdown)
+	})
 }
 
-func render(w io.Writer, format string, b cost.Breakdown) error {
+func costFormats() []string { return []string{"table", "json", "yaml", "markdown", "html", "csv"} }
+
+func renderCost(w io.Writer, format string, b cost.Breakdown) error {
 	switch format {
 	case "json":
 		return report.WriteJSON(w, b)
 	case "yaml":
 		return report.WriteYAML(w, b)
-	case "markdown", "md":
+	case "markdown":
 		return report.CostMarkdown(w, b)
 	case "html":
 		return report.CostHTML(w, b)
+	case "csv":
+		return report.CostCSV(w, b)
 	}
 	return report.CostTable(w, b)
 }

@@ -2,10 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/output"
+	"github.com/purserhq/purser/internal/yamldoc"
 )
 
 // EnvFlags are the flags every command that reads a cluster shares: the
@@ -32,16 +34,18 @@ type EnvFlags struct {
 }
 
 // AddSourceFlags registers --from, --demo and -A.
-func (f *EnvFlags) AddSourceFlags(fs *pflag.FlagSet) {
+func (f *EnvFlags) AddSourceFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
 	fs.StringVar(&f.From, "from", "", "read a saved snapshot, a YAML/JSON file or directory, or - for stdin, instead of the live cluster")
 	fs.BoolVar(&f.Demo, "demo", false, "use the embedded BlueOcean demo cluster")
-	fs.BoolVarP(&f.AllNamespaces, "all-namespaces", "A", true, "report on every namespace (the default); -n NAME narrows the audit's findings to one. The snapshot always covers the whole cluster: costs and checks need it")
+	fs.BoolVarP(&f.AllNamespaces, "all-namespaces", "A", false, "every namespace, the default; exclusive with -n. The snapshot always covers the whole cluster: costs and checks need it")
 }
 
 // AddFlags registers the source flags, --config and the price book flags.
-func (f *EnvFlags) AddFlags(fs *pflag.FlagSet) {
+func (f *EnvFlags) AddFlags(cmd *cobra.Command) {
 	f.withConfig = true
-	f.AddSourceFlags(fs)
+	f.AddSourceFlags(cmd)
+	fs := cmd.Flags()
 	fs.StringVar(&f.ConfigPath, "config", "", "purser.yaml: teams, environments, checks, prices, plan rules (apiVersion purser.dev/v1alpha1)")
 	fs.StringVar(&f.PriceBook, "price-book", "", "price book YAML file (kind: PriceBook); default the config's cost.priceBook, else DigitalOcean's catalogue on a DigitalOcean cluster")
 	fs.StringVar(&f.DOToken, "do-token", "", "DigitalOcean API token to read Droplet prices live; $DIGITALOCEAN_TOKEN is used too, on a DigitalOcean cluster only")
@@ -55,8 +59,34 @@ func (f *EnvFlags) Namespace() string {
 	return *f.Kube.Namespace
 }
 
-// Validate rejects contradictory sources.
+// Scope returns the namespace -n narrows the command to, "" for all,
+// once the snapshot is read: a namespace the cluster does not have is an
+// error naming the nearest one, so that a typo never passes as "no
+// findings".
+func (f *EnvFlags) Scope(env *action.Env) (string, error) {
+	ns := f.Namespace()
+	if ns == "" {
+		return "", nil
+	}
+	names := make([]string, 0, len(env.Snapshot.Namespaces))
+	for i := range env.Snapshot.Namespaces {
+		if env.Snapshot.Namespaces[i].Name == ns {
+			return ns, nil
+		}
+		names = append(names, env.Snapshot.Namespaces[i].Name)
+	}
+	msg := fmt.Sprintf("namespace %q not found in %s", ns, env.Snapshot.Meta.Source)
+	if near := yamldoc.Closest(ns, names); near != "" {
+		msg += fmt.Sprintf("; did you mean %q?", near)
+	}
+	return "", errors.New(output.TerminalText(msg))
+}
+
+// Validate rejects contradictory sources and scopes.
 func (f *EnvFlags) Validate() error {
+	if f.AllNamespaces && f.Namespace() != "" {
+		return fmt.Errorf("-n %s and -A are exclusive: give one namespace or all", f.Namespace())
+	}
 	if f.Demo && f.From != "" {
 		return fmt.Errorf("--demo and --from are exclusive: choose one source")
 	}

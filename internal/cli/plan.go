@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -23,12 +22,26 @@ import (
 // PlanOptions are the options of `purser plan`.
 type PlanOptions struct {
 	Env      EnvFlags
-	Strategy string
+	Strategy *choice
 	PlanFile string // plan YAML to write
-	Review   string // Markdown review document to write
+	Review   string // deprecated: --report FILE.md
+	Report   string
 	Out      string // kustomize tree directory
-	Format   string // what stdout shows
+	Output   *choice
 	streams  genericiooptions.IOStreams
+}
+
+// planFormats are what -o and --report render a plan as; the table is the
+// summary.
+func planFormats() []string { return []string{"table", "json", "yaml", "markdown", "csv"} }
+
+// planOutput adds -o to a plan command, with the --format spelling of
+// earlier versions kept as a hidden alias that says what to use.
+func planOutput(cmd *cobra.Command) *choice {
+	c := outputFormat(cmd, planFormats()...).alias("summary", "table")
+	cmd.Flags().Var(c, "format", "deprecated: use -o/--output")
+	deprecate(cmd, "format", "use -o/--output (summary is -o table)")
+	return c
 }
 
 func newPlanCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
@@ -50,10 +63,12 @@ Strategies:
   environment  production, staging, development, platform (plan.environment)
   file         the explicit mapping of plan.file
 
+A plan consolidates namespaces across the cluster, so -n does not apply.
 A plan with a conflict no rule resolves writes nothing and exits 1.`,
 		Example: `  purser plan --demo --strategy product
-  purser plan --demo --strategy environment --format markdown
-  purser plan --strategy product --config purser.yaml --plan-file plan.yaml --review plan.md --out consolidation/`,
+  purser plan --demo --strategy environment -o markdown
+  purser plan --strategy product --config purser.yaml --plan-file plan.yaml --report plan.md --out consolidation/
+  purser plan show plan.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -66,48 +81,46 @@ A plan with a conflict no rule resolves writes nothing and exits 1.`,
 			return o.Run(cmd.Context(), env)
 		},
 	}
-	o.Env.AddFlags(cmd.Flags())
+	o.Env.AddFlags(cmd)
 	cmd.AddCommand(newPlanShowCmd(streams))
-	cmd.Flags().StringVar(&o.Strategy, "strategy", plan.StrategyProduct, "grouping strategy: "+strings.Join(plan.Strategies(), ", "))
+	o.Strategy = newChoice(plan.StrategyProduct, plan.Strategies()...)
+	addChoice(cmd, o.Strategy, "strategy", "", "grouping strategy")
+	o.Output = planOutput(cmd)
+	addReport(cmd, &o.Report, planFormats())
 	cmd.Flags().StringVar(&o.PlanFile, "plan-file", "", "write the plan (YAML, with its content hash) to this file")
-	cmd.Flags().StringVar(&o.Review, "review", "", "write the Markdown review document to this file")
 	cmd.Flags().StringVar(&o.Out, "out", "", "write the target manifests as a kustomize tree into this directory")
-	cmd.Flags().StringVar(&o.Format, "format", "summary", "stdout: summary, markdown, yaml or json")
+	cmd.Flags().StringVar(&o.Review, "review", "", "write the Markdown review document to this file")
+	deprecate(cmd, "review", "use --report FILE.md")
 	return cmd
 }
 
 // Validate checks the flags.
 func (o *PlanOptions) Validate() error {
-	if err := validPlanFormat(o.Format); err != nil {
-		return err
-	}
-	known := false
-	for _, s := range plan.Strategies() {
-		known = known || s == o.Strategy
-	}
-	if !known {
-		return fmt.Errorf("--strategy %q: expected one of %s", o.Strategy, strings.Join(plan.Strategies(), ", "))
+	if o.Report != "" {
+		if _, err := reportFormat(o.Report, planFormats()); err != nil {
+			return err
+		}
 	}
 	return o.Env.Validate()
 }
 
 // Run builds the plan, prints it and writes the requested files.
 func (o *PlanOptions) Run(ctx context.Context, env *action.Env) error {
-	p, err := action.Plan{Strategy: o.Strategy}.Run(ctx, env)
+	p, err := action.Plan{Strategy: o.Strategy.value}.Run(ctx, env)
 	if err != nil {
 		return err
 	}
-	if err := o.print(p); err != nil {
-		return err
-	}
 	if blocking := p.Blocking(); len(blocking) > 0 {
+		if err := printPlan(o.streams.Out, o.Output.value, p); err != nil {
+			return err
+		}
 		for _, c := range blocking {
-			fmt.Fprintf(o.streams.ErrOut, "conflict: [%s] %s (%s)\n", c.Kind, c.Message, strings.Join(c.Objects, ", "))
+			fmt.Fprintf(o.streams.ErrOut, "conflict: [%s] %s (%s)\n", c.Kind, output.TerminalText(c.Message), output.TerminalText(strings.Join(c.Objects, ", ")))
 		}
 		return &ExitError{Code: 1, Err: fmt.Errorf("plan blocked by %d unresolved conflicts: nothing written", len(blocking))}
 	}
-	// The tree first: the plan file and the review are written only
-	// once the tree is in place, so a failure leaves neither.
+	// The tree first: the plan file and the reports are written only
+	// once the tree is in place, so a failure leaves none of them.
 	if o.Out != "" {
 		files, err := p.Tree()
 		if err != nil {
@@ -120,20 +133,20 @@ func (o *PlanOptions) Run(ctx context.Context, env *action.Env) error {
 	}
 	if o.PlanFile != "" {
 		if err := atomicfile.Write(o.PlanFile, p.WriteYAML); err != nil {
-			return err
+			return fmt.Errorf("writing plan %s: %w", o.PlanFile, err)
 		}
 		fmt.Fprintf(o.streams.ErrOut, "plan written to %s (%s)\n", o.PlanFile, p.Metadata.ContentHash)
 	}
 	if o.Review != "" {
 		if err := atomicfile.Write(o.Review, func(w io.Writer) error { return report.PlanMarkdown(w, p) }); err != nil {
-			return err
+			return fmt.Errorf("writing review %s: %w", o.Review, err)
 		}
 		fmt.Fprintf(o.streams.ErrOut, "review written to %s\n", o.Review)
 	}
-	return nil
+	return emit(o.streams, o.Output.value, o.Report, planFormats(), func(w io.Writer, format string) error {
+		return printPlan(w, format, p)
+	})
 }
-
-func (o *PlanOptions) print(p *plan.Plan) error { return printPlan(o.streams.Out, o.Format, p) }
 
 func printPlan(w io.Writer, format string, p *plan.Plan) error {
 	switch format {
@@ -143,22 +156,16 @@ func printPlan(w io.Writer, format string, p *plan.Plan) error {
 		return p.WriteYAML(w)
 	case "json":
 		return report.WriteJSON(w, p)
+	case "csv":
+		return report.PlanCSV(w, p)
 	}
 	return report.PlanSummary(w, p)
-}
-
-func validPlanFormat(format string) error {
-	switch format {
-	case "summary", "markdown", "yaml", "json":
-		return nil
-	}
-	return fmt.Errorf("--format %q: expected summary, markdown, yaml or json", format)
 }
 
 // PlanShowOptions are the options of `purser plan show`.
 type PlanShowOptions struct {
 	Path    string
-	Format  string
+	Output  *choice
 	streams genericiooptions.IOStreams
 }
 
@@ -175,22 +182,19 @@ someone else: what it says is printed with terminal control characters made
 visible.`,
 		Example: `  purser plan --demo --plan-file plan.yaml
   purser plan show plan.yaml
-  purser plan show plan.yaml --format markdown > review.md`,
+  purser plan show plan.yaml -o markdown > review.md`,
 		Args: cobra.ExactArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Path = args[0]
-			if err := o.Validate(); err != nil {
-				return err
-			}
 			return o.Run()
 		},
 	}
-	cmd.Flags().StringVar(&o.Format, "format", "summary", "stdout: summary, markdown, yaml or json")
+	o.Output = planOutput(cmd)
 	return cmd
 }
-
-// Validate checks the flags.
-func (o *PlanShowOptions) Validate() error { return validPlanFormat(o.Format) }
 
 // Run reads and verifies the plan, then prints it.
 func (o *PlanShowOptions) Run() error {
@@ -203,15 +207,10 @@ func (o *PlanShowOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	// Render whole before writing: a failure prints nothing.
-	var out bytes.Buffer
-	w := io.Writer(&out)
-	if o.Format == "summary" || o.Format == "markdown" {
-		w = output.TerminalWriter{W: &out}
-	}
-	if err := printPlan(w, o.Format, p); err != nil {
-		return err
-	}
-	_, err = o.streams.Out.Write(out.Bytes())
-	return err
+	return emit(o.streams, o.Output.value, "", planFormats(), func(w io.Writer, format string) error {
+		if format == "table" || format == "markdown" {
+			w = output.TerminalWriter{W: w}
+		}
+		return printPlan(w, format, p)
+	})
 }

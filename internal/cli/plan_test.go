@@ -84,7 +84,7 @@ plan:
 
 func TestPlanBadStrategy(t *testing.T) {
 	t.Parallel()
-	if _, _, err := runPlan(t, "--demo", "--strategy", "team"); err == nil || !strings.Contains(err.Error(), `--strategy "team"`) {
+	if _, _, err := runPlan(t, "--demo", "--strategy", "team"); err == nil || !strings.Contains(err.Error(), `invalid argument "team" for "--strategy" flag: "team" is not one of empty, product, environment, file`) {
 		t.Errorf("got %v", err)
 	}
 }
@@ -210,7 +210,7 @@ func TestPlanShowEscapesTerminalControls(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, format := range []string{"summary", "markdown"} {
-		out, stderr, err := runPlan(t, "show", hostile, "--format", format)
+		out, stderr, err := runPlan(t, "show", hostile, "-o", map[string]string{"summary": "table"}[format]+map[string]string{"markdown": "markdown"}[format])
 		if err != nil {
 			t.Fatalf("%v: %s", err, stderr)
 		}

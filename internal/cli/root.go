@@ -14,6 +14,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/purserhq/purser/internal/logging"
+	"github.com/purserhq/purser/internal/output"
 )
 
 // ExitError carries a specific exit code (2: findings at or above
@@ -69,7 +70,7 @@ exported YAML or JSON, on a saved snapshot, or on the embedded BlueOcean demo.`,
   purser snapshot --demo
 
   # Save a snapshot of the current cluster, then summarise it offline
-  purser snapshot -o cluster.snap
+  purser snapshot save cluster.snap
   purser snapshot --from cluster.snap
 
   # Summarise a kubectl export
@@ -88,6 +89,10 @@ exported YAML or JSON, on a saved snapshot, or on the embedded BlueOcean demo.`,
 		if verbosity < 0 {
 			return fmt.Errorf("-v %d: verbosity is 0 or more", verbosity)
 		}
+		// -n is honoured or refused, never ignored.
+		if ns := *kube.Namespace; ns != "" && cmd.Annotations[namespaceAnnotation] != "narrows" {
+			return fmt.Errorf("-n %s: purser %s does not narrow to a namespace (audit and cost do)", output.TerminalText(ns), cmd.Name())
+		}
 		l := logging.New(streams.ErrOut, verbosity)
 		if ro.onLogger != nil {
 			if err := ro.onLogger(l, verbosity); err != nil {
@@ -97,6 +102,8 @@ exported YAML or JSON, on a saved snapshot, or on the embedded BlueOcean demo.`,
 		cmd.SetContext(WithLogger(cmd.Context(), l))
 		return nil
 	}
+	_ = root.RegisterFlagCompletionFunc("namespace", completeNamespaces(kube))
+	_ = root.RegisterFlagCompletionFunc("context", completeContexts(kube))
 	root.AddCommand(
 		newSnapshotCmd(streams, kube),
 		newDemoCmd(streams),

@@ -15,13 +15,17 @@ import (
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
-// SnapshotOptions are the options of `purser snapshot`.
+// SnapshotOptions are the options of `purser snapshot` and `purser
+// snapshot save`.
 type SnapshotOptions struct {
 	Source  EnvFlags
-	Output  string // snapshot file to write
-	Format  string // summary format
+	Save    string // snapshot file to write
+	Report  string
+	Output  *choice
 	streams genericiooptions.IOStreams
 }
+
+func snapshotFormats() []string { return []string{"table", "json", "yaml"} }
 
 func newSnapshotCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
 	o := &SnapshotOptions{Source: EnvFlags{Kube: kube}, streams: streams}
@@ -30,57 +34,88 @@ func newSnapshotCmd(streams genericiooptions.IOStreams, kube *genericclioptions.
 		Short: "Read a cluster into one consistent snapshot and summarise it",
 		Long: `Read every kind Purser models with one paged, cluster-wide LIST each (Secrets as
 metadata only), plus every other listable namespaced kind, and print a summary:
-nodes per pool, namespaces, empty namespaces and pods by phase. With -o, also
-save the snapshot in Purser's compressed format for offline use.`,
+nodes per pool, namespaces, empty namespaces and pods by phase. purser snapshot
+save FILE (or --save FILE) also keeps the snapshot in Purser's compressed
+format for offline use. A snapshot covers the whole cluster: -n does not apply.`,
 		Example: `  purser snapshot                       # live cluster, summary only
-  purser snapshot -o cluster.snap       # save for later: purser audit --from cluster.snap
+  purser snapshot save cluster.snap     # save for later: purser audit --from cluster.snap
   purser snapshot --from dump.yaml      # kubectl get -A -o yaml output
-  purser snapshot --demo --format json`,
+  purser snapshot --demo -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			env, err := o.Source.Complete(cmd.Context(), streams)
-			if err != nil {
-				return err
-			}
-			return o.Run(cmd.Context(), env)
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
+	}
+	o.addFlags(cmd)
+	cmd.Flags().StringVar(&o.Save, "save", "", "also save the snapshot to this file (Purser's versioned, compressed format)")
+	cmd.Flags().Var(o.Output, "format", "deprecated: use -o/--output")
+	deprecate(cmd, "format", "use -o/--output")
+
+	save := &SnapshotOptions{Source: EnvFlags{Kube: kube}, streams: streams}
+	saveCmd := &cobra.Command{
+		Use:   "save FILE",
+		Short: "Read a cluster into a snapshot file for offline use, and summarise it",
+		Long: `Read the cluster (or --from, or --demo) as purser snapshot does and write the
+snapshot to FILE in Purser's versioned, compressed format, atomically. Saving
+the same input twice gives the same bytes.`,
+		Example: `  purser snapshot save cluster.snap
+  purser audit --from cluster.snap`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			save.Save = args[0]
+			return save.run(cmd)
 		},
 	}
-	o.Source.AddSourceFlags(cmd.Flags())
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write the snapshot to this file (Purser's versioned, compressed format)")
-	cmd.Flags().StringVar(&o.Format, "format", "table", "summary format: table, json or yaml")
+	save.addFlags(saveCmd)
+	cmd.AddCommand(saveCmd)
 	return cmd
+}
+
+func (o *SnapshotOptions) addFlags(cmd *cobra.Command) {
+	o.Source.AddSourceFlags(cmd)
+	o.Output = outputFormat(cmd, snapshotFormats()...)
+	o.Output.hint = " (-o is a format: to save the snapshot, purser snapshot save FILE)"
+	addReport(cmd, &o.Report, snapshotFormats())
+}
+
+func (o *SnapshotOptions) run(cmd *cobra.Command) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	env, err := o.Source.Complete(cmd.Context(), o.streams)
+	if err != nil {
+		return err
+	}
+	return o.Run(cmd.Context(), env)
 }
 
 // Validate checks the flags.
 func (o *SnapshotOptions) Validate() error {
-	switch o.Format {
-	case "table", "json", "yaml":
-	default:
-		return fmt.Errorf("--format %q: expected table, json or yaml", o.Format)
+	if o.Report != "" {
+		if _, err := reportFormat(o.Report, snapshotFormats()); err != nil {
+			return err
+		}
 	}
 	return o.Source.Validate()
 }
 
-// Run collects, saves and summarises.
+// Run saves and summarises.
 func (o *SnapshotOptions) Run(ctx context.Context, env *action.Env) error {
-	if o.Output != "" {
-		if err := atomicfile.Write(o.Output, func(w io.Writer) error { return snapshot.Encode(w, env.Snapshot) }); err != nil {
-			return err
+	if o.Save != "" {
+		if err := atomicfile.Write(o.Save, func(w io.Writer) error { return snapshot.Encode(w, env.Snapshot) }); err != nil {
+			return fmt.Errorf("writing snapshot %s: %w", o.Save, err)
 		}
-		fmt.Fprintf(o.streams.ErrOut, "snapshot written to %s\n", o.Output)
+		fmt.Fprintf(o.streams.ErrOut, "snapshot written to %s\n", o.Save)
 	}
 	sum, err := action.Summary{}.Run(ctx, env)
 	if err != nil {
 		return err
 	}
-	switch o.Format {
-	case "json":
-		return report.WriteJSON(o.streams.Out, sum)
-	case "yaml":
-		return report.WriteYAML(o.streams.Out, sum)
-	}
-	return report.Summary(o.streams.Out, sum)
+	return emit(o.streams, o.Output.value, o.Report, snapshotFormats(), func(w io.Writer, format string) error {
+		switch format {
+		case "json":
+			return report.WriteJSON(w, sum)
+		case "yaml":
+			return report.WriteYAML(w, sum)
+		}
+		return report.Summary(w, sum)
+	})
 }

@@ -86,6 +86,9 @@ type Result struct {
 	// Rightsizing is what resizing the pools to their pods' requests
 	// would save; nil without nodes.
 	Rightsizing *Rightsizing `json:"rightsizing,omitempty"`
+	// Scope is the namespace the result was narrowed to (InNamespace);
+	// empty for the whole cluster.
+	Scope string `json:"scope,omitempty"`
 }
 
 // BookInfo says which prices were used.
@@ -550,6 +553,12 @@ func (r *Result) CategoryTotals() []CategoryTotal {
 	}
 	for _, n := range r.Nodes {
 		add(Compute, n.Monthly)
+	}
+	if r.Scope != "" {
+		// A namespace's compute is its pods' shares, not whole nodes.
+		for _, p := range r.Pods {
+			add(Compute, p.Total)
+		}
 	}
 	for _, v := range r.Volumes {
 		if v.Bytes > 0 {

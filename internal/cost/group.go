@@ -279,6 +279,9 @@ type Breakdown struct {
 	Usage       *UsageInfo      `json:"usage,omitempty"`
 	Comparison  *ComparisonInfo `json:"comparison,omitempty"`
 	Rightsizing *Rightsizing    `json:"rightsizing,omitempty"`
+	// Scope is the namespace the figures are narrowed to; empty for the
+	// whole cluster.
+	Scope string `json:"scope,omitempty"`
 }
 
 // ComparisonInfo names the tool compared with.
@@ -291,7 +294,7 @@ type ComparisonInfo struct {
 // Breakdown builds the report of a result for the given groupings.
 func (r *Result) Breakdown(by ...GroupBy) Breakdown {
 	b := Breakdown{Source: r.Source, Currency: r.Currency, PriceBook: r.Book, Weights: r.Weights, Total: r.Total,
-		Unscheduled: r.Unscheduled, Warnings: r.Warnings, Usage: r.Usage, Idle: money.Amount{Currency: r.Currency}, Rightsizing: r.Rightsizing}
+		Unscheduled: r.Unscheduled, Warnings: r.Warnings, Usage: r.Usage, Idle: money.Amount{Currency: r.Currency}, Rightsizing: r.Rightsizing, Scope: r.Scope}
 	for _, c := range r.CategoryTotals() {
 		cs := CategoryShare{CategoryTotal: c}
 		if r.Total.Micros > 0 {

@@ -25,9 +25,12 @@ func CategoryLabel(c string) string {
 
 // categoryQuantity says how much of a category there is: "27 nodes",
 // "533 GiB", "9".
-func categoryQuantity(c cost.CategoryTotal) string {
+func categoryQuantity(c cost.CategoryTotal, scoped bool) string {
 	switch c.Category {
 	case cost.Compute:
+		if scoped {
+			return plural(c.Count, "pod") // a namespace's compute is its pods' shares
+		}
 		return plural(c.Count, "node")
 	case cost.Storage:
 		return gibString(c.Bytes) + " GiB"
@@ -78,14 +81,22 @@ func groupTitle(by string) string {
 	return by
 }
 
+// scopeText names the namespace a report is narrowed to, for its title.
+func scopeText(ns string) string {
+	if ns == "" {
+		return ""
+	}
+	return " of namespace " + ns
+}
+
 // CostTable writes a cost breakdown as text tables.
 func CostTable(w io.Writer, b cost.Breakdown) error {
 	var s strings.Builder
-	fmt.Fprintf(&s, "Monthly cost: %s  (%s)\n", b.Total.String(), b.Source)
+	fmt.Fprintf(&s, "Monthly cost%s: %s  (%s)\n", scopeText(b.Scope), b.Total.String(), b.Source)
 	fmt.Fprintf(&s, "Prices: %s, dated %s\n\n", b.PriceBook.Name, b.PriceBook.Date)
 	rows := [][]string{{"CATEGORY", "QUANTITY", "MONTHLY (" + b.Currency + ")", "SHARE"}}
 	for _, c := range b.Categories {
-		rows = append(rows, []string{CategoryLabel(c.Category), categoryQuantity(c.CategoryTotal), amount(c.Amount), pct(c.Share)})
+		rows = append(rows, []string{CategoryLabel(c.Category), categoryQuantity(c.CategoryTotal, b.Scope != ""), amount(c.Amount), pct(c.Share)})
 	}
 	rows = append(rows, []string{"total", "", amount(b.Total), pct(100)})
 	writeAligned(&s, rows, false)
@@ -179,8 +190,13 @@ func writeNotes(s *strings.Builder, b cost.Breakdown, bullet string) {
 	if compute.Micros > 0 {
 		idleShare = float64(b.Idle.Micros) * 100 / float64(compute.Micros)
 	}
-	fmt.Fprintf(s, "%sIdle: %s of node cost no pod takes (%s of compute); pods are charged by %s, CPU %d / memory %d.\n",
-		bullet, b.Idle.String(), pct(idleShare), basis, b.Weights.CPU, b.Weights.Memory)
+	if b.Scope != "" {
+		fmt.Fprintf(s, "%sScope: namespace %s: its pods' shares of their nodes, charged by %s, CPU %d / memory %d, and its own volumes, load balancers and line items; idle capacity and shared items belong to the cluster.\n",
+			bullet, b.Scope, basis, b.Weights.CPU, b.Weights.Memory)
+	} else {
+		fmt.Fprintf(s, "%sIdle: %s of node cost no pod takes (%s of compute); pods are charged by %s, CPU %d / memory %d.\n",
+			bullet, b.Idle.String(), pct(idleShare), basis, b.Weights.CPU, b.Weights.Memory)
+	}
 	if b.PriceBook.LoadBalancerNote != "" {
 		fmt.Fprintf(s, "%sLoad balancers at %s a node-month: %s\n", bullet, b.PriceBook.LoadBalancer.String(), b.PriceBook.LoadBalancerNote)
 	}

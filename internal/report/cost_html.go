@@ -86,13 +86,13 @@ func segments(byCat map[string]int64, scale float64) []svgSeg {
 // script, nothing fetched from the network.
 func CostHTML(w io.Writer, b cost.Breakdown) error {
 	p := htmlPage{
-		Title:  "Monthly cost: " + b.Total.String(),
+		Title:  "Monthly cost" + scopeText(b.Scope) + ": " + b.Total.String(),
 		Source: b.Source,
 		Book:   fmt.Sprintf("%s, dated %s (%s)", b.PriceBook.Name, b.PriceBook.Date, b.PriceBook.Source),
 	}
 	split := map[string]int64{}
 	for _, c := range b.Categories {
-		p.Categories = append(p.Categories, htmlCategory{CategoryLabel(c.Category), categoryQuantity(c.CategoryTotal), amount(c.Amount), pct(c.Share)})
+		p.Categories = append(p.Categories, htmlCategory{CategoryLabel(c.Category), categoryQuantity(c.CategoryTotal, b.Scope != ""), amount(c.Amount), pct(c.Share)})
 		split[c.Category] = c.Amount.Micros
 		p.Legend = append(p.Legend, htmlLegend{CategoryLabel(c.Category), categoryColor(c.Category)})
 	}

@@ -16,11 +16,11 @@ func mdEscape(s string) string {
 // CostMarkdown writes a cost breakdown as Markdown.
 func CostMarkdown(w io.Writer, b cost.Breakdown) error {
 	var s strings.Builder
-	fmt.Fprintf(&s, "# Monthly cost: %s\n\n", b.Total.String())
+	fmt.Fprintf(&s, "# Monthly cost%s: %s\n\n", mdEscape(scopeText(b.Scope)), b.Total.String())
 	fmt.Fprintf(&s, "Source: `%s`. Prices: %s, dated %s (%s).\n\n", b.Source, b.PriceBook.Name, b.PriceBook.Date, mdEscape(b.PriceBook.Source))
 	fmt.Fprintf(&s, "| Category | Quantity | Monthly (%s) | Share |\n|---|---:|---:|---:|\n", b.Currency)
 	for _, c := range b.Categories {
-		fmt.Fprintf(&s, "| %s | %s | %s | %s |\n", CategoryLabel(c.Category), categoryQuantity(c.CategoryTotal), amount(c.Amount), pct(c.Share))
+		fmt.Fprintf(&s, "| %s | %s | %s | %s |\n", CategoryLabel(c.Category), categoryQuantity(c.CategoryTotal, b.Scope != ""), amount(c.Amount), pct(c.Share))
 	}
 	fmt.Fprintf(&s, "| **total** | | **%s** | 100.0%% |\n\n", amount(b.Total))
 	var notes strings.Builder

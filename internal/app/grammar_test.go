@@ -1,0 +1,136 @@
+package app
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The command-line grammar, command by command: -o is always a format,
+// --report takes its format from the extension, -n is honoured or refused,
+// a typo in an enumerated value names the nearest one, data goes to stdout
+// and nothing else does.
+func TestGrammar(t *testing.T) {
+	t.Parallel()
+	type want struct {
+		code   int
+		stdout string // substring; "" for none expected
+		stderr string // substring
+	}
+	formats := map[string][]string{
+		"audit":    {"table", "json", "yaml", "markdown", "html", "sarif"},
+		"cost":     {"table", "json", "yaml", "markdown", "html", "csv"},
+		"plan":     {"table", "json", "yaml", "markdown", "csv"},
+		"snapshot": {"table", "json", "yaml"},
+	}
+	marker := map[string]string{"json": "{", "yaml": ":", "markdown": "#", "html": "<!DOCTYPE html>", "sarif": `"version": "2.1.0"`}
+	type tc struct {
+		name string
+		args []string
+		want want
+	}
+	var tests []tc
+	for cmd, fs := range formats {
+		for _, f := range fs {
+			m := marker[f]
+			if f == "csv" {
+				m = ","
+			}
+			tests = append(tests, tc{cmd + " -o " + f, []string{cmd, "--demo", "-o", f}, want{0, m, ""}})
+			tests = append(tests, tc{cmd + " -o " + strings.ToUpper(f), []string{cmd, "--demo", "-o", strings.ToUpper(f)}, want{0, m, ""}})
+		}
+		tests = append(tests, tc{cmd + " -o typo", []string{cmd, "--demo", "-o", "jsn"}, want{1, "", `did you mean "json"?`}})
+	}
+	tests = append(tests,
+		tc{"snapshot -o file is refused, writes nothing", []string{"snapshot", "--demo", "-o", "cluster.snap"}, want{1, "", "purser snapshot save FILE"}},
+		tc{"audit -n known", []string{"audit", "--demo", "-n", "jaeger", "-o", "json"}, want{0, `"namespace": "jaeger"`, ""}},
+		tc{"audit -n unknown", []string{"audit", "--demo", "-n", "jaegr", "--fail-on", "error"}, want{1, "", `namespace "jaegr" not found in demo:blueocean; did you mean "jaeger"?`}},
+		tc{"cost -n known", []string{"cost", "--demo", "-n", "monitoring"}, want{0, "Monthly cost of namespace monitoring", ""}},
+		tc{"cost -n unknown", []string{"cost", "--demo", "-n", "monitorin"}, want{1, "", `did you mean "monitoring"?`}},
+		tc{"plan -n refused", []string{"plan", "--demo", "-n", "monitoring"}, want{1, "", "purser plan does not narrow to a namespace"}},
+		tc{"snapshot -n refused", []string{"snapshot", "--demo", "-n", "monitoring"}, want{1, "", "purser snapshot does not narrow to a namespace"}},
+		tc{"-n with -A", []string{"audit", "--demo", "-n", "jaeger", "-A"}, want{1, "", "-n jaeger and -A are exclusive"}},
+		tc{"-A alone", []string{"audit", "--demo", "-A", "--checks", "namespace-empty"}, want{0, "namespace-empty", ""}},
+		tc{"fail-on typo", []string{"audit", "--demo", "--fail-on", "eror"}, want{1, "", `did you mean "error"?`}},
+		tc{"strategy typo", []string{"plan", "--demo", "--strategy", "prodct"}, want{1, "", `did you mean "product"?`}},
+		tc{"checks typo", []string{"audit", "--demo", "--checks", "pod-crashlop"}, want{1, "", `did you mean "pod-crashloop"?`}},
+		tc{"checks repeated", []string{"audit", "--demo", "--checks", "namespace-empty", "--checks", "pod-crashloop", "-o", "json"}, want{0, `"pod-crashloop"`, ""}},
+		tc{"plan --format still works", []string{"plan", "--demo", "--format", "summary"}, want{0, "Plan (strategy product)", "Warning: --format is deprecated: use -o/--output"}},
+	)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := run(t, "", tt.args...)
+			if code != tt.want.code {
+				t.Fatalf("exit %d, want %d\nstderr: %s", code, tt.want.code, stderr)
+			}
+			if tt.want.stdout != "" && !strings.Contains(stdout, tt.want.stdout) {
+				t.Errorf("stdout lacks %q:\n%.400s", tt.want.stdout, stdout)
+			}
+			if tt.want.code != 0 && stdout != "" {
+				t.Errorf("a failed run wrote to stdout:\n%.400s", stdout)
+			}
+			if tt.want.stderr != "" && !strings.Contains(stderr, tt.want.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.want.stderr, stderr)
+			}
+			if tt.want.code == 0 && strings.Contains(stderr, "error:") {
+				t.Errorf("a successful run printed an error:\n%s", stderr)
+			}
+			if _, err := os.Stat("cluster.snap"); err == nil {
+				t.Errorf("-o cluster.snap wrote a file")
+			}
+		})
+	}
+}
+
+// --report writes the format its extension names, beside stdout's.
+func TestReportExtensions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		cmd  string
+		exts map[string]string // extension → what the file starts with or holds
+	}{
+		{"audit", map[string]string{".html": "<!DOCTYPE html>", ".md": "#", ".json": `"kind": "AuditReport"`, ".yaml": "kind: AuditReport", ".sarif": `"version": "2.1.0"`, ".txt": "Audit of"}},
+		{"cost", map[string]string{".html": "<!DOCTYPE html>", ".md": "# Monthly cost", ".json": `"currency"`, ".yaml": "currency:", ".csv": "grouping,key", ".txt": "Monthly cost"}},
+		{"plan", map[string]string{".md": "# Consolidation plan", ".json": `"kind": "Plan"`, ".yaml": "kind: Plan", ".csv": "namespace,action", ".txt": "Plan (strategy"}},
+		{"snapshot", map[string]string{".json": `"nodes"`, ".yaml": "nodes:", ".txt": "Cluster snapshot"}},
+	}
+	for _, tt := range tests {
+		for ext, holds := range tt.exts {
+			t.Run(tt.cmd+ext, func(t *testing.T) {
+				t.Parallel()
+				path := filepath.Join(t.TempDir(), "report"+ext)
+				code, stdout, stderr := run(t, "", tt.cmd, "--demo", "-o", "json", "--report", path)
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, stderr)
+				}
+				if !json.Valid([]byte(stdout)) {
+					t.Errorf("stdout is not the -o json document")
+				}
+				b, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(string(b), holds) {
+					t.Errorf("%s lacks %q:\n%.300s", path, holds, b)
+				}
+				if !strings.Contains(stderr, "report written to "+path) {
+					t.Errorf("stderr does not say where the report went: %s", stderr)
+				}
+			})
+		}
+		t.Run(tt.cmd+" bad extension", func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "report.pdf")
+			code, stdout, stderr := run(t, "", tt.cmd, "--demo", "--report", path)
+			if code != 1 || stdout != "" || !strings.Contains(stderr, "cannot tell the format from the extension") {
+				t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+			if _, err := os.Stat(path); err == nil {
+				t.Error("a refused report was written")
+			}
+		})
+	}
+}

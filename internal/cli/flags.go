@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/purserhq/purser/internal/atomicfile"
+	"github.com/purserhq/purser/internal/yamldoc"
+)
+
+// choice is a flag value restricted to a fixed set, matched without regard
+// to case, with aliases ("md" for markdown): a typo is an error that names
+// the nearest choice, at parse time, before anything is read. Its choices
+// complete in the shell.
+type choice struct {
+	value   string
+	choices []string
+	aliases map[string]string
+	hint    string // appended to the error of a value that is no choice
+}
+
+func newChoice(def string, choices ...string) *choice {
+	return &choice{value: def, choices: choices}
+}
+
+// alias makes from another spelling of to.
+func (c *choice) alias(from, to string) *choice {
+	if c.aliases == nil {
+		c.aliases = map[string]string{}
+	}
+	c.aliases[from] = to
+	return c
+}
+
+func (c *choice) String() string { return c.value }
+func (c *choice) Type() string   { return "string" }
+
+// Set implements pflag.Value.
+func (c *choice) Set(s string) error {
+	v := strings.ToLower(strings.TrimSpace(s))
+	if to, ok := c.aliases[v]; ok {
+		v = to
+	}
+	if slices.Contains(c.choices, v) {
+		c.value = v
+		return nil
+	}
+	if near := yamldoc.Closest(v, c.choices); near != "" {
+		return fmt.Errorf("%q is not one of %s; did you mean %q?%s", s, strings.Join(c.choices, ", "), near, c.hint)
+	}
+	return fmt.Errorf("%q is not one of %s%s", s, strings.Join(c.choices, ", "), c.hint)
+}
+
+// complete offers the choices to the shell.
+func (c *choice) complete(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return c.choices, cobra.ShellCompDirectiveNoFileComp
+}
+
+// addChoice registers a choice flag and its completion.
+func addChoice(cmd *cobra.Command, c *choice, name, short, usage string) {
+	cmd.Flags().VarP(c, name, short, usage+": "+strings.Join(c.choices, ", "))
+	_ = cmd.RegisterFlagCompletionFunc(name, c.complete)
+}
+
+// outputFormat adds -o/--output, always a format.
+func outputFormat(cmd *cobra.Command, formats ...string) *choice {
+	c := newChoice(formats[0], formats...)
+	if slices.Contains(formats, "markdown") {
+		c.alias("md", "markdown")
+	}
+	if slices.Contains(formats, "yaml") {
+		c.alias("yml", "yaml")
+	}
+	addChoice(cmd, c, "output", "o", "output format")
+	return c
+}
+
+// reportFormat names the format a --report file's extension asks for,
+// among the formats the command renders.
+func reportFormat(path string, formats []string) (string, error) {
+	ext := strings.ToLower(filepath.Ext(path))
+	format := map[string]string{".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".json": "json",
+		".yaml": "yaml", ".yml": "yaml", ".sarif": "sarif", ".csv": "csv", ".txt": "table"}[ext]
+	if ext == ".json" && strings.HasSuffix(strings.ToLower(path), ".sarif.json") {
+		format = "sarif"
+	}
+	if format == "" || !slices.Contains(formats, format) {
+		var exts []string
+		for _, f := range formats {
+			exts = append(exts, map[string]string{"html": ".html", "markdown": ".md", "json": ".json", "yaml": ".yaml",
+				"sarif": ".sarif", "csv": ".csv", "table": ".txt"}[f])
+		}
+		return "", fmt.Errorf("--report %s: cannot tell the format from the extension; use %s", path, strings.Join(exts, ", "))
+	}
+	return format, nil
+}
+
+// renderFunc renders a command's result in one of its formats.
+type renderFunc func(w io.Writer, format string) error
+
+// emit renders the result for stdout and, with --report, for a file in the
+// format the file's extension names; both are rendered whole before
+// anything is written, so a failure leaves neither half-written.
+func emit(streams genericiooptions.IOStreams, format, report string, formats []string, render renderFunc) error {
+	var out bytes.Buffer
+	if err := render(&out, format); err != nil {
+		return err
+	}
+	if report != "" {
+		rf, err := reportFormat(report, formats)
+		if err != nil {
+			return err
+		}
+		var file bytes.Buffer
+		if err := render(&file, rf); err != nil {
+			return err
+		}
+		if err := atomicfile.Write(report, func(w io.Writer) error { _, err := w.Write(file.Bytes()); return err }); err != nil {
+			return fmt.Errorf("writing report %s: %w", report, err)
+		}
+		fmt.Fprintf(streams.ErrOut, "%s report written to %s\n", rf, report)
+	}
+	_, err := streams.Out.Write(out.Bytes())
+	return err
+}
+
+// addReport adds --report FILE.
+func addReport(cmd *cobra.Command, report *string, formats []string) {
+	var exts []string
+	for _, f := range formats {
+		exts = append(exts, map[string]string{"html": ".html", "markdown": ".md", "json": ".json", "yaml": ".yaml",
+			"sarif": ".sarif", "csv": ".csv", "table": ".txt"}[f])
+	}
+	cmd.Flags().StringVar(report, "report", "", "also write the report to this file, in the format its extension names ("+strings.Join(exts, ", ")+")")
+}
+
+// deprecate hides a flag kept for earlier command lines and warns, like
+// kubectl, when it is used. pflag's own deprecation notice goes to a
+// buffer cobra never prints.
+func deprecate(cmd *cobra.Command, name, use string) {
+	_ = cmd.Flags().MarkHidden(name)
+	prev := cmd.PreRun
+	cmd.PreRun = func(c *cobra.Command, args []string) {
+		if prev != nil {
+			prev(c, args)
+		}
+		if c.Flags().Changed(name) {
+			fmt.Fprintf(c.ErrOrStderr(), "Warning: --%s is deprecated: %s\n", name, use)
+		}
+	}
+}
