@@ -68,7 +68,7 @@ func TestDemoEnvMatchesCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var costOut bytes.Buffer
-	if err := report.WriteJSON(&costOut, c.Breakdown); err != nil {
+	if err := report.WriteJSON(&costOut, report.CostReportDoc(c.Breakdown)); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := costOut.String(), runCLI(t, "cost", "--demo", "-o", "json"); got != want {

@@ -128,9 +128,9 @@ func costFormats() []string { return []string{"table", "json", "yaml", "markdown
 func renderCost(w io.Writer, format string, b cost.Breakdown) error {
 	switch format {
 	case "json":
-		return report.WriteJSON(w, b)
+		return report.WriteJSON(w, report.CostReportDoc(b))
 	case "yaml":
-		return report.WriteYAML(w, b)
+		return report.WriteYAML(w, report.CostReportDoc(b))
 	case "markdown":
 		return report.CostMarkdown(w, b)
 	case "html":

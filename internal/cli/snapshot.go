@@ -112,9 +112,9 @@ func (o *SnapshotOptions) Run(ctx context.Context, env *action.Env) error {
 	return emit(o.streams, o.Output.value, o.Report, snapshotFormats(), func(w io.Writer, format string) error {
 		switch format {
 		case "json":
-			return report.WriteJSON(w, sum)
+			return report.WriteJSON(w, report.SnapshotSummaryDoc(sum))
 		case "yaml":
-			return report.WriteYAML(w, sum)
+			return report.WriteYAML(w, report.SnapshotSummaryDoc(sum))
 		}
 		return report.Summary(w, sum)
 	})

@@ -73,8 +73,8 @@ func TestCostGolden(t *testing.T) {
 		{"cost.txt", func(w *bytes.Buffer) error { return report.CostTable(w, b) }},
 		{"cost.md", func(w *bytes.Buffer) error { return report.CostMarkdown(w, b) }},
 		{"cost.html", func(w *bytes.Buffer) error { return report.CostHTML(w, b) }},
-		{"cost.json", func(w *bytes.Buffer) error { return report.WriteJSON(w, b) }},
-		{"cost.yaml", func(w *bytes.Buffer) error { return report.WriteYAML(w, b) }},
+		{"cost.json", func(w *bytes.Buffer) error { return report.WriteJSON(w, report.CostReportDoc(b)) }},
+		{"cost.yaml", func(w *bytes.Buffer) error { return report.WriteYAML(w, report.CostReportDoc(b)) }},
 	}
 	for _, f := range formats {
 		t.Run(f.file, func(t *testing.T) {
