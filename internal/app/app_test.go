@@ -55,6 +55,7 @@ current-context: x
 		{"unknown snapshot version", []string{"snapshot", "--from", write("old.snap", "PURSER-SNAPSHOT\n\x07")}, "old.snap: snapshot format version 7 is not supported"},
 		{"unreachable server", []string{"snapshot", "--kubeconfig", unreachable, "--request-timeout", "5s"}, "cannot reach the Kubernetes API server at https://127.0.0.1:1"},
 		{"demo and from", []string{"snapshot", "--demo", "--from", "x"}, "--demo and --from are exclusive"},
+		{"missing kubeconfig", []string{"snapshot", "--kubeconfig", filepath.Join(dir, "nope.kubeconfig")}, "nope.kubeconfig: no such file or directory; or read a file with --from FILE, or try the embedded demo cluster with --demo"},
 		{"bad format", []string{"snapshot", "--demo", "-o", "xml"}, `"xml" is not one of table, json, yaml; did you mean "yaml"?`},
 	}
 	for _, tt := range tests {

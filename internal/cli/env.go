@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -122,11 +123,53 @@ func (f *EnvFlags) Complete(ctx context.Context, streams genericiooptions.IOStre
 }
 
 func (f *EnvFlags) restConfig() (*rest.Config, string, error) {
+	if err := f.checkKubeconfig(); err != nil {
+		return nil, "", err
+	}
 	cfg, err := f.Kube.ToRESTConfig()
 	if err != nil {
 		return nil, "", err
 	}
 	return cfg, f.contextName(), nil
+}
+
+// checkKubeconfig refuses what client-go would silently turn into
+// http://localhost:8080: kubeconfig files that do not exist, and no
+// kubeconfig at all without --server.
+func (f *EnvFlags) checkKubeconfig() error {
+	noSource := "; or read a file with --from FILE, or try the embedded demo cluster with --demo"
+	if p := ptrValue(f.Kube.KubeConfig); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("--kubeconfig %s: %w%s", p, err, noSource)
+		}
+		return nil
+	}
+	if env := os.Getenv("KUBECONFIG"); env != "" {
+		for _, p := range filepath.SplitList(env) {
+			if _, err := os.Stat(p); err != nil {
+				return fmt.Errorf("KUBECONFIG names %s: %w%s", p, err, noSource)
+			}
+		}
+		return nil
+	}
+	if ptrValue(f.Kube.APIServer) != "" {
+		return nil
+	}
+	raw, err := f.Kube.ToRawKubeConfigLoader().RawConfig()
+	if err != nil {
+		return fmt.Errorf("reading the kubeconfig: %w", err)
+	}
+	if len(raw.Clusters) == 0 {
+		return fmt.Errorf("no kubeconfig names a cluster (~/.kube/config, KUBECONFIG or --kubeconfig)%s", noSource)
+	}
+	return nil
+}
+
+func ptrValue(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 // contextName is the kubeconfig context the live cluster is read through.

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/rest"
+
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/config"
@@ -53,6 +55,7 @@ func TestBlueOceanLive(t *testing.T) {
 		}
 		return env
 	}
+	t.Run("refused credentials", func(t *testing.T) { refusedCredentials(ctx, t, c) })
 	t.Run("audit and fix", func(t *testing.T) { auditAndFix(ctx, t, c, liveEnv) })
 	t.Run("plan tree dry run", func(t *testing.T) { planDryRun(ctx, t, c, liveEnv(t)) })
 }
@@ -199,5 +202,17 @@ func planDryRun(ctx context.Context, t *testing.T, c *testcluster.Cluster, env *
 			t.Errorf("%s: %d objects applied in the dry run, %d in the tree", strategy, applied, want)
 		}
 		t.Logf("%s: %d objects pass the server-side dry run", strategy, applied)
+	}
+}
+
+// refusedCredentials reads the cluster with a token the API server does not
+// know: the error says the credentials were refused, not that the server
+// cannot be reached.
+func refusedCredentials(ctx context.Context, t *testing.T, c *testcluster.Cluster) {
+	cfg := rest.CopyConfig(c.Config)
+	cfg.BearerToken = "not-a-token"
+	_, err := live.Collect(ctx, cfg, live.CollectOptions{})
+	if err == nil || !strings.Contains(err.Error(), "refused the credentials (401 Unauthorized)") {
+		t.Errorf("a wrong token gave %v", err)
 	}
 }

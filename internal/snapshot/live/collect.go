@@ -72,7 +72,10 @@ func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*snaps
 		return nil, fmt.Errorf("building discovery client for %s: %w", cfg.Host, err)
 	}
 	ver, err := dc.ServerVersion()
-	if err != nil {
+	switch {
+	case apierrors.IsUnauthorized(err):
+		return nil, fmt.Errorf("the Kubernetes API server at %s refused the credentials (401 Unauthorized): check the kubeconfig's user or token: %w", cfg.Host, err)
+	case err != nil:
 		return nil, fmt.Errorf("cannot reach the Kubernetes API server at %s: %w", cfg.Host, err)
 	}
 	s := &snapshot.Snapshot{Meta: snapshot.Meta{
