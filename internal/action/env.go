@@ -133,13 +133,28 @@ func (env *Env) setSnapshot(s *snapshot.Snapshot) {
 }
 
 // LoadConfig reads purser.yaml, or returns the demo's config with demo
-// set, or the defaults.
+// set, or the defaults. With both, the file's sections replace the
+// demo's (config.Layer): a user experimenting with the demo changes the
+// rules without losing its teams, prices and line items.
 func LoadConfig(path string, demo bool) (*config.Config, error) {
+	var base *config.Config
+	if demo {
+		var err error
+		if base, err = config.Parse(scenario.DemoConfigFile, scenario.DemoConfigYAML()); err != nil {
+			return nil, err
+		}
+	}
 	switch {
+	case path != "" && demo:
+		over, err := config.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		return config.Layer(base, over), nil
 	case path != "":
 		return config.Load(path)
 	case demo:
-		return config.Parse(scenario.DemoConfigFile, scenario.DemoConfigYAML())
+		return base, nil
 	}
 	return config.Default(), nil
 }

@@ -134,3 +134,37 @@ func TestReportExtensions(t *testing.T) {
 		})
 	}
 }
+
+// The demo's saved snapshot and printed config reproduce its figures, and
+// a config over the demo's keeps the sections it does not give.
+func TestDemoReproducible(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	snap, cfg := filepath.Join(dir, "demo.snap"), filepath.Join(dir, "purser.yaml")
+	if code, _, stderr := run(t, "", "snapshot", "save", snap, "--demo"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, yaml, stderr := run(t, "", "config", "view", "--demo")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, want, _ := run(t, "", "cost", "--demo", "-o", "json")
+	if code, got, stderr := run(t, "", "cost", "--from", snap, "--config", cfg, "-o", "json"); code != 0 || got != want {
+		t.Errorf("cost of the saved demo with its printed config differs from cost --demo (exit %d): %s", code, stderr)
+	}
+	// Only an audit section over the demo: the demo's prices, teams and
+	// line items stay.
+	over := filepath.Join(dir, "over.yaml")
+	if err := os.WriteFile(over, []byte("apiVersion: purser.dev/v1alpha1\nkind: Config\naudit:\n  disable: [namespace-empty]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, got, stderr := run(t, "", "cost", "--demo", "--config", over, "-o", "json"); code != 0 || got != want {
+		t.Errorf("a config with an audit section over the demo changed its cost (exit %d): %s", code, stderr)
+	}
+	if _, got, _ := run(t, "", "audit", "--demo", "--config", over, "--checks", "namespace-empty", "-o", "json"); strings.Contains(got, `"check": "namespace-empty"`) {
+		t.Error("the audit section over the demo was not applied")
+	}
+}

@@ -44,6 +44,48 @@ type Config struct {
 	Plan     plan.Config    `yaml:"plan"`
 
 	doc *yamldoc.Doc
+	// sections maps a section taken from another file (Layer) to that
+	// file's document, so that its errors name the right file and line.
+	sections map[string]*yamldoc.Doc
+}
+
+// sectionNames are the sections of a Config, as written.
+func sectionNames() []string { return []string{"classify", "audit", "cost", "plan"} }
+
+// Layer returns base with the sections over gives replaced by over's: a
+// user's purser.yaml on top of the demo's keeps the demo's teams and line
+// items unless it says otherwise. Sections are replaced whole, never
+// merged field by field, so what a file says of a section is all there is.
+func Layer(base, over *Config) *Config {
+	out := *base
+	out.doc = over.doc
+	out.sections = map[string]*yamldoc.Doc{}
+	for _, name := range sectionNames() {
+		if over.doc.Has(name) {
+			continue
+		}
+		out.sections[name] = base.docOf(name)
+	}
+	if over.doc.Has("classify") {
+		out.Classify = over.Classify
+	}
+	if over.doc.Has("audit") {
+		out.Audit = over.Audit
+	}
+	if over.doc.Has("cost") {
+		out.Cost = over.Cost
+	}
+	if over.doc.Has("plan") {
+		out.Plan = over.Plan
+	}
+	return &out
+}
+
+func (c *Config) docOf(section string) *yamldoc.Doc {
+	if d, ok := c.sections[section]; ok {
+		return d
+	}
+	return c.doc
 }
 
 // Default returns the configuration of a run without a config file.
@@ -93,20 +135,30 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// Path is the config file's name, "(defaults)" without one.
-func (c *Config) Path() string { return c.doc.File }
+// Path is the config file's name, "(defaults)" without one; a layered
+// config names both files.
+func (c *Config) Path() string {
+	if len(c.sections) > 0 {
+		for _, name := range sectionNames() {
+			if d, ok := c.sections[name]; ok {
+				return c.doc.File + " over " + d.File
+			}
+		}
+	}
+	return c.doc.File
+}
 
 // Check locates an error an engine found in its section (a
 // yamldoc.FieldError, such as a plan pattern that matches no namespace of
 // the snapshot): the result names the file and line.
-func (c *Config) Check(section string, err error) error { return c.doc.Check(section, err) }
+func (c *Config) Check(section string, err error) error { return c.docOf(section).Check(section, err) }
 
 // PriceBookPath is cost.priceBook resolved against the config file's
 // directory; "" when the config names none.
 func (c *Config) PriceBookPath() string {
-	p := c.Cost.PriceBook
-	if p == "" || filepath.IsAbs(p) || c.doc.Line("") == 0 {
+	p, doc := c.Cost.PriceBook, c.docOf("cost")
+	if p == "" || filepath.IsAbs(p) || doc.Line("") == 0 {
 		return p
 	}
-	return filepath.Join(filepath.Dir(c.doc.File), p)
+	return filepath.Join(filepath.Dir(doc.File), p)
 }

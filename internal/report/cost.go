@@ -211,7 +211,7 @@ func writeNotes(s *strings.Builder, b cost.Breakdown, bullet string) {
 		if n == 1 {
 			verb = "costs nothing until it runs"
 		}
-		fmt.Fprintf(s, "%s%s not scheduled %s: %s\n", bullet, plural(n, "pod"), verb, strings.Join(b.Unscheduled, ", "))
+		fmt.Fprintf(s, "%s%s not scheduled %s: %s\n", bullet, plural(n, "pod"), verb, firstOf(b.Unscheduled, 10))
 	}
 	for _, wn := range b.Warnings {
 		fmt.Fprintf(s, "%sWarning: %s\n", bullet, wn)
@@ -318,4 +318,13 @@ func CostSummary(w io.Writer, r *cost.Result) error {
 	}
 	_, err := io.WriteString(w, s.String())
 	return err
+}
+
+// firstOf joins the first n names and counts the rest: a terminal line
+// of 114 pod names is read by nobody; -o json has them all.
+func firstOf(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
 }

@@ -164,6 +164,19 @@ func (d *Doc) Check(prefix string, err error) error {
 	return &Error{File: d.File, Line: d.Line(path), Path: path, Msg: fe.Msg}
 }
 
+// Has reports whether the document's top-level mapping holds key.
+func (d *Doc) Has(key string) bool {
+	if d.root == nil {
+		return false
+	}
+	for i := 0; i+1 < len(d.root.Content); i += 2 {
+		if d.root.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
 // Line returns the line of a dotted path such as "audit.overrides[2].severity",
 // or of its nearest existing ancestor; 0 when the document has no tree. A
 // value reached through an alias or a merge is at the alias's line.
