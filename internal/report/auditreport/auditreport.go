@@ -119,7 +119,7 @@ func Summary(w io.Writer, res *audit.Result) error {
 
 func writeHeadline(b *strings.Builder, res *audit.Result) {
 	c := res.Count()
-	fmt.Fprintf(b, "Audit of %s: %d %s, %d %s, %d info (%d checks)\n", res.Source,
+	fmt.Fprintf(b, "Audit of %s, %s: %d %s, %d %s, %d info (%d checks)\n", res.Source, scopeText(res.Scope),
 		c[audit.Error], plural(c[audit.Error], "error"), c[audit.Warning], plural(c[audit.Warning], "warning"), c[audit.Info], len(res.Checks))
 	if len(res.Unlisted) > 0 {
 		fmt.Fprintf(b, "Not read (findings that depend on them are incomplete): %s\n", strings.Join(res.Unlisted, ", "))
@@ -161,6 +161,14 @@ func byCheck(fs []audit.Finding) []checkGroup {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].severity > out[j].severity })
 	return out
+}
+
+// scopeText names an audit's scope for a person: every report states it.
+func scopeText(ns string) string {
+	if ns == "" {
+		return "whole cluster"
+	}
+	return "namespace " + ns
 }
 
 func shortRef(r snapshot.Ref) string {

@@ -21,6 +21,7 @@ type htmlPage struct {
 	Title      string
 	Source     string
 	Taken      string
+	Scope      string
 	Errors     int
 	Warnings   int
 	Infos      int
@@ -49,7 +50,7 @@ func HTML(w io.Writer, res *audit.Result) error {
 	c := res.Count()
 	p := htmlPage{
 		Title: "Cluster audit: " + res.Source, Source: res.Source, Errors: c[audit.Error], Warnings: c[audit.Warning],
-		Infos: c[audit.Info], Suppressed: res.Suppressed, Checks: len(res.Checks), Unlisted: strings.Join(res.Unlisted, ", "),
+		Infos: c[audit.Info], Suppressed: res.Suppressed, Scope: scopeText(res.Scope), Checks: len(res.Checks), Unlisted: strings.Join(res.Unlisted, ", "),
 	}
 	p.Taken = report.SnapshotTime(res.CollectedAt, time.RFC3339)
 	if res.ServerVersion != "" {
@@ -114,7 +115,7 @@ pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-br
 </head>
 <body>
 <h1>{{.Title}}</h1>
-<p class="meta">Snapshot taken {{.Taken}}. {{.Checks}} checks ran.</p>
+<p class="meta">Snapshot taken {{.Taken}}. Scope: {{.Scope}}. {{.Checks}} checks ran.</p>
 <h2>Global results</h2>
 <p class="tiles"><span class="error">{{.Errors}} errors</span><span class="warning">{{.Warnings}} warnings</span><span class="info">{{.Infos}} info</span>
 {{- if .Suppressed}}<span>{{len .Suppressed}} suppressed</span>{{end}}</p>
