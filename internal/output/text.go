@@ -52,9 +52,10 @@ func Truncate(s string, width int) string {
 }
 
 // Wrap breaks s into lines of at most width columns, at spaces; each
-// newline in s starts a new line. A word wider than width is broken
-// where the width ends, not cut: wrapped text is prose a person reads
-// whole. A width of 0 or less means no limit: the lines of s.
+// newline in s starts a new line. A word wider than a line, such as a list
+// of labels, is broken after a comma where one fits, or else where the
+// width ends: wrapped text is prose a person reads whole, so nothing is
+// cut. A width of 0 or less means no limit: the lines of s.
 func Wrap(s string, width int) []string {
 	var out []string
 	for _, para := range strings.Split(strings.ReplaceAll(s, "\t", " "), "\n") {
@@ -65,16 +66,29 @@ func Wrap(s string, width int) []string {
 		line, lineW := "", 0
 		for _, word := range strings.Fields(para) {
 			ww := DisplayWidth(word)
-			switch {
-			case lineW == 0:
-			case lineW+1+ww <= width:
-				line, lineW = line+" ", lineW+1
-			default:
-				out = append(out, line)
-				line, lineW = "", 0
+			if lineW > 0 {
+				switch {
+				case lineW+1+ww <= width:
+				case ww <= width:
+					// It fits a line of its own: start the next.
+					out = append(out, line)
+					line, lineW = "", 0
+				}
+				if lineW > 0 {
+					line, lineW = line+" ", lineW+1
+				}
 			}
 			for lineW+ww > width {
-				head, rest := splitAt(word, width-lineW)
+				head, rest, ok := splitAfterComma(word, width-lineW)
+				if !ok && lineW > 0 {
+					// No comma to break at on this line: try a whole one.
+					out = append(out, strings.TrimRight(line, " "))
+					line, lineW = "", 0
+					continue
+				}
+				if !ok {
+					head, rest = splitAt(word, width)
+				}
 				out = append(out, line+head)
 				line, lineW, word, ww = "", 0, rest, DisplayWidth(rest)
 			}
@@ -83,6 +97,16 @@ func Wrap(s string, width int) []string {
 		out = append(out, line)
 	}
 	return out
+}
+
+// splitAfterComma splits s after its last comma within width columns.
+func splitAfterComma(s string, width int) (string, string, bool) {
+	head, _ := splitAt(s, width)
+	i := strings.LastIndex(head, ",")
+	if i < 0 || i == len(s)-1 {
+		return "", "", false
+	}
+	return s[:i+1], s[i+1:], true
 }
 
 // splitAt splits s after at most width columns, and after one character

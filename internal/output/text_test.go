@@ -63,6 +63,9 @@ func TestWrap(t *testing.T) {
 		{"app.kubernetes.io/name=x", 10, []string{"app.kubern", "etes.io/na", "me=x"}},
 		{"go app.kubernetes.io/name", 10, []string{"go", "app.kubern", "etes.io/na", "me"}},
 		{"tab\tand  spaces", 40, []string{"tab and spaces"}},
+		{"a=1,bb=2,ccc=3", 8, []string{"a=1,", "bb=2,", "ccc=3"}},
+		{"carry a=1,bb=2,ccc=3", 12, []string{"carry a=1,", "bb=2,ccc=3"}},
+		{"carry abcdefghijklmnop", 10, []string{"carry", "abcdefghij", "klmnop"}},
 		{"", 10, []string{""}},
 	}
 	for _, tt := range tests {
