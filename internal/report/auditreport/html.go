@@ -57,11 +57,7 @@ func HTML(w io.Writer, res *audit.Result) error {
 		p.Taken += ", Kubernetes " + res.ServerVersion
 	}
 	for _, g := range byCheck(res.Findings) {
-		objs := make([]string, 0, len(g.findings))
-		for _, f := range g.findings {
-			objs = append(objs, shortRef(f.Object))
-		}
-		p.ByCheck = append(p.ByCheck, htmlCheckRow{ID: g.id, Severity: g.severity.String(), Objects: joinMax(objs, 5), Count: len(g.findings)})
+		p.ByCheck = append(p.ByCheck, htmlCheckRow{ID: g.id, Severity: g.severity.String(), Objects: joinMax(g.objects(), 5), Count: len(g.findings)})
 	}
 	for _, sev := range []audit.Severity{audit.Error, audit.Warning, audit.Info} {
 		sec := htmlSection{Title: severityTitle(sev), Class: sev.String()}
