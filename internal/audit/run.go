@@ -48,6 +48,9 @@ type Result struct {
 	Context       string    `json:"context,omitempty"`
 	ServerVersion string    `json:"serverVersion,omitempty"`
 	CollectedAt   time.Time `json:"collectedAt,omitzero"` // zero when unknown
+	// Scope is the namespace the findings were narrowed to (InNamespace);
+	// empty for the whole cluster, as in cost.Result.
+	Scope string `json:"scope,omitempty"`
 	// Findings are sorted by severity (most serious first), check, object.
 	Findings   []Finding    `json:"findings"`
 	Suppressed []Suppressed `json:"suppressed,omitempty"`
@@ -298,10 +301,13 @@ func each[T any, PT interface {
 }
 
 // InNamespace keeps the findings about objects of namespace ns, and about
-// the namespace itself, as kubectl's -n narrows what it shows. Checks still
+// the namespace itself, as kubectl's -n narrows what it shows, and records
+// ns as the result's scope so that every report states it. Checks still
 // ran over the whole cluster: a Service's endpoints and a node's free room
-// are judged with everything else in view.
+// are judged with everything else in view. Each check's count of findings
+// is the count kept, so that it agrees with the findings listed.
 func (r *Result) InNamespace(ns string) {
+	r.Scope = ns
 	keep := func(ref snapshot.Ref) bool {
 		return ref.Namespace == ns || (ref.Kind == "Namespace" && ref.Name == ns)
 	}
@@ -319,4 +325,11 @@ func (r *Result) InNamespace(ns string) {
 		}
 	}
 	r.Suppressed = suppressed
+	kept := map[string]int{}
+	for _, f := range r.Findings {
+		kept[f.CheckID]++
+	}
+	for i := range r.Checks {
+		r.Checks[i].Findings = kept[r.Checks[i].ID]
+	}
 }

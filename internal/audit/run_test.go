@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,4 +131,54 @@ type cancels struct {
 func (c cancels) Run(ctx context.Context, in *audit.Input) []audit.Finding {
 	c.cancel()
 	return c.everyConfigMap.Run(ctx, in)
+}
+
+func TestInNamespace(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		ns         string
+		want       []string // check:object
+		suppressed int
+		counts     map[string]int
+	}{
+		{"a", []string{"cm-check:ConfigMap/a/one", "second:ConfigMap/a/one", "cm-check:ConfigMap/a/three", "second:ConfigMap/a/three"}, 2,
+			map[string]int{"cm-check": 2, "second": 2}},
+		{"sandbox-1", []string{"cm-check:ConfigMap/sandbox-1/five", "second:ConfigMap/sandbox-1/five"}, 0,
+			map[string]int{"cm-check": 1, "second": 1}},
+		{"nowhere", nil, 0, map[string]int{"cm-check": 0, "second": 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ns, func(t *testing.T) {
+			t.Parallel()
+			res, err := audit.Run(context.Background(), snapshot.NewIndex(testSnapshot()),
+				[]audit.Check{everyConfigMap{"cm-check"}, everyConfigMap{"second"}}, nil, audit.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Scope != "" {
+				t.Errorf("scope before narrowing: %q", res.Scope)
+			}
+			res.InNamespace(tt.ns)
+			if res.Scope != tt.ns {
+				t.Errorf("scope %q, want %q", res.Scope, tt.ns)
+			}
+			var got []string
+			for _, f := range res.Findings {
+				got = append(got, f.CheckID+":"+f.Object.String())
+			}
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(tt.want))
+			if !slices.Equal(got, want) {
+				t.Errorf("findings %v, want %v", got, want)
+			}
+			if len(res.Suppressed) != tt.suppressed {
+				t.Errorf("%d suppressed, want %d", len(res.Suppressed), tt.suppressed)
+			}
+			for _, c := range res.Checks {
+				if c.Findings != tt.counts[c.ID] {
+					t.Errorf("check %s counts %d findings, want %d", c.ID, c.Findings, tt.counts[c.ID])
+				}
+			}
+		})
+	}
 }

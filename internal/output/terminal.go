@@ -1,6 +1,6 @@
 // Package output holds what Purser's front ends share to put text in front
-// of a person: the terminal progress bar, and text made safe for a
-// terminal.
+// of a person: the terminal progress bar, text made safe for a terminal,
+// tables and prose fitted to its width, and whether it wants colour.
 package output
 
 import (

@@ -10,7 +10,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/report"
@@ -20,7 +19,9 @@ import (
 // Formats are the values of -o.
 func Formats() []string { return []string{"table", "json", "yaml", "markdown", "html", "sarif"} }
 
-// Write renders res in format, one of Formats() ("md" is markdown).
+// Write renders res in format, one of Formats() ("md" is markdown). The
+// table has no width limit and no colour: a terminal gets those, and the
+// details, through TableWith.
 func Write(w io.Writer, format string, res *audit.Result) error {
 	switch format {
 	case "table", "":
@@ -70,76 +71,19 @@ func Document(res *audit.Result) Doc {
 		Summary: DocSummary{Errors: c[audit.Error], Warnings: c[audit.Warning], Infos: c[audit.Info], Suppressed: len(res.Suppressed)}}
 }
 
-// Table writes every finding, one line each, then the node pools.
-func Table(w io.Writer, res *audit.Result) error {
-	var b strings.Builder
-	writeHeadline(&b, res)
-	if len(res.Findings) > 0 {
-		b.WriteString("\n")
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "SEVERITY\tCHECK\tOBJECT\tMESSAGE")
-		for _, f := range res.Findings {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Severity, f.CheckID, f.Object, f.Message)
-		}
-		tw.Flush()
-	}
-	b.WriteString("\n")
-	writePools(&b, res.Pools)
-	if len(res.Suppressed) > 0 {
-		fmt.Fprintf(&b, "\n%d %s suppressed by exemptions or purser.dev/ignore annotations (see -o json).\n",
-			len(res.Suppressed), plural(len(res.Suppressed), "finding"))
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// Summary is the short account for a terminal: counts, the findings
-// grouped by check with their first objects, and the node pools.
-func Summary(w io.Writer, res *audit.Result) error {
-	var b strings.Builder
-	writeHeadline(&b, res)
-	b.WriteString("\n")
-	groups := byCheck(res.Findings)
-	width := 0
-	for _, g := range groups {
-		width = max(width, len(g.id))
-	}
-	for _, g := range groups {
-		objs := make([]string, 0, len(g.findings))
-		for _, f := range g.findings {
-			objs = append(objs, shortRef(f.Object))
-		}
-		fmt.Fprintf(&b, "  %-7s %-*s %3d  %s\n", g.severity, width, g.id, len(g.findings), joinMax(objs, 4))
-	}
-	b.WriteString("\n")
-	writePools(&b, res.Pools)
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func writeHeadline(b *strings.Builder, res *audit.Result) {
-	c := res.Count()
-	fmt.Fprintf(b, "Audit of %s: %d %s, %d %s, %d info (%d checks)\n", res.Source,
-		c[audit.Error], plural(c[audit.Error], "error"), c[audit.Warning], plural(c[audit.Warning], "warning"), c[audit.Info], len(res.Checks))
-	if len(res.Unlisted) > 0 {
-		fmt.Fprintf(b, "Not read (findings that depend on them are incomplete): %s\n", strings.Join(res.Unlisted, ", "))
-	}
-}
-
-func writePools(b *strings.Builder, pools []audit.PoolHealth) {
-	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "POOL\tNODES\tREADY\tRUNNING\tPENDING\tFAILING\tCPU REQ\tMEM REQ\tSTATUS")
-	for _, p := range pools {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d%%\t%d%%\t%s\n", p.Name, p.Nodes, p.Ready, p.PodsRunning, p.PodsPending,
-			p.PodsFailing, p.CPUPercent(), p.MemPercent(), p.Status())
-	}
-	tw.Flush()
-}
-
 type checkGroup struct {
 	id       string
 	severity audit.Severity
 	findings []audit.Finding
+}
+
+// objects names the group's objects, namespace/name, in order.
+func (g checkGroup) objects() []string {
+	out := make([]string, 0, len(g.findings))
+	for _, f := range g.findings {
+		out = append(out, shortRef(f.Object))
+	}
+	return out
 }
 
 // byCheck groups findings by check, most serious first, keeping the
@@ -161,6 +105,14 @@ func byCheck(fs []audit.Finding) []checkGroup {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].severity > out[j].severity })
 	return out
+}
+
+// scopeText names an audit's scope for a person: every report states it.
+func scopeText(ns string) string {
+	if ns == "" {
+		return "whole cluster"
+	}
+	return "namespace " + ns
 }
 
 func shortRef(r snapshot.Ref) string {

@@ -149,3 +149,28 @@ func TestSARIFShape(t *testing.T) {
 		}
 	}
 }
+
+// TestScope: every format states the scope, and a namespace that
+// narrowed the result is named.
+func TestScope(t *testing.T) {
+	t.Parallel()
+	for _, ns := range []string{"", "shop"} {
+		res := fixtureResult(t)
+		want := map[string]string{"markdown": "Scope: whole cluster.",
+			"html": "Scope: whole cluster.", "table": "Audit of testdata/cluster.yaml, whole cluster:"}
+		if ns != "" {
+			res.InNamespace(ns)
+			want = map[string]string{"json": `"scope": "shop"`, "yaml": "scope: shop", "markdown": "Scope: namespace shop.",
+				"html": "Scope: namespace shop.", "table": "Audit of testdata/cluster.yaml, namespace shop:"}
+		}
+		for format, text := range want {
+			var b bytes.Buffer
+			if err := Write(&b, format, res); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), text) {
+				t.Errorf("-n %q -o %s lacks %q:\n%s", ns, format, text, b.String())
+			}
+		}
+	}
+}

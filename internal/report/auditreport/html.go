@@ -21,6 +21,7 @@ type htmlPage struct {
 	Title      string
 	Source     string
 	Taken      string
+	Scope      string
 	Errors     int
 	Warnings   int
 	Infos      int
@@ -49,18 +50,14 @@ func HTML(w io.Writer, res *audit.Result) error {
 	c := res.Count()
 	p := htmlPage{
 		Title: "Cluster audit: " + res.Source, Source: res.Source, Errors: c[audit.Error], Warnings: c[audit.Warning],
-		Infos: c[audit.Info], Suppressed: res.Suppressed, Checks: len(res.Checks), Unlisted: strings.Join(res.Unlisted, ", "),
+		Infos: c[audit.Info], Suppressed: res.Suppressed, Scope: scopeText(res.Scope), Checks: len(res.Checks), Unlisted: strings.Join(res.Unlisted, ", "),
 	}
 	p.Taken = report.SnapshotTime(res.CollectedAt, time.RFC3339)
 	if res.ServerVersion != "" {
 		p.Taken += ", Kubernetes " + res.ServerVersion
 	}
 	for _, g := range byCheck(res.Findings) {
-		objs := make([]string, 0, len(g.findings))
-		for _, f := range g.findings {
-			objs = append(objs, shortRef(f.Object))
-		}
-		p.ByCheck = append(p.ByCheck, htmlCheckRow{ID: g.id, Severity: g.severity.String(), Objects: joinMax(objs, 5), Count: len(g.findings)})
+		p.ByCheck = append(p.ByCheck, htmlCheckRow{ID: g.id, Severity: g.severity.String(), Objects: joinMax(g.objects(), 5), Count: len(g.findings)})
 	}
 	for _, sev := range []audit.Severity{audit.Error, audit.Warning, audit.Info} {
 		sec := htmlSection{Title: severityTitle(sev), Class: sev.String()}
@@ -114,7 +111,7 @@ pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-br
 </head>
 <body>
 <h1>{{.Title}}</h1>
-<p class="meta">Snapshot taken {{.Taken}}. {{.Checks}} checks ran.</p>
+<p class="meta">Snapshot taken {{.Taken}}. Scope: {{.Scope}}. {{.Checks}} checks ran.</p>
 <h2>Global results</h2>
 <p class="tiles"><span class="error">{{.Errors}} errors</span><span class="warning">{{.Warnings}} warnings</span><span class="info">{{.Infos}} info</span>
 {{- if .Suppressed}}<span>{{len .Suppressed}} suppressed</span>{{end}}</p>

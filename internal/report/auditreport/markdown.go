@@ -19,7 +19,7 @@ func Markdown(w io.Writer, res *audit.Result) error {
 	if res.ServerVersion != "" {
 		fmt.Fprintf(&b, ", Kubernetes %s", md(res.ServerVersion))
 	}
-	b.WriteString(".\n\n")
+	fmt.Fprintf(&b, ". Scope: %s.\n\n", md(scopeText(res.Scope)))
 	b.WriteString("## Global results\n\n")
 	b.WriteString("| Severity | Findings |\n|---|---:|\n")
 	fmt.Fprintf(&b, "| Error | %d |\n| Warning | %d |\n| Info | %d |\n", c[audit.Error], c[audit.Warning], c[audit.Info])
@@ -34,11 +34,7 @@ func Markdown(w io.Writer, res *audit.Result) error {
 	if len(res.Findings) > 0 {
 		b.WriteString("| Check | Severity | Findings | Objects |\n|---|---|---:|---|\n")
 		for _, g := range byCheck(res.Findings) {
-			objs := make([]string, 0, len(g.findings))
-			for _, f := range g.findings {
-				objs = append(objs, shortRef(f.Object))
-			}
-			fmt.Fprintf(&b, "| `%s` | %s | %d | %s |\n", g.id, g.severity, len(g.findings), md(joinMax(objs, 5)))
+			fmt.Fprintf(&b, "| `%s` | %s | %d | %s |\n", g.id, g.severity, len(g.findings), md(joinMax(g.objects(), 5)))
 		}
 		b.WriteString("\n")
 	}
