@@ -168,3 +168,30 @@ func TestDemoReproducible(t *testing.T) {
 		t.Error("the audit section over the demo was not applied")
 	}
 }
+
+// The default audit view fits the terminal; --details shows each
+// finding's cause and fix. Not parallel: it sets COLUMNS.
+func TestAuditTerminalView(t *testing.T) {
+	t.Setenv("COLUMNS", "100")
+	code, stdout, stderr := run(t, "", "audit", "--demo")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	for i, line := range strings.Split(stdout, "\n") {
+		if n := len([]rune(line)); n > 100 {
+			t.Errorf("line %d is %d columns wide: %q", i+1, n, line)
+		}
+	}
+	if !strings.Contains(stdout, "--details") {
+		t.Error("the default view does not say how to get the fixes")
+	}
+	_, details, _ := run(t, "", "audit", "--demo", "--details", "--min-severity", "error")
+	for _, want := range []string{"Cause", "Fix", "kubectl patch service"} {
+		if !strings.Contains(details, want) {
+			t.Errorf("--details lacks %q", want)
+		}
+	}
+	if strings.Contains(details, "namespace-empty") {
+		t.Error("--min-severity error still shows info findings")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,17 +14,22 @@ import (
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/audit/checks"
+	"github.com/purserhq/purser/internal/output"
 	"github.com/purserhq/purser/internal/report/auditreport"
 )
 
 // AuditOptions are the options of `purser audit`.
 type AuditOptions struct {
-	Env     EnvFlags
-	Output  *choice
-	FailOn  *choice
-	Checks  []string
-	Report  string
-	streams genericiooptions.IOStreams
+	Env    EnvFlags
+	Output *choice
+	FailOn *choice
+	Checks []string
+	Report string
+	// Details prints each finding's cause and fix under its check;
+	// MinSeverity hides the findings below it (terminal view).
+	Details     bool
+	MinSeverity *choice
+	streams     genericiooptions.IOStreams
 }
 
 func newAuditCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
@@ -69,6 +75,9 @@ findings to one namespace; the checks still read the whole cluster.`,
 		return audit.IDs(checks.Registry()), cobra.ShellCompDirectiveNoFileComp
 	})
 	addReport(cmd, &o.Report, auditreport.Formats())
+	cmd.Flags().BoolVar(&o.Details, "details", false, "with -o table, print each finding's cause, evidence and fix under its check")
+	o.MinSeverity = newChoice("info", "info", "warning", "error")
+	addChoice(cmd, o.MinSeverity, "min-severity", "", "with -o table, hide the findings below this severity")
 	return cmd
 }
 
@@ -96,7 +105,14 @@ func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 	if err != nil {
 		return err
 	}
-	if err := emit(o.streams, o.Output.value, o.Report, auditreport.Formats(), func(w io.Writer, format string) error {
+	width, color := output.Terminal(o.streams.Out, os.Getenv)
+	minSev, _ := audit.ParseSeverity(o.MinSeverity.value)
+	table := auditreport.TableOptions{Width: width, Color: color, Details: o.Details, MinSeverity: minSev}
+	if err := emit(o.streams, o.Output.value, o.Report, auditreport.Formats(), func(w io.Writer, format string, toStdout bool) error {
+		// The terminal view is for stdout; a .txt report is the plain table.
+		if format == "table" && toStdout {
+			return auditreport.TableWith(w, res, table)
+		}
 		return auditreport.Write(w, format, res)
 	}); err != nil {
 		return err

@@ -118,7 +118,7 @@ func (o *CostOptions) Run(ctx context.Context, env *action.Env) error {
 			fmt.Fprintf(o.streams.ErrOut, "Warning: %s\n", output.TerminalText(w))
 		}
 	}
-	return emit(o.streams, o.Output.value, o.Report, costFormats(), func(w io.Writer, format string) error {
+	return emit(o.streams, o.Output.value, o.Report, costFormats(), func(w io.Writer, format string, _ bool) error {
 		return renderCost(w, format, r.Breakdown)
 	})
 }

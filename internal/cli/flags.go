@@ -102,15 +102,17 @@ func reportFormat(path string, formats []string) (string, error) {
 	return format, nil
 }
 
-// renderFunc renders a command's result in one of its formats.
-type renderFunc func(w io.Writer, format string) error
+// renderFunc renders a command's result in one of its formats; stdout
+// says whether it is for the terminal (which may get a view fitted to its
+// width) or for a --report file.
+type renderFunc func(w io.Writer, format string, stdout bool) error
 
 // emit renders the result for stdout and, with --report, for a file in the
 // format the file's extension names; both are rendered whole before
 // anything is written, so a failure leaves neither half-written.
 func emit(streams genericiooptions.IOStreams, format, report string, formats []string, render renderFunc) error {
 	var out bytes.Buffer
-	if err := render(&out, format); err != nil {
+	if err := render(&out, format, true); err != nil {
 		return err
 	}
 	if report != "" {
@@ -119,7 +121,7 @@ func emit(streams genericiooptions.IOStreams, format, report string, formats []s
 			return err
 		}
 		var file bytes.Buffer
-		if err := render(&file, rf); err != nil {
+		if err := render(&file, rf, false); err != nil {
 			return err
 		}
 		if err := atomicfile.Write(report, func(w io.Writer) error { _, err := w.Write(file.Bytes()); return err }); err != nil {

@@ -143,7 +143,7 @@ func (o *PlanOptions) Run(ctx context.Context, env *action.Env) error {
 		}
 		fmt.Fprintf(o.streams.ErrOut, "review written to %s\n", o.Review)
 	}
-	return emit(o.streams, o.Output.value, o.Report, planFormats(), func(w io.Writer, format string) error {
+	return emit(o.streams, o.Output.value, o.Report, planFormats(), func(w io.Writer, format string, _ bool) error {
 		return printPlan(w, format, p)
 	})
 }
@@ -207,7 +207,7 @@ func (o *PlanShowOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	return emit(o.streams, o.Output.value, "", planFormats(), func(w io.Writer, format string) error {
+	return emit(o.streams, o.Output.value, "", planFormats(), func(w io.Writer, format string, _ bool) error {
 		if format == "table" || format == "markdown" {
 			w = output.TerminalWriter{W: w}
 		}

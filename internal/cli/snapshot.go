@@ -109,7 +109,7 @@ func (o *SnapshotOptions) Run(ctx context.Context, env *action.Env) error {
 	if err != nil {
 		return err
 	}
-	return emit(o.streams, o.Output.value, o.Report, snapshotFormats(), func(w io.Writer, format string) error {
+	return emit(o.streams, o.Output.value, o.Report, snapshotFormats(), func(w io.Writer, format string, _ bool) error {
 		switch format {
 		case "json":
 			return report.WriteJSON(w, report.SnapshotSummaryDoc(sum))
