@@ -83,12 +83,14 @@ func FromBuildInfo(linked string, bi *debug.BuildInfo, platform string) Info {
 func (i Info) String() string {
 	var b strings.Builder
 	b.WriteString(i.Version)
-	if i.Revision != "" {
+	// A pseudo-version (v0.0.0-20261130010300-1a2b3c4d5e6f+dirty) already
+	// names the commit and the changes; saying so twice reads as two facts.
+	if rev := i.Revision[:min(len(i.Revision), revisionLen)]; rev != "" && !strings.Contains(i.Version, rev) {
 		b.WriteString(" rev ")
-		b.WriteString(i.Revision[:min(len(i.Revision), revisionLen)])
-		if i.Modified {
-			b.WriteString(" (modified)")
-		}
+		b.WriteString(rev)
+	}
+	if i.Modified && !strings.HasSuffix(i.Version, "+dirty") {
+		b.WriteString(" (modified)")
 	}
 	b.WriteString(", ")
 	b.WriteString(i.GoVersion)
