@@ -1,10 +1,13 @@
 # Purser. `make demo` runs the main job on the embedded BlueOcean cluster;
-# `make test` builds the local control plane (once per machine and version)
-# and runs every test, including those against a real kube-apiserver.
+# `make test` installs the Debian packages its tests need (make deps), builds
+# the local control plane (once per machine and version) and runs every
+# test, including those against a real kube-apiserver.
 
 GO       ?= go
 KBIN     := $(CURDIR)/.cache/kcluster/bin
 KRUN     := $(CURDIR)/.cache/kcluster/run
+# Builds the control plane's binaries into KBIN, or finds them there.
+KCLUSTER_BUILD := $(GO) -C hack/kcluster run . build --out $(KBIN)
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/purserhq/purser/internal/version.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.6.1
@@ -16,12 +19,16 @@ PURE     := $(ENGINES) ./internal/snapshot ./internal/scenario
 # What writes to the file system; engines return files in memory instead.
 FILE_WRITES := WriteFile|Create|CreateTemp|OpenFile|Mkdir|MkdirAll|MkdirTemp|Rename|Remove|RemoveAll|Symlink|Link|Chmod|Chown|Chtimes|Truncate|OpenRoot
 
-.PHONY: all build test test-short lint demo kcluster cluster-up cluster-down bench fuzz clean
+.PHONY: all build deps test test-short lint demo kcluster cluster-up cluster-down bench fuzz clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/purser ./cmd/purser
+
+## deps: install the Debian packages the tests need (hack/deps.txt) when run as root, else name the apt-get line
+deps:
+	@hack/deps.sh
 
 ## demo: audit, cost and plan of the embedded BlueOcean demo cluster
 demo:
@@ -29,10 +36,13 @@ demo:
 
 ## kcluster: build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok (cached by version)
 kcluster:
-	$(GO) -C hack/kcluster run . build --out $(KBIN)
+	$(KCLUSTER_BUILD)
 
-## test: every test, the local control plane included (it is built first)
-test: kcluster
+## test: every test, the local control plane included; missing packages are installed first, before the long build
+# The build is a recipe line, not a prerequisite beside deps: make would be
+# free to run the two in either order (or at once with -j).
+test: deps
+	$(KCLUSTER_BUILD)
 	$(GO) -C hack/kcluster test ./...
 	PURSER_REQUIRE_CLUSTER=1 PURSER_REQUIRE_BROWSER=1 PURSER_REQUIRE_PROMETHEUS=1 PURSER_KCLUSTER_BIN=$(KBIN) $(GO) test -count=1 -timeout 40m ./...
 
