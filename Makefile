@@ -11,6 +11,10 @@ KCLUSTER_BUILD := $(GO) -C hack/kcluster run . build --out $(KBIN)
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/purserhq/purser/internal/version.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.6.1
+# Where `make install` puts purser: PREFIX/bin when PREFIX is given, else
+# where `go install` would (GOBIN, or the first GOPATH entry's bin).
+PREFIX   ?=
+BINDIR   ?= $(if $(PREFIX),$(PREFIX)/bin,$(or $(shell $(GO) env GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin))
 # Engines are pure functions of a snapshot: no clients, no HTTP, no database.
 ENGINES  := ./internal/audit/... ./internal/cost/... ./internal/plan/... ./internal/sched/... ./internal/classify/... ./internal/money/...
 # The model and the demo data they read link no client either, so engine
@@ -19,12 +23,23 @@ PURE     := $(ENGINES) ./internal/snapshot ./internal/scenario
 # What writes to the file system; engines return files in memory instead.
 FILE_WRITES := WriteFile|Create|CreateTemp|OpenFile|Mkdir|MkdirAll|MkdirTemp|Rename|Remove|RemoveAll|Symlink|Link|Chmod|Chown|Chtimes|Truncate|OpenRoot
 
-.PHONY: all build deps test test-short lint demo kcluster cluster-up cluster-down bench fuzz clean
+.PHONY: all build install uninstall deps test test-short lint demo kcluster cluster-up cluster-down bench fuzz clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/purser ./cmd/purser
+
+## install: purser into BINDIR, with kubectl-purser (`kubectl purser`) and kubectl's completion hook beside it
+install:
+	install -d "$(DESTDIR)$(BINDIR)"
+	$(GO) build -ldflags "$(LDFLAGS)" -o "$(DESTDIR)$(BINDIR)/purser" ./cmd/purser
+	ln -sf purser "$(DESTDIR)$(BINDIR)/kubectl-purser"
+	install -m 0755 deploy/kubectl/kubectl_complete-purser "$(DESTDIR)$(BINDIR)/kubectl_complete-purser"
+	@case ":$$PATH:" in *":$(BINDIR):"*) ;; *) echo "note: $(BINDIR) is not on PATH; add it to run purser and kubectl purser";; esac
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/purser" "$(DESTDIR)$(BINDIR)/kubectl-purser" "$(DESTDIR)$(BINDIR)/kubectl_complete-purser"
 
 ## deps: install the Debian packages the tests need (hack/deps.txt) when run as root, else name the apt-get line
 deps:
