@@ -11,6 +11,14 @@ KCLUSTER_BUILD := $(GO) -C hack/kcluster run . build --out $(KBIN)
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/purserhq/purser/internal/version.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.6.1
+# GoReleaser runs from the Go module proxy (go run pkg@version): it stays out
+# of go.mod, and this version builds with the Go that go.mod asks for.
+GORELEASER_VERSION ?= v2.17.0
+GORELEASER := $(GO) run github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+# GoReleaser reads the commit only after the remote's URL: in a clone
+# without a remote it names a snapshot "none". Lend it the project's URL,
+# through git's environment, for that case only.
+GORELEASER_GIT_ENV = $(if $(shell git remote 2>/dev/null),,GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=https://github.com/purserhq/purser.git)
 # Where `make install` puts purser: PREFIX/bin when PREFIX is given, else
 # where `go install` would (GOBIN, or the first GOPATH entry's bin).
 PREFIX   ?=
@@ -23,7 +31,7 @@ PURE     := $(ENGINES) ./internal/snapshot ./internal/scenario
 # What writes to the file system; engines return files in memory instead.
 FILE_WRITES := WriteFile|Create|CreateTemp|OpenFile|Mkdir|MkdirAll|MkdirTemp|Rename|Remove|RemoveAll|Symlink|Link|Chmod|Chown|Chtimes|Truncate|OpenRoot
 
-.PHONY: all build install uninstall deps test test-short lint demo kcluster cluster-up cluster-down bench fuzz clean
+.PHONY: all build install uninstall deps test test-short lint demo kcluster cluster-up cluster-down bench fuzz release-check release-snapshot krew-manifest clean
 
 all: build
 
@@ -92,5 +100,22 @@ cluster-up: kcluster
 cluster-down:
 	@$(GO) run ./hack/cluster down --dir $(KRUN)
 
+## release-check: validate .goreleaser.yaml
+release-check:
+	@$(GORELEASER) --version >/dev/null || { echo "GoReleaser $(GORELEASER_VERSION) could not be fetched or built from the Go module proxy (the go command says why, above); only releases need it" >&2; exit 1; }
+	$(GORELEASER) check
+
+## release-snapshot: release archives for linux and darwin (amd64, arm64) and checksums into dist/, unpublished; then the krew manifest
+release-snapshot: release-check
+	$(GORELEASER_GIT_ENV) $(GORELEASER) release --snapshot --clean
+	@$(MAKE) --no-print-directory krew-manifest
+
+## krew-manifest: fill deploy/krew/purser.yaml from dist/checksums.txt into dist/krew/purser.yaml
+krew-manifest:
+	@mkdir -p dist/krew
+	hack/krew-manifest.sh dist > dist/krew/purser.yaml.tmp
+	mv dist/krew/purser.yaml.tmp dist/krew/purser.yaml
+	@echo "wrote dist/krew/purser.yaml"
+
 clean:
-	rm -rf bin
+	rm -rf bin dist
