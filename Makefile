@@ -1,13 +1,28 @@
 # Purser. `make demo` runs the main job on the embedded BlueOcean cluster;
-# `make test` builds the local control plane (once per machine and version)
-# and runs every test, including those against a real kube-apiserver.
+# `make test` installs the Debian packages its tests need (make deps), builds
+# the local control plane (once per machine and version) and runs every
+# test, including those against a real kube-apiserver.
 
 GO       ?= go
 KBIN     := $(CURDIR)/.cache/kcluster/bin
 KRUN     := $(CURDIR)/.cache/kcluster/run
+# Builds the control plane's binaries into KBIN, or finds them there.
+KCLUSTER_BUILD := $(GO) -C hack/kcluster run . build --out $(KBIN)
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/purserhq/purser/internal/version.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.6.1
+# GoReleaser runs from the Go module proxy (go run pkg@version): it stays out
+# of go.mod, and this version builds with the Go that go.mod asks for.
+GORELEASER_VERSION ?= v2.17.0
+GORELEASER := $(GO) run github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+# GoReleaser reads the commit only after the remote's URL: in a clone
+# without a remote it names a snapshot "none". Lend it the project's URL,
+# through git's environment, for that case only.
+GORELEASER_GIT_ENV = $(if $(shell git remote 2>/dev/null),,GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=https://github.com/purserhq/purser.git)
+# Where `make install` puts purser: PREFIX/bin when PREFIX is given, else
+# where `go install` would (GOBIN, or the first GOPATH entry's bin).
+PREFIX   ?=
+BINDIR   ?= $(if $(PREFIX),$(PREFIX)/bin,$(or $(shell $(GO) env GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin))
 # Engines are pure functions of a snapshot: no clients, no HTTP, no database.
 ENGINES  := ./internal/audit/... ./internal/cost/... ./internal/plan/... ./internal/sched/... ./internal/classify/... ./internal/money/...
 # The model and the demo data they read link no client either, so engine
@@ -16,12 +31,27 @@ PURE     := $(ENGINES) ./internal/snapshot ./internal/scenario
 # What writes to the file system; engines return files in memory instead.
 FILE_WRITES := WriteFile|Create|CreateTemp|OpenFile|Mkdir|MkdirAll|MkdirTemp|Rename|Remove|RemoveAll|Symlink|Link|Chmod|Chown|Chtimes|Truncate|OpenRoot
 
-.PHONY: all build test test-short lint demo kcluster cluster-up cluster-down bench fuzz clean
+.PHONY: all build install uninstall deps test test-short lint demo kcluster cluster-up cluster-down bench fuzz release-check release-snapshot krew-manifest clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/purser ./cmd/purser
+
+## install: purser into BINDIR, with kubectl-purser (`kubectl purser`) and kubectl's completion hook beside it
+install:
+	install -d "$(DESTDIR)$(BINDIR)"
+	$(GO) build -ldflags "$(LDFLAGS)" -o "$(DESTDIR)$(BINDIR)/purser" ./cmd/purser
+	ln -sf purser "$(DESTDIR)$(BINDIR)/kubectl-purser"
+	install -m 0755 deploy/kubectl/kubectl_complete-purser "$(DESTDIR)$(BINDIR)/kubectl_complete-purser"
+	@case ":$$PATH:" in *":$(BINDIR):"*) ;; *) echo "note: $(BINDIR) is not on PATH; add it to run purser and kubectl purser";; esac
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/purser" "$(DESTDIR)$(BINDIR)/kubectl-purser" "$(DESTDIR)$(BINDIR)/kubectl_complete-purser"
+
+## deps: install the Debian packages the tests need (hack/deps.txt) when run as root, else name the apt-get line
+deps:
+	@hack/deps.sh
 
 ## demo: audit, cost and plan of the embedded BlueOcean demo cluster
 demo:
@@ -29,10 +59,13 @@ demo:
 
 ## kcluster: build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok (cached by version)
 kcluster:
-	$(GO) -C hack/kcluster run . build --out $(KBIN)
+	$(KCLUSTER_BUILD)
 
-## test: every test, the local control plane included (it is built first)
-test: kcluster
+## test: every test, the local control plane included; missing packages are installed first, before the long build
+# The build is a recipe line, not a prerequisite beside deps: make would be
+# free to run the two in either order (or at once with -j).
+test: deps
+	$(KCLUSTER_BUILD)
 	$(GO) -C hack/kcluster test ./...
 	PURSER_REQUIRE_CLUSTER=1 PURSER_REQUIRE_BROWSER=1 PURSER_REQUIRE_PROMETHEUS=1 PURSER_KCLUSTER_BIN=$(KBIN) $(GO) test -count=1 -timeout 40m ./...
 
@@ -67,5 +100,22 @@ cluster-up: kcluster
 cluster-down:
 	@$(GO) run ./hack/cluster down --dir $(KRUN)
 
+## release-check: validate .goreleaser.yaml
+release-check:
+	@$(GORELEASER) --version >/dev/null || { echo "GoReleaser $(GORELEASER_VERSION) could not be fetched or built from the Go module proxy (the go command says why, above); only releases need it" >&2; exit 1; }
+	$(GORELEASER) check
+
+## release-snapshot: release archives for linux and darwin (amd64, arm64) and checksums into dist/, unpublished; then the krew manifest
+release-snapshot: release-check
+	$(GORELEASER_GIT_ENV) $(GORELEASER) release --snapshot --clean
+	@$(MAKE) --no-print-directory krew-manifest
+
+## krew-manifest: fill deploy/krew/purser.yaml from dist/checksums.txt into dist/krew/purser.yaml
+krew-manifest:
+	@mkdir -p dist/krew
+	hack/krew-manifest.sh dist > dist/krew/purser.yaml.tmp
+	mv dist/krew/purser.yaml.tmp dist/krew/purser.yaml
+	@echo "wrote dist/krew/purser.yaml"
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -19,13 +19,14 @@ import (
 
 // Main runs purser with args and returns the process exit code: 0 when all
 // went well, 1 on error, 2 when findings reach the --fail-on threshold.
-// It is the process's entry point: it alone handles signals and routes
-// client-go's klog output to Purser's logger, since both are process-wide.
+// It is the process's entry point: it alone handles signals, routes
+// client-go's klog output to Purser's logger, since both are process-wide,
+// and reads the name it was started under (purser or kubectl-purser).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	streams := genericiooptions.IOStreams{In: stdin, Out: stdout, ErrOut: stderr}
-	return ExitCode(stderr, Run(ctx, streams, args, cli.OnLogger(logging.RouteKlog)))
+	return ExitCode(stderr, Run(ctx, streams, args, cli.OnLogger(logging.RouteKlog), cli.DisplayName(DisplayName(os.Args[0]))))
 }
 
 // Run executes one purser command line. Without options it changes no

@@ -37,7 +37,8 @@ func (e *ExitError) Unwrap() error { return e.Err }
 type RootOption func(*rootOptions)
 
 type rootOptions struct {
-	onLogger func(l *slog.Logger, verbosity int) error
+	onLogger    func(l *slog.Logger, verbosity int) error
+	displayName string
 }
 
 // OnLogger has f called with the logger and the -v verbosity once the
@@ -46,6 +47,14 @@ type rootOptions struct {
 // leaves klog alone so that tests can run commands in parallel.
 func OnLogger(f func(l *slog.Logger, verbosity int) error) RootOption {
 	return func(o *rootOptions) { o.onLogger = f }
+}
+
+// DisplayName has help and usage name the program as name, "kubectl
+// purser" when kubectl runs purser as its plugin, while the command keeps
+// its name "purser" (cobra takes a command's name from the first word of
+// Use, so Use itself cannot say "kubectl purser").
+func DisplayName(name string) RootOption {
+	return func(o *rootOptions) { o.displayName = name }
 }
 
 // NewRoot builds the purser command tree. Before any command runs, the
@@ -77,6 +86,9 @@ exported YAML or JSON, on a saved snapshot, or on the embedded BlueOcean demo.`,
   kubectl get nodes,namespaces,pods,services,endpointslices -A -o yaml | purser snapshot --from -`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	if ro.displayName != "" {
+		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: ro.displayName}
 	}
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
