@@ -157,7 +157,7 @@ func (b *builder) count() NamespaceCount {
 // resolveNames decides the name of every object that lands in target t
 // and records name collisions, resolved by rename rules or not.
 func (b *builder) resolveNames(t string) {
-	tg := &Target{Name: t, Exists: b.ix.Namespace(t) != nil, Sources: b.lay.targets[t], EmptySources: b.lay.folded[t]}
+	tg := &Target{Name: t, Exists: b.ix.Namespace(t) != nil, Sources: b.lay.targets[t], EmptySources: b.lay.folded[t], Moves: []Move{}}
 	b.targets[t] = tg
 	type entry struct {
 		o      *object
