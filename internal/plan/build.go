@@ -123,6 +123,11 @@ func Build(ctx context.Context, ix *snapshot.Index, in Input) (*Plan, error) {
 	p.Spec.Preconditions = b.preconditions()
 	p.Spec.Untouched = append([]string{}, lay.untouched...)
 	p.Spec.Notes = lay.notes
+	if len(lay.targets) == 0 {
+		if hint := noTargetsHint(in.Strategy); hint != "" {
+			p.Spec.Notes = append([]string{hint}, p.Spec.Notes...)
+		}
+	}
 	p.Spec.Namespaces = b.count()
 
 	if err := ctx.Err(); err != nil {
@@ -622,4 +627,17 @@ func addOrigin(o kobj, ns string) {
 	case *corev1.Pod:
 		// labels set above
 	}
+}
+
+// noTargetsHint says which part of purser.yaml a strategy that found no
+// target needs: on a cluster whose namespaces carry no team, product or
+// environment labels, nothing classifies them until the config does.
+func noTargetsHint(strategy string) string {
+	switch strategy {
+	case StrategyProduct:
+		return "no target: no namespace has both a product and an environment. Label the namespaces, or fill classify.products and classify.environments (name patterns) in purser.yaml"
+	case StrategyEnvironment:
+		return "no target: no namespace has an environment. Label the namespaces, or fill classify.environments or plan.environment.rules in purser.yaml"
+	}
+	return ""
 }

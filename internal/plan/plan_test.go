@@ -583,3 +583,22 @@ func TestGolden(t *testing.T) {
 		t.Errorf("an edited plan must be refused, got %v", err)
 	}
 }
+
+// A strategy that finds no target because nothing classifies the
+// namespaces says which part of purser.yaml to fill.
+func TestNoTargetsSaysWhatToFill(t *testing.T) {
+	t.Parallel()
+	f, err := parseConfig("purser.yaml", []byte("apiVersion: purser.dev/v1alpha1\nkind: Config\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for strategy, want := range map[string]string{StrategyProduct: "classify.products", StrategyEnvironment: "classify.environments"} {
+		p, err := build(t, smallSnapshot(t), f, strategy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Spec.Targets) != 0 || len(p.Spec.Notes) == 0 || !strings.Contains(p.Spec.Notes[0], want) {
+			t.Errorf("%s: targets %d, notes %q, want a first note naming %s", strategy, len(p.Spec.Targets), p.Spec.Notes, want)
+		}
+	}
+}

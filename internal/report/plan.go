@@ -259,6 +259,9 @@ func PlanSummary(w io.Writer, p *plan.Plan) error {
 	n := s.Namespaces
 	fmt.Fprintf(&b, "Plan (strategy %s): %d → %d namespaces, %d targets, %d deleted, %d untouched\n",
 		p.Metadata.Strategy, n.Before, n.After, n.Targets, n.Deleted, n.Untouched)
+	if len(s.Targets) == 0 && len(s.Notes) > 0 && strings.HasPrefix(s.Notes[0], "no target:") {
+		fmt.Fprintf(&b, "  %s\n", s.Notes[0])
+	}
 	for _, t := range s.Targets {
 		resolved, open := 0, 0
 		for _, c := range t.Conflicts {
