@@ -155,6 +155,19 @@ func TestDemoReproducible(t *testing.T) {
 	if code, got, stderr := run(t, "", "cost", "--from", snap, "--config", cfg, "-o", "json"); code != 0 || got != want {
 		t.Errorf("cost of the saved demo with its printed config differs from cost --demo (exit %d): %s", code, stderr)
 	}
+	// purser config init --demo starts from the demo's config: loaded
+	// back, it gives the demo's figures.
+	code, initYAML, stderr := run(t, "", "config", "init", "--demo")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	initCfg := filepath.Join(dir, "init.yaml")
+	if err := os.WriteFile(initCfg, []byte(initYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, got, stderr := run(t, "", "cost", "--from", snap, "--config", initCfg, "-o", "json"); code != 0 || got != want {
+		t.Errorf("cost with the config init wrote differs from cost --demo (exit %d): %s", code, stderr)
+	}
 	// Only an audit section over the demo: the demo's prices, teams and
 	// line items stay.
 	over := filepath.Join(dir, "over.yaml")
@@ -193,5 +206,37 @@ func TestAuditTerminalView(t *testing.T) {
 	}
 	if strings.Contains(details, "namespace-empty") {
 		t.Error("--min-severity error still shows info findings")
+	}
+}
+
+// On a cluster whose config names nothing, config init guesses from the
+// namespace names and says so; the output loads back.
+func TestConfigInitGuesses(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	manifests := filepath.Join(dir, "cluster.yaml")
+	var b strings.Builder
+	for _, ns := range []string{"shop-prod", "shop-staging", "shop-dev", "blog-prod", "blog-dev"} {
+		b.WriteString("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: " + ns + "}\n")
+		b.WriteString("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-" + ns + ", namespace: " + ns + "}\n")
+	}
+	if err := os.WriteFile(manifests, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "", "config", "init", "--from", manifests)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, want := range []string{"# Guessed from the namespace names", "name: production", "- shop-prod", "name: blog", "- shop-*"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("config init lacks %q:\n%s", want, out)
+		}
+	}
+	cfg := filepath.Join(dir, "purser.yaml")
+	if err := os.WriteFile(cfg, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, plan, stderr := run(t, "", "plan", "--from", manifests, "--config", cfg, "--strategy", "product"); code != 0 || !strings.Contains(plan, "shop-prod") {
+		t.Errorf("the guessed config does not plan (exit %d): %s\n%s", code, stderr, plan)
 	}
 }

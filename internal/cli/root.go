@@ -123,7 +123,7 @@ exported YAML or JSON, on a saved snapshot, or on the embedded BlueOcean demo.`,
 		newCostCmd(streams, kube),
 		newPlanCmd(streams, kube),
 		newAuditCmd(streams, kube),
-		newConfigCmd(streams),
+		newConfigCmd(streams, kube),
 	)
 	return root
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"reflect"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -120,5 +121,34 @@ func TestPriceBookPath(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("a missing file gave %v", err)
+	}
+}
+
+// What Encode writes reads back as the same configuration.
+func TestEncodeRoundTrip(t *testing.T) {
+	t.Parallel()
+	demo, err := Parse(scenario.DemoConfigFile, scenario.DemoConfigYAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := demo.Encode("the demo's configuration", map[string]string{"classify.teams": "teams, as the demo names them"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse("encoded.yaml", out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !reflect.DeepEqual(back.Classify, demo.Classify) || !reflect.DeepEqual(back.Cost, demo.Cost) ||
+		!reflect.DeepEqual(back.Plan, demo.Plan) || !reflect.DeepEqual(back.Audit, demo.Audit) {
+		t.Errorf("the encoded config reads back differently:\n%s", out)
+	}
+	for _, want := range []string{"# the demo's configuration", "# teams, as the demo names them", "loadBalancer: \"10\""} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("encoded config lacks %q", want)
+		}
+	}
+	if strings.Contains(string(out), "teamLabel") {
+		t.Error("an empty field was written")
 	}
 }

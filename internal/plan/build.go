@@ -123,7 +123,7 @@ func Build(ctx context.Context, ix *snapshot.Index, in Input) (*Plan, error) {
 	p.Spec.Preconditions = b.preconditions()
 	p.Spec.Untouched = append([]string{}, lay.untouched...)
 	p.Spec.Notes = lay.notes
-	if len(lay.targets) == 0 {
+	if len(lay.targets) == 0 && len(lay.untouched) > 0 {
 		if hint := noTargetsHint(in.Strategy); hint != "" {
 			p.Spec.Notes = append([]string{hint}, p.Spec.Notes...)
 		}
