@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
@@ -46,6 +47,9 @@ type Source struct {
 	// REST returns the live cluster's client config and the name of its
 	// context; called only when neither Demo nor From is set.
 	REST func() (*rest.Config, string, error)
+	// CollectedAt, when set, dates a snapshot read From files (which
+	// otherwise take the newest time their objects record).
+	CollectedAt time.Time
 	// Events, when set, hears of each list as live collection reads it
 	// (a terminal's progress bar, a server's metrics).
 	Events snapshot.ListEventSink
@@ -175,6 +179,9 @@ func LoadSnapshot(ctx context.Context, src Source, clk clock.PassiveClock, log *
 		s, err := snapshot.Load(src.From, src.Stdin)
 		if err != nil {
 			return nil, nil, err
+		}
+		if !src.CollectedAt.IsZero() {
+			s.Meta.CollectedAt = src.CollectedAt.UTC()
 		}
 		return s, s.Meta.Warnings, nil
 	case src.REST == nil:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -30,6 +31,7 @@ type EnvFlags struct {
 	ConfigPath    string
 	PriceBook     string
 	DOToken       string
+	CollectedAt   string
 
 	withConfig bool
 }
@@ -39,6 +41,7 @@ func (f *EnvFlags) AddSourceFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.From, "from", "", "read a saved snapshot, a YAML/JSON file or directory, or - for stdin, instead of the live cluster")
 	fs.BoolVar(&f.Demo, "demo", false, "use the embedded BlueOcean demo cluster")
+	fs.StringVar(&f.CollectedAt, "collected-at", "", "with --from, when the files were taken (RFC 3339, 2026-03-01T10:00:00Z), instead of the newest time their objects record")
 	fs.BoolVarP(&f.AllNamespaces, "all-namespaces", "A", false, "every namespace, the default; exclusive with -n. The snapshot always covers the whole cluster: costs and checks need it")
 }
 
@@ -88,6 +91,14 @@ func (f *EnvFlags) Validate() error {
 	if f.AllNamespaces && f.Namespace() != "" {
 		return fmt.Errorf("-n %s and -A are exclusive: give one namespace or all", f.Namespace())
 	}
+	if f.CollectedAt != "" {
+		if f.From == "" {
+			return fmt.Errorf("--collected-at dates files read with --from")
+		}
+		if _, err := time.Parse(time.RFC3339, f.CollectedAt); err != nil {
+			return fmt.Errorf("--collected-at %q: expected an RFC 3339 time such as 2026-03-01T10:00:00Z", f.CollectedAt)
+		}
+	}
 	if f.Demo && f.From != "" {
 		return fmt.Errorf("--demo and --from are exclusive: choose one source")
 	}
@@ -102,7 +113,7 @@ func (f *EnvFlags) Complete(ctx context.Context, streams genericiooptions.IOStre
 		envToken = os.Getenv("DIGITALOCEAN_TOKEN")
 	}
 	opts := action.Options{
-		Source:     action.Source{Demo: f.Demo, From: f.From, Stdin: streams.In, REST: f.restConfig},
+		Source:     action.Source{Demo: f.Demo, From: f.From, Stdin: streams.In, REST: f.restConfig, CollectedAt: f.collectedAt()},
 		ConfigPath: f.ConfigPath,
 		Prices:     action.PriceOptions{Book: f.PriceBook, DOToken: f.DOToken, EnvToken: envToken},
 		Log:        loggerFrom(ctx),
@@ -179,4 +190,9 @@ func (f *EnvFlags) contextName() string {
 	}
 	raw, _ := f.Kube.ToRawKubeConfigLoader().RawConfig()
 	return raw.CurrentContext
+}
+
+func (f *EnvFlags) collectedAt() time.Time {
+	t, _ := time.Parse(time.RFC3339, f.CollectedAt) // checked by Validate
+	return t
 }

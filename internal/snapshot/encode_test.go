@@ -169,3 +169,34 @@ func TestDigest(t *testing.T) {
 		t.Error("a changed object keeps the digest")
 	}
 }
+
+// Manifests are dated by the newest time their objects record, not by
+// when the file was written or copied.
+func TestCollectedAtFromTheData(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "dump.yaml")
+	data := `apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, creationTimestamp: "2026-03-01T10:00:00Z"}
+spec: {containers: [{name: c, image: x}]}
+status:
+  phase: Pending
+  conditions: [{type: PodScheduled, status: "False", lastTransitionTime: "2026-03-01T10:00:01Z"}]
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1, creationTimestamp: "2026-01-01T00:00:00Z"}
+status:
+  conditions: [{type: Ready, status: "True", lastHeartbeatTime: "2026-03-01T10:01:39Z", lastTransitionTime: "2026-01-01T00:00:10Z"}]
+`
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 3, 1, 10, 1, 39, 0, time.UTC); !s.Meta.CollectedAt.Equal(want) {
+		t.Errorf("CollectedAt %v, want the node's last heartbeat %v", s.Meta.CollectedAt, want)
+	}
+}

@@ -47,8 +47,9 @@ func (e *InputError) Unwrap() error { return e.Err }
 //
 // The same input always gives the same snapshot, so that saving it twice
 // gives the same bytes: the time of a snapshot loaded from manifests is the
-// newest modification time of its files (an export is written when it is
-// taken), and unknown (zero) for stdin. A saved snapshot keeps its own.
+// newest time its objects record (newestTimestamp), else the newest
+// modification time of its files, else unknown (zero). A saved snapshot
+// keeps its own.
 func Load(path string, stdin io.Reader) (*Snapshot, error) {
 	if path == "-" {
 		data, err := io.ReadAll(stdin)
@@ -158,6 +159,9 @@ func newLoader(source string, collectedAt time.Time) *loader {
 }
 
 func (l *loader) finish() *Snapshot {
+	if t := newestTimestamp(l.s); !t.IsZero() {
+		l.s.Meta.CollectedAt = t
+	}
 	for _, k := range l.kinds.all {
 		l.s.SetKind(KindStatus{Group: k.GVR.Group, Version: k.GVR.Version, Resource: k.GVR.Resource,
 			Kind: k.Kind, Namespaced: k.Namespaced, Count: k.count(l.s)})

@@ -73,9 +73,9 @@ type Meta struct {
 	Context       string `json:"context,omitempty"`
 	ServerVersion string `json:"serverVersion,omitempty"`
 	// CollectedAt is when the objects were read: the start of a live
-	// collection, or the newest modification time of the files a snapshot
-	// was loaded from. It is zero when unknown (stdin, manifests held in
-	// memory): reports then say so and give no ages relative to it.
+	// collection; for files, the newest time the objects record, else the
+	// newest modification time of the files. It is zero when unknown:
+	// reports then say so and give no ages relative to it.
 	CollectedAt time.Time `json:"collectedAt,omitzero"`
 	// Kinds records, for every kind Purser tried to read, whether it was
 	// read. A kind that could not be read is unknown, never empty.

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"sort"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -9,12 +10,14 @@ import (
 // Summary is the short account of a snapshot: what `purser snapshot`
 // prints and what two snapshots of one cluster must agree on.
 type Summary struct {
-	Source        string        `json:"source"`
-	ServerVersion string        `json:"serverVersion,omitempty"`
-	Nodes         int           `json:"nodes"`
-	Pools         []PoolSummary `json:"pools"`
-	Namespaces    int           `json:"namespaces"`
-	Empty         []string      `json:"emptyNamespaces"`
+	Source        string `json:"source"`
+	ServerVersion string `json:"serverVersion,omitempty"`
+	// CollectedAt is when the snapshot was taken; absent when unknown.
+	CollectedAt time.Time     `json:"collectedAt,omitzero"`
+	Nodes       int           `json:"nodes"`
+	Pools       []PoolSummary `json:"pools"`
+	Namespaces  int           `json:"namespaces"`
+	Empty       []string      `json:"emptyNamespaces"`
 	// UnknownNamespaces could not be called empty or not: some kinds
 	// could not be read.
 	UnknownNamespaces []string       `json:"unknownNamespaces,omitempty"`
@@ -38,6 +41,7 @@ func Summarize(ix *Index) Summary {
 	sum := Summary{
 		Source:        s.Meta.Source,
 		ServerVersion: s.Meta.ServerVersion,
+		CollectedAt:   s.Meta.CollectedAt,
 		Nodes:         len(s.Nodes),
 		Namespaces:    len(s.Namespaces),
 		Empty:         ix.EmptyNamespaces(),
