@@ -92,14 +92,19 @@ func reportFormat(path string, formats []string) (string, error) {
 		format = "sarif"
 	}
 	if format == "" || !slices.Contains(formats, format) {
-		var exts []string
-		for _, f := range formats {
-			exts = append(exts, map[string]string{"html": ".html", "markdown": ".md", "json": ".json", "yaml": ".yaml",
-				"sarif": ".sarif", "csv": ".csv", "table": ".txt"}[f])
-		}
-		return "", fmt.Errorf("--report %s: cannot tell the format from the extension; use %s", path, strings.Join(exts, ", "))
+		return "", fmt.Errorf("--report %s: cannot tell the format from the extension; use %s", path, strings.Join(extensions(formats), ", "))
 	}
 	return format, nil
+}
+
+// extensions are the file extensions --report takes for formats.
+func extensions(formats []string) []string {
+	ext := map[string]string{"html": ".html", "markdown": ".md", "json": ".json", "yaml": ".yaml", "sarif": ".sarif", "csv": ".csv", "table": ".txt"}
+	out := make([]string, 0, len(formats))
+	for _, f := range formats {
+		out = append(out, ext[f])
+	}
+	return out
 }
 
 // renderFunc renders a command's result in one of its formats; stdout
@@ -135,12 +140,7 @@ func emit(streams genericiooptions.IOStreams, format, report string, formats []s
 
 // addReport adds --report FILE.
 func addReport(cmd *cobra.Command, report *string, formats []string) {
-	var exts []string
-	for _, f := range formats {
-		exts = append(exts, map[string]string{"html": ".html", "markdown": ".md", "json": ".json", "yaml": ".yaml",
-			"sarif": ".sarif", "csv": ".csv", "table": ".txt"}[f])
-	}
-	cmd.Flags().StringVar(report, "report", "", "also write the report to this file, in the format its extension names ("+strings.Join(exts, ", ")+")")
+	cmd.Flags().StringVar(report, "report", "", "also write the report to this file, in the format its extension names ("+strings.Join(extensions(formats), ", ")+")")
 }
 
 // deprecate hides a flag kept for earlier command lines and warns, like
