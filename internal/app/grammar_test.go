@@ -51,7 +51,7 @@ func TestGrammar(t *testing.T) {
 		tc{"cost -n unknown", []string{"cost", "--demo", "-n", "monitorin"}, want{1, "", `did you mean "monitoring"?`}},
 		tc{"plan -n refused", []string{"plan", "--demo", "-n", "monitoring"}, want{1, "", "purser plan does not narrow to a namespace"}},
 		tc{"snapshot -n refused", []string{"snapshot", "--demo", "-n", "monitoring"}, want{1, "", "purser snapshot does not narrow to a namespace"}},
-		tc{"-n with -A", []string{"audit", "--demo", "-n", "jaeger", "-A"}, want{1, "", "-n jaeger and -A are exclusive"}},
+		tc{"-n with -A", []string{"audit", "--demo", "-n", "jaeger", "-A"}, want{1, "", `-n "jaeger" and -A are exclusive`}},
 		tc{"-A alone", []string{"audit", "--demo", "-A", "--checks", "namespace-empty"}, want{0, "namespace-empty", ""}},
 		tc{"collected-at without --from", []string{"snapshot", "--demo", "--collected-at", "2026-03-01T10:00:00Z"}, want{1, "", "--collected-at dates files read with --from"}},
 		tc{"collected-at malformed", []string{"snapshot", "--from", "../snapshot/testdata/small.yaml", "--collected-at", "yesterday"}, want{1, "", "expected an RFC 3339 time"}},

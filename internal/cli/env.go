@@ -89,7 +89,7 @@ func (f *EnvFlags) Scope(env *action.Env) (string, error) {
 // Validate rejects contradictory sources and scopes.
 func (f *EnvFlags) Validate() error {
 	if f.AllNamespaces && f.Namespace() != "" {
-		return fmt.Errorf("-n %s and -A are exclusive: give one namespace or all", f.Namespace())
+		return fmt.Errorf("-n %q and -A are exclusive: give one namespace or all", f.Namespace())
 	}
 	if f.CollectedAt != "" {
 		if f.From == "" {
