@@ -40,7 +40,22 @@ type CheckInfo struct {
 	Severity    Severity `json:"severity"` // after overrides
 	Description string   `json:"description"`
 	Findings    int      `json:"findings"`
+	// Status is StatusOK, or StatusIncomplete when the snapshot could not
+	// list a kind the check reads: it ran on what was listed, so its
+	// findings may miss objects, and no findings does not mean none.
+	Status string `json:"status"`
+	// Unread names the kinds the check reads that were not listed.
+	Unread []string `json:"unreadKinds,omitempty"`
 }
+
+// Check statuses.
+const (
+	StatusOK         = "ok"
+	StatusIncomplete = "incomplete"
+)
+
+// Incomplete reports whether the check ran without some kind it reads.
+func (c CheckInfo) Incomplete() bool { return c.Status == StatusIncomplete }
 
 // Result is the outcome of an audit.
 type Result struct {
@@ -59,6 +74,36 @@ type Result struct {
 	// Unlisted names the kinds the snapshot could not read; findings that
 	// depend on them are weaker.
 	Unlisted []string `json:"unlistedKinds,omitempty"`
+	// Incomplete counts the checks that ran without a kind they read.
+	Incomplete int `json:"incompleteChecks"`
+}
+
+// IncompleteChecks returns the checks that ran without a kind they read,
+// in order.
+func (r *Result) IncompleteChecks() []CheckInfo {
+	var out []CheckInfo
+	for _, c := range r.Checks {
+		if c.Incomplete() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// UnreadKinds returns, sorted, the kinds that made some check incomplete.
+func (r *Result) UnreadKinds() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range r.Checks {
+		for _, k := range c.Unread {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Count returns the number of findings of each severity.
@@ -142,8 +187,10 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 		Findings:      []Finding{},
 		Pools:         PoolsHealth(ix),
 	}
+	unlisted := map[string]bool{}
 	for _, k := range s.UnlistedKinds() {
 		res.Unlisted = append(res.Unlisted, k.GroupResource())
+		unlisted[k.GroupResource()] = true
 	}
 	ignores := ignoreAnnotations(s)
 	in := &Input{Index: ix, Config: cfg, Prices: opts.Prices}
@@ -158,7 +205,14 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 		if !overridden {
 			sev = c.DefaultSeverity()
 		}
-		info := CheckInfo{ID: c.ID(), Category: c.Category(), Severity: sev, Description: c.Description()}
+		info := CheckInfo{ID: c.ID(), Category: c.Category(), Severity: sev, Description: c.Description(), Status: StatusOK}
+		if r, ok := c.(Reader); ok {
+			info.Unread = unread(r.Reads(), res.Unlisted, unlisted)
+		}
+		if len(info.Unread) > 0 {
+			info.Status = StatusIncomplete
+			res.Incomplete++
+		}
 		fs, err := runCheck(ctx, c, in)
 		if err != nil {
 			return nil, err
@@ -192,6 +246,22 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 	SortFindings(res.Findings)
 	sort.SliceStable(res.Suppressed, func(i, j int) bool { return less(res.Suppressed[i].Finding, res.Suppressed[j].Finding) })
 	return res, nil
+}
+
+// unread returns the kinds among reads that were not listed, in the order
+// of unlisted when reads names every namespaced kind (UnlistedKinds holds
+// only namespaced kinds).
+func unread(reads, unlisted []string, isUnlisted map[string]bool) []string {
+	var out []string
+	for _, k := range reads {
+		if k == EveryNamespacedKind {
+			return append([]string(nil), unlisted...)
+		}
+		if isUnlisted[k] {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // runCheck turns a check's panic into an error naming the check, so that
