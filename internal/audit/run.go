@@ -90,6 +90,21 @@ func (r *Result) IncompleteChecks() []CheckInfo {
 	return out
 }
 
+// IncompleteText says, in one line, how many checks are incomplete and
+// which kinds made them so ("2 checks incomplete: kinds secrets could not
+// be read"); "" when every check is complete.
+func (r *Result) IncompleteText() string {
+	n := len(r.IncompleteChecks())
+	if n == 0 {
+		return ""
+	}
+	checks := "checks"
+	if n == 1 {
+		checks = "check"
+	}
+	return fmt.Sprintf("%d %s incomplete: kinds %s could not be read", n, checks, strings.Join(r.UnreadKinds(), ", "))
+}
+
 // UnreadKinds returns, sorted, the kinds that made some check incomplete.
 func (r *Result) UnreadKinds() []string {
 	seen := map[string]bool{}
