@@ -71,8 +71,8 @@ type Result struct {
 	Suppressed []Suppressed `json:"suppressed,omitempty"`
 	Checks     []CheckInfo  `json:"checks"`
 	Pools      []PoolHealth `json:"pools"`
-	// Unlisted names the kinds the snapshot could not read; findings that
-	// depend on them are weaker.
+	// Unlisted names the kinds the snapshot could not read, namespaced
+	// and cluster-scoped; the checks that read them are incomplete.
 	Unlisted []string `json:"unlistedKinds,omitempty"`
 	// Incomplete counts the checks that ran without a kind they read.
 	Incomplete int `json:"incompleteChecks"`
@@ -202,10 +202,21 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 		Findings:      []Finding{},
 		Pools:         PoolsHealth(ix),
 	}
+	// Every kind that could not be read counts for the checks that read
+	// it, cluster-scoped ones included (a forbidden ClusterRoleBinding
+	// list leaves the RBAC checks blind), though only namespaced ones
+	// make a namespace's contents unknown.
 	unlisted := map[string]bool{}
-	for _, k := range s.UnlistedKinds() {
+	var unlistedNamespaced []string
+	for _, k := range s.Meta.Kinds {
+		if k.Listed() {
+			continue
+		}
 		res.Unlisted = append(res.Unlisted, k.GroupResource())
 		unlisted[k.GroupResource()] = true
+		if k.Namespaced {
+			unlistedNamespaced = append(unlistedNamespaced, k.GroupResource())
+		}
 	}
 	ignores := ignoreAnnotations(s)
 	in := &Input{Index: ix, Config: cfg, Prices: opts.Prices}
@@ -222,7 +233,7 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 		}
 		info := CheckInfo{ID: c.ID(), Category: c.Category(), Severity: sev, Description: c.Description(), Status: StatusOK}
 		if r, ok := c.(Reader); ok {
-			info.Unread = unread(r.Reads(), res.Unlisted, unlisted)
+			info.Unread = unread(r.Reads(), unlistedNamespaced, unlisted)
 		}
 		if len(info.Unread) > 0 {
 			info.Status = StatusIncomplete
@@ -263,14 +274,13 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 	return res, nil
 }
 
-// unread returns the kinds among reads that were not listed, in the order
-// of unlisted when reads names every namespaced kind (UnlistedKinds holds
-// only namespaced kinds).
-func unread(reads, unlisted []string, isUnlisted map[string]bool) []string {
+// unread returns the kinds among reads that were not listed; when reads
+// names every namespaced kind, that is all of unlistedNamespaced.
+func unread(reads, unlistedNamespaced []string, isUnlisted map[string]bool) []string {
 	var out []string
 	for _, k := range reads {
 		if k == EveryNamespacedKind {
-			return append([]string(nil), unlisted...)
+			return append([]string(nil), unlistedNamespaced...)
 		}
 		if isUnlisted[k] {
 			out = append(out, k)

@@ -70,6 +70,17 @@ func TestIncompleteWhenAReadKindIsUnlisted(t *testing.T) {
 			wantComplete: []string{"secret-unused", "pod-crashloop"},
 		},
 		{
+			name: "cluster role bindings forbidden",
+			unlisted: snapshot.KindStatus{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings",
+				Kind: "ClusterRoleBinding", Error: "forbidden"},
+			wantIncomplete: map[string][]string{
+				"clusterrolebinding-cluster-admin": {"clusterrolebindings.rbac.authorization.k8s.io"},
+				"serviceaccount-unused":            {"clusterrolebindings.rbac.authorization.k8s.io"},
+			},
+			// A cluster-scoped kind never makes a namespace's contents unknown.
+			wantComplete: []string{"namespace-empty", "secret-unused"},
+		},
+		{
 			name:     "a custom resource forbidden",
 			unlisted: snapshot.KindStatus{Group: "example.com", Version: "v1", Resource: "widgets", Kind: "Widget", Namespaced: true, Error: "forbidden"},
 			wantIncomplete: map[string][]string{
