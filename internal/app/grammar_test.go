@@ -56,6 +56,7 @@ func TestGrammar(t *testing.T) {
 		tc{"collected-at without --from", []string{"snapshot", "--demo", "--collected-at", "2026-03-01T10:00:00Z"}, want{1, "", "--collected-at dates files read with --from"}},
 		tc{"collected-at malformed", []string{"snapshot", "--from", "../snapshot/testdata/small.yaml", "--collected-at", "yesterday"}, want{1, "", "expected an RFC 3339 time"}},
 		tc{"collected-at", []string{"snapshot", "--from", "../snapshot/testdata/small.yaml", "--collected-at", "2026-03-01T10:00:00Z", "-o", "json"}, want{0, `"collectedAt": "2026-03-01T10:00:00Z"`, ""}},
+		tc{"fail-on-incomplete, every kind read", []string{"audit", "--demo", "--checks", "secret-unused", "--fail-on-incomplete", "-o", "json"}, want{0, `"incompleteChecks": 0`, ""}},
 		tc{"fail-on typo", []string{"audit", "--demo", "--fail-on", "eror"}, want{1, "", `did you mean "error"?`}},
 		tc{"strategy typo", []string{"plan", "--demo", "--strategy", "prodct"}, want{1, "", `did you mean "product"?`}},
 		tc{"checks typo", []string{"audit", "--demo", "--checks", "pod-crashlop"}, want{1, "", `did you mean "pod-crashloop"?`}},

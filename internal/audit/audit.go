@@ -112,6 +112,20 @@ type Check interface {
 	Run(ctx context.Context, in *Input) []Finding
 }
 
+// Reader is implemented by checks that declare the kinds they read, named
+// as snapshot.KindStatus.GroupResource names them ("pods",
+// "deployments.apps"). The runner marks such a check incomplete when the
+// snapshot could not list one of them: its silence about objects it could
+// not see is then not a clean bill of health.
+type Reader interface {
+	Reads() []string
+}
+
+// EveryNamespacedKind, among the kinds a check reads, stands for every
+// namespaced kind, modelled or not (custom resources included): what a
+// check that looks at whole namespaces reads.
+const EveryNamespacedKind = "*"
+
 // Input is what a check may read.
 type Input struct {
 	Index  *snapshot.Index

@@ -45,6 +45,12 @@ under ` + "`suppressed`" + ` in the JSON report.
 ` + "`--fail-on info|warning|error`" + ` makes ` + "`purser audit`" + ` exit with status 2 when a finding
 is at or above that severity; ` + "`-o sarif`" + ` writes SARIF 2.1.0 for code-scanning services.
 
+Each check reads the kinds listed under it. When the snapshot could not list one of
+them (RBAC forbids Secrets, say), the check still runs on what was read but is marked
+incomplete in every report: no finding from it then does not mean there is nothing
+to find. ` + "`--fail-on-incomplete`" + ` makes ` + "`purser audit`" + ` exit with status 2 when a check
+that ran is incomplete.
+
 ## Checks
 
 | ID | Category | Default severity |
@@ -66,7 +72,23 @@ is at or above that severity; ` + "`-o sarif`" + ` writes SARIF 2.1.0 for code-s
 		fmt.Fprintf(&b, "\n## %s%s\n", strings.ToUpper(string(cat[:1])), cat[1:])
 		for _, c := range in {
 			fmt.Fprintf(&b, "\n### %s\n\nDefault severity: %s.\n\n%s\n", c.ID(), c.DefaultSeverity(), c.Description())
+			if r, ok := c.(Reader); ok && len(r.Reads()) > 0 {
+				fmt.Fprintf(&b, "\nReads: %s.\n", readsText(r.Reads()))
+			}
 		}
 	}
 	return b.String()
+}
+
+// readsText writes the kinds a check reads for the reference.
+func readsText(kinds []string) string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		if k == EveryNamespacedKind {
+			out[i] = "every namespaced kind, custom resources included"
+			continue
+		}
+		out[i] = "`" + k + "`"
+	}
+	return strings.Join(out, ", ")
 }

@@ -40,7 +40,22 @@ type CheckInfo struct {
 	Severity    Severity `json:"severity"` // after overrides
 	Description string   `json:"description"`
 	Findings    int      `json:"findings"`
+	// Status is StatusOK, or StatusIncomplete when the snapshot could not
+	// list a kind the check reads: it ran on what was listed, so its
+	// findings may miss objects, and no findings does not mean none.
+	Status string `json:"status"`
+	// Unread names the kinds the check reads that were not listed.
+	Unread []string `json:"unreadKinds,omitempty"`
 }
+
+// Check statuses.
+const (
+	StatusOK         = "ok"
+	StatusIncomplete = "incomplete"
+)
+
+// Incomplete reports whether the check ran without some kind it reads.
+func (c CheckInfo) Incomplete() bool { return c.Status == StatusIncomplete }
 
 // Result is the outcome of an audit.
 type Result struct {
@@ -56,9 +71,54 @@ type Result struct {
 	Suppressed []Suppressed `json:"suppressed,omitempty"`
 	Checks     []CheckInfo  `json:"checks"`
 	Pools      []PoolHealth `json:"pools"`
-	// Unlisted names the kinds the snapshot could not read; findings that
-	// depend on them are weaker.
+	// Unlisted names the kinds the snapshot could not read, namespaced
+	// and cluster-scoped; the checks that read them are incomplete.
 	Unlisted []string `json:"unlistedKinds,omitempty"`
+	// Incomplete counts the checks that ran without a kind they read.
+	Incomplete int `json:"incompleteChecks"`
+}
+
+// IncompleteChecks returns the checks that ran without a kind they read,
+// in order.
+func (r *Result) IncompleteChecks() []CheckInfo {
+	var out []CheckInfo
+	for _, c := range r.Checks {
+		if c.Incomplete() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// IncompleteText says, in one line, how many checks are incomplete and
+// which kinds made them so ("2 checks incomplete: kinds secrets could not
+// be read"); "" when every check is complete.
+func (r *Result) IncompleteText() string {
+	n := len(r.IncompleteChecks())
+	if n == 0 {
+		return ""
+	}
+	checks := "checks"
+	if n == 1 {
+		checks = "check"
+	}
+	return fmt.Sprintf("%d %s incomplete: kinds %s could not be read", n, checks, strings.Join(r.UnreadKinds(), ", "))
+}
+
+// UnreadKinds returns, sorted, the kinds that made some check incomplete.
+func (r *Result) UnreadKinds() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range r.Checks {
+		for _, k := range c.Unread {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Count returns the number of findings of each severity.
@@ -142,8 +202,21 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 		Findings:      []Finding{},
 		Pools:         PoolsHealth(ix),
 	}
-	for _, k := range s.UnlistedKinds() {
+	// Every kind that could not be read counts for the checks that read
+	// it, cluster-scoped ones included (a forbidden ClusterRoleBinding
+	// list leaves the RBAC checks blind), though only namespaced ones
+	// make a namespace's contents unknown.
+	unlisted := map[string]bool{}
+	var unlistedNamespaced []string
+	for _, k := range s.Meta.Kinds {
+		if k.Listed() {
+			continue
+		}
 		res.Unlisted = append(res.Unlisted, k.GroupResource())
+		unlisted[k.GroupResource()] = true
+		if k.Namespaced {
+			unlistedNamespaced = append(unlistedNamespaced, k.GroupResource())
+		}
 	}
 	ignores := ignoreAnnotations(s)
 	in := &Input{Index: ix, Config: cfg, Prices: opts.Prices}
@@ -158,7 +231,14 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 		if !overridden {
 			sev = c.DefaultSeverity()
 		}
-		info := CheckInfo{ID: c.ID(), Category: c.Category(), Severity: sev, Description: c.Description()}
+		info := CheckInfo{ID: c.ID(), Category: c.Category(), Severity: sev, Description: c.Description(), Status: StatusOK}
+		if r, ok := c.(Reader); ok {
+			info.Unread = unread(r.Reads(), unlistedNamespaced, unlisted)
+		}
+		if len(info.Unread) > 0 {
+			info.Status = StatusIncomplete
+			res.Incomplete++
+		}
 		fs, err := runCheck(ctx, c, in)
 		if err != nil {
 			return nil, err
@@ -192,6 +272,21 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 	SortFindings(res.Findings)
 	sort.SliceStable(res.Suppressed, func(i, j int) bool { return less(res.Suppressed[i].Finding, res.Suppressed[j].Finding) })
 	return res, nil
+}
+
+// unread returns the kinds among reads that were not listed; when reads
+// names every namespaced kind, that is all of unlistedNamespaced.
+func unread(reads, unlistedNamespaced []string, isUnlisted map[string]bool) []string {
+	var out []string
+	for _, k := range reads {
+		if k == EveryNamespacedKind {
+			return append([]string(nil), unlistedNamespaced...)
+		}
+		if isUnlisted[k] {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // runCheck turns a check's panic into an error naming the check, so that

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,8 +24,12 @@ type AuditOptions struct {
 	Env    EnvFlags
 	Output *choice
 	FailOn *choice
-	Checks []string
-	Report string
+	// FailOnIncomplete exits with status 2 when a check ran without a
+	// kind it reads (forbidden by RBAC, say): a gate that passes on such
+	// a run would pass on what it could not see.
+	FailOnIncomplete bool
+	Checks           []string
+	Report           string
 	// Details prints each finding's cause and fix under its check;
 	// MinSeverity hides the findings below it (terminal view).
 	Details     bool
@@ -52,6 +57,7 @@ findings to one namespace; the checks still read the whole cluster.`,
   purser audit --demo -n monitoring            # the findings of one namespace
   purser audit -o markdown > audit.md
   purser audit --from cluster.snap -o sarif --fail-on error > audit.sarif
+  purser audit --fail-on error --fail-on-incomplete   # a CI gate that needs every kind read
   purser audit --checks service-no-endpoints --checks pod-crashloop`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -70,6 +76,8 @@ findings to one namespace; the checks still read the whole cluster.`,
 	o.Output = outputFormat(cmd, auditreport.Formats()...)
 	o.FailOn = newChoice("", "info", "warning", "error")
 	addChoice(cmd, o.FailOn, "fail-on", "", "exit with status 2 when a finding is at or above this severity")
+	cmd.Flags().BoolVar(&o.FailOnIncomplete, "fail-on-incomplete", false,
+		"exit with status 2 when a check that ran could not read a kind it needs (see unlistedKinds)")
 	cmd.Flags().StringSliceVar(&o.Checks, "checks", nil, "check IDs to run, comma-separated or repeated (default all)")
 	_ = cmd.RegisterFlagCompletionFunc("checks", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return audit.IDs(checks.Registry()), cobra.ShellCompDirectiveNoFileComp
@@ -121,6 +129,11 @@ func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 		failOn, _ := audit.ParseSeverity(o.FailOn.value)
 		if n := res.AtLeast(failOn); n > 0 {
 			return &ExitError{Code: 2, Err: fmt.Errorf("%d %s at or above %s", n, pluralWord(n, "finding"), failOn)}
+		}
+	}
+	if o.FailOnIncomplete {
+		if text := res.IncompleteText(); text != "" {
+			return &ExitError{Code: 2, Err: errors.New(text)}
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/purserhq/purser/internal/action"
+	"github.com/purserhq/purser/internal/snapshot"
 )
 
 func runAudit(t *testing.T, args ...string) (string, string, error) {
@@ -152,6 +153,82 @@ func TestAuditBadInput(t *testing.T) {
 			}
 			if out != "" {
 				t.Errorf("a rejected run wrote a report:\n%s", out)
+			}
+		})
+	}
+}
+
+// incompleteSnapshot saves the report fixture as a snapshot in which
+// Secrets could not be listed, the way RBAC forbids them.
+func incompleteSnapshot(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "report", "auditreport", "testdata", "cluster.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := snapshot.LoadManifests("cluster.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetKind(snapshot.KindStatus{Version: "v1", Resource: "secrets", Kind: "Secret", Namespaced: true, Error: "forbidden"})
+	path := filepath.Join(t.TempDir(), "cluster.snap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := snapshot.Encode(f, s); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestAuditFailOnIncomplete(t *testing.T) {
+	t.Parallel()
+	snap := incompleteSnapshot(t)
+	tests := []struct {
+		name string
+		args []string
+		code int    // 0: success
+		msg  string // the error's text, when it fails
+	}{
+		{"incomplete check", []string{"--checks", "secret-unused", "--fail-on-incomplete"}, 2,
+			"1 check incomplete: kinds secrets could not be read"},
+		{"without the flag", []string{"--checks", "secret-unused"}, 0, ""},
+		{"checks that read no unlisted kind", []string{"--checks", "pod-crashloop,cronjob-suspended", "--fail-on-incomplete"}, 0, ""},
+		{"every check", []string{"--fail-on-incomplete"}, 2, "checks incomplete: kinds secrets could not be read"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out, _, err := runAudit(t, append([]string{"--from", snap, "-o", "json"}, tt.args...)...)
+			var exit *ExitError
+			switch {
+			case tt.code == 0 && err != nil:
+				t.Fatalf("want success, got %v", err)
+			case tt.code != 0 && (!errors.As(err, &exit) || exit.Code != tt.code):
+				t.Fatalf("want exit %d, got %v", tt.code, err)
+			case tt.code != 0 && !strings.Contains(err.Error(), tt.msg):
+				t.Errorf("error %q lacks %q", err, tt.msg)
+			}
+			var doc struct {
+				Incomplete int `json:"incompleteChecks"`
+				Checks     []struct {
+					ID     string   `json:"id"`
+					Status string   `json:"status"`
+					Unread []string `json:"unreadKinds"`
+				} `json:"checks"`
+			}
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatalf("no report written before the exit status: %v", err)
+			}
+			for _, c := range doc.Checks {
+				if c.ID == "secret-unused" && (c.Status != "incomplete" || len(c.Unread) != 1 || c.Unread[0] != "secrets") {
+					t.Errorf("secret-unused: status %q, unread %v; want incomplete without secrets", c.Status, c.Unread)
+				}
+				if c.ID == "pod-crashloop" && c.Status != "ok" {
+					t.Errorf("pod-crashloop: status %q, want ok", c.Status)
+				}
 			}
 		})
 	}

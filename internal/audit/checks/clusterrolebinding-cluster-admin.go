@@ -12,6 +12,7 @@ import (
 func clusterRoleBindingClusterAdmin() audit.Check {
 	return ruleCheck{
 		id:       "clusterrolebinding-cluster-admin",
+		reads:    readsOf(kClusterRoleBindings),
 		category: audit.Security,
 		severity: audit.Warning,
 		description: "A ClusterRoleBinding that gives cluster-admin (every verb on every resource of every namespace) to a " +

@@ -14,6 +14,7 @@ import (
 func configMapUnused() audit.Check {
 	return ruleCheck{
 		id:       "configmap-unused",
+		reads:    readsOf(kConfigMaps, templateKinds, refKinds),
 		category: audit.Hygiene,
 		severity: audit.Info,
 		description: "A ConfigMap that no pod template (volume, projected volume, env, envFrom) and no controller " +

@@ -12,6 +12,7 @@ import (
 func containerNoLimits() audit.Check {
 	return ruleCheck{
 		id:       "container-no-limits",
+		reads:    readsOf(templateKinds, kLimitRanges),
 		category: audit.Resources,
 		severity: audit.Warning,
 		description: "A workload whose containers have no memory limit (and get none from a LimitRange default). A " +

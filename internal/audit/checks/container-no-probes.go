@@ -12,6 +12,7 @@ import (
 func containerNoProbes() audit.Check {
 	return ruleCheck{
 		id:       "container-no-probes",
+		reads:    readsOf(templateKinds),
 		category: audit.Resources,
 		severity: audit.Warning,
 		description: "A long-running workload whose serving containers (those that declare a port) lack a readiness or a " +

@@ -10,6 +10,7 @@ import (
 func containerNoRequests() audit.Check {
 	return ruleCheck{
 		id:       "container-no-requests",
+		reads:    readsOf(templateKinds, kLimitRanges),
 		category: audit.Resources,
 		severity: audit.Warning,
 		description: "A workload whose containers set no CPU or memory request (and get none from a limit or a LimitRange " +

@@ -22,13 +22,16 @@ type checkSpec struct {
 	category    audit.Category
 	severity    audit.Severity
 	description string
-	run         func(c checkSpec, ix *snapshot.Index, cfg *audit.Config) []audit.Finding
+	// reads are the kinds the check reads (audit.Reader).
+	reads []string
+	run   func(c checkSpec, ix *snapshot.Index, cfg *audit.Config) []audit.Finding
 }
 
 func (c checkSpec) ID() string                      { return c.id }
 func (c checkSpec) Category() audit.Category        { return c.category }
 func (c checkSpec) DefaultSeverity() audit.Severity { return c.severity }
 func (c checkSpec) Description() string             { return c.description }
+func (c checkSpec) Reads() []string                 { return c.reads }
 
 func (c checkSpec) Run(ctx context.Context, in *audit.Input) []audit.Finding {
 	if in == nil || in.Index == nil || ctx.Err() != nil {

@@ -10,6 +10,7 @@ import (
 func cronJobSuspended() audit.Check {
 	return checkSpec{
 		id:       "cronjob-suspended",
+		reads:    readsOf(kCronJobs),
 		category: audit.Availability,
 		severity: audit.Info,
 		description: "A CronJob with spec.suspend set: its schedule never fires. Backups, reports and clean-ups that " +

@@ -15,6 +15,7 @@ import (
 func daemonSetCoverage() audit.Check {
 	return checkSpec{
 		id:       "daemonset-coverage",
+		reads:    readsOf(kDaemonSets, kNodes, kPods),
 		category: audit.Availability,
 		severity: audit.Warning,
 		description: "A DaemonSet that does not run a ready pod on every node it targets: a log shipper, metrics " +

@@ -13,6 +13,7 @@ import (
 func deploymentSingleReplicaNoPDB() audit.Check {
 	return ruleCheck{
 		id:       "deployment-single-replica-no-pdb",
+		reads:    readsOf(kDeployments, kPDBs),
 		category: audit.Resources,
 		severity: audit.Info,
 		description: "A Deployment that runs one replica and that no PodDisruptionBudget covers. Every node drain " +

@@ -13,6 +13,7 @@ import (
 func hpaMetricsUnavailable() audit.Check {
 	return ruleCheck{
 		id:       "hpa-metrics-unavailable",
+		reads:    readsOf(kHPAs, kEvents, kPods),
 		category: audit.Resources,
 		severity: audit.Warning,
 		description: "A HorizontalPodAutoscaler that cannot compute its metrics, as its own status shows (ScalingActive=False " +

@@ -13,6 +13,7 @@ import (
 func hpaTargetMissing() audit.Check {
 	return ruleCheck{
 		id:       "hpa-target-missing",
+		reads:    readsOf(kHPAs, kDeployments, kReplicaSets, kStatefulSets, kEvents),
 		category: audit.Resources,
 		severity: audit.Warning,
 		description: "A HorizontalPodAutoscaler whose scaleTargetRef names a Deployment, StatefulSet or ReplicaSet " +

@@ -22,13 +22,16 @@ type ruleCheck struct {
 	category    audit.Category
 	severity    audit.Severity
 	description string
-	run         func(c ruleCheck, in *audit.Input) []audit.Finding
+	// reads are the kinds the check reads (audit.Reader).
+	reads []string
+	run   func(c ruleCheck, in *audit.Input) []audit.Finding
 }
 
 func (c ruleCheck) ID() string                      { return c.id }
 func (c ruleCheck) Category() audit.Category        { return c.category }
 func (c ruleCheck) DefaultSeverity() audit.Severity { return c.severity }
 func (c ruleCheck) Description() string             { return c.description }
+func (c ruleCheck) Reads() []string                 { return c.reads }
 
 func (c ruleCheck) Run(ctx context.Context, in *audit.Input) []audit.Finding {
 	if in == nil || in.Index == nil || ctx.Err() != nil {

@@ -10,6 +10,7 @@ import (
 func imageLatestTag() audit.Check {
 	return ruleCheck{
 		id:       "image-latest-tag",
+		reads:    readsOf(templateKinds),
 		category: audit.Resources,
 		severity: audit.Warning,
 		description: "A workload whose container images use the `latest` tag or no tag at all (which means `latest`), " +

@@ -14,6 +14,7 @@ import (
 func ingressMissingBackend() audit.Check {
 	return ruleCheck{
 		id:       "ingress-missing-backend",
+		reads:    readsOf(kIngresses, kServices),
 		category: audit.Hygiene,
 		severity: audit.Error,
 		description: "An Ingress rule or default backend that points to a Service that does not exist, or to a port the " +

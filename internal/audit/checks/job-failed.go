@@ -13,6 +13,7 @@ import (
 func jobFailed() audit.Check {
 	return checkSpec{
 		id:       "job-failed",
+		reads:    readsOf(kJobs),
 		category: audit.Availability,
 		severity: audit.Warning,
 		description: "A Job that failed (its Failed condition is true: back-off limit or deadline exceeded) and that no " +

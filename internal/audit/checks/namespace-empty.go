@@ -10,6 +10,7 @@ import (
 func namespaceEmpty() audit.Check {
 	return checkSpec{
 		id:       "namespace-empty",
+		reads:    everyNamespacedKind(),
 		category: audit.Hygiene,
 		severity: audit.Info,
 		description: "A namespace that holds nothing but what Kubernetes puts in every namespace (the default " +

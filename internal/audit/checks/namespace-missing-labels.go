@@ -11,6 +11,7 @@ import (
 func namespaceMissingLabels() audit.Check {
 	return ruleCheck{
 		id:       "namespace-missing-labels",
+		reads:    readsOf(kNamespaces),
 		category: audit.Governance,
 		severity: audit.Warning,
 		description: "A namespace without one of the labels the audit config requires (`audit.requiredNamespaceLabels`, " +

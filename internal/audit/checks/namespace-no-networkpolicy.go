@@ -16,6 +16,7 @@ import (
 func namespaceNoNetworkPolicy() audit.Check {
 	return ruleCheck{
 		id:       "namespace-no-networkpolicy",
+		reads:    readsOf(kNamespaces, kNetworkPolicies, kServices, kIngresses, templateKinds),
 		category: audit.Security,
 		severity: audit.Info,
 		description: "A namespace running workloads with no NetworkPolicy: every pod of the cluster, of any environment, " +

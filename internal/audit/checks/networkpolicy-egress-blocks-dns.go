@@ -11,6 +11,7 @@ import (
 func networkPolicyEgressBlocksDNS() audit.Check {
 	return ruleCheck{
 		id:       "networkpolicy-egress-blocks-dns",
+		reads:    readsOf(kNetworkPolicies),
 		category: audit.Security,
 		severity: audit.Error,
 		description: "A NetworkPolicy that restricts egress without any rule allowing DNS (UDP port 53 to kube-system's " +

@@ -17,6 +17,7 @@ import (
 func networkPolicySelectorMatchesNothing() audit.Check {
 	return ruleCheck{
 		id:       "networkpolicy-selector-matches-nothing",
+		reads:    readsOf(kNetworkPolicies, kNamespaces, templateKinds),
 		category: audit.Security,
 		severity: audit.Warning,
 		description: "A NetworkPolicy peer (from or to) whose namespaceSelector matches no namespace, or whose podSelector " +

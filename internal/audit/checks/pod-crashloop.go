@@ -19,6 +19,7 @@ const crashLoopRestarts = 5
 func podCrashLoop() audit.Check {
 	return checkSpec{
 		id:       "pod-crashloop",
+		reads:    readsOf(kPods, kEvents),
 		category: audit.Availability,
 		severity: audit.Error,
 		description: "A pod whose container keeps failing: CrashLoopBackOff, or repeated exits with an error, or a " +

@@ -14,6 +14,7 @@ import (
 func podPending() audit.Check {
 	return checkSpec{
 		id:       "pod-pending",
+		reads:    readsOf(kPods, kNodes, kPVCs, kEvents),
 		category: audit.Availability,
 		severity: audit.Warning,
 		description: "A pod no node will take. The finding quotes the scheduler's reason (the PodScheduled condition and " +

@@ -11,6 +11,7 @@ import (
 func podRunsAsRoot() audit.Check {
 	return ruleCheck{
 		id:       "pod-runs-as-root",
+		reads:    readsOf(templateKinds),
 		category: audit.Security,
 		severity: audit.Warning,
 		description: "A workload whose containers may run as root: runAsUser is 0, or neither the pod nor the container " +

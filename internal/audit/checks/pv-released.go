@@ -11,6 +11,7 @@ import (
 func pvReleased() audit.Check {
 	return ruleCheck{
 		id:       "pv-released",
+		reads:    readsOf(kPVs),
 		category: audit.Hygiene,
 		severity: audit.Warning,
 		description: "A PersistentVolume in phase Released (its claim was deleted but the Retain policy kept the volume), " +

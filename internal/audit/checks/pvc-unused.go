@@ -15,6 +15,7 @@ import (
 func pvcUnused() audit.Check {
 	return ruleCheck{
 		id:       "pvc-unused",
+		reads:    readsOf(kPVCs, kPVs, templateKinds),
 		category: audit.Hygiene,
 		severity: audit.Warning,
 		description: "A PersistentVolumeClaim that no pod template mounts and that no StatefulSet replica owns through its " +

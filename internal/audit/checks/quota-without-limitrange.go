@@ -13,6 +13,7 @@ import (
 func quotaWithoutLimitRange() audit.Check {
 	return ruleCheck{
 		id:       "quota-without-limitrange",
+		reads:    readsOf(kResourceQuotas, kLimitRanges, kEvents),
 		category: audit.Resources,
 		severity: audit.Warning,
 		description: "A namespace with a ResourceQuota on compute requests or limits (requests.cpu, limits.memory, cpu, " +

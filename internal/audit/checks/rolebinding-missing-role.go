@@ -13,6 +13,7 @@ import (
 func roleBindingMissingRole() audit.Check {
 	return ruleCheck{
 		id:       "rolebinding-missing-role",
+		reads:    readsOf(kRoleBindings, kClusterRoleBindings, kRoles, kClusterRoles),
 		category: audit.Security,
 		severity: audit.Warning,
 		description: "A RoleBinding or ClusterRoleBinding whose roleRef names a Role or ClusterRole that does not exist. " +

@@ -12,6 +12,7 @@ import (
 func roleBindingMissingSubject() audit.Check {
 	return ruleCheck{
 		id:       "rolebinding-missing-subject",
+		reads:    readsOf(kRoleBindings, kClusterRoleBindings, kServiceAccounts, kNamespaces),
 		category: audit.Security,
 		severity: audit.Warning,
 		description: "A RoleBinding or ClusterRoleBinding that grants a role to a ServiceAccount that does not exist. The " +

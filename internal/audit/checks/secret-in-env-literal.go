@@ -10,6 +10,7 @@ import (
 func secretInEnvLiteral() audit.Check {
 	return ruleCheck{
 		id:       "secret-in-env-literal",
+		reads:    readsOf(templateKinds),
 		category: audit.Security,
 		severity: audit.Warning,
 		description: "A container environment variable whose name says it holds a secret (PASSWORD, SECRET, TOKEN, " +

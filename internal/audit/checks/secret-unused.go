@@ -12,6 +12,7 @@ import (
 func secretUnused() audit.Check {
 	return ruleCheck{
 		id:       "secret-unused",
+		reads:    readsOf(kSecrets, kServiceAccounts, templateKinds, refKinds),
 		category: audit.Hygiene,
 		severity: audit.Info,
 		description: "A Secret that no pod template (volume, projected volume, env, envFrom, imagePullSecrets), no " +

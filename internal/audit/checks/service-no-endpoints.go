@@ -16,6 +16,7 @@ import (
 func serviceNoEndpoints() audit.Check {
 	return checkSpec{
 		id:       "service-no-endpoints",
+		reads:    readsOf(kServices, kEndpointSlices, kPods, kDeployments, kStatefulSets),
 		category: audit.Availability,
 		severity: audit.Error,
 		description: "A Service with a selector and no ready endpoint: every connection to it is refused. The check " +

@@ -14,6 +14,7 @@ import (
 func serviceUnusedLoadBalancer() audit.Check {
 	return ruleCheck{
 		id:       "service-unused-loadbalancer",
+		reads:    readsOf(kServices, kEndpointSlices, kPods),
 		category: audit.Hygiene,
 		severity: audit.Warning,
 		description: "A Service of type LoadBalancer with no ready endpoint: it costs money and serves nothing. The cloud " +

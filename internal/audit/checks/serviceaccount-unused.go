@@ -12,6 +12,7 @@ import (
 func serviceAccountUnused() audit.Check {
 	return ruleCheck{
 		id:       "serviceaccount-unused",
+		reads:    readsOf(kServiceAccounts, kRoleBindings, kClusterRoleBindings, templateKinds),
 		category: audit.Hygiene,
 		severity: audit.Info,
 		description: "A ServiceAccount that no pod template runs as and that no RoleBinding or ClusterRoleBinding names " +

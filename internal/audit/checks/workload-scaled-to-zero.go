@@ -14,6 +14,7 @@ import (
 func workloadScaledToZero() audit.Check {
 	return checkSpec{
 		id:       "workload-scaled-to-zero",
+		reads:    readsOf(kDeployments, kStatefulSets, kServices),
 		category: audit.Availability,
 		severity: audit.Warning,
 		description: "A Deployment or StatefulSet scaled to 0 replicas. It serves nothing, yet what goes with it stays " +

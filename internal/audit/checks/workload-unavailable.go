@@ -12,6 +12,7 @@ import (
 func workloadUnavailable() audit.Check {
 	return checkSpec{
 		id:       "workload-unavailable",
+		reads:    readsOf(kDeployments, kStatefulSets, kPods, kEvents),
 		category: audit.Availability,
 		severity: audit.Error,
 		description: "A Deployment or StatefulSet with fewer available replicas than it asks for. The finding gives " +

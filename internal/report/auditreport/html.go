@@ -28,10 +28,17 @@ type htmlPage struct {
 	Suppressed []audit.Suppressed
 	Checks     int
 	Unlisted   string
-	ByCheck    []htmlCheckRow
-	Sections   []htmlSection
-	Pools      []htmlPool
-	Recs       []string
+	// Incomplete is res.IncompleteText(); IncompleteRows one line per check.
+	Incomplete     string
+	IncompleteRows []htmlIncomplete
+	ByCheck        []htmlCheckRow
+	Sections       []htmlSection
+	Pools          []htmlPool
+	Recs           []string
+}
+
+type htmlIncomplete struct {
+	ID, Unread string
 }
 
 type htmlCheckRow struct {
@@ -51,6 +58,10 @@ func HTML(w io.Writer, res *audit.Result) error {
 	p := htmlPage{
 		Title: "Cluster audit: " + res.Source, Source: res.Source, Errors: c[audit.Error], Warnings: c[audit.Warning],
 		Infos: c[audit.Info], Suppressed: res.Suppressed, Scope: scopeText(res.Scope), Checks: len(res.Checks), Unlisted: strings.Join(res.Unlisted, ", "),
+	}
+	p.Incomplete = res.IncompleteText()
+	for _, ch := range res.IncompleteChecks() {
+		p.IncompleteRows = append(p.IncompleteRows, htmlIncomplete{ID: ch.ID, Unread: strings.Join(ch.Unread, ", ")})
 	}
 	p.Taken = report.SnapshotTime(res.CollectedAt, time.RFC3339)
 	if res.ServerVersion != "" {
@@ -117,6 +128,14 @@ pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-br
 {{- if .Suppressed}}<span>{{len .Suppressed}} suppressed</span>{{end}}</p>
 {{- if .Unlisted}}
 <p class="meta">Not read, so findings that depend on them are incomplete: {{.Unlisted}}</p>
+{{- end}}
+{{- if .Incomplete}}
+<p class="meta"><strong>{{.Incomplete}}.</strong> These checks ran on what could be read; their findings may miss objects, and none found does not mean none exist:</p>
+<ul>
+{{- range .IncompleteRows}}
+<li><code>{{.ID}}</code>: {{.Unread}} could not be read</li>
+{{- end}}
+</ul>
 {{- end}}
 {{- if .ByCheck}}
 <table>

@@ -31,6 +31,13 @@ func Markdown(w io.Writer, res *audit.Result) error {
 		fmt.Fprintf(&b, "; these kinds could not be read, so findings that depend on them are incomplete: %s", md(strings.Join(res.Unlisted, ", ")))
 	}
 	b.WriteString(".\n\n")
+	if text := res.IncompleteText(); text != "" {
+		fmt.Fprintf(&b, "**%s.** These checks ran on what could be read; their findings may miss objects, and none found does not mean none exist:\n\n", md(text))
+		for _, ch := range res.IncompleteChecks() {
+			fmt.Fprintf(&b, "- `%s`: %s could not be read\n", ch.ID, md(strings.Join(ch.Unread, ", ")))
+		}
+		b.WriteString("\n")
+	}
 	if len(res.Findings) > 0 {
 		b.WriteString("| Check | Severity | Findings | Objects |\n|---|---|---:|---|\n")
 		for _, g := range byCheck(res.Findings) {

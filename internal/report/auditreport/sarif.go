@@ -19,8 +19,28 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool sarifTool `json:"tool"`
+	// Invocations carry, as tool execution notifications, the checks that
+	// ran without a kind they read; absent when every check is complete.
+	Invocations []sarifInvocation `json:"invocations,omitempty"`
+	Results     []sarifResult     `json:"results"`
+}
+
+type sarifInvocation struct {
+	ExecutionSuccessful        bool                `json:"executionSuccessful"`
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications"`
+}
+
+type sarifNotification struct {
+	Level          string         `json:"level"`
+	Message        sarifText      `json:"message"`
+	AssociatedRule sarifRuleRef   `json:"associatedRule"`
+	Properties     map[string]any `json:"properties"`
+}
+
+type sarifRuleRef struct {
+	ID    string `json:"id"`
+	Index int    `json:"index"`
 }
 
 type sarifTool struct {
@@ -100,6 +120,21 @@ func SARIF(w io.Writer, res *audit.Result) error {
 			DefaultConfiguration: sarifRuleConfig{Level: sarifLevel(c.Severity)},
 			Properties:           map[string]string{"category": string(c.Category)},
 		})
+	}
+	if incomplete := res.IncompleteChecks(); len(incomplete) > 0 {
+		// The audit itself succeeded; the notifications say which checks
+		// could not see everything.
+		inv := sarifInvocation{ExecutionSuccessful: true}
+		for _, c := range incomplete {
+			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
+				Level: "warning",
+				Message: sarifText{"Check " + c.ID + " is incomplete: " + strings.Join(c.Unread, ", ") +
+					" could not be read, so its findings may miss objects."},
+				AssociatedRule: sarifRuleRef{ID: c.ID, Index: index[c.ID]},
+				Properties:     map[string]any{"status": c.Status, "unreadKinds": c.Unread},
+			})
+		}
+		run.Invocations = []sarifInvocation{inv}
 	}
 	for _, f := range res.Findings {
 		msg := f.Message

@@ -79,6 +79,7 @@ func writeView(w io.Writer, res *audit.Result, o TableOptions, closing bool) err
 	default:
 		writeChecks(&b, groups, o)
 	}
+	writeIncomplete(&b, res, o.Width)
 	if len(res.Pools) > 0 {
 		b.WriteString("\n")
 		writePools(&b, res.Pools, o)
@@ -120,6 +121,21 @@ func writeHeadline(b *strings.Builder, res *audit.Result, width int) {
 		width, "", "")
 	if len(res.Unlisted) > 0 {
 		writeWrapped(b, "Not read (findings that depend on them are incomplete): "+strings.Join(res.Unlisted, ", "), width, "", "  ")
+	}
+}
+
+// writeIncomplete names the checks that ran without a kind they read:
+// such a check is absent from the table when it found nothing, and its
+// absence must not read as a clean result.
+func writeIncomplete(b *strings.Builder, res *audit.Result, width int) {
+	text := res.IncompleteText()
+	if text == "" {
+		return
+	}
+	b.WriteString("\n")
+	writeWrapped(b, text+"; their findings may miss objects:", width, "", "  ")
+	for _, c := range res.IncompleteChecks() {
+		writeWrapped(b, c.ID+" (without "+strings.Join(c.Unread, ", ")+")", width, "  - ", "    ")
 	}
 }
 

@@ -1,0 +1,81 @@
+package checks
+
+import (
+	"sort"
+
+	"github.com/purserhq/purser/internal/audit"
+)
+
+// The kinds checks read, named as snapshot.KindStatus.GroupResource names
+// them, so that the runner can match them against the kinds the snapshot
+// could not list.
+const (
+	kPods                = "pods"
+	kEvents              = "events"
+	kServices            = "services"
+	kEndpointSlices      = "endpointslices.discovery.k8s.io"
+	kConfigMaps          = "configmaps"
+	kSecrets             = "secrets"
+	kServiceAccounts     = "serviceaccounts"
+	kPVCs                = "persistentvolumeclaims"
+	kPVs                 = "persistentvolumes"
+	kNodes               = "nodes"
+	kNamespaces          = "namespaces"
+	kResourceQuotas      = "resourcequotas"
+	kLimitRanges         = "limitranges"
+	kDeployments         = "deployments.apps"
+	kReplicaSets         = "replicasets.apps"
+	kStatefulSets        = "statefulsets.apps"
+	kDaemonSets          = "daemonsets.apps"
+	kJobs                = "jobs.batch"
+	kCronJobs            = "cronjobs.batch"
+	kHPAs                = "horizontalpodautoscalers.autoscaling"
+	kPDBs                = "poddisruptionbudgets.policy"
+	kIngresses           = "ingresses.networking.k8s.io"
+	kNetworkPolicies     = "networkpolicies.networking.k8s.io"
+	kRoles               = "roles.rbac.authorization.k8s.io"
+	kRoleBindings        = "rolebindings.rbac.authorization.k8s.io"
+	kClusterRoles        = "clusterroles.rbac.authorization.k8s.io"
+	kClusterRoleBindings = "clusterrolebindings.rbac.authorization.k8s.io"
+)
+
+// templateKinds are the kinds templateOwners and Index.UsersOf draw pod
+// templates from: a check over pod templates misses the workloads of any
+// of them the snapshot could not list.
+var templateKinds = []string{kPods, kReplicaSets, kDeployments, kStatefulSets, kDaemonSets, kJobs, kCronJobs}
+
+// refKinds are what namedReferences reads besides pod templates.
+var refKinds = []string{kConfigMaps, kSecrets, kIngresses}
+
+// readsOf joins kinds and lists of kinds into one sorted set.
+func readsOf(kinds ...any) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(k string) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for _, k := range kinds {
+		switch k := k.(type) {
+		case string:
+			add(k)
+		case []string:
+			for _, s := range k {
+				add(s)
+			}
+		default:
+			panic("readsOf: want string or []string")
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// everyNamespacedKind is what namespace-empty reads: a namespace is empty
+// only if every namespaced kind, custom resources included, was listed and
+// holds nothing there.
+func everyNamespacedKind() []string {
+	return []string{kNamespaces, audit.EveryNamespacedKind}
+}
