@@ -2,6 +2,7 @@ package checks
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/purserhq/purser/internal/audit"
 )
@@ -41,32 +42,24 @@ const (
 
 // templateKinds are the kinds templateOwners and Index.UsersOf draw pod
 // templates from: a check over pod templates misses the workloads of any
-// of them the snapshot could not list.
-var templateKinds = []string{kPods, kReplicaSets, kDeployments, kStatefulSets, kDaemonSets, kJobs, kCronJobs}
+// of them the snapshot could not list. A comma-separated constant, so that
+// readsOf takes it beside single kinds and nothing is mutable.
+const templateKinds = kPods + "," + kReplicaSets + "," + kDeployments + "," + kStatefulSets + "," + kDaemonSets + "," + kJobs + "," + kCronJobs
 
 // refKinds are what namedReferences reads besides pod templates.
-var refKinds = []string{kConfigMaps, kSecrets, kIngresses}
+const refKinds = kConfigMaps + "," + kSecrets + "," + kIngresses
 
-// readsOf joins kinds and lists of kinds into one sorted set.
-func readsOf(kinds ...any) []string {
+// readsOf joins kinds, and comma-separated groups of kinds, into one
+// sorted set.
+func readsOf(kinds ...string) []string {
 	seen := map[string]bool{}
 	var out []string
-	add := func(k string) {
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, k)
-		}
-	}
-	for _, k := range kinds {
-		switch k := k.(type) {
-		case string:
-			add(k)
-		case []string:
-			for _, s := range k {
-				add(s)
+	for _, group := range kinds {
+		for _, k := range strings.Split(group, ",") {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
 			}
-		default:
-			panic("readsOf: want string or []string")
 		}
 	}
 	sort.Strings(out)
