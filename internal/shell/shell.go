@@ -14,8 +14,9 @@ func safe(c byte) bool {
 }
 
 // Quote returns s as a single shell word. A word made only of letters, digits
-// and -_./:=@%+, is returned bare; anything else is single-quoted, with each
-// ' written as '\”. The empty string becomes ”.
+// and -_./:=@%+, is returned bare; anything else is put in single quotes,
+// each single quote in it closed, escaped and reopened. The empty string
+// becomes a pair of single quotes.
 func Quote(s string) string {
 	if s == "" {
 		return "''"
