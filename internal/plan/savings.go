@@ -10,6 +10,7 @@ import (
 
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/sched"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 // Prices are the prices the plan needs from a price book. Monthly
@@ -135,7 +136,7 @@ func (b *builder) poolSavings(sv *Savings, acc *savingsSum, shapes []sched.NodeS
 			}
 			sv.Steps = append(sv.Steps, Step{
 				Text:    fmt.Sprintf("%s pool %s from %d to %d nodes of %s, once the moves are done.", verb, sh.Pool, ps.Nodes, ps.NeededAfter, sh.InstanceType),
-				Command: fmt.Sprintf("doctl kubernetes cluster node-pool update <cluster> %s --count %d", sh.Pool, ps.NeededAfter)})
+				Command: fmt.Sprintf("doctl kubernetes cluster node-pool update <cluster> %s --count %d", shell.Quote(sh.Pool), ps.NeededAfter)})
 		}
 		sv.Pools = append(sv.Pools, ps)
 	}

@@ -1,12 +1,14 @@
 package plan
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/manifest"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 // steps writes the ordered migration of target t. Secret values are not
@@ -16,7 +18,7 @@ func (b *builder) steps(t string) {
 	tg := b.targets[t]
 	add := func(text, cmd string) { tg.Steps = append(tg.Steps, Step{Text: text, Command: cmd}) }
 	if !tg.Exists {
-		add("Create the target namespace (the tree holds it too).", "kubectl create namespace "+t)
+		add("Create the target namespace (the tree holds it too).", "kubectl create namespace "+shell.Quote(t))
 	}
 	helm := map[string]bool{}
 	var claims []*object
@@ -32,8 +34,8 @@ func (b *builder) steps(t string) {
 			case "Secret":
 				d := b.destOf(o.kind, o.ns, o.name)
 				add(fmt.Sprintf("Copy Secret %s/%s to %s/%s from the live cluster (the plan never holds secret values).", o.ns, o.name, d.ns, d.name),
-					fmt.Sprintf(`kubectl get secret %s -n %s -o json | jq '.metadata |= {name: "%s", namespace: "%s", labels: .labels, annotations: .annotations}' | kubectl apply -f -`,
-						o.name, o.ns, d.name, d.ns))
+					fmt.Sprintf("kubectl get secret %s -n %s -o json | jq %s | kubectl apply -f -", shell.Quote(o.name), shell.Quote(o.ns),
+						shell.Quote(".metadata |= {name: "+jqString(d.name)+", namespace: "+jqString(d.ns)+", labels: .labels, annotations: .annotations}")))
 			case "PersistentVolumeClaim":
 				claims = append(claims, o)
 			}
@@ -55,11 +57,12 @@ func (b *builder) steps(t string) {
 		}
 		add(text, fmt.Sprintf("kubectl patch pv %s -p '{\"spec\":{\"persistentVolumeReclaimPolicy\":\"Retain\"}}' && "+
 			"kubectl delete pvc %s -n %s --wait && "+
-			"kubectl patch pv %s --type json -p '[{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}]'", pv, o.name, o.ns, pv))
+			"kubectl patch pv %s --type json -p '[{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}]'",
+			shell.Quote(pv), shell.Quote(o.name), shell.Quote(o.ns), shell.Quote(pv)))
 	}
-	add("Apply the target's manifests (claims bind to their volumes by volumeName).", "kubectl apply --server-side -k "+manifest.SafeName(t))
+	add("Apply the target's manifests (claims bind to their volumes by volumeName).", "kubectl apply --server-side -k "+shell.Quote(manifest.SafeName(t)))
 	add("Check that the workloads run and the Services have endpoints before deleting anything.",
-		fmt.Sprintf("kubectl get pods,endpointslices -n %s", t))
+		"kubectl get pods,endpointslices -n "+shell.Quote(t))
 	srcs := make([]string, 0, len(tg.Sources))
 	for _, s := range tg.Sources {
 		if s != t {
@@ -77,9 +80,19 @@ func (b *builder) steps(t string) {
 		return fmt.Sprint(tg.Risks[i].Objects) < fmt.Sprint(tg.Risks[j].Objects)
 	})
 	for _, s := range append(srcs, tg.EmptySources...) {
-		add("Delete the source namespace "+s+".", "kubectl delete namespace "+s)
+		add("Delete the source namespace "+s+".", "kubectl delete namespace "+shell.Quote(s))
 	}
 	if len(claims) > 0 {
 		add("Once the data is checked, set the reclaim policy of the handed-over volumes back to Delete if that was the policy.", "")
 	}
+}
+
+// jqString is s as a jq string literal. jq reads JSON string escapes, and
+// JSON escapes every backslash, so s cannot open a jq interpolation.
+func jqString(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

@@ -7,6 +7,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 func clusterRoleBindingClusterAdmin() audit.Check {
@@ -49,7 +50,7 @@ func clusterRoleBindingClusterAdmin() audit.Check {
 					Text: "Bind a narrower role: the ClusterRole admin or edit through a RoleBinding in the namespaces the " +
 						"subject manages, or a ClusterRole listing only the resources it needs. For a controller, use the " +
 						"ClusterRole its chart ships. Then delete this binding.",
-					Command: fmt.Sprintf("kubectl delete clusterrolebinding %s", b.Name),
+					Command: "kubectl delete clusterrolebinding " + shell.Quote(b.Name),
 				}
 				out = append(out, f)
 			}

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -49,8 +50,9 @@ func configMapUnused() audit.Check {
 				f.Remediation = audit.Remediation{
 					Text: "Check that nothing outside the cluster's pod templates reads it (an application calling the API, a tool " +
 						"selecting ConfigMaps by label), keep a copy, then delete it.",
-					Command: fmt.Sprintf("kubectl get configmap %s -n %s -o yaml > configmap-%s-%s.yaml && kubectl delete configmap %s -n %s",
-						cm.Name, cm.Namespace, cm.Namespace, cm.Name, cm.Name, cm.Namespace),
+					Command: fmt.Sprintf("kubectl get configmap %s%s -o yaml > %s && kubectl delete configmap %s%s",
+						shell.Quote(cm.Name), nsArg(cm.Namespace), shell.Quote("configmap-"+cm.Namespace+"-"+cm.Name+".yaml"),
+						shell.Quote(cm.Name), nsArg(cm.Namespace)),
 				}
 				out = append(out, f)
 			}

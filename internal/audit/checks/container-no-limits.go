@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 func containerNoLimits() audit.Check {
@@ -43,8 +44,8 @@ func containerNoLimits() audit.Check {
 						e += ", memory request " + req.String()
 					}
 					evidence = append(evidence, e)
-					cmds = append(cmds, fmt.Sprintf("kubectl set resources %s%s -c %s --limits=memory=%s",
-						kubectlName(o.Ref), nsFlag(o.Ref), ct.Name, limit))
+					cmds = append(cmds, fmt.Sprintf("kubectl set resources %s%s -c %s %s",
+						kubectlName(o.Ref), nsFlag(o.Ref), shell.Quote(ct.Name), shell.Quote("--limits=memory="+limit)))
 				}
 				if len(names) == 0 {
 					continue

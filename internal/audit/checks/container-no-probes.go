@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 func containerNoProbes() audit.Check {
@@ -53,7 +54,7 @@ func containerNoProbes() audit.Check {
 					if ct.LivenessProbe == nil {
 						fields = append(fields, fmt.Sprintf(`"livenessProbe":{"tcpSocket":{"port":%s},"initialDelaySeconds":30,"periodSeconds":20}`, port))
 					}
-					patches = append(patches, fmt.Sprintf(`{"name":%q,%s}`, ct.Name, strings.Join(fields, ",")))
+					patches = append(patches, `{"name":`+jsonText(ct.Name)+","+strings.Join(fields, ",")+"}")
 				}
 				if len(names) == 0 {
 					continue
@@ -67,8 +68,8 @@ func containerNoProbes() audit.Check {
 				f.Remediation = audit.Remediation{
 					Text: "Add probes. A TCP probe on the serving port is the least an application needs; an HTTP probe on a " +
 						"health endpoint (httpGet) is better when the application has one.",
-					Command: fmt.Sprintf("kubectl patch %s%s --type=strategic -p '%s{\"containers\":[%s]}%s'",
-						kubectlName(o.Ref), nsFlag(o.Ref), open, strings.Join(patches, ","), close),
+					Command: fmt.Sprintf("kubectl patch %s%s --type=strategic -p %s",
+						kubectlName(o.Ref), nsFlag(o.Ref), shell.Quote(open+`{"containers":[`+strings.Join(patches, ",")+`]}`+close)),
 				}
 				f.Remediation = o.inPlace(f.Remediation)
 				out = append(out, f)

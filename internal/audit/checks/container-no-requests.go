@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 func containerNoRequests() audit.Check {
@@ -45,7 +46,7 @@ func containerNoRequests() audit.Check {
 				var cmds []string
 				for _, n := range names {
 					cmds = append(cmds, fmt.Sprintf("kubectl set resources %s%s -c %s --requests=cpu=100m,memory=128Mi",
-						kubectlName(o.Ref), nsFlag(o.Ref), n))
+						kubectlName(o.Ref), nsFlag(o.Ref), shell.Quote(n)))
 				}
 				f.Remediation = audit.Remediation{
 					Text: "Set requests to what the containers use at steady state (kubectl top pod, or the p95 of " +

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -85,7 +86,16 @@ func mergePatch(v any) string {
 		// Only maps of strings and nested maps are passed in.
 		panic(fmt.Sprintf("merge patch: %v", err))
 	}
-	return "'" + strings.ReplaceAll(string(b), "'", `'\''`) + "'"
+	return shell.Quote(string(b))
+}
+
+// jsonText is v as JSON text, for building patch bodies from names.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("json: %v", err))
+	}
+	return string(b)
 }
 
 // nsArg is " -n ns" for namespaced objects.
@@ -93,7 +103,7 @@ func nsArg(ns string) string {
 	if ns == "" {
 		return ""
 	}
-	return " -n " + ns
+	return " -n " + shell.Quote(ns)
 }
 
 // joinNames joins up to max names and says how many more there are.

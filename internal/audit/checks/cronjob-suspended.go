@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -32,7 +33,7 @@ func cronJobSuspended() audit.Check {
 				f.Cause = "spec.suspend is true, so the controller creates no Job on the schedule."
 				f.Remediation = audit.Remediation{
 					Text:    "Resume it if the task is still needed, or delete it if not.",
-					Command: fmt.Sprintf("kubectl patch cronjob %s%s --type merge -p '{\"spec\":{\"suspend\":false}}'", cj.Name, nsArg(cj.Namespace)),
+					Command: fmt.Sprintf("kubectl patch cronjob %s%s --type merge -p '{\"spec\":{\"suspend\":false}}'", shell.Quote(cj.Name), nsArg(cj.Namespace)),
 				}
 				out = append(out, f)
 			}

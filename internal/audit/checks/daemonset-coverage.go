@@ -9,6 +9,7 @@ import (
 
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/sched"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -115,10 +116,7 @@ func runDaemonSetCoverage(c checkSpec, ix *snapshot.Index, _ *audit.Config) []au
 }
 
 func selectorOf(m map[string]string) string {
-	if len(m) == 0 {
-		return "''"
-	}
-	return labelsText(m)
+	return shell.Quote(labelsText(m))
 }
 
 func poolOf(ix *snapshot.Index, node string) string {

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 func deploymentSingleReplicaNoPDB() audit.Check {
@@ -41,7 +42,7 @@ func deploymentSingleReplicaNoPDB() audit.Check {
 				f.Remediation = audit.Remediation{
 					Text: "Run two replicas and add a PodDisruptionBudget that keeps one available. A PodDisruptionBudget " +
 						"alone on a single replica (minAvailable: 1) would block drains instead: scale first.",
-					Command: fmt.Sprintf("kubectl scale deployment %s -n %s --replicas=2", d.Name, d.Namespace),
+					Command: fmt.Sprintf("kubectl scale deployment %s%s --replicas=2", shell.Quote(d.Name), nsArg(d.Namespace)),
 					Manifest: fmt.Sprintf(`apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -40,12 +41,13 @@ func hpaTargetMissing() audit.Check {
 				f.Evidence = append(f.Evidence, hpaEvents(s, h)...)
 				f.Remediation = audit.Remediation{
 					Text:    "Point scaleTargetRef to the workload's current name, or delete the autoscaler if the workload is gone.",
-					Command: fmt.Sprintf("kubectl delete hpa %s -n %s", h.Name, h.Namespace),
+					Command: fmt.Sprintf("kubectl delete hpa %s%s", shell.Quote(h.Name), nsArg(h.Namespace)),
 				}
 				if cand := workloadNamed(s, h.Namespace, t.Name); cand.Kind != "" {
 					f.Remediation.Text = fmt.Sprintf("%s %s exists under that name: point scaleTargetRef to it.", cand.Kind, cand.Name)
-					f.Remediation.Command = fmt.Sprintf(`kubectl patch hpa %s -n %s --type=merge -p '{"spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":%q,"name":%q}}}'`,
-						h.Name, h.Namespace, cand.Kind, cand.Name)
+					f.Remediation.Command = fmt.Sprintf("kubectl patch hpa %s%s --type=merge -p %s", shell.Quote(h.Name), nsArg(h.Namespace),
+						mergePatch(map[string]any{"spec": map[string]any{"scaleTargetRef": map[string]any{
+							"apiVersion": "apps/v1", "kind": cand.Kind, "name": cand.Name}}}))
 				}
 				out = append(out, f)
 			}

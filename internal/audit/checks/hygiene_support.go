@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -200,7 +201,7 @@ func plural(n int, word string) string {
 
 // kubectlName names an object the way kubectl arguments do: deployment/web.
 func kubectlName(r snapshot.Ref) string {
-	return strings.ToLower(r.Kind) + "/" + r.Name
+	return shell.Quote(strings.ToLower(r.Kind) + "/" + r.Name)
 }
 
 // nsFlag returns " -n ns" for a namespaced object.
@@ -208,7 +209,7 @@ func nsFlag(r snapshot.Ref) string {
 	if r.Namespace == "" {
 		return ""
 	}
-	return " -n " + r.Namespace
+	return " -n " + shell.Quote(r.Namespace)
 }
 
 // storageSize returns a PVC's size: its bound capacity, or what it asks for.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 func imageLatestTag() audit.Check {
@@ -31,7 +32,7 @@ func imageLatestTag() audit.Check {
 					} else {
 						evidence = append(evidence, fmt.Sprintf("container %s: image %s", ct.Name, ct.Image))
 					}
-					cmds = append(cmds, fmt.Sprintf("kubectl set image %s%s %s=%s:<version>", kubectlName(o.Ref), nsFlag(o.Ref), ct.Name, repo))
+					cmds = append(cmds, fmt.Sprintf("kubectl set image %s%s %s", kubectlName(o.Ref), nsFlag(o.Ref), shell.Quote(ct.Name+"="+repo+":<version>")))
 				}
 				if len(names) == 0 {
 					continue

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -40,7 +41,7 @@ func jobFailed() audit.Check {
 				f.Remediation = audit.Remediation{
 					Text: "Read the logs of its last pod and fix the cause; then delete the failed Job (a CronJob starts the next " +
 						"run on schedule) or re-create it.",
-					Command: fmt.Sprintf("kubectl logs job/%s%s", j.Name, nsArg(j.Namespace)),
+					Command: fmt.Sprintf("kubectl logs %s%s", shell.Quote("job/"+j.Name), nsArg(j.Namespace)),
 				}
 				out = append(out, f)
 			}

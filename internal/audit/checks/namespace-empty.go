@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -41,7 +42,7 @@ func namespaceEmpty() audit.Check {
 				f.Remediation = audit.Remediation{
 					Text: "Delete it once nobody plans to deploy there (check CI pipelines and GitOps repositories that target it), " +
 						"or mark it kept with the annotation purser.dev/ignore: namespace-empty.",
-					Command: "kubectl delete namespace " + ns.Name,
+					Command: "kubectl delete namespace " + shell.Quote(ns.Name),
 				}
 				out = append(out, f)
 			}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -54,11 +55,11 @@ func namespaceMissingLabels() audit.Check {
 				}
 				var kv []string
 				for _, l := range all {
-					kv = append(kv, l+"=<value>")
+					kv = append(kv, shell.Quote(l+"=<value>"))
 				}
 				f.Remediation = audit.Remediation{
 					Text:    "Label the namespace, and set the labels in whatever creates namespaces (GitOps tree, Helm, Terraform) so they stay.",
-					Command: fmt.Sprintf("kubectl label namespace %s %s --overwrite", ns.Name, strings.Join(kv, " ")),
+					Command: fmt.Sprintf("kubectl label namespace %s %s --overwrite", shell.Quote(ns.Name), strings.Join(kv, " ")),
 				}
 				out = append(out, f)
 			}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -65,7 +66,8 @@ func namespaceNoNetworkPolicy() audit.Check {
 						"it allows (callers are found from <service>.<namespace>.svc names in env and arguments; add the ones " +
 						"the snapshot cannot show, such as a monitoring namespace that scrapes these pods), apply it with " +
 						"--dry-run=server first, and watch for refused connections.",
-					Command:  fmt.Sprintf("kubectl apply --dry-run=server -f networkpolicy-%s.yaml && kubectl apply -f networkpolicy-%s.yaml", ns.Name, ns.Name),
+					Command: fmt.Sprintf("kubectl apply --dry-run=server -f %s && kubectl apply -f %s",
+						shell.Quote("networkpolicy-"+ns.Name+".yaml"), shell.Quote("networkpolicy-"+ns.Name+".yaml")),
 					Manifest: baselinePolicy(ix, ns.Name, callers, callees),
 				}
 				out = append(out, f)

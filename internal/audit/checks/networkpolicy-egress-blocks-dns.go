@@ -6,6 +6,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 func networkPolicyEgressBlocksDNS() audit.Check {
@@ -43,14 +44,14 @@ func networkPolicyEgressBlocksDNS() audit.Check {
 					len(np.Spec.Egress), plural(len(np.Spec.Egress), "rule")))
 				f.Remediation = audit.Remediation{
 					Text: "Add a rule allowing DNS to kube-dns on UDP and TCP 53.",
-					Command: fmt.Sprintf(`kubectl patch networkpolicy %s -n %s --type=json -p '[{"op":"add","path":"/spec/egress/-","value":`+
+					Command: fmt.Sprintf(`kubectl patch networkpolicy %s%s --type=json -p '[{"op":"add","path":"/spec/egress/-","value":`+
 						`{"to":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"kube-system"}},"podSelector":{"matchLabels":{"k8s-app":"kube-dns"}}}],`+
-						`"ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}}]'`, np.Name, np.Namespace),
+						`"ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}}]'`, shell.Quote(np.Name), nsArg(np.Namespace)),
 				}
 				if len(np.Spec.Egress) == 0 {
-					f.Remediation.Command = fmt.Sprintf(`kubectl patch networkpolicy %s -n %s --type=merge -p '{"spec":{"egress":[`+
+					f.Remediation.Command = fmt.Sprintf(`kubectl patch networkpolicy %s%s --type=merge -p '{"spec":{"egress":[`+
 						`{"to":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"kube-system"}},"podSelector":{"matchLabels":{"k8s-app":"kube-dns"}}}],`+
-						`"ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}]}}'`, np.Name, np.Namespace)
+						`"ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}]}}'`, shell.Quote(np.Name), nsArg(np.Namespace))
 				}
 				out = append(out, f)
 			}

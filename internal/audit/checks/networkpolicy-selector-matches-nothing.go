@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -102,8 +103,8 @@ func networkPolicySelectorMatchesNothing() audit.Check {
 						"(kubectl get pods -n <namespace> --show-labels).",
 				}
 				if len(patches) > 0 {
-					f.Remediation.Command = fmt.Sprintf("kubectl patch networkpolicy %s -n %s --type=json -p '[%s]'",
-						np.Name, np.Namespace, strings.Join(patches, ","))
+					f.Remediation.Command = fmt.Sprintf("kubectl patch networkpolicy %s%s --type=json -p %s",
+						shell.Quote(np.Name), nsArg(np.Namespace), shell.Quote("["+strings.Join(patches, ",")+"]"))
 				}
 				out = append(out, f)
 			}

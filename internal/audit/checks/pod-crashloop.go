@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -98,10 +99,10 @@ func crashFinding(c checkSpec, ix *snapshot.Index, p *corev1.Pod, cs corev1.Cont
 	}
 	cause, fix := crashCause(p, cs, last, w, messages)
 	f.Cause = cause
-	logs := fmt.Sprintf("kubectl logs %s%s -c %s --previous", p.Name, nsArg(p.Namespace), cs.Name)
+	logs := fmt.Sprintf("kubectl logs %s%s -c %s --previous", shell.Quote(p.Name), nsArg(p.Namespace), shell.Quote(cs.Name))
 	f.Remediation = audit.Remediation{Text: fix, Command: logs}
 	if (looping || repeated) && owner.Kind == "Deployment" && strings.Contains(cause, "image") {
-		f.Remediation.Command = logs + fmt.Sprintf(" && kubectl rollout undo deployment/%s%s", owner.Name, nsArg(owner.Namespace))
+		f.Remediation.Command = logs + fmt.Sprintf(" && kubectl rollout undo %s%s", shell.Quote("deployment/"+owner.Name), nsArg(owner.Namespace))
 	}
 	return f, true
 }

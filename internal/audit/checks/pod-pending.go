@@ -8,6 +8,7 @@ import (
 
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/sched"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -99,7 +100,7 @@ func pendingFinding(c checkSpec, ix *snapshot.Index, p *corev1.Pod) audit.Findin
 		f.Cause = fmt.Sprintf("%d %s could take the pod now (%s): the scheduler has not retried since room was freed.",
 			len(fits), podsWord(len(fits), "node", "nodes"), joinNames(fits, 4))
 		f.Remediation = audit.Remediation{Text: "Nothing to change; if it stays Pending, delete the pod so its controller re-creates it.",
-			Command: fmt.Sprintf("kubectl delete pod %s%s", p.Name, nsArg(p.Namespace))}
+			Command: fmt.Sprintf("kubectl delete pod %s%s", shell.Quote(p.Name), nsArg(p.Namespace))}
 	default:
 		f.Cause = "No node passes every filter: " + strings.Join(lines, "; ") + "."
 		f.Remediation = pendingFix(ix, p, owner, verdicts)
@@ -129,7 +130,7 @@ func daemonPodPending(f audit.Finding, ix *snapshot.Index, p *corev1.Pod, owner 
 		f.Severity = audit.Info
 		f.Cause = affinity + " Node " + target + " has room for it now: the scheduler has not retried since."
 		f.Remediation = audit.Remediation{Text: "Delete the pod so the DaemonSet controller re-creates it.",
-			Command: fmt.Sprintf("kubectl delete pod %s%s", p.Name, nsArg(p.Namespace))}
+			Command: fmt.Sprintf("kubectl delete pod %s%s", shell.Quote(p.Name), nsArg(p.Namespace))}
 		return f
 	}
 	f.Cause = affinity + " The real cause is on " + target + " itself: " + v.String() + "."
@@ -137,7 +138,7 @@ func daemonPodPending(f audit.Finding, ix *snapshot.Index, p *corev1.Pod, owner 
 		"should not lose the race for room to ordinary workloads: give it a high priority class so the scheduler preempts a "+
 		"lower-priority pod for it.", target)
 	f.Remediation = audit.Remediation{Text: text,
-		Command: fmt.Sprintf("kubectl patch daemonset %s%s --type merge -p %s", owner.Name, nsArg(owner.Namespace),
+		Command: fmt.Sprintf("kubectl patch daemonset %s%s --type merge -p %s", shell.Quote(owner.Name), nsArg(owner.Namespace),
 			mergePatch(map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"priorityClassName": "system-node-critical"}}}}))}
 	return f
 }
@@ -158,7 +159,7 @@ func pendingFix(ix *snapshot.Index, p *corev1.Pod, owner snapshot.Ref, vs []sche
 			}
 		}
 	}
-	describe := fmt.Sprintf("kubectl describe pod %s%s", p.Name, nsArg(p.Namespace))
+	describe := fmt.Sprintf("kubectl describe pod %s%s", shell.Quote(p.Name), nsArg(p.Namespace))
 	switch {
 	case affinity == len(vs):
 		return audit.Remediation{Text: "No node carries the labels the pod's nodeSelector or required affinity asks for: fix the " +
@@ -200,5 +201,5 @@ func claimNames(ix *snapshot.Index, p *corev1.Pod) string {
 			names = append(names, v.PersistentVolumeClaim.ClaimName)
 		}
 	}
-	return strings.Join(names, " ")
+	return shell.Join(names...)
 }

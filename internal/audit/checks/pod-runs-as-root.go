@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 func podRunsAsRoot() audit.Check {
@@ -60,8 +61,8 @@ func podRunsAsRoot() audit.Check {
 						"remove runAsUser: 0 from the containers). An image built to run as root may then fail to start " +
 						"(\"container has runAsNonRoot and image will run as root\") or to write its files: rebuild it with a " +
 						"USER, or set fsGroup for its volumes.",
-					Command: fmt.Sprintf(`kubectl patch %s%s --type=strategic -p '%s{"securityContext":{"runAsNonRoot":true,"runAsUser":10001}}%s'`,
-						kubectlName(o.Ref), nsFlag(o.Ref), open, close),
+					Command: fmt.Sprintf(`kubectl patch %s%s --type=strategic -p %s`,
+						kubectlName(o.Ref), nsFlag(o.Ref), shell.Quote(open+`{"securityContext":{"runAsNonRoot":true,"runAsUser":10001}}`+close)),
 				}
 				f.Remediation = o.inPlace(f.Remediation)
 				out = append(out, f)

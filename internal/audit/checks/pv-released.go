@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 func pvReleased() audit.Check {
@@ -54,10 +55,10 @@ func pvReleased() audit.Check {
 						"delete the PersistentVolume; with Retain, deleting the object does not delete the disk, so delete the " +
 						"provider's volume too (on DigitalOcean: doctl compute volume delete <id>) — that is what stops the bill.",
 					Command: fmt.Sprintf("kubectl patch pv %s --type=json -p '[{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}]'  # reuse\n"+
-						"kubectl delete pv %s  # or remove", pv.Name, pv.Name),
+						"kubectl delete pv %s  # or remove", shell.Quote(pv.Name), shell.Quote(pv.Name)),
 				}
 				if phase == corev1.VolumeAvailable {
-					f.Remediation.Command = fmt.Sprintf("kubectl delete pv %s", pv.Name)
+					f.Remediation.Command = "kubectl delete pv " + shell.Quote(pv.Name)
 				}
 				out = append(out, f)
 			}

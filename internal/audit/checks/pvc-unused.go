@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 func pvcUnused() audit.Check {
@@ -78,7 +79,7 @@ func pvcUnused() audit.Check {
 					text += " The reclaim policy is Retain: the volume survives the claim and stays billed until the PersistentVolume " +
 						"and the provider's volume are deleted too."
 				}
-				f.Remediation = audit.Remediation{Text: text, Command: fmt.Sprintf("kubectl delete pvc %s -n %s", pvc.Name, pvc.Namespace)}
+				f.Remediation = audit.Remediation{Text: text, Command: fmt.Sprintf("kubectl delete pvc %s%s", shell.Quote(pvc.Name), nsArg(pvc.Namespace))}
 				out = append(out, f)
 			}
 			return out

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 func roleBindingMissingRole() audit.Check {
@@ -78,8 +79,9 @@ func roleBindingMissingRole() audit.Check {
 				f.Remediation = audit.Remediation{
 					Text: "roleRef cannot be changed: delete the binding and create it again with an existing role " +
 						"(or ship the missing role with the binding).",
-					Command: fmt.Sprintf("kubectl delete %s %s%s && kubectl create %s %s%s --clusterrole=%s%s",
-						kubectlKind, meta.Name, nsFlag(r), kubectlKind, meta.Name, nsFlag(r), role, subjectFlags(subjects, ns)),
+					Command: fmt.Sprintf("kubectl delete %s %s%s && kubectl create %s %s%s %s%s",
+						kubectlKind, shell.Quote(meta.Name), nsFlag(r), kubectlKind, shell.Quote(meta.Name), nsFlag(r),
+						shell.Quote("--clusterrole="+role), subjectFlags(subjects, ns)),
 				}
 				out = append(out, f)
 			}
@@ -122,11 +124,11 @@ func subjectFlags(subjects []rbacv1.Subject, ns string) string {
 	for _, sub := range subjects {
 		switch sub.Kind {
 		case rbacv1.ServiceAccountKind:
-			fmt.Fprintf(&b, " --serviceaccount=%s:%s", bindingSubjectNS(sub, ns), sub.Name)
+			b.WriteString(" " + shell.Quote("--serviceaccount="+bindingSubjectNS(sub, ns)+":"+sub.Name))
 		case rbacv1.UserKind:
-			fmt.Fprintf(&b, " --user=%s", sub.Name)
+			b.WriteString(" " + shell.Quote("--user="+sub.Name))
 		case rbacv1.GroupKind:
-			fmt.Fprintf(&b, " --group=%s", sub.Name)
+			b.WriteString(" " + shell.Quote("--group="+sub.Name))
 		}
 	}
 	return b.String()

@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 func roleBindingMissingSubject() audit.Check {
@@ -60,12 +61,12 @@ func roleBindingMissingSubject() audit.Check {
 						Text: "Remove the subject if the ServiceAccount is gone for good; if the workload was renamed, name its " +
 							"current ServiceAccount instead.",
 						Command: fmt.Sprintf(`kubectl patch %s %s%s --type=json -p '[{"op":"remove","path":"/subjects/%d"}]'`,
-							kubectlKind, meta.Name, nsFlag(r), i),
+							kubectlKind, shell.Quote(meta.Name), nsFlag(r), i),
 					}
 					if len(subjects) == 1 {
 						f.Remediation.Text = "The ServiceAccount was the binding's only subject: delete the binding if it is gone for good, " +
 							"or create the ServiceAccount if a workload still expects it."
-						f.Remediation.Command = fmt.Sprintf("kubectl delete %s %s%s", kubectlKind, meta.Name, nsFlag(r))
+						f.Remediation.Command = fmt.Sprintf("kubectl delete %s %s%s", kubectlKind, shell.Quote(meta.Name), nsFlag(r))
 					}
 					out = append(out, f)
 				}

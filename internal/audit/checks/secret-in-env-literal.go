@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 func secretInEnvLiteral() audit.Check {
@@ -42,17 +43,18 @@ func secretInEnvLiteral() audit.Check {
 				secretName := o.Ref.Name + "-env"
 				var from []string
 				for _, v := range vars {
-					from = append(from, "--from-literal="+v+"=<value>")
+					from = append(from, shell.Quote("--from-literal="+v+"=<value>"))
 				}
 				f.Remediation = audit.Remediation{
 					Text: "Move the values into a Secret and reference it from the pod template, then rotate the credentials: " +
 						"the old values must be considered leaked.",
-					Command: fmt.Sprintf("kubectl create secret generic %s%s %s\nkubectl set env %s%s --from=secret/%s --keys=%s",
-						secretName, nsFlag(o.Ref), strings.Join(from, " "), kubectlName(o.Ref), nsFlag(o.Ref), secretName, strings.Join(vars, ",")),
+					Command: fmt.Sprintf("kubectl create secret generic %s%s %s\nkubectl set env %s%s %s %s",
+						shell.Quote(secretName), nsFlag(o.Ref), strings.Join(from, " "), kubectlName(o.Ref), nsFlag(o.Ref),
+						shell.Quote("--from=secret/"+secretName), shell.Quote("--keys="+strings.Join(vars, ","))),
 				}
 				if fixed := o.inPlace(f.Remediation); fixed.Command == "" {
 					// The Secret can still be created; only the template needs re-creating.
-					fixed.Command = fmt.Sprintf("kubectl create secret generic %s%s %s", secretName, nsFlag(o.Ref), strings.Join(from, " "))
+					fixed.Command = fmt.Sprintf("kubectl create secret generic %s%s %s", shell.Quote(secretName), nsFlag(o.Ref), strings.Join(from, " "))
 					f.Remediation = fixed
 				}
 				out = append(out, f)

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 func secretUnused() audit.Check {
@@ -63,7 +64,7 @@ func secretUnused() audit.Check {
 				f.Remediation = audit.Remediation{
 					Text: "Check that no application reads it through the API and that the credential it holds is revoked at its " +
 						"source (database user, API key), then delete it. Deleting the object does not revoke the credential.",
-					Command: fmt.Sprintf("kubectl delete secret %s -n %s", s.Name, s.Namespace),
+					Command: fmt.Sprintf("kubectl delete secret %s%s", shell.Quote(s.Name), nsArg(s.Namespace)),
 				}
 				out = append(out, f)
 			}

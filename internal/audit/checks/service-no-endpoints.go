@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -83,7 +84,7 @@ func diagnoseService(c checkSpec, ix *snapshot.Index, svc *corev1.Service, slice
 		f.Remediation = audit.Remediation{
 			Text: "The selector is right; the pods are not healthy. Fix the pods (see the pod-crashloop and pod-pending findings " +
 				"about them) and the Service gets its endpoints back by itself.",
-			Command: fmt.Sprintf("kubectl describe pods%s -l %s", nsArg(svc.Namespace), sel),
+			Command: fmt.Sprintf("kubectl describe pods%s -l %s", nsArg(svc.Namespace), selectorOf(svc.Spec.Selector)),
 		}
 		return f, true
 	}
@@ -105,7 +106,7 @@ func diagnoseService(c checkSpec, ix *snapshot.Index, svc *corev1.Service, slice
 		len(ready), podsWord(len(ready), "pod matches", "pods match"))
 	f.Remediation = audit.Remediation{
 		Text:    "Check kube-controller-manager's endpoint-slice controller and the slices of this Service.",
-		Command: fmt.Sprintf("kubectl get endpointslices%s -l kubernetes.io/service-name=%s -o wide", nsArg(svc.Namespace), svc.Name),
+		Command: fmt.Sprintf("kubectl get endpointslices%s -l %s -o wide", nsArg(svc.Namespace), shell.Quote("kubernetes.io/service-name="+svc.Name)),
 	}
 	return f, true
 }
@@ -113,7 +114,7 @@ func diagnoseService(c checkSpec, ix *snapshot.Index, svc *corev1.Service, slice
 // kubectlResource turns "Deployment/x" into "deployment/x".
 func kubectlResource(kindName string) string {
 	kind, name, _ := strings.Cut(kindName, "/")
-	return strings.ToLower(kind) + "/" + name
+	return shell.Quote(strings.ToLower(kind) + "/" + name)
 }
 
 func podsWord(n int, one, many string) string {
@@ -180,7 +181,7 @@ func noPodMatches(f audit.Finding, ix *snapshot.Index, svc *corev1.Service) audi
 	f.Remediation = audit.Remediation{
 		Text: "Point the selector at the pods that should serve this Service, or delete the Service if nothing should.",
 		Command: fmt.Sprintf("kubectl get pods%s --show-labels && kubectl delete service %s%s",
-			nsArg(svc.Namespace), svc.Name, nsArg(svc.Namespace)),
+			nsArg(svc.Namespace), shell.Quote(svc.Name), nsArg(svc.Namespace)),
 	}
 	return f
 }
@@ -361,7 +362,7 @@ func selectorRemediation(svc *corev1.Service, nm near) audit.Remediation {
 			patch[k] = v
 		}
 	}
-	cmd := fmt.Sprintf("kubectl patch service %s%s --type merge -p %s", svc.Name, nsArg(svc.Namespace),
+	cmd := fmt.Sprintf("kubectl patch service %s%s --type merge -p %s", shell.Quote(svc.Name), nsArg(svc.Namespace),
 		mergePatch(map[string]any{"spec": map[string]any{"selector": patch}}))
 	text := fmt.Sprintf("Replace the selector with %s: the patch removes the keys the pods do not carry (a patch that only "+
 		"added keys would keep the wrong ones and still match nothing). It selects %d %s of %s.",
@@ -389,7 +390,7 @@ func templatePatch(owner snapshot.Ref, add map[string]string) string {
 	for k, v := range add {
 		l[k] = v
 	}
-	return fmt.Sprintf("kubectl patch %s %s%s --type merge -p %s", strings.ToLower(owner.Kind), owner.Name, nsArg(owner.Namespace),
+	return fmt.Sprintf("kubectl patch %s %s%s --type merge -p %s", shell.Quote(strings.ToLower(owner.Kind)), shell.Quote(owner.Name), nsArg(owner.Namespace),
 		mergePatch(map[string]any{"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{"labels": l}}}}))
 }
 
@@ -464,5 +465,5 @@ func fixTargetPort(svc *corev1.Service, p *corev1.Pod) audit.Remediation {
 		return audit.Remediation{Text: text + " The pods declare several ports; choose the one the Service must reach."}
 	}
 	b := mergePatch(map[string]any{"spec": map[string]any{"ports": ports}})
-	return audit.Remediation{Text: text, Command: fmt.Sprintf("kubectl patch service %s%s --type merge -p %s", svc.Name, nsArg(svc.Namespace), b)}
+	return audit.Remediation{Text: text, Command: fmt.Sprintf("kubectl patch service %s%s --type merge -p %s", shell.Quote(svc.Name), nsArg(svc.Namespace), b)}
 }

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -72,8 +73,8 @@ func serviceUnusedLoadBalancer() audit.Check {
 					Text: "Fix the pods behind it if it should serve traffic (see the service-no-endpoints and pod-crashloop findings). " +
 						"If nothing should answer, delete it, or make it a ClusterIP Service so that the load balancer is released " +
 						"while in-cluster clients keep their address.",
-					Command: fmt.Sprintf("kubectl patch service %s -n %s -p '{\"spec\":{\"type\":\"ClusterIP\"}}'  # keep it in-cluster\n"+
-						"kubectl delete service %s -n %s  # or remove it", svc.Name, svc.Namespace, svc.Name, svc.Namespace),
+					Command: fmt.Sprintf("kubectl patch service %s%s -p '{\"spec\":{\"type\":\"ClusterIP\"}}'  # keep it in-cluster\n"+
+						"kubectl delete service %s%s  # or remove it", shell.Quote(svc.Name), nsArg(svc.Namespace), shell.Quote(svc.Name), nsArg(svc.Namespace)),
 				}
 				out = append(out, f)
 			}

@@ -6,6 +6,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -38,7 +39,7 @@ func serviceAccountUnused() audit.Check {
 				f.Evidence = append(f.Evidence, "no pod template uses it", "no RoleBinding or ClusterRoleBinding names it")
 				f.Remediation = audit.Remediation{
 					Text:    "Check that no external system authenticates with a token of this ServiceAccount, then delete it.",
-					Command: fmt.Sprintf("kubectl delete serviceaccount %s -n %s", sa.Name, sa.Namespace),
+					Command: fmt.Sprintf("kubectl delete serviceaccount %s%s", shell.Quote(sa.Name), nsArg(sa.Namespace)),
 				}
 				out = append(out, f)
 			}

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -50,7 +51,7 @@ func workloadScaledToZero() audit.Check {
 					Text: "Scale it back up if it should run. If it is parked on purpose, record why with the purser.dev/reason " +
 						"annotation (and purser.dev/ignore: workload-scaled-to-zero); if it is abandoned, delete it with its " +
 						"Services, volumes and configuration.",
-					Command: fmt.Sprintf("kubectl scale %s/%s --replicas=1%s", strings.ToLower(kind), name, nsArg(ns)),
+					Command: fmt.Sprintf("kubectl scale %s --replicas=1%s", shell.Quote(strings.ToLower(kind)+"/"+name), nsArg(ns)),
 				}
 				out = append(out, f)
 			}

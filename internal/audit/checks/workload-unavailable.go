@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -85,7 +86,7 @@ func unavailable(c checkSpec, ix *snapshot.Index, r snapshot.Ref, want, ready, a
 	}
 	f.Remediation = audit.Remediation{
 		Text:    "Fix the pods (see their pod-crashloop or pod-pending findings), then check the rollout.",
-		Command: fmt.Sprintf("kubectl rollout status %s/%s%s", strings.ToLower(r.Kind), r.Name, nsArg(r.Namespace)),
+		Command: fmt.Sprintf("kubectl rollout status %s%s", shell.Quote(strings.ToLower(r.Kind)+"/"+r.Name), nsArg(r.Namespace)),
 	}
 	return f
 }
