@@ -135,8 +135,11 @@ func (b *builder) poolSavings(sv *Savings, acc *savingsSum, shapes []sched.NodeS
 				verb = "Grow"
 			}
 			sv.Steps = append(sv.Steps, Step{
-				Text:    fmt.Sprintf("%s pool %s from %d to %d nodes of %s, once the moves are done.", verb, sh.Pool, ps.Nodes, ps.NeededAfter, sh.InstanceType),
-				Command: fmt.Sprintf("doctl kubernetes cluster node-pool update <cluster> %s --count %d", shell.Quote(sh.Pool), ps.NeededAfter)})
+				Text: fmt.Sprintf("%s pool %s from %d to %d nodes of %s, once the moves are done (set CLUSTER to the cluster's name or ID).",
+					verb, sh.Pool, ps.Nodes, ps.NeededAfter, sh.InstanceType),
+				// "$CLUSTER", not a <cluster> placeholder: pasted as is, <cluster>
+				// is a shell redirection from a file named cluster.
+				Command: fmt.Sprintf(`doctl kubernetes cluster node-pool update "$CLUSTER" %s --count %d`, shell.Quote(sh.Pool), ps.NeededAfter)})
 		}
 		sv.Pools = append(sv.Pools, ps)
 	}
