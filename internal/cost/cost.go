@@ -11,8 +11,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
-	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -217,9 +217,15 @@ func Allocate(ctx context.Context, ix *snapshot.Index, in Input) (*Result, error
 			return nil, fmt.Errorf("node %s: capacity cpu %s, memory %s: expected non-negative quantities", n.Name, c, m)
 		}
 	}
-	r.allocateNodes(ix, book, w, in.Usage)
-	r.priceVolumes(ix, book)
-	r.priceLoadBalancers(s, book)
+	if err := r.allocateNodes(ix, book, w, in.Usage); err != nil {
+		return nil, err
+	}
+	if err := r.priceVolumes(ix, book); err != nil {
+		return nil, err
+	}
+	if err := r.priceLoadBalancers(s, book); err != nil {
+		return nil, err
+	}
 	if err := r.priceLineItems(ix, book, in.Config); err != nil {
 		return nil, err
 	}
@@ -233,8 +239,12 @@ func Allocate(ctx context.Context, ix *snapshot.Index, in Input) (*Result, error
 			Environment: in.Rules.Environment(ns), Product: in.Rules.Product(ns.Name), Empty: empty[ns.Name], Labels: ns.Labels})
 	}
 	sort.Slice(r.Namespaces, func(i, j int) bool { return r.Namespaces[i].Name < r.Namespaces[j].Name })
+	cats, err := r.categoryTotals()
+	if err != nil {
+		return nil, err
+	}
 	total := money.Amount{Currency: r.Currency}
-	for _, c := range r.CategoryTotals() {
+	for _, c := range cats {
 		var err error
 		if total, err = total.Add(c.Amount); err != nil {
 			return nil, fmt.Errorf("cost total: %w", err)
@@ -249,7 +259,7 @@ func Allocate(ctx context.Context, ix *snapshot.Index, in Input) (*Result, error
 	return r, nil
 }
 
-func (r *Result) allocateNodes(ix *snapshot.Index, book *pricing.Book, w Weights, usage *Usage) {
+func (r *Result) allocateNodes(ix *snapshot.Index, book *pricing.Book, w Weights, usage *Usage) error {
 	nodes := append([]corev1.Node(nil), ix.S.Nodes...)
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
 	known := map[string]bool{}
@@ -258,9 +268,18 @@ func (r *Result) allocateNodes(ix *snapshot.Index, book *pricing.Book, w Weights
 		n := &nodes[i]
 		known[n.Name] = true
 		itype := snapshot.InstanceType(n)
-		capCPU := n.Status.Capacity.Cpu().MilliValue()
-		capMem := n.Status.Capacity.Memory().Value()
-		price, src, warn := book.NodeMonthly(itype, capCPU, capMem)
+		capCPU, err := snapshot.CheckedMilliCPU("node "+n.Name+": capacity cpu", *n.Status.Capacity.Cpu())
+		if err != nil {
+			return err
+		}
+		capMem, err := snapshot.CheckedBytes("node "+n.Name+": capacity memory", *n.Status.Capacity.Memory())
+		if err != nil {
+			return err
+		}
+		price, src, warn, err := book.NodeMonthly(itype, capCPU, capMem)
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n.Name, err)
+		}
 		if warn != "" && !warned[itype] {
 			warned[itype] = true
 			r.Warnings = append(r.Warnings, warn)
@@ -286,7 +305,10 @@ func (r *Result) allocateNodes(ix *snapshot.Index, book *pricing.Book, w Weights
 		costs := make([]PodCost, len(pods))
 		var sumCPU, sumMem int64
 		for j, p := range pods {
-			rc, rm := snapshot.PodRequestsMilli(&p.Spec)
+			rc, rm, err := snapshot.CheckedPodRequestsMilli("pod "+p.Namespace+"/"+p.Name, &p.Spec)
+			if err != nil {
+				return err
+			}
 			pc := PodCost{Namespace: p.Namespace, Name: p.Name, Node: n.Name, Pool: nc.Pool,
 				Workload: ix.TopOwner("Pod", p).String(), Labels: p.Labels,
 				RequestCPUMilli: rc, RequestMemory: rm, WeightCPUMilli: rc, WeightMemory: rm}
@@ -302,15 +324,19 @@ func (r *Result) allocateNodes(ix *snapshot.Index, book *pricing.Book, w Weights
 				}
 			}
 			cpuW[j], memW[j] = pc.WeightCPUMilli, pc.WeightMemory
-			sumCPU += pc.WeightCPUMilli
-			sumMem += pc.WeightMemory
+			sumCPU = satAdd(sumCPU, pc.WeightCPUMilli)
+			sumMem = satAdd(sumMem, pc.WeightMemory)
 			costs[j] = pc
 		}
 		// What pods do not take is idle. When usage pushes the sum past
 		// capacity, pods share the whole node and nothing is idle.
 		cpuW[len(pods)] = max(0, capCPU-sumCPU)
 		memW[len(pods)] = max(0, capMem-sumMem)
-		cpuPart := price.MulRat(w.CPU, w.CPU+w.Memory)
+		cpuPart, err := price.MulRat(w.CPU, w.CPU+w.Memory)
+		if err != nil {
+			return fmt.Errorf("node %s: CPU share of %s: %w", n.Name, price, err)
+		}
+		// Parts of one price: none of these sums can exceed it.
 		memPart, _ := price.Sub(cpuPart)
 		cpuSplit := split(cpuPart, cpuW)
 		memSplit := split(memPart, memW)
@@ -338,26 +364,36 @@ func (r *Result) allocateNodes(ix *snapshot.Index, book *pricing.Book, w Weights
 		}
 	}
 	sort.Strings(r.Unscheduled)
+	return nil
 }
 
 // split divides a over weights; when every weight is zero (a node with no
 // capacity reported and no pods) the whole amount goes to the last part,
 // which is the node's idle share.
 func split(a money.Amount, weights []int64) []money.Amount {
-	var total int64
+	zero := true
 	for _, w := range weights {
-		total += w
+		zero = zero && w == 0
 	}
-	if total == 0 {
+	if zero {
 		weights = append([]int64(nil), weights...)
 		weights[len(weights)-1] = 1
 	}
 	return a.Split(weights)
 }
 
+// satAdd adds non-negative a and b, saturating at math.MaxInt64: a sum of
+// weights past it means every pod outweighs the node, and nothing is idle.
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
 const defaultClassAnnotation = "storageclass.kubernetes.io/is-default-class"
 
-func (r *Result) priceVolumes(ix *snapshot.Index, book *pricing.Book) {
+func (r *Result) priceVolumes(ix *snapshot.Index, book *pricing.Book) error {
 	s := ix.S
 	defaultClass := ""
 	for _, sc := range s.StorageClasses {
@@ -397,7 +433,10 @@ func (r *Result) priceVolumes(ix *snapshot.Index, book *pricing.Book) {
 			r.Volumes = append(r.Volumes, vc)
 			continue
 		}
-		vc.Bytes = quantity(c.Status.Capacity, c.Spec.Resources.Requests)
+		var err error
+		if vc.Bytes, err = quantity("claim "+c.Namespace+"/"+c.Name, c.Status.Capacity, c.Spec.Resources.Requests); err != nil {
+			return err
+		}
 		pv := pvs[c.Spec.VolumeName]
 		switch {
 		case c.Spec.StorageClassName != nil && *c.Spec.StorageClassName != "":
@@ -411,7 +450,11 @@ func (r *Result) priceVolumes(ix *snapshot.Index, book *pricing.Book) {
 		default:
 			vc.Note = "no storage class and no default class: priced at the book's default GiB-month rate"
 		}
-		r.Volumes = append(r.Volumes, r.priceVolume(book, vc, warnedClass))
+		vc, err = r.priceVolume(book, vc, warnedClass)
+		if err != nil {
+			return err
+		}
+		r.Volumes = append(r.Volumes, vc)
 	}
 	// Volumes no claim holds (Released, Available) are still billed.
 	for i := range s.PVs {
@@ -419,34 +462,52 @@ func (r *Result) priceVolumes(ix *snapshot.Index, book *pricing.Book) {
 		if claimed[pv.Name] {
 			continue
 		}
+		bytes, err := quantity("volume "+pv.Name, pv.Spec.Capacity, nil)
+		if err != nil {
+			return err
+		}
 		vc := VolumeCost{Volume: pv.Name, StorageClass: pv.Spec.StorageClassName, Labels: pv.Labels,
-			Bytes: quantity(pv.Spec.Capacity, nil), Note: fmt.Sprintf("volume %s (%s) has no claim in the snapshot but is still billed", pv.Name, pv.Status.Phase)}
+			Bytes: bytes, Note: fmt.Sprintf("volume %s (%s) has no claim in the snapshot but is still billed", pv.Name, pv.Status.Phase)}
 		if pv.Spec.ClaimRef != nil {
 			vc.Namespace = pv.Spec.ClaimRef.Namespace
 		}
-		r.Volumes = append(r.Volumes, r.priceVolume(book, vc, warnedClass))
+		if vc, err = r.priceVolume(book, vc, warnedClass); err != nil {
+			return err
+		}
+		r.Volumes = append(r.Volumes, vc)
 	}
+	return nil
 }
 
-func (r *Result) priceVolume(book *pricing.Book, vc VolumeCost, warned map[string]bool) VolumeCost {
+func (r *Result) priceVolume(book *pricing.Book, vc VolumeCost, warned map[string]bool) (VolumeCost, error) {
 	price, listed := book.StoragePrice(vc.StorageClass)
 	if !listed && vc.StorageClass != "" && !warned[vc.StorageClass] {
 		warned[vc.StorageClass] = true
 		r.Warnings = append(r.Warnings, fmt.Sprintf("storage class %s is not in price book %s: priced at the default %s/GiB-month",
 			vc.StorageClass, book.Name, price.Format(2)))
 	}
-	vc.Monthly = price.MulRat(vc.Bytes, 1<<30)
-	return vc
+	m, err := price.MulRat(vc.Bytes, 1<<30)
+	if err != nil {
+		name := vc.Volume
+		if vc.Claim != "" {
+			name = vc.Namespace + "/" + vc.Claim
+		}
+		return vc, fmt.Errorf("volume %s: %s/GiB-month × %d bytes: %w", name, price, vc.Bytes, err)
+	}
+	vc.Monthly = m
+	return vc, nil
 }
 
-func quantity(primary, fallback corev1.ResourceList) int64 {
+// quantity returns the storage size of what, in bytes: primary's, else
+// fallback's, else 0. A negative or absurd size is an error.
+func quantity(what string, primary, fallback corev1.ResourceList) (int64, error) {
 	if q, ok := primary[corev1.ResourceStorage]; ok {
-		return q.Value()
+		return snapshot.CheckedBytes(what+": storage", q)
 	}
 	if q, ok := fallback[corev1.ResourceStorage]; ok {
-		return q.Value()
+		return snapshot.CheckedBytes(what+": storage", q)
 	}
-	return 0
+	return 0, nil
 }
 
 func deref(s *string) string {
@@ -460,7 +521,7 @@ func deref(s *string) string {
 // of N nodes is billed N times the per-node price.
 const doSizeUnit = "service.beta.kubernetes.io/do-loadbalancer-size-unit"
 
-func (r *Result) priceLoadBalancers(s *snapshot.Snapshot, book *pricing.Book) {
+func (r *Result) priceLoadBalancers(s *snapshot.Snapshot, book *pricing.Book) error {
 	for i := range s.Services {
 		svc := &s.Services[i]
 		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
@@ -468,22 +529,28 @@ func (r *Result) priceLoadBalancers(s *snapshot.Snapshot, book *pricing.Book) {
 		}
 		units := int64(1)
 		if v := svc.Annotations[doSizeUnit]; v != "" && book.Provider == pricing.ProviderDigitalOcean {
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
-				units = n
-			} else {
-				r.Warnings = append(r.Warnings, fmt.Sprintf("service %s/%s: %s=%q is not a positive number: priced as 1 node", svc.Namespace, svc.Name, doSizeUnit, v))
+			n, ok := pricing.DOSizeUnits(v)
+			if !ok {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("service %s/%s: %s=%q is not a whole number from %d to %d: priced as 1 node",
+					svc.Namespace, svc.Name, doSizeUnit, v, pricing.MinDOSizeUnits, pricing.MaxDOSizeUnits))
 			}
+			units = n
+		}
+		monthly, err := book.LoadBalancer.Mul(units)
+		if err != nil {
+			return fmt.Errorf("load balancer of service %s/%s: %d nodes: %w", svc.Namespace, svc.Name, units, err)
 		}
 		// Priced by type, not by address: a balancer still pending (no
 		// cloud controller yet, or one being provisioned) is billed once
 		// it exists, and the Service asks for it.
 		r.LoadBalancers = append(r.LoadBalancers, LBCost{Namespace: svc.Namespace, Service: svc.Name, Units: units,
-			Pending: len(svc.Status.LoadBalancer.Ingress) == 0, Labels: svc.Labels, Monthly: book.LoadBalancer.MulRat(units, 1)})
+			Pending: len(svc.Status.LoadBalancer.Ingress) == 0, Labels: svc.Labels, Monthly: monthly})
 	}
 	sort.Slice(r.LoadBalancers, func(i, j int) bool {
 		a, b := r.LoadBalancers[i], r.LoadBalancers[j]
 		return a.Namespace+"/"+a.Service < b.Namespace+"/"+b.Service
 	})
+	return nil
 }
 
 func (r *Result) priceLineItems(ix *snapshot.Index, book *pricing.Book, cfg Config) error {
@@ -515,7 +582,9 @@ func (r *Result) priceLineItems(ix *snapshot.Index, book *pricing.Book, cfg Conf
 			if err != nil {
 				return fmt.Errorf("cost.lineItems[%d] %s: gib: %w", i, li.Name, err)
 			}
-			lc.Monthly = rate.MulRat(g, money.Micro)
+			if lc.Monthly, err = rate.MulRat(g, money.Micro); err != nil {
+				return fmt.Errorf("cost.lineItems[%d] %s: %s GiB × %s: %w", i, li.Name, li.GiB, rate, err)
+			}
 		}
 		if li.Namespace != "" && ix.Namespace(li.Namespace) == nil {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("line item %s is assigned to namespace %s, which is not in the snapshot", li.Name, li.Namespace))
@@ -536,8 +605,18 @@ type CategoryTotal struct {
 	GiB   string `json:"gib,omitempty"`
 }
 
-// CategoryTotals returns the non-empty categories in report order.
+// CategoryTotals returns the non-empty categories in report order. The
+// result of Allocate has totals that fit (it checked them); a total that
+// did not would be wrong here.
 func (r *Result) CategoryTotals() []CategoryTotal {
+	out, _ := r.categoryTotals()
+	return out
+}
+
+// categoryTotals is CategoryTotals, with an error naming the category
+// whose total is out of range.
+func (r *Result) categoryTotals() ([]CategoryTotal, error) {
+	var overflow error
 	by := map[string]*CategoryTotal{}
 	get := func(c string) *CategoryTotal {
 		if by[c] == nil {
@@ -547,7 +626,14 @@ func (r *Result) CategoryTotals() []CategoryTotal {
 	}
 	add := func(c string, a money.Amount) *CategoryTotal {
 		t := get(c)
-		t.Amount.Micros += a.Micros
+		if sum, err := t.Amount.Add(a); err != nil {
+			if overflow == nil {
+				overflow = fmt.Errorf("cost: %s total: %w", c, err)
+			}
+			t.Amount.Micros += a.Micros
+		} else {
+			t.Amount.Micros = sum.Micros
+		}
 		t.Count++
 		return t
 	}
@@ -562,7 +648,8 @@ func (r *Result) CategoryTotals() []CategoryTotal {
 	}
 	for _, v := range r.Volumes {
 		if v.Bytes > 0 {
-			add(Storage, v.Monthly).Bytes += v.Bytes
+			t := add(Storage, v.Monthly)
+			t.Bytes = satAdd(t.Bytes, v.Bytes)
 		}
 	}
 	for _, lb := range r.LoadBalancers {
@@ -572,7 +659,7 @@ func (r *Result) CategoryTotals() []CategoryTotal {
 	for _, li := range r.LineItems {
 		add(li.Category, li.Monthly)
 		if g, err := gibMicros(li.GiB); err == nil && li.GiB != "" {
-			gib[li.Category] += g
+			gib[li.Category] = satAdd(gib[li.Category], max(g, 0))
 		}
 	}
 	var out []CategoryTotal
@@ -584,5 +671,5 @@ func (r *Result) CategoryTotals() []CategoryTotal {
 			out = append(out, *t)
 		}
 	}
-	return out
+	return out, overflow
 }

@@ -61,9 +61,17 @@ func rightsize(ix *snapshot.Index, target func(pool string) int, named []string,
 		// The warning of a derived price is the one allocateNodes gave
 		// for the same node.
 		if sh.Mixed == "" {
-			p.NodeMonthly, _, _ = pricing.Assets{Book: book}.NodeMonthly(sh.InstanceType, sh.CapacityMilliCPU, sh.CapacityMemoryBytes)
+			price, _, err := pricing.Assets{Book: book}.NodeMonthly(sh.InstanceType, sh.CapacityMilliCPU, sh.CapacityMemoryBytes)
+			if err != nil {
+				return nil, fmt.Errorf("right-sizing pool %s: %w", sh.Pool, err)
+			}
+			p.NodeMonthly = price
 		}
-		p.Monthly = p.NodeMonthly.MulRat(int64(p.Nodes-p.Needed), 1)
+		m, err := p.NodeMonthly.Mul(int64(p.Nodes - p.Needed))
+		if err != nil {
+			return nil, fmt.Errorf("right-sizing pool %s: %d nodes × %s: %w", sh.Pool, p.Nodes-p.Needed, p.NodeMonthly, err)
+		}
+		p.Monthly = m
 		sum, err := rs.Monthly.Add(p.Monthly)
 		if err != nil {
 			return nil, fmt.Errorf("right-sizing pool %s: %w", sh.Pool, err)

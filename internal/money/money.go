@@ -23,6 +23,10 @@ type Amount struct {
 // ErrCurrencyMismatch is returned when amounts of two currencies meet.
 var ErrCurrencyMismatch = errors.New("currencies differ")
 
+// ErrOverflow is returned when a result does not fit in an Amount (about
+// ±9.2 trillion units): the operation fails rather than wrap around.
+var ErrOverflow = errors.New("amount out of range")
+
 // Known ISO 4217 codes Purser accepts in price books.
 func validCurrency(c string) bool {
 	switch c {
@@ -66,7 +70,12 @@ func (a Amount) Add(b Amount) (Amount, error) {
 	if err != nil {
 		return Amount{}, err
 	}
-	return Amount{Micros: a.Micros + b.Micros, Currency: c}, nil
+	sum := a.Micros + b.Micros
+	// Signed overflow: both operands share a sign the sum lacks.
+	if (a.Micros >= 0) == (b.Micros >= 0) && (sum >= 0) != (a.Micros >= 0) {
+		return Amount{}, fmt.Errorf("%w: %s + %s", ErrOverflow, a.Format(2), b.Format(2))
+	}
+	return Amount{Micros: sum, Currency: c}, nil
 }
 
 // Sub returns a-b.
@@ -75,7 +84,13 @@ func (a Amount) Sub(b Amount) (Amount, error) {
 	if err != nil {
 		return Amount{}, err
 	}
-	return Amount{Micros: a.Micros - b.Micros, Currency: c}, nil
+	diff := a.Micros - b.Micros
+	// Signed overflow: the operands differ in sign and the difference
+	// takes b's.
+	if (a.Micros >= 0) != (b.Micros >= 0) && (diff >= 0) != (a.Micros >= 0) {
+		return Amount{}, fmt.Errorf("%w: %s - %s", ErrOverflow, a.Format(2), b.Format(2))
+	}
+	return Amount{Micros: diff, Currency: c}, nil
 }
 
 func common(a, b Amount) (string, error) {
@@ -90,17 +105,28 @@ func common(a, b Amount) (string, error) {
 	return "", fmt.Errorf("%w: %s and %s", ErrCurrencyMismatch, a.Currency, b.Currency)
 }
 
-// MulRat returns a × num/den, rounded half away from zero.
-func (a Amount) MulRat(num, den int64) Amount {
+// MulRat returns a × num/den, rounded half away from zero; a zero den
+// gives zero. A result beyond the range of an Amount is ErrOverflow,
+// never a wrapped or saturated number.
+func (a Amount) MulRat(num, den int64) (Amount, error) {
 	if den == 0 {
-		return Amount{Currency: a.Currency}
+		return Amount{Currency: a.Currency}, nil
 	}
 	r := new(big.Rat).SetFrac(big.NewInt(a.Micros), big.NewInt(1))
 	r.Mul(r, big.NewRat(num, den))
-	return Amount{Micros: roundRat(r), Currency: a.Currency}
+	m, ok := roundRat(r)
+	if !ok {
+		return Amount{}, fmt.Errorf("%w: %s × %d/%d", ErrOverflow, a.String(), num, den)
+	}
+	return Amount{Micros: m, Currency: a.Currency}, nil
 }
 
-func roundRat(r *big.Rat) int64 {
+// Mul returns a × n; see MulRat.
+func (a Amount) Mul(n int64) (Amount, error) { return a.MulRat(n, 1) }
+
+// roundRat rounds r half away from zero and reports whether the result
+// fits in an int64.
+func roundRat(r *big.Rat) (int64, bool) {
 	num, den := new(big.Int).Set(r.Num()), r.Denom()
 	neg := num.Sign() < 0
 	num.Abs(num)
@@ -111,7 +137,10 @@ func roundRat(r *big.Rat) int64 {
 	if neg {
 		q.Neg(q)
 	}
-	return q.Int64()
+	if !q.IsInt64() {
+		return 0, false
+	}
+	return q.Int64(), true
 }
 
 // Split divides a over weights so that the parts add up to a exactly
@@ -126,14 +155,15 @@ func (a Amount) Split(weights []int64) []Amount {
 		return parts
 	}
 	parts := make([]Amount, len(weights))
-	var total int64
+	// The total is summed in a big.Int: many large weights must not wrap.
+	total := new(big.Int)
 	for _, w := range weights {
-		total += w
+		total.Add(total, big.NewInt(w))
 	}
 	for i := range parts {
 		parts[i].Currency = a.Currency
 	}
-	if total == 0 {
+	if total.Sign() == 0 {
 		return parts
 	}
 	type rem struct {
@@ -144,7 +174,7 @@ func (a Amount) Split(weights []int64) []Amount {
 	var given int64
 	for i, w := range weights {
 		n := new(big.Int).Mul(big.NewInt(a.Micros), big.NewInt(w))
-		q, m := new(big.Int).QuoRem(n, big.NewInt(total), new(big.Int))
+		q, m := new(big.Int).QuoRem(n, total, new(big.Int))
 		parts[i].Micros = q.Int64()
 		given += q.Int64()
 		rems[i] = rem{i, m}

@@ -2,6 +2,7 @@ package money
 
 import (
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -45,10 +46,45 @@ func TestArithmetic(t *testing.T) {
 	if _, err := a.Add(New("EUR", 1)); !errors.Is(err, ErrCurrencyMismatch) {
 		t.Fatalf("adding EUR to USD: err = %v", err)
 	}
-	if got := New("USD", 10*Micro).MulRat(1, 3).Micros; got != 3333333 {
-		t.Fatalf("MulRat = %d", got)
+	if got, _ := New("USD", 10*Micro).MulRat(1, 3); got.Micros != 3333333 {
+		t.Fatalf("MulRat = %d", got.Micros)
 	}
 	if _, err := Parse("USD", "0.0000001"); err == nil {
 		t.Fatal("seven decimals accepted")
+	}
+}
+
+func TestOverflow(t *testing.T) {
+	big := New("USD", math.MaxInt64-1)
+	if _, err := big.Add(New("USD", 2)); !errors.Is(err, ErrOverflow) {
+		t.Errorf("Add: err %v, want ErrOverflow", err)
+	}
+	if _, err := New("USD", math.MinInt64+1).Add(New("USD", -2)); !errors.Is(err, ErrOverflow) {
+		t.Errorf("Add negative: err %v, want ErrOverflow", err)
+	}
+	if _, err := New("USD", math.MinInt64+1).Sub(New("USD", 2)); !errors.Is(err, ErrOverflow) {
+		t.Errorf("Sub: err %v, want ErrOverflow", err)
+	}
+	if _, err := big.Sub(New("USD", -2)); !errors.Is(err, ErrOverflow) {
+		t.Errorf("Sub of a negative: err %v, want ErrOverflow", err)
+	}
+	if got, err := big.Sub(big); err != nil || got.Micros != 0 {
+		t.Errorf("Sub self = %v, %v", got, err)
+	}
+	// 12 USD (a DigitalOcean balancer node) × 9223372036854775807 units.
+	if _, err := New("USD", 12*Micro).MulRat(math.MaxInt64, 1); !errors.Is(err, ErrOverflow) {
+		t.Errorf("MulRat: err %v, want ErrOverflow", err)
+	}
+	// 1e13 USD a month × 1000 does not fit either.
+	if _, err := New("USD", 10_000_000_000_000*Micro/1000).Mul(1_000_000); !errors.Is(err, ErrOverflow) {
+		t.Errorf("Mul: err %v, want ErrOverflow", err)
+	}
+	if got, err := New("USD", 5*Micro).Mul(3); err != nil || got.Micros != 15*Micro {
+		t.Errorf("Mul = %v, %v", got, err)
+	}
+	// Weights whose sum exceeds int64 still split exactly.
+	parts := New("USD", 10).Split([]int64{math.MaxInt64, math.MaxInt64})
+	if parts[0].Micros+parts[1].Micros != 10 || parts[0].Micros != 5 {
+		t.Errorf("Split of huge weights = %v", parts)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/sched"
 	"github.com/purserhq/purser/internal/shell"
+	"github.com/purserhq/purser/internal/snapshot"
 )
 
 // Prices are the prices the plan needs from a price book. Monthly
@@ -163,7 +164,11 @@ func pricePool(sv *Savings, acc *savingsSum, ps *PoolSavings, sh sched.NodeShape
 				sv.Warnings = append(sv.Warnings, warn)
 			}
 			ps.NodeMonthly = p
-			ps.Monthly = p.MulRat(int64(ps.Freed), 1)
+			m, err := p.Mul(int64(ps.Freed))
+			if err != nil {
+				acc.err(fmt.Sprintf("pool %s: %d nodes × %s: %v", ps.Pool, ps.Freed, p, err))
+			}
+			ps.Monthly = m
 		}
 	}
 	if ps.FreedByPlan != 0 {
@@ -207,14 +212,24 @@ func (b *builder) assetSavings(sv *Savings, acc *savingsSum, gone func(ns string
 		if !ok || pv.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimDelete {
 			continue
 		}
-		bytes := pv.Spec.Capacity.Storage().Value()
+		bytes, err := snapshot.CheckedBytes("volume "+pv.Name+": capacity storage", *pv.Spec.Capacity.Storage())
+		if err != nil {
+			acc.err(err.Error())
+			continue
+		}
 		sv.Volumes.Count++
 		sv.Volumes.GiB += bytes >> 30
 		if b.in.Prices != nil {
 			// Priced on exact bytes, as `purser cost` does: a 500Mi volume is not free.
-			if sum, err := volMonthly.Add(b.in.Prices.VolumeMonthlyPerGiB(class).MulRat(bytes, 1<<30)); err == nil {
-				volMonthly = sum
+			v, err := b.in.Prices.VolumeMonthlyPerGiB(class).MulRat(bytes, 1<<30)
+			if err == nil {
+				v, err = volMonthly.Add(v)
 			}
+			if err != nil {
+				acc.err(fmt.Sprintf("volume %s: %v", pv.Name, err))
+				continue
+			}
+			volMonthly = v
 		}
 	}
 	sv.Volumes.Monthly = volMonthly
@@ -231,7 +246,11 @@ func (b *builder) assetSavings(sv *Savings, acc *savingsSum, gone func(ns string
 		return
 	}
 	lb := b.in.Prices.LoadBalancerMonthly()
-	sv.LoadBalancers.Monthly = lb.MulRat(int64(sv.LoadBalancers.Count), 1)
+	lbMonthly, err := lb.Mul(int64(sv.LoadBalancers.Count))
+	if err != nil {
+		acc.err(fmt.Sprintf("load balancers of deleted namespaces: %d × %s: %v", sv.LoadBalancers.Count, lb, err))
+	}
+	sv.LoadBalancers.Monthly = lbMonthly
 	if n := sv.LoadBalancers.Count; n > 0 {
 		acc.add(&sv.Plan, sv.LoadBalancers.Monthly, fmt.Sprintf("load balancers of deleted namespaces: %d at %s each = %s",
 			n, lb.String(), sv.LoadBalancers.Monthly.String()))
@@ -271,7 +290,12 @@ func (a *savingsSum) nodes(to *Saving, price *money.Amount, n int, line string) 
 		to.Arithmetic = append(to.Arithmetic, line)
 		return
 	}
-	a.add(to, price.MulRat(int64(n), 1), line)
+	m, err := price.Mul(int64(n))
+	if err != nil {
+		a.err(fmt.Sprintf("%s: %v", line, err))
+		return
+	}
+	a.add(to, m, line)
 }
 
 // nodesPriced spells out a node count times a price: "10 nodes of
@@ -285,7 +309,11 @@ func nodesPriced(n int, instanceType string, price *money.Amount) string {
 	if price == nil {
 		return fmt.Sprintf("%s of %s, not priced%s", nodes, instanceType, cost)
 	}
-	return fmt.Sprintf("%s of %s at %s each = %s%s", nodes, instanceType, price.String(), price.MulRat(int64(n), 1).String(), cost)
+	total := "(out of range)"
+	if m, err := price.Mul(int64(n)); err == nil {
+		total = m.String()
+	}
+	return fmt.Sprintf("%s of %s at %s each = %s%s", nodes, instanceType, price.String(), total, cost)
 }
 
 func nodesText(n int) string { return plural(n, "node") }
@@ -401,7 +429,10 @@ func naive(c Config, n NamespaceCount) Naive {
 		return out
 	}
 	out.PerNamespace = per
-	out.Monthly = per.MulRat(int64(n.Deleted), 1)
+	if out.Monthly, err = per.Mul(int64(n.Deleted)); err != nil {
+		out.Note = fmt.Sprintf("plan.naive.perNamespace: %d namespaces × %s: %v", n.Deleted, per, err)
+		return out
+	}
 	out.Note = fmt.Sprintf("%d namespaces removed × %s = %s a month. Kubernetes bills nodes, volumes and load balancers, not namespaces: "+
 		"an empty namespace costs nothing, so this figure is not a saving; it is shown to compare with the real one, in its own currency, and never added to it",
 		n.Deleted, per.String(), out.Monthly.String())
@@ -427,7 +458,10 @@ func roi(c Config, monthly money.Amount) ROI {
 		return r
 	}
 	r.DailyRate = rate
-	r.Investment = rate.MulRat(int64(c.ROI.Days), 1)
+	if r.Investment, err = rate.Mul(int64(c.ROI.Days)); err != nil {
+		r.Error = fmt.Sprintf("plan.roi: %d days × %s: %v", c.ROI.Days, rate, err)
+		return r
+	}
 	r.MonthlySavings = monthly
 	if monthly.Currency != "" && monthly.Currency != rate.Currency {
 		x := c.ROI.ExchangeRate
@@ -454,7 +488,11 @@ func roi(c Config, monthly money.Amount) ROI {
 			r.Error = "plan.roi.exchangeRate.rate has too many digits"
 			return r
 		}
-		conv := monthly.MulRat(q.Num().Int64(), q.Denom().Int64())
+		conv, err := monthly.MulRat(q.Num().Int64(), q.Denom().Int64())
+		if err != nil {
+			r.Error = fmt.Sprintf("plan.roi.exchangeRate: %s × %s: %v", monthly, x.Rate, err)
+			return r
+		}
 		conv.Currency = rate.Currency
 		r.MonthlySavings = conv
 		r.ExchangeRate = x
@@ -464,11 +502,22 @@ func roi(c Config, monthly money.Amount) ROI {
 	}
 	inv, m := r.Investment.Micros, r.MonthlySavings.Micros
 	if m > 0 {
-		r.PaybackMonth = int((inv + m - 1) / m)
+		// inv/m rounded up, without inv + m - 1 wrapping.
+		r.PaybackMonth = int(inv / m)
+		if inv%m > 0 {
+			r.PaybackMonth++
+		}
 	}
 	for _, month := range []int{3, 9, 12} {
-		v := r.MonthlySavings.MulRat(int64(month), 1)
-		v.Micros -= inv
+		v, err := r.MonthlySavings.Mul(int64(month))
+		if err == nil {
+			v, err = v.Sub(r.Investment)
+		}
+		if err != nil {
+			r.Error = fmt.Sprintf("plan.roi: %d months × %s − %s: %v", month, r.MonthlySavings, r.Investment, err)
+			r.Cumulative = nil
+			return r
+		}
 		r.Cumulative = append(r.Cumulative, ROIPoint{Month: month, Value: v,
 			Arithmetic: fmt.Sprintf("%d × %s − %s = %s", month, r.MonthlySavings.Format(2), r.Investment.Format(2), v.String())})
 	}

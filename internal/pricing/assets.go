@@ -16,10 +16,10 @@ type Assets struct {
 // the catalogue price, else the per-CPU and per-GiB fallback rates with a
 // warning that names the type and shows the arithmetic. A saving priced
 // otherwise than the bill it comes out of would not reconcile with it.
-// The error is always nil: a book prices every node.
+// The error is a fallback price too large for an Amount.
 func (a Assets) NodeMonthly(instanceType string, cpuMilli, memBytes int64) (money.Amount, string, error) {
-	price, _, warn := a.Book.NodeMonthly(instanceType, cpuMilli, memBytes)
-	return price, warn, nil
+	price, _, warn, err := a.Book.NodeMonthly(instanceType, cpuMilli, memBytes)
+	return price, warn, err
 }
 
 // LoadBalancerMonthly returns the monthly price of one load balancer node unit.

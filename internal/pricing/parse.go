@@ -141,8 +141,8 @@ func (f *bookFile) book() (*Book, error) {
 	if !money.ValidCurrency(f.Currency) {
 		return nil, yamldoc.Fieldf("currency", "unknown currency %q; expected an ISO 4217 code such as USD or EUR", f.Currency)
 	}
-	if f.HoursPerMonth < 0 {
-		return nil, yamldoc.Fieldf("hoursPerMonth", "expected a non-negative whole number, got %d", f.HoursPerMonth)
+	if f.HoursPerMonth < 0 || f.HoursPerMonth > maxHoursPerMonth {
+		return nil, yamldoc.Fieldf("hoursPerMonth", "expected a whole number from 0 (the default) to %d (31 days), got %d", maxHoursPerMonth, f.HoursPerMonth)
 	}
 	b := &Book{Name: f.Name, Provider: f.Provider, Currency: f.Currency, Date: f.Date, Source: f.Source,
 		HoursPerMonth: f.HoursPerMonth, LoadBalancerNote: f.LoadBalancerNote, Notes: f.Notes,
@@ -212,6 +212,9 @@ func (f *bookFile) book() (*Book, error) {
 	return b, nil
 }
 
+// maxHoursPerMonth is the hours in the longest month.
+const maxHoursPerMonth = 31 * 24
+
 func (f *bookFile) instance(b *Book, name string) (Instance, error) {
 	in, path := f.InstanceTypes[name], "instanceTypes."+name
 	monthly, err := price(path+".monthly", in.Monthly, b.Currency, false)
@@ -229,7 +232,9 @@ func (f *bookFile) instance(b *Book, name string) (Instance, error) {
 	if monthly != nil {
 		it.Monthly = *monthly
 	} else {
-		it.Monthly = hourly.MulRat(b.HoursPerMonth, 1)
+		if it.Monthly, err = hourly.Mul(b.HoursPerMonth); err != nil {
+			return Instance{}, yamldoc.Fieldf(path+".hourly", "%s × hoursPerMonth %d: %v", hourly.Format(6), b.HoursPerMonth, err)
+		}
 	}
 	if in.Spot != nil {
 		if b.Provider == ProviderDigitalOcean {

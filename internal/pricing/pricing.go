@@ -7,7 +7,10 @@ package pricing
 import (
 	_ "embed"
 	"fmt"
+	"math"
+	"math/bits"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/purserhq/purser/internal/money"
@@ -69,6 +72,24 @@ func DigitalOcean() (*Book, error) {
 	return Parse("digitalocean.yaml (embedded)", digitalOceanYAML)
 }
 
+// DigitalOcean's documented range of nodes per load balancer, the
+// service.beta.kubernetes.io/do-loadbalancer-size-unit annotation.
+const (
+	MinDOSizeUnits = 1
+	MaxDOSizeUnits = 100
+)
+
+// DOSizeUnits parses a do-loadbalancer-size-unit annotation: a whole
+// number from MinDOSizeUnits to MaxDOSizeUnits. Anything else (not a
+// number, out of range) gives 1, DigitalOcean's default, and false.
+func DOSizeUnits(v string) (int64, bool) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < MinDOSizeUnits || n > MaxDOSizeUnits {
+		return 1, false
+	}
+	return n, true
+}
+
 // PriceSource says how a node's price was found.
 type PriceSource string
 
@@ -82,25 +103,63 @@ const (
 // given capacity. A type the book does not list is priced by the per-CPU
 // and per-GiB rates, and the returned warning names it; an empty type gets
 // the same treatment. Matching is by exact slug only: shapes are shared by
-// sizes of different prices.
-func (b *Book) NodeMonthly(instanceType string, cpuMilli, memBytes int64) (money.Amount, PriceSource, string) {
+// sizes of different prices. A fallback price too large for an Amount is
+// an error naming the instance type.
+func (b *Book) NodeMonthly(instanceType string, cpuMilli, memBytes int64) (money.Amount, PriceSource, string, error) {
 	if it, ok := b.Instances[instanceType]; ok {
-		return it.Monthly, FromCatalogue, ""
+		return it.Monthly, FromCatalogue, "", nil
 	}
-	cpu := b.CPUHour.MulRat(cpuMilli*b.HoursPerMonth, 1000)
-	// Bytes to GiB in one rational step so rounding happens once.
-	mem := money.Amount{Currency: b.Currency}
-	if memBytes > 0 {
-		mem = b.GiBHour.MulRat(memBytes, 1<<30).MulRat(b.HoursPerMonth, 1)
-	}
-	total, _ := cpu.Add(mem) // one book, one currency
 	name := instanceType
 	if name == "" {
 		name = "(no instance-type label)"
 	}
+	fail := func(what string, err error) (money.Amount, PriceSource, string, error) {
+		return money.Amount{}, FromFallback, "", fmt.Errorf("instance type %s priced by price book %s's per-CPU and per-GiB rates: %s: %w", name, b.Name, what, err)
+	}
+	// Millicores × hours / 1000 and bytes / 2^30 × hours, each in one
+	// rational step so rounding happens once and nothing wraps.
+	cpu, err := exactMul(b.CPUHour, cpuMilli, 1000, b.HoursPerMonth)
+	if err != nil {
+		return fail(fmt.Sprintf("%s CPU × %d hours", milli(cpuMilli), b.HoursPerMonth), err)
+	}
+	mem := money.Amount{Currency: b.Currency}
+	if memBytes > 0 {
+		// Rounded to micros per month first, as before, then × hours.
+		if mem, err = b.GiBHour.MulRat(memBytes, 1<<30); err == nil {
+			mem, err = mem.Mul(b.HoursPerMonth)
+		}
+		if err != nil {
+			return fail(fmt.Sprintf("%s GiB × %d hours", gib(memBytes), b.HoursPerMonth), err)
+		}
+	}
+	total, err := cpu.Add(mem)
+	if err != nil {
+		return fail("CPU + memory", err)
+	}
 	warn := fmt.Sprintf("instance type %s is not in price book %s: priced at %s %s/CPU-hour and %s/GiB-hour for %s CPU and %s GiB = %s a month",
 		name, b.Name, b.Currency, b.CPUHour.Format(6), b.GiBHour.Format(6), milli(cpuMilli), gib(memBytes), total.String())
-	return total, FromFallback, warn
+	return total, FromFallback, warn, nil
+}
+
+// exactMul returns a × num × k / den with one rounding, or ErrOverflow
+// when num × k itself does not fit.
+func exactMul(a money.Amount, num, den, k int64) (money.Amount, error) {
+	hi, lo := bits.Mul64(uint64(abs(num)), uint64(abs(k)))
+	if hi != 0 || lo > math.MaxInt64 {
+		return money.Amount{}, fmt.Errorf("%w: %d × %d", money.ErrOverflow, num, k)
+	}
+	p := int64(lo)
+	if (num < 0) != (k < 0) {
+		p = -p
+	}
+	return a.MulRat(p, den)
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // StoragePrice returns the GiB-month price of a storage class and whether

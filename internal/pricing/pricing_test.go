@@ -2,6 +2,7 @@ package pricing
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -31,15 +32,19 @@ func TestDigitalOceanCatalogue(t *testing.T) {
 		"g-2vcpu-8gb": "63", "g-4vcpu-16gb": "126", "c-2": "42", "c-4": "84", "m-2vcpu-16gb": "84",
 	}
 	for slug, price := range want {
-		got, src, warn := b.NodeMonthly(slug, 1000, 1<<30)
+		got, src, warn, _ := b.NodeMonthly(slug, 1000, 1<<30)
 		if got != usd(price) || src != FromCatalogue || warn != "" {
 			t.Errorf("%s: got %v %s %q, want USD %s from the catalogue", slug, got, src, warn, price)
 		}
 		// Billing caps at 672 hours: the hourly price times 672 is the
 		// monthly price, to within the API's five-decimal rounding.
 		it := b.Instances[slug]
-		if d := it.Hourly.MulRat(672, 1).Micros - it.Monthly.Micros; d < -5000 || d > 5000 {
-			t.Errorf("%s: hourly × 672 = %v, monthly %v", slug, it.Hourly.MulRat(672, 1), it.Monthly)
+		h, err := it.Hourly.Mul(672)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := h.Micros - it.Monthly.Micros; d < -5000 || d > 5000 {
+			t.Errorf("%s: hourly × 672 = %v, monthly %v", slug, h, it.Monthly)
 		}
 	}
 	if len(b.Instances) != len(want) {
@@ -75,7 +80,7 @@ func TestUnknownInstanceTypeFallsBack(t *testing.T) {
 	}
 	// s-2vcpu-4gb-amd has the shape of s-2vcpu-4gb but another price: it
 	// must not borrow s-2vcpu-4gb's, and must not be free.
-	got, src, warn := b.NodeMonthly("s-2vcpu-4gb-amd", 2000, 4<<30)
+	got, src, warn, _ := b.NodeMonthly("s-2vcpu-4gb-amd", 2000, 4<<30)
 	// 2 × 0.008929 × 672 + 4 × 0.004464 × 672 = 12.000576 + 11.999232
 	if want := usd("23.999808"); got != want {
 		t.Errorf("fallback price %v, want %v", got, want)
@@ -83,7 +88,7 @@ func TestUnknownInstanceTypeFallsBack(t *testing.T) {
 	if src != FromFallback || !strings.Contains(warn, "s-2vcpu-4gb-amd") || !strings.Contains(warn, "not in price book") {
 		t.Errorf("want a warning naming the type, got %s %q", src, warn)
 	}
-	got, _, warn = b.NodeMonthly("", 1500, 3<<29)
+	got, _, warn, _ = b.NodeMonthly("", 1500, 3<<29)
 	if got.Micros <= 0 || !strings.Contains(warn, "no instance-type label") {
 		t.Errorf("unlabelled node: %v %q", got, warn)
 	}
@@ -137,6 +142,8 @@ func TestBadBooks(t *testing.T) {
 		{"not a number", "currency: USD\nfallback: {cpuHour: cheap, gibHour: \"0.004\"}\nstorage: {default: \"0.1\"}\nloadBalancer: \"12\"\n", 5, `invalid amount "cheap"`},
 		{"spot on DigitalOcean", "provider: digitalocean\ncurrency: USD\n" + good + "instanceTypes:\n  s-2vcpu-4gb: {monthly: \"24\", spot: \"0.01\"}\n", 10, "no spot Droplets"},
 		{"fractional hours", "currency: USD\nhoursPerMonth: 730.9\n" + good, 5, "hoursPerMonth: got a number 730.9, expected a whole number"},
+		{"absurd hours", "currency: USD\nhoursPerMonth: 9223372036854775807\n" + good, 5, "hoursPerMonth: expected a whole number from 0 (the default) to 744"},
+		{"huge hourly price", "currency: USD\n" + good + "instanceTypes:\n  m5.large: {hourly: \"9000000000000\"}\n", 9, "amount out of range"},
 		{"fractional vcpu", "currency: USD\n" + good + "instanceTypes:\n  m5.large: {hourly: \"0.1\", vcpu: 2.5}\n", 9, "instanceTypes.m5.large.vcpu: got a number 2.5, expected a whole number"},
 		{"list for a price", "currency: USD\n" + good + "egressGiB: [\"0.09\"]\n", 8, "egressGiB: got a list, expected a string"},
 		{"wrong kind", "", 2, `expected "PriceBook"`},
@@ -157,5 +164,29 @@ func TestBadBooks(t *testing.T) {
 				t.Errorf("got %v (line %d), want bad.yaml:%d ... %s", err, ce.Line, tc.line, tc.want)
 			}
 		})
+	}
+}
+
+// A node the book does not list, with an absurd capacity, is an error
+// naming its type, not a wrapped or negative price.
+func TestNodeMonthlyFallbackOverflow(t *testing.T) {
+	t.Parallel()
+	b, err := DigitalOcean()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// cpu: 1e16 is 1e19 millicores: MilliValue saturates at MaxInt64, and
+	// millicores × hours wrapped to a negative price before.
+	for _, tc := range []struct {
+		name      string
+		cpu, mem  int64
+		wantInErr string
+	}{
+		{"cpu", math.MaxInt64, 0, "CPU × 672 hours"},
+	} {
+		got, _, _, err := b.NodeMonthly("x-absurd", tc.cpu, tc.mem)
+		if !errors.Is(err, money.ErrOverflow) || !strings.Contains(err.Error(), "instance type x-absurd") || !strings.Contains(err.Error(), tc.wantInErr) {
+			t.Errorf("%s: got %v, %v; want an overflow naming x-absurd and %q", tc.name, got, err, tc.wantInErr)
+		}
 	}
 }

@@ -230,7 +230,14 @@ func storageCost(book *pricing.Book, q resource.Quantity, class string) string {
 	}
 	price, _ := book.StoragePrice(class)
 	// Priced on exact bytes, as `purser cost` prices volumes.
-	monthly := price.MulRat(q.Value(), 1<<30)
+	bytes, err := snapshot.CheckedBytes("size", q)
+	if err != nil {
+		return size + " of block storage (" + err.Error() + "), billed whether or not a pod mounts it"
+	}
+	monthly, err := price.MulRat(bytes, 1<<30)
+	if err != nil {
+		return size + " of block storage, billed whether or not a pod mounts it"
+	}
 	return fmt.Sprintf("%s of block storage, about %s a month at %s per GiB-month (price book %s), billed whether or not a pod mounts it",
 		size, monthly.String(), price.String(), book.Name)
 }

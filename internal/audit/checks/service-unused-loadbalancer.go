@@ -2,12 +2,12 @@ package checks
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/pricing"
 	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
@@ -41,13 +41,13 @@ func serviceUnusedLoadBalancer() audit.Check {
 					continue
 				}
 				r := ref("Service", svc.Namespace, svc.Name)
-				units := 1
-				if v, err := strconv.Atoi(svc.Annotations["service.beta.kubernetes.io/do-loadbalancer-size-unit"]); err == nil && v > 0 {
-					units = v
-				}
+				// Out of DigitalOcean's range or not a number: its default,
+				// 1 node, as `purser cost` prices it.
+				units, _ := pricing.DOSizeUnits(svc.Annotations["service.beta.kubernetes.io/do-loadbalancer-size-unit"])
 				price := "the provider bills a load balancer for it"
 				if book := in.Prices; book != nil {
-					price = fmt.Sprintf("its load balancer costs %s a month (price book %s)", book.LoadBalancer.MulRat(int64(units), 1).String(), book.Name)
+					monthly, _ := book.LoadBalancer.Mul(units) // at most 100 units of a parsed price: fits
+					price = fmt.Sprintf("its load balancer costs %s a month (price book %s)", monthly.String(), book.Name)
 					if units > 1 {
 						price += fmt.Sprintf(", %d nodes at %s", units, book.LoadBalancer.String())
 					}

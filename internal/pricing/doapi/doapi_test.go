@@ -59,7 +59,7 @@ func TestRefresh(t *testing.T) {
 		t.Errorf("sizes %v", got)
 	}
 	// The -amd variant has the shape of s-2vcpu-4gb and its own price.
-	if p, src, _ := b.NodeMonthly("s-2vcpu-4gb-amd", 2000, 4<<30); p != usd("28") || src != pricing.FromCatalogue {
+	if p, src, _, _ := b.NodeMonthly("s-2vcpu-4gb-amd", 2000, 4<<30); p != usd("28") || src != pricing.FromCatalogue {
 		t.Errorf("s-2vcpu-4gb-amd %v %s", p, src)
 	}
 	if b.Date != "2026-11-23T10:00:00Z" || !strings.Contains(b.Source, "/v2/sizes") {
