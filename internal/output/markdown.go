@@ -17,26 +17,27 @@ func MarkdownText(s string) string {
 	s = TerminalText(markdownLine(s))
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/8)
-	// lead is true while only spaces have been written: a marker there
-	// would start a block (heading, list item, thematic break, quote).
-	lead, digits := true, false
+	// lead is true while only spaces have been written, digits counts the
+	// digits that followed them: a marker there would start a block
+	// (heading, list item, thematic break, setext underline, ordered list).
+	lead, digits := true, 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case strings.IndexByte("\\`*_[]!|<>&~", c) >= 0:
 			b.WriteByte('\\')
-		case lead && strings.IndexByte("#+-=", c) >= 0:
+		case lead && strings.IndexByte("#+-=", c) >= 0 && !alnumAt(s, i+1):
 			b.WriteByte('\\')
-		case digits && (c == '.' || c == ')'):
+		case digits > 0 && digits < 10 && (c == '.' || c == ')') && blankAt(s, i+1):
 			b.WriteByte('\\')
 		}
 		b.WriteByte(c)
 		switch {
-		case c == ' ' && lead && !digits:
-		case c >= '0' && c <= '9' && (lead || digits):
-			lead, digits = false, true
+		case c == ' ' && lead:
+		case c >= '0' && c <= '9' && (lead || digits > 0):
+			lead, digits = false, digits+1
 		default:
-			lead, digits = false, false
+			lead, digits = false, 0
 		}
 	}
 	return b.String()
@@ -88,3 +89,15 @@ func markdownLine(s string) string {
 	}
 	return s
 }
+
+// alnumAt reports whether s has a letter or digit at i.
+func alnumAt(s string, i int) bool {
+	if i >= len(s) {
+		return false
+	}
+	c := s[i]
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+// blankAt reports whether s ends or has a space at i.
+func blankAt(s string, i int) bool { return i >= len(s) || s[i] == ' ' }

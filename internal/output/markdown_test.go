@@ -23,6 +23,10 @@ func TestMarkdownText(t *testing.T) {
 		{"12. item", `12\. item`},
 		{"3) item", `3\) item`},
 		{"v1.2 a-b", "v1.2 a-b"},
+		{"108.00", "108.00"},
+		{"-", `\-`},
+		{"-x #y", "-x #y"},
+		{"1234567890. x", "1234567890. x"},
 		{"one\ntwo\r\nthree\tfour", "one two three four"},
 		{"\x1b]0;title\x07", `\\x1b\]0;title\\x07`},
 	} {
