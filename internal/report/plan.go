@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/output"
 	"github.com/purserhq/purser/internal/plan"
 )
 
@@ -15,9 +16,9 @@ import (
 func PlanMarkdown(w io.Writer, p *plan.Plan) error {
 	var b strings.Builder
 	s := p.Spec
-	fmt.Fprintf(&b, "# Consolidation plan: strategy %s\n\n", p.Metadata.Strategy)
-	fmt.Fprintf(&b, "Source: %s, collected %s. Content hash: `%s`.\n\n", p.Metadata.Source,
-		SnapshotTime(p.Metadata.CollectedAt, "2006-01-02 15:04 MST"), p.Metadata.ContentHash)
+	fmt.Fprintf(&b, "# Consolidation plan: strategy %s\n\n", md(p.Metadata.Strategy))
+	fmt.Fprintf(&b, "Source: %s, collected %s. Content hash: %s.\n\n", md(p.Metadata.Source),
+		md(SnapshotTime(p.Metadata.CollectedAt, "2006-01-02 15:04 MST")), output.MarkdownCode(p.Metadata.ContentHash))
 	n := s.Namespaces
 	fmt.Fprintf(&b, "Namespaces: %d → %d (%d protected + %d targets + %d untouched; %d deleted).\n\n",
 		n.Before, n.After, n.Kubernetes, n.Targets, n.Untouched, n.Deleted)
@@ -37,21 +38,21 @@ func PlanMarkdown(w io.Writer, p *plan.Plan) error {
 		if t.Exists {
 			exists = "reused"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d (%d) | %d |\n", t.Name, exists, planSources(t), len(t.Moves), len(t.Conflicts), resolved, len(t.Risks))
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d (%d) | %d |\n", md(t.Name), exists, md(planSources(t)), len(t.Moves), len(t.Conflicts), resolved, len(t.Risks))
 	}
 	b.WriteString("\n")
 
 	for _, t := range s.Targets {
-		fmt.Fprintf(&b, "## Target %s\n\n", t.Name)
-		fmt.Fprintf(&b, "Sources: %s.", planSources(t))
+		fmt.Fprintf(&b, "## Target %s\n\n", md(t.Name))
+		fmt.Fprintf(&b, "Sources: %s.", md(planSources(t)))
 		if t.Stays > 0 {
-			fmt.Fprintf(&b, " %d objects already in %s stay.", t.Stays, t.Name)
+			fmt.Fprintf(&b, " %d objects already in %s stay.", t.Stays, md(t.Name))
 		}
 		b.WriteString("\n\n")
 		if len(t.Moves) > 0 {
 			b.WriteString("### Moves\n\n| Kind | From | Name | New name | How |\n|---|---|---|---|---|\n")
 			for _, m := range t.Moves {
-				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", m.Kind, m.From, m.Name, m.NewName, m.How)
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", md(m.Kind), md(m.From), md(m.Name), md(m.NewName), md(m.How))
 			}
 			b.WriteString("\n")
 		}
@@ -60,9 +61,9 @@ func PlanMarkdown(w io.Writer, p *plan.Plan) error {
 		if len(t.Steps) > 0 {
 			b.WriteString("### Steps\n\n")
 			for i, st := range t.Steps {
-				fmt.Fprintf(&b, "%d. %s\n", i+1, st.Text)
+				fmt.Fprintf(&b, "%d. %s\n", i+1, md(st.Text))
 				if st.Command != "" {
-					fmt.Fprintf(&b, "   ```\n   %s\n   ```\n", st.Command)
+					planFenced(&b, "   ", st.Command)
 				}
 			}
 			b.WriteString("\n")
@@ -72,15 +73,15 @@ func PlanMarkdown(w io.Writer, p *plan.Plan) error {
 	if len(s.Deletions) > 0 {
 		b.WriteString("## Deleted namespaces\n\n")
 		for _, d := range s.Deletions {
-			fmt.Fprintf(&b, "- %s: %s\n", d.Namespace, d.Reason)
+			fmt.Fprintf(&b, "- %s: %s\n", md(d.Namespace), md(d.Reason))
 		}
 		b.WriteString("\n")
 	}
 	if len(s.Untouched) > 0 {
-		fmt.Fprintf(&b, "## Untouched\n\n%s\n\n", strings.Join(s.Untouched, ", "))
+		fmt.Fprintf(&b, "## Untouched\n\n%s\n\n", md(strings.Join(s.Untouched, ", ")))
 	}
 	for _, note := range s.Notes {
-		fmt.Fprintf(&b, "- %s\n", note)
+		fmt.Fprintf(&b, "- %s\n", md(note))
 	}
 
 	sv := s.Savings
@@ -89,50 +90,50 @@ func PlanMarkdown(w io.Writer, p *plan.Plan) error {
 	if sv.Currency == "" {
 		priced = "without prices (see below)"
 	}
-	fmt.Fprintf(&b, "Measured by packing the pods onto the node pools, %s, %s. Method: %s.\n\n", planTargetText(sv), priced, sv.Packing.Method)
+	fmt.Fprintf(&b, "Measured by packing the pods onto the node pools, %s, %s. Method: %s.\n\n", md(planTargetText(sv)), md(priced), md(sv.Packing.Method))
 	b.WriteString("| Pool | Instance type | Target | Nodes today | Needed before | Needed after | Freed by the plan | Right-sizing | Node price | Monthly |\n" +
 		"|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, ps := range sv.Pools {
-		fmt.Fprintf(&b, "| %s | %s | %d%% | %d | %d | %d | %+d | %+d | %s | %s |\n", ps.Pool, ps.InstanceType, ps.TargetUtilization, ps.Nodes,
-			ps.NeededBefore, ps.NeededAfter, ps.FreedByPlan, ps.Rightsizing, planAmount(ps.NodeMonthly), planAmount(ps.Monthly))
+		fmt.Fprintf(&b, "| %s | %s | %d%% | %d | %d | %d | %+d | %+d | %s | %s |\n", md(ps.Pool), md(ps.InstanceType), ps.TargetUtilization, ps.Nodes,
+			ps.NeededBefore, ps.NeededAfter, ps.FreedByPlan, ps.Rightsizing, md(planAmount(ps.NodeMonthly)), md(planAmount(ps.Monthly)))
 	}
-	fmt.Fprintf(&b, "\n### What the plan itself saves: %s\n\n", planMonthly(sv.Plan.Monthly, " a month"))
-	planArithmetic(&b, "- ", sv.Plan, planNothing)
-	fmt.Fprintf(&b, "- Load balancers: %s (%s)\n", planAmount(sv.LoadBalancers.Monthly), sv.LoadBalancers.Note)
-	fmt.Fprintf(&b, "- Volumes: %d GiB, %s (%s)\n", sv.Volumes.GiB, planAmount(sv.Volumes.Monthly), sv.Volumes.Note)
-	fmt.Fprintf(&b, "\n### Right-sizing the pools, with or without the plan: %s\n\n", planMonthly(sv.Rightsizing.Monthly, " a month"))
-	planArithmetic(&b, "- ", sv.Rightsizing, plan.NoRightsizing)
+	fmt.Fprintf(&b, "\n### What the plan itself saves: %s\n\n", md(planMonthly(sv.Plan.Monthly, " a month")))
+	planMarkdownArithmetic(&b, sv.Plan, planNothing)
+	fmt.Fprintf(&b, "- Load balancers: %s (%s)\n", md(planAmount(sv.LoadBalancers.Monthly)), md(sv.LoadBalancers.Note))
+	fmt.Fprintf(&b, "- Volumes: %d GiB, %s (%s)\n", sv.Volumes.GiB, md(planAmount(sv.Volumes.Monthly)), md(sv.Volumes.Note))
+	fmt.Fprintf(&b, "\n### Right-sizing the pools, with or without the plan: %s\n\n", md(planMonthly(sv.Rightsizing.Monthly, " a month")))
+	planMarkdownArithmetic(&b, sv.Rightsizing, plan.NoRightsizing)
 	for _, ps := range sv.Pools {
 		if ps.Note != "" {
-			fmt.Fprintf(&b, "- %s pool: %s.\n", ps.Pool, ps.Note)
+			fmt.Fprintf(&b, "- %s pool: %s.\n", md(ps.Pool), md(ps.Note))
 		}
 	}
-	fmt.Fprintf(&b, "\n**With the plan and its pool steps: %s.** %s\n", planMonthly(sv.Monthly, " a month"), sv.Note)
+	fmt.Fprintf(&b, "\n**With the plan and its pool steps: %s.** %s\n", md(planMonthly(sv.Monthly, " a month")), md(sv.Note))
 	for _, u := range sv.Unplaced {
-		fmt.Fprintf(&b, "- Unplaced pod (no pool can hold it): %s\n", u)
+		fmt.Fprintf(&b, "- Unplaced pod (no pool can hold it): %s\n", md(u))
 	}
 	for _, e := range sv.Errors {
-		fmt.Fprintf(&b, "- Not priced: %s\n", e)
+		fmt.Fprintf(&b, "- Not priced: %s\n", md(e))
 	}
 	for _, w := range sv.Warnings {
-		fmt.Fprintf(&b, "- Warning: %s\n", w)
+		fmt.Fprintf(&b, "- Warning: %s\n", md(w))
 	}
 	if len(sv.Steps) > 0 {
 		b.WriteString("\nPool steps:\n\n")
 		for _, st := range sv.Steps {
-			fmt.Fprintf(&b, "- %s `%s`\n", st.Text, st.Command)
+			fmt.Fprintf(&b, "- %s %s\n", md(st.Text), output.MarkdownCode(st.Command))
 		}
 	}
 	nv := s.Naive
-	fmt.Fprintf(&b, "\n### Naive estimate (not a saving)\n\n%s\n\n", nv.Note)
+	fmt.Fprintf(&b, "\n### Naive estimate (not a saving)\n\n%s\n\n", md(nv.Note))
 
 	b.WriteString("## Return on investment\n\n")
 	if s.ROI.Error != "" {
-		fmt.Fprintf(&b, "Not computed: %s.\n", s.ROI.Error)
+		fmt.Fprintf(&b, "Not computed: %s.\n", md(s.ROI.Error))
 	} else {
 		fmt.Fprintf(&b, "Investment: %d days × %s = %s. The return is computed on what the plan itself saves: the investment buys the "+
 			"consolidation, and the right-sizing needs none (resizing a pool is one command). The same with the right-sizing counted "+
-			"follows, labelled as such.\n\n", s.ROI.Days, s.ROI.DailyRate.String(), s.ROI.Investment.String())
+			"follows, labelled as such.\n\n", s.ROI.Days, md(s.ROI.DailyRate.String()), md(s.ROI.Investment.String()))
 		planROI(&b, "On the plan's own savings", sv.Plan.Monthly, s.ROI)
 		planROI(&b, "With the right-sizing counted (it needs no consolidation)", sv.Monthly, s.ROIWithRightsizing)
 	}
@@ -195,12 +196,12 @@ func planMonthly(a money.Amount, per string) string {
 
 // planROI writes one return on investment with its arithmetic.
 func planROI(b *strings.Builder, title string, savings money.Amount, r plan.ROI) {
-	fmt.Fprintf(b, "### %s\n\n", title)
+	fmt.Fprintf(b, "### %s\n\n", md(title))
 	if x := r.ExchangeRate; x != nil {
 		fmt.Fprintf(b, "Monthly savings: %s = %s at 1 %s = %s %s (rate of %s, from plan.roi.exchangeRate).\n\n",
-			savings.String(), r.MonthlySavings.String(), x.From, x.Rate, x.To, planRateDate(x.AsOf))
+			md(savings.String()), md(r.MonthlySavings.String()), md(x.From), md(x.Rate), md(x.To), md(planRateDate(x.AsOf)))
 	} else {
-		fmt.Fprintf(b, "Monthly savings: %s.\n\n", r.MonthlySavings.String())
+		fmt.Fprintf(b, "Monthly savings: %s.\n\n", md(r.MonthlySavings.String()))
 	}
 	if r.PaybackMonth > 0 {
 		fmt.Fprintf(b, "Payback: month %d.\n\n", r.PaybackMonth)
@@ -209,9 +210,32 @@ func planROI(b *strings.Builder, title string, savings money.Amount, r plan.ROI)
 	}
 	b.WriteString("| Month | Cumulative | Arithmetic |\n|---|---|---|\n")
 	for _, pt := range r.Cumulative {
-		fmt.Fprintf(b, "| %d | %s | %s |\n", pt.Month, pt.Value.String(), pt.Arithmetic)
+		fmt.Fprintf(b, "| %d | %s | %s |\n", pt.Month, md(pt.Value.String()), md(pt.Arithmetic))
 	}
 	b.WriteString("\n")
+}
+
+// planMarkdownArithmetic writes a saving's lines as list items, or the
+// sentence that says why it has none.
+func planMarkdownArithmetic(b *strings.Builder, s plan.Saving, none string) {
+	if len(s.Arithmetic) == 0 {
+		fmt.Fprintf(b, "- %s\n", md(none))
+	}
+	for _, line := range s.Arithmetic {
+		fmt.Fprintf(b, "- %s\n", md(line))
+	}
+}
+
+// planFenced writes a step's command verbatim in a fenced code block no
+// line of it can close, every line indented to sit in the list item.
+func planFenced(b *strings.Builder, indent, command string) {
+	command = output.TerminalText(strings.TrimRight(command, "\n"))
+	open, close := output.MarkdownFence(command)
+	fmt.Fprintf(b, "%s%s\n", indent, open)
+	for _, line := range strings.Split(command, "\n") {
+		fmt.Fprintf(b, "%s%s\n", indent, line)
+	}
+	fmt.Fprintf(b, "%s%s\n", indent, close)
 }
 
 func planRateDate(s string) string {
@@ -242,9 +266,9 @@ func planIssues(b *strings.Builder, title string, is []plan.Issue) {
 				status = "resolved: "
 			}
 		}
-		fmt.Fprintf(b, "- %s[%s] %s (%s)", status, i.Kind, i.Message, strings.Join(i.Objects, ", "))
+		fmt.Fprintf(b, "- %s[%s] %s (%s)", status, md(i.Kind), md(i.Message), md(strings.Join(i.Objects, ", ")))
 		if i.Resolution != "" {
-			fmt.Fprintf(b, " → %s", i.Resolution)
+			fmt.Fprintf(b, " → %s", md(i.Resolution))
 		}
 		b.WriteString("\n")
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/output"
 	"github.com/purserhq/purser/internal/report"
 )
 
@@ -34,14 +35,14 @@ func Markdown(w io.Writer, res *audit.Result) error {
 	if text := res.IncompleteText(); text != "" {
 		fmt.Fprintf(&b, "**%s.** These checks ran on what could be read; their findings may miss objects, and none found does not mean none exist:\n\n", md(text))
 		for _, ch := range res.IncompleteChecks() {
-			fmt.Fprintf(&b, "- `%s`: %s could not be read\n", ch.ID, md(strings.Join(ch.Unread, ", ")))
+			fmt.Fprintf(&b, "- %s: %s could not be read\n", output.MarkdownCode(ch.ID), md(strings.Join(ch.Unread, ", ")))
 		}
 		b.WriteString("\n")
 	}
 	if len(res.Findings) > 0 {
 		b.WriteString("| Check | Severity | Findings | Objects |\n|---|---|---:|---|\n")
 		for _, g := range byCheck(res.Findings) {
-			fmt.Fprintf(&b, "| `%s` | %s | %d | %s |\n", g.id, g.severity, len(g.findings), md(joinMax(g.objects(), 5)))
+			fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", strings.ReplaceAll(output.MarkdownCode(g.id), "|", `\|`), g.severity, len(g.findings), md(joinMax(g.objects(), 5)))
 		}
 		b.WriteString("\n")
 	}
@@ -62,7 +63,7 @@ func Markdown(w io.Writer, res *audit.Result) error {
 		}
 		fmt.Fprintf(&b, "### %s (%d)\n\n", severityTitle(sev), len(fs))
 		for _, f := range fs {
-			fmt.Fprintf(&b, "#### `%s` %s\n\n", f.CheckID, md(f.Object.String()))
+			fmt.Fprintf(&b, "#### %s %s\n\n", output.MarkdownCode(f.CheckID), md(f.Object.String()))
 			fmt.Fprintf(&b, "%s\n\n", md(f.Message))
 			if f.Cause != "" {
 				fmt.Fprintf(&b, "- **Cause:** %s\n", md(f.Cause))
@@ -72,10 +73,10 @@ func Markdown(w io.Writer, res *audit.Result) error {
 			}
 			fmt.Fprintf(&b, "- **Fix:** %s\n\n", md(f.Remediation.Text))
 			if f.Remediation.Command != "" {
-				fmt.Fprintf(&b, "```sh\n%s\n```\n\n", f.Remediation.Command)
+				fenced(&b, "sh", f.Remediation.Command)
 			}
 			if f.Remediation.Manifest != "" {
-				fmt.Fprintf(&b, "```yaml\n%s\n```\n\n", strings.TrimRight(f.Remediation.Manifest, "\n"))
+				fenced(&b, "yaml", f.Remediation.Manifest)
 			}
 		}
 	}
@@ -100,7 +101,7 @@ func Markdown(w io.Writer, res *audit.Result) error {
 	if len(res.Suppressed) > 0 {
 		b.WriteString("## Suppressed findings\n\n")
 		for _, s := range res.Suppressed {
-			fmt.Fprintf(&b, "- `%s` %s: %s\n", s.Finding.CheckID, md(s.Finding.Object.String()), md(s.By))
+			fmt.Fprintf(&b, "- %s %s: %s\n", output.MarkdownCode(s.Finding.CheckID), md(s.Finding.Object.String()), md(s.By))
 		}
 		b.WriteString("\n")
 	}
@@ -108,9 +109,14 @@ func Markdown(w io.Writer, res *audit.Result) error {
 	return err
 }
 
-// md escapes the characters Markdown would read as markup or as table
-// cell separators.
-func md(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, "|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "\n", " ")
-	return r.Replace(s)
+// md is text from the snapshot or the audit as one line of literal
+// Markdown.
+func md(s string) string { return output.MarkdownText(s) }
+
+// fenced writes text verbatim in a fenced code block no line of it can
+// close.
+func fenced(b *strings.Builder, info, text string) {
+	text = output.TerminalText(strings.TrimRight(text, "\n"))
+	open, close := output.MarkdownFence(text)
+	fmt.Fprintf(b, "%s%s\n%s\n%s\n\n", open, info, text, close)
 }
