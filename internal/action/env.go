@@ -176,7 +176,7 @@ func LoadSnapshot(ctx context.Context, src Source, clk clock.PassiveClock, log *
 		s, err := scenario.DemoSnapshot()
 		return s, nil, err
 	case src.From != "":
-		s, err := snapshot.Load(src.From, src.Stdin)
+		s, err := snapshot.Load(ctx, src.From, src.Stdin)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -177,7 +177,7 @@ func incompleteSnapshot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := snapshot.Encode(f, s); err != nil {
+	if err := snapshot.Encode(t.Context(), f, s); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -30,7 +30,7 @@ func completeNamespaces(kube *genericclioptions.ConfigFlags) cobra.CompletionFun
 				names = namespaceNames(s)
 			}
 		case from != "" && from != "-":
-			if s, err := snapshot.Load(from, nil); err == nil {
+			if s, err := snapshot.Load(cmd.Context(), from, nil); err == nil {
 				names = namespaceNames(s)
 			}
 		default:

@@ -126,19 +126,29 @@ func (o *PlanOptions) Run(ctx context.Context, env *action.Env) error {
 		if err != nil {
 			return err
 		}
-		if err := outdir.WriteTree(o.Out, files); err != nil {
+		if err := outdir.WriteTree(ctx, o.Out, files); err != nil {
 			return err
 		}
 		fmt.Fprintf(o.streams.ErrOut, "kustomize tree written to %s (kubectl kustomize %s)\n", o.Out, o.Out)
 	}
 	if o.PlanFile != "" {
-		if err := atomicfile.Write(o.PlanFile, p.WriteYAML); err != nil {
+		if err := atomicfile.Write(o.PlanFile, func(w io.Writer) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return p.WriteYAML(w)
+		}); err != nil {
 			return fmt.Errorf("writing plan %s: %w", o.PlanFile, err)
 		}
 		fmt.Fprintf(o.streams.ErrOut, "plan written to %s (%s)\n", o.PlanFile, p.Metadata.ContentHash)
 	}
 	if o.Review != "" {
-		if err := atomicfile.Write(o.Review, func(w io.Writer) error { return report.PlanMarkdown(w, p) }); err != nil {
+		if err := atomicfile.Write(o.Review, func(w io.Writer) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return report.PlanMarkdown(w, p)
+		}); err != nil {
 			return fmt.Errorf("writing review %s: %w", o.Review, err)
 		}
 		fmt.Fprintf(o.streams.ErrOut, "review written to %s\n", o.Review)

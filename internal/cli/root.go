@@ -74,7 +74,12 @@ func NewRoot(streams genericiooptions.IOStreams, opts ...RootOption) *cobra.Comm
 		Short: "Keep a Kubernetes cluster clean, cheap and governed",
 		Long: `Purser reads a cluster once into a snapshot, then audits it, prices it and plans
 its consolidation. It works on a live cluster (your kubeconfig, read-only), on
-exported YAML or JSON, on a saved snapshot, or on the embedded BlueOcean demo.`,
+exported YAML or JSON, on a saved snapshot, or on the embedded BlueOcean demo.
+
+Exit codes: 0 ok, 1 error, 2 findings at or above --fail-on, 130 interrupted
+by Ctrl-C (SIGINT), 143 stopped by SIGTERM. The first signal stops the command
+at its next step, leaving the files it was writing as they were; a second one
+exits at once.`,
 		Example: `  # Summarise the embedded demo cluster
   purser snapshot --demo
 

@@ -100,7 +100,7 @@ func (o *SnapshotOptions) Validate() error {
 // Run saves and summarises.
 func (o *SnapshotOptions) Run(ctx context.Context, env *action.Env) error {
 	if o.Save != "" {
-		if err := atomicfile.Write(o.Save, func(w io.Writer) error { return snapshot.Encode(w, env.Snapshot) }); err != nil {
+		if err := atomicfile.Write(o.Save, func(w io.Writer) error { return snapshot.Encode(ctx, w, env.Snapshot) }); err != nil {
 			return fmt.Errorf("writing snapshot %s: %w", o.Save, err)
 		}
 		fmt.Fprintf(o.streams.ErrOut, "snapshot written to %s\n", o.Save)

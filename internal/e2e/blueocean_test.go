@@ -173,7 +173,7 @@ func planDryRun(ctx context.Context, t *testing.T, c *testcluster.Cluster, env *
 			t.Fatal(err)
 		}
 		dir := filepath.Join(t.TempDir(), "tree")
-		if err := outdir.WriteTree(dir, files); err != nil {
+		if err := outdir.WriteTree(t.Context(), dir, files); err != nil {
 			t.Fatal(err)
 		}
 		out, err := c.Kubectl(ctx, "kustomize", dir)

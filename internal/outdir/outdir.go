@@ -4,6 +4,7 @@
 package outdir
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -41,8 +42,10 @@ const markerText = "This directory was written by purser as a whole. Writing a t
 // renamed aside, the new one renamed in, and the old one removed.
 //
 // On failure nothing is left behind: no temporary directory, no partial
-// tree, and a previous tree stays as it was.
-func WriteTree(dir string, files []manifest.File) (err error) {
+// tree, and a previous tree stays as it was. That holds when ctx is done:
+// WriteTree checks it between files and before it replaces anything, and
+// then returns ctx's error.
+func WriteTree(ctx context.Context, dir string, files []manifest.File) (err error) {
 	if dir == "" {
 		return errors.New("writing tree: no directory given")
 	}
@@ -74,7 +77,10 @@ func WriteTree(dir string, files []manifest.File) (err error) {
 			_ = root.RemoveAll(tmp)
 		}
 	}()
-	if err := fill(root, tmp, files); err != nil {
+	if err := fill(ctx, root, tmp, files); err != nil {
+		return fmt.Errorf("writing tree %s: %w", dir, err)
+	}
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("writing tree %s: %w", dir, err)
 	}
 
@@ -194,7 +200,7 @@ func checkPath(p string) error {
 }
 
 // fill writes files into tmp, a directory it just created.
-func fill(root *os.Root, tmp string, files []manifest.File) error {
+func fill(ctx context.Context, root *os.Root, tmp string, files []manifest.File) error {
 	sub, err := root.OpenRoot(tmp)
 	if err != nil {
 		return err
@@ -202,6 +208,9 @@ func fill(root *os.Root, tmp string, files []manifest.File) error {
 	defer sub.Close()
 	all := append([]manifest.File{{Path: Marker, Data: []byte(markerText)}}, files...)
 	for _, f := range all {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if d := path.Dir(f.Path); d != "." {
 			if err := sub.MkdirAll(d, 0o755); err != nil {
 				return err

@@ -1,6 +1,8 @@
 package outdir
 
 import (
+	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -65,7 +67,7 @@ func TestWriteTree(t *testing.T) {
 		{"fresh", func(*testing.T, string) {}},
 		{"empty directory", func(t *testing.T, dir string) { mkdir(t, dir) }},
 		{"previous tree replaced", func(t *testing.T, dir string) {
-			if err := WriteTree(dir, tree("old.yaml", "gone/kustomization.yaml")); err != nil {
+			if err := WriteTree(t.Context(), dir, tree("old.yaml", "gone/kustomization.yaml")); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -76,7 +78,7 @@ func TestWriteTree(t *testing.T) {
 			parent := t.TempDir()
 			dir := filepath.Join(parent, "out")
 			tc.setup(t, dir)
-			if err := WriteTree(dir, files); err != nil {
+			if err := WriteTree(t.Context(), dir, files); err != nil {
 				t.Fatal(err)
 			}
 			if got := listing(t, dir); !reflect.DeepEqual(got, want) {
@@ -155,7 +157,7 @@ func TestWriteTreeRefuses(t *testing.T) {
 				files = tree("kustomization.yaml")
 			}
 			before := listing(t, parent)
-			err := WriteTree(dir, files)
+			err := WriteTree(t.Context(), dir, files)
 			if err == nil {
 				t.Fatal("written")
 			}
@@ -174,15 +176,35 @@ func TestWriteTreeKeepsPreviousOnFailure(t *testing.T) {
 	t.Parallel()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "out")
-	if err := WriteTree(dir, tree("old.yaml")); err != nil {
+	if err := WriteTree(t.Context(), dir, tree("old.yaml")); err != nil {
 		t.Fatal(err)
 	}
 	before := listing(t, parent)
-	if err := WriteTree(dir, tree("new.yaml", strings.Repeat("y", 300))); err == nil {
+	if err := WriteTree(t.Context(), dir, tree("new.yaml", strings.Repeat("y", 300))); err == nil {
 		t.Fatal("written")
 	}
 	if after := listing(t, parent); !reflect.DeepEqual(after, before) {
 		t.Errorf("after a failed write\n%v\nwant\n%v", after, before)
+	}
+}
+
+// A write stopped by its context (Ctrl-C) keeps the previous tree and
+// leaves no temporary directory.
+func TestWriteTreeCancelled(t *testing.T) {
+	t.Parallel()
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "out")
+	if err := WriteTree(t.Context(), dir, tree("old.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	before := listing(t, parent)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := WriteTree(ctx, dir, tree("new.yaml")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WriteTree with a cancelled context: %v, want context.Canceled", err)
+	}
+	if after := listing(t, parent); !reflect.DeepEqual(after, before) {
+		t.Errorf("after a cancelled write\n%v\nwant\n%v", after, before)
 	}
 }
 

@@ -77,7 +77,7 @@ func writeTree(t *testing.T, p *Plan) string {
 	t.Helper()
 	files := treeOf(t, p)
 	dir := filepath.Join(t.TempDir(), "tree")
-	if err := outdir.WriteTree(dir, files); err != nil {
+	if err := outdir.WriteTree(t.Context(), dir, files); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -47,7 +47,7 @@ func TestBlueOceanLive(t *testing.T) {
 	}
 	events.check(t, snap, 0)
 	if golden.Update() {
-		if err := atomicfile.Write(filepath.Join("testdata", "blueocean.snap"), func(w io.Writer) error { return snapshot.Encode(w, snap) }); err != nil {
+		if err := atomicfile.Write(filepath.Join("testdata", "blueocean.snap"), func(w io.Writer) error { return snapshot.Encode(t.Context(), w, snap) }); err != nil {
 			t.Fatal(err)
 		}
 		t.Log("re-recorded testdata/blueocean.snap")
@@ -149,7 +149,7 @@ func TestBlueOceanLive(t *testing.T) {
 		if err := os.WriteFile(path, out, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		fromFile, err := snapshot.Load(path, nil)
+		fromFile, err := snapshot.Load(t.Context(), path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -101,7 +101,7 @@ func benchInputs(b *testing.B, n int) map[string][]byte {
 
 	s := &Snapshot{Meta: Meta{FormatVersion: FormatVersion}, Pods: pods}
 	var snap bytes.Buffer
-	if err := Encode(&snap, s); err != nil {
+	if err := Encode(b.Context(), &snap, s); err != nil {
 		b.Fatal(err)
 	}
 	out["snapshot"] = snap.Bytes()
@@ -120,7 +120,7 @@ func BenchmarkLoad(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			var kept *Snapshot
 			for b.Loop() {
-				s, err := loadBytes(format, data, time.Time{})
+				s, err := loadBytes(b.Context(), format, data, time.Time{})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -143,7 +143,7 @@ func retainedPerObject(b *testing.B, data []byte, n int) float64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	s, err := loadBytes("measure", data, time.Time{})
+	s, err := loadBytes(b.Context(), "measure", data, time.Time{})
 	if err != nil {
 		b.Fatal(err)
 	}

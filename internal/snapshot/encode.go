@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -33,8 +34,12 @@ const magic = "PURSER-SNAPSHOT\n"
 // IsSavedSnapshot reports whether data starts like a saved snapshot.
 func IsSavedSnapshot(data []byte) bool { return bytes.HasPrefix(data, []byte(magic)) }
 
-// Encode writes s in the saved format.
-func Encode(w io.Writer, s *Snapshot) error {
+// Encode writes s in the saved format. It stops with ctx's error, between
+// records, when ctx is done.
+func Encode(ctx context.Context, w io.Writer, s *Snapshot) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if _, err := io.WriteString(w, magic); err != nil {
 		return err
 	}
@@ -59,6 +64,9 @@ func Encode(w io.Writer, s *Snapshot) error {
 		return err
 	}
 	for _, k := range kinds() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		b, err := k.list(s).Marshal()
 		if err != nil {
 			return fmt.Errorf("encoding %s: %w", k.GroupResource(), err)
@@ -66,6 +74,9 @@ func Encode(w io.Writer, s *Snapshot) error {
 		if err := writeRecord(bw, k.GroupResource(), b); err != nil {
 			return err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	others := s.Others
 	if !slices.IsSortedFunc(others, compareObjectRefs) {
@@ -77,6 +88,9 @@ func Encode(w io.Writer, s *Snapshot) error {
 		return fmt.Errorf("encoding other objects: %w", err)
 	}
 	if err := writeRecord(bw, "others", ob); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
@@ -123,7 +137,11 @@ func readRecord(r *bufio.Reader) (string, []byte, error) {
 }
 
 // Decode reads a snapshot in the saved format.
-func Decode(r io.Reader) (*Snapshot, error) {
+func Decode(r io.Reader) (*Snapshot, error) { return decode(context.Background(), r) }
+
+// decode is Decode stopping with ctx's error, between records, when ctx is
+// done.
+func decode(ctx context.Context, r io.Reader) (*Snapshot, error) {
 	br := bufio.NewReader(r)
 	head := make([]byte, len(magic)+1)
 	if _, err := io.ReadFull(br, head); err != nil || !IsSavedSnapshot(head) {
@@ -146,6 +164,9 @@ func Decode(r io.Reader) (*Snapshot, error) {
 	s := &Snapshot{}
 	seenMeta := false
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		name, payload, err := readRecord(rr)
 		if errors.Is(err, io.EOF) {
 			break

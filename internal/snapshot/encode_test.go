@@ -56,7 +56,7 @@ func TestSaveIsDeterministic(t *testing.T) {
 			if tt.want.IsZero() {
 				return
 			}
-			s, err := Load(tt.path, nil)
+			s, err := Load(t.Context(), tt.path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,12 +69,12 @@ func TestSaveIsDeterministic(t *testing.T) {
 
 func loadAndSave(t *testing.T, in, out string) []byte {
 	t.Helper()
-	s, err := Load(in, nil)
+	s, err := Load(t.Context(), in, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := Encode(&b, s); err != nil {
+	if err := Encode(t.Context(), &b, s); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
@@ -85,7 +85,7 @@ func loadAndSave(t *testing.T, in, out string) []byte {
 
 func TestStdinHasNoTime(t *testing.T) {
 	t.Parallel()
-	s, err := Load("-", bytes.NewReader([]byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")))
+	s, err := Load(t.Context(), "-", bytes.NewReader([]byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestEncodeCanonical(t *testing.T) {
 	x := ObjectRef{Group: "example.com", Version: "v1", Kind: "Widget", Namespace: "a", Name: "x"}
 	y := ObjectRef{Group: "example.com", Version: "v1", Kind: "Gadget", Namespace: "b", Name: "y"}
 	var want bytes.Buffer
-	if err := Encode(&want, mk(x, y)); err != nil {
+	if err := Encode(t.Context(), &want, mk(x, y)); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 20 {
@@ -122,7 +122,7 @@ func TestEncodeCanonical(t *testing.T) {
 			refs = []ObjectRef{y, x}
 		}
 		var got bytes.Buffer
-		if err := Encode(&got, mk(refs...)); err != nil {
+		if err := Encode(t.Context(), &got, mk(refs...)); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
@@ -140,11 +140,11 @@ func TestEncodeCanonical(t *testing.T) {
 
 func TestDigest(t *testing.T) {
 	t.Parallel()
-	a, err := Load("testdata/small.yaml", nil)
+	a, err := Load(t.Context(), "testdata/small.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Load("testdata/small.yaml", nil)
+	b, err := Load(t.Context(), "testdata/small.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ status:
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Load(path, nil)
+	s, err := Load(t.Context(), path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

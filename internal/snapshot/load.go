@@ -3,6 +3,7 @@ package snapshot
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,13 +51,21 @@ func (e *InputError) Unwrap() error { return e.Err }
 // newest time its objects record (newestTimestamp), else the newest
 // modification time of its files, else unknown (zero). A saved snapshot
 // keeps its own.
-func Load(path string, stdin io.Reader) (*Snapshot, error) {
+//
+// Load stops with ctx's error when ctx is done: it checks between files,
+// documents and objects. In a directory it reads only regular files; a
+// FIFO, socket or device is skipped with a warning, never opened, so that
+// it cannot block the load.
+func Load(ctx context.Context, path string, stdin io.Reader) (*Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if path == "-" {
 		data, err := io.ReadAll(stdin)
 		if err != nil {
 			return nil, fmt.Errorf("reading stdin: %w", err)
 		}
-		return loadBytes("<stdin>", data, time.Time{})
+		return loadBytes(ctx, "<stdin>", data, time.Time{})
 	}
 	st, err := os.Stat(path)
 	if err != nil {
@@ -67,12 +76,15 @@ func Load(path string, stdin io.Reader) (*Snapshot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", path, err)
 		}
-		return loadBytes(path, data, st.ModTime())
+		return loadBytes(ctx, path, data, st.ModTime())
 	}
-	var files []string
+	var files, skipped []string
 	var newest time.Time
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if d.IsDir() {
@@ -87,6 +99,16 @@ func Load(path string, stdin io.Reader) (*Snapshot, error) {
 			if err != nil {
 				return err
 			}
+			// Symbolic links are followed: Stat tells what they name.
+			if info.Mode()&fs.ModeSymlink != 0 {
+				if info, err = os.Stat(p); err != nil {
+					return err
+				}
+			}
+			if !info.Mode().IsRegular() {
+				skipped = append(skipped, fmt.Sprintf("%s: skipped: not a regular file (%s)", p, fileKind(info.Mode())))
+				return nil
+			}
 			if info.ModTime().After(newest) {
 				newest = info.ModTime()
 			}
@@ -95,14 +117,21 @@ func Load(path string, stdin io.Reader) (*Snapshot, error) {
 		return nil
 	})
 	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
 		return nil, fmt.Errorf("reading directory %s: %w", path, err)
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("reading directory %s: no .yaml, .yml or .json files", path)
 	}
 	sort.Strings(files)
-	l := newLoader(path, newest)
+	l := newLoader(ctx, path, newest)
+	l.warnings = append(l.warnings, skipped...)
 	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", f, err)
@@ -114,17 +143,36 @@ func Load(path string, stdin io.Reader) (*Snapshot, error) {
 	return l.finish(), nil
 }
 
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m.IsDir():
+		return "directory"
+	default:
+		return "irregular file"
+	}
+}
+
 // loadBytes decodes a saved snapshot or manifests; modified is the time
 // of manifests (zero when unknown).
-func loadBytes(name string, data []byte, modified time.Time) (*Snapshot, error) {
+func loadBytes(ctx context.Context, name string, data []byte, modified time.Time) (*Snapshot, error) {
 	if IsSavedSnapshot(data) {
-		s, err := Decode(bytes.NewReader(data))
+		s, err := decode(ctx, bytes.NewReader(data))
 		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		return s, nil
 	}
-	l := newLoader(name, modified)
+	l := newLoader(ctx, name, modified)
 	if err := l.addManifests(name, data); err != nil {
 		return nil, err
 	}
@@ -134,10 +182,11 @@ func loadBytes(name string, data []byte, modified time.Time) (*Snapshot, error) 
 // LoadManifests decodes YAML or JSON manifests held in memory. Their time
 // is unknown: the snapshot's CollectedAt is zero.
 func LoadManifests(name string, data []byte) (*Snapshot, error) {
-	return loadBytes(name, data, time.Time{})
+	return loadBytes(context.Background(), name, data, time.Time{})
 }
 
 type loader struct {
+	ctx   context.Context
 	s     *Snapshot
 	kinds kindIndex
 	// Warnings are kept for the caller; files may hold kinds in versions
@@ -148,11 +197,12 @@ type loader struct {
 // newLoader starts a snapshot of manifests taken at collectedAt (zero when
 // unknown); the time is never the clock's, so the same files give the
 // same snapshot.
-func newLoader(source string, collectedAt time.Time) *loader {
+func newLoader(ctx context.Context, source string, collectedAt time.Time) *loader {
 	if !collectedAt.IsZero() {
 		collectedAt = collectedAt.UTC()
 	}
 	return &loader{
+		ctx:   ctx,
 		s:     &Snapshot{Meta: Meta{FormatVersion: FormatVersion, Source: source, CollectedAt: collectedAt}},
 		kinds: newKindIndex(),
 	}
@@ -185,6 +235,9 @@ func (l *loader) addManifests(file string, data []byte) error {
 func (l *loader) addJSONStream(file string, data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	for {
+		if err := l.ctx.Err(); err != nil {
+			return err
+		}
 		start := dec.InputOffset()
 		var raw json.RawMessage
 		err := dec.Decode(&raw)
@@ -237,6 +290,9 @@ func (l *loader) addYAML(file string, data []byte) error {
 	docStart, lineNo := 1, 0
 	flush := func() error {
 		defer doc.Reset()
+		if err := l.ctx.Err(); err != nil {
+			return err
+		}
 		if isBlankYAML(doc.Bytes()) {
 			return nil
 		}
@@ -301,6 +357,9 @@ type headerMeta struct {
 }
 
 func (l *loader) addObject(file string, line int, path string, raw []byte) error {
+	if err := l.ctx.Err(); err != nil {
+		return err
+	}
 	fail := func(format string, a ...any) error {
 		msg := fmt.Sprintf(format, a...)
 		if path != "" {

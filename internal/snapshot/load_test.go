@@ -14,7 +14,7 @@ import (
 
 func TestLoadSmallCluster(t *testing.T) {
 	t.Parallel()
-	s, err := Load("testdata/small.yaml", nil)
+	s, err := Load(t.Context(), "testdata/small.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestLoadSmallCluster(t *testing.T) {
 
 func TestLoadListsAndCustomResources(t *testing.T) {
 	t.Parallel()
-	s, err := Load("testdata/list.json", nil)
+	s, err := Load(t.Context(), "testdata/list.json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestLoadListsAndCustomResources(t *testing.T) {
 	if got := ix.EmptyNamespaces(); len(got) != 1 || got[0] != "shop" {
 		t.Errorf("empty = %v", got)
 	}
-	typed, err := Load("testdata/podlist.json", nil)
+	typed, err := Load(t.Context(), "testdata/podlist.json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestLoadListsAndCustomResources(t *testing.T) {
 
 func TestUnlistedKindMakesUnknown(t *testing.T) {
 	t.Parallel()
-	s, err := Load("testdata/small.yaml", nil)
+	s, err := Load(t.Context(), "testdata/small.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestLoadErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := Load(tt.path, nil)
+			_, err := Load(t.Context(), tt.path, nil)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -136,14 +136,14 @@ func TestLoadStdinAndDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Load("-", bytes.NewReader(data))
+	s, err := Load(t.Context(), "-", bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(s.Pods) != 1 {
 		t.Fatalf("pods from stdin: %d", len(s.Pods))
 	}
-	d, err := Load("testdata", nil)
+	d, err := Load(t.Context(), "testdata", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,20 +154,20 @@ func TestLoadStdinAndDirectory(t *testing.T) {
 
 func TestSaveRoundTrip(t *testing.T) {
 	t.Parallel()
-	s, err := Load("testdata/small.yaml", nil)
+	s, err := Load(t.Context(), "testdata/small.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Others = append(s.Others, ObjectRef{Group: "example.com", Version: "v1", Kind: "Widget", Namespace: "shop", Name: "w"})
 	path := filepath.Join(t.TempDir(), "c.snap")
 	var buf bytes.Buffer
-	if err := Encode(&buf, s); err != nil {
+	if err := Encode(t.Context(), &buf, s); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	back, err := Load(path, nil)
+	back, err := Load(t.Context(), path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("---\n---\n"))
 	f.Add([]byte(magic + "\x01"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := loadBytes("fuzz", data, time.Time{})
+		s, err := loadBytes(t.Context(), "fuzz", data, time.Time{})
 		if err != nil {
 			if s != nil {
 				t.Fatal("snapshot returned with an error")
