@@ -3,8 +3,8 @@ package checks
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -12,19 +12,8 @@ import (
 
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/testutil/shellcheck"
 )
-
-// hostileSuffixes are appended to every tenant-chosen name of a fixture.
-// Each one runs "touch pwned" if a command lets the shell read it as code.
-var hostileSuffixes = []string{
-	"$(touch pwned)",
-	"`touch pwned`",
-	"'; touch pwned; '",
-	" && touch pwned #",
-	"\ntouch pwned\n",
-	`"; touch pwned; "`,
-	"|touch pwned>x",
-}
 
 // keepNames are names whose meaning is fixed by Kubernetes: renaming them
 // would change what the fixture is about, not how its names are quoted.
@@ -87,67 +76,9 @@ func hostileSnapshot(t *testing.T, s *snapshot.Snapshot, suffix string, labels b
 			delete(names, n)
 		}
 	}
-	var rewrite func(v any) any
-	rewrite = func(v any) any {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, c := range x {
-				x[k] = rewrite(c)
-			}
-		case []any:
-			for i, c := range x {
-				x[i] = rewrite(c)
-			}
-		case string:
-			if names[x] {
-				return x + suffix
-			}
-		}
-		return v
-	}
-	raw, err = json.Marshal(rewrite(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h snapshot.Snapshot
-	if err := json.Unmarshal(raw, &h); err != nil {
-		t.Fatal(err)
-	}
+	h := shellcheck.Rename(t, s, names, suffix)
 	h.Meta = s.Meta
-	return &h
-}
-
-// runCommand runs cmd with kubectl, doctl and jq replaced by functions
-// that write their argv, NUL-separated, to a file; it returns the
-// arguments they received and the files the command left behind.
-func runCommand(t *testing.T, sh, bin, cmd string) (args []string, files []string) {
-	t.Helper()
-	dir := t.TempDir()
-	argv, err := os.Create(filepath.Join(t.TempDir(), "argv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer argv.Close()
-	const fake = `kubectl() { printf '%s\0' "$@" >&3; }; doctl() { printf '%s\0' "$@" >&3; }; jq() { printf '%s\0' "$@" >&3; }; `
-	c := exec.Command(sh, "-c", fake+cmd)
-	c.Dir = dir
-	c.Env = []string{"PATH=" + bin, "HOME=" + dir}
-	c.ExtraFiles = []*os.File{argv}
-	c.Stdin = strings.NewReader("")
-	if out, err := c.CombinedOutput(); err != nil {
-		t.Logf("command exited with %v: %s", err, out)
-	}
-	data, err := os.ReadFile(argv.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	args = strings.Split(string(data), "\x00")
-	args = args[:len(args)-1]
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		files = append(files, e.Name())
-	}
-	return args, files
+	return h
 }
 
 // TestHostileNamesStayArguments runs every check over the failing
@@ -155,20 +86,7 @@ func runCommand(t *testing.T, sh, bin, cmd string) (args []string, files []strin
 // kubectl stubbed out: no name may run as code, and each arrives whole,
 // inside a single argument.
 func TestHostileNamesStayArguments(t *testing.T) {
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh")
-	}
-	touch, err := exec.LookPath("touch")
-	if err != nil {
-		t.Skip("no touch")
-	}
-	// The only program the commands can reach is touch, the one an
-	// injection would run.
-	bin := t.TempDir()
-	if err := os.Symlink(touch, filepath.Join(bin, "touch")); err != nil {
-		t.Fatal(err)
-	}
+	sandbox := shellcheck.New(t)
 	files, err := filepath.Glob(filepath.Join("testdata", "*", "fail-*.yaml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fixtures: %v", err)
@@ -183,9 +101,7 @@ func TestHostileNamesStayArguments(t *testing.T) {
 		return out
 	}
 	plain, hostile := map[string]bool{}, map[string]bool{}
-	for _, suffix := range hostileSuffixes {
-		enc, _ := json.Marshal(suffix)
-		jsonSuffix := string(enc[1 : len(enc)-1])
+	for _, suffix := range shellcheck.Suffixes() {
 		for _, file := range files {
 			data, err := os.ReadFile(file)
 			if err != nil {
@@ -210,31 +126,7 @@ func TestHostileNamesStayArguments(t *testing.T) {
 					continue
 				}
 				hostile[f.CheckID] = true
-				where := file + " " + f.CheckID + " with suffix " + jsonSuffix + ":\n" + cmd
-				if out, err := exec.Command(sh, "-n", "-c", cmd).CombinedOutput(); err != nil {
-					t.Errorf("%s\nis not valid shell: %v %s", where, err, out)
-					continue
-				}
-				args, left := runCommand(t, sh, bin, cmd)
-				for _, name := range left {
-					if name == "pwned" {
-						t.Errorf("%s\nran a name as code", where)
-					}
-				}
-				whole := 0
-				for _, a := range args {
-					n := strings.Count(a, suffix) + strings.Count(a, jsonSuffix)
-					if suffix == jsonSuffix {
-						n /= 2
-					}
-					if strings.Count(a, "pwned") != n {
-						t.Errorf("%s\nsplits a name: argument %q", where, a)
-					}
-					whole += n
-				}
-				if strings.Contains(cmd, "pwned") && whole == 0 {
-					t.Errorf("%s\nno argument carries a hostile name: %q", where, args)
-				}
+				sandbox.Check(t, fmt.Sprintf("%s %s with suffix %q", file, f.CheckID, suffix), cmd, suffix)
 			}
 		}
 	}

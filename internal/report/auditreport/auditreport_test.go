@@ -16,10 +16,9 @@ import (
 	"github.com/purserhq/purser/internal/testutil/golden"
 )
 
-// fixtureResult audits testdata/cluster.yaml with the availability checks
-// and namespace-empty only, so that the goldens do not move with the other
-// checks, with one severity override.
-func fixtureResult(t *testing.T) *audit.Result {
+// fixtureSnapshot loads testdata/cluster.yaml, dated so that ages in the
+// goldens do not move.
+func fixtureSnapshot(t *testing.T) *snapshot.Snapshot {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "cluster.yaml"))
 	if err != nil {
@@ -30,6 +29,15 @@ func fixtureResult(t *testing.T) *audit.Result {
 		t.Fatal(err)
 	}
 	s.Meta.CollectedAt = time.Date(2025, 9, 13, 7, 58, 0, 0, time.UTC)
+	return s
+}
+
+// fixtureResult audits testdata/cluster.yaml with the availability checks
+// and namespace-empty only, so that the goldens do not move with the other
+// checks, with one severity override.
+func fixtureResult(t *testing.T) *audit.Result {
+	t.Helper()
+	s := fixtureSnapshot(t)
 	ids := []string{"service-no-endpoints", "pod-crashloop", "pod-pending", "daemonset-coverage", "workload-scaled-to-zero",
 		"workload-unavailable", "job-failed", "cronjob-suspended", "namespace-empty"}
 	cfg := &audit.Config{Overrides: []audit.Override{{Check: "cronjob-suspended", Severity: "warning"}}}

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/audit/checks"
@@ -21,15 +19,7 @@ import (
 // run without a kind they read, pod-crashloop does not.
 func incompleteResult(t *testing.T) *audit.Result {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "cluster.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := snapshot.LoadManifests("testdata/cluster.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Meta.CollectedAt = time.Date(2025, 9, 13, 7, 58, 0, 0, time.UTC)
+	s := fixtureSnapshot(t)
 	s.SetKind(snapshot.KindStatus{Version: "v1", Resource: "secrets", Kind: "Secret", Namespaced: true, Error: "forbidden"})
 	s.SetKind(snapshot.KindStatus{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies", Kind: "NetworkPolicy",
 		Namespaced: true, Error: "forbidden"})
