@@ -244,3 +244,29 @@ func TestConfigInitGuesses(t *testing.T) {
 		t.Errorf("the guessed config does not plan (exit %d): %s\n%s", code, stderr, plan)
 	}
 }
+
+// Names from the cluster never reach the terminal with their control
+// characters, whatever the command and text format.
+func TestHostileNamesOnTheTerminal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "evil.yaml")
+	const evil = `"evil\e]0;pwned\a\e[2J"`
+	data := "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + evil + "}\n---\n" +
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + evil + ", namespace: " + evil + "}\n"
+	if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	book := filepath.Join("..", "pricing", "testdata", "acme.yaml")
+	for _, args := range [][]string{
+		{"snapshot"}, {"audit"}, {"audit", "-o", "markdown"}, {"audit", "--details"},
+		{"cost", "--price-book", book, "--by", "namespace"}, {"cost", "--price-book", book, "-o", "csv", "--by", "namespace"},
+		{"cost", "--price-book", book, "-o", "markdown", "--by", "namespace"},
+		{"plan", "--strategy", "empty"}, {"plan", "--strategy", "empty", "-o", "markdown"}, {"config", "init"},
+	} {
+		_, stdout, stderr := run(t, "", append(args, "--from", file)...)
+		if strings.ContainsAny(stdout+stderr, "\x1b\a") {
+			t.Errorf("purser %s printed a raw control character", strings.Join(args, " "))
+		}
+	}
+}

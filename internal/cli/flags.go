@@ -12,6 +12,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/purserhq/purser/internal/atomicfile"
+	"github.com/purserhq/purser/internal/output"
 	"github.com/purserhq/purser/internal/yamldoc"
 )
 
@@ -134,7 +135,14 @@ func emit(streams genericiooptions.IOStreams, format, report string, formats []s
 		}
 		fmt.Fprintf(streams.ErrOut, "%s report written to %s\n", rf, report)
 	}
-	_, err := streams.Out.Write(out.Bytes())
+	data := out.Bytes()
+	// Text meant to be read on a terminal never carries the control
+	// characters a name or a message from the cluster may hold; JSON and
+	// YAML escape them themselves, and HTML is for a browser.
+	if format == "table" || format == "markdown" || format == "csv" {
+		data = []byte(output.TerminalText(string(data)))
+	}
+	_, err := streams.Out.Write(data)
 	return err
 }
 
