@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/testcluster"
 )
 
@@ -73,15 +74,11 @@ spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 10Gi}}}
 		t.Fatalf("%v\n%s", err, stderr)
 	}
 	var b struct {
-		Total struct {
-			Micros int64 `json:"micros"`
-		} `json:"total"`
+		Total     money.Amount `json:"total"`
 		Groupings []struct {
 			Rows []struct {
-				Key   string `json:"key"`
-				Total struct {
-					Micros int64 `json:"micros"`
-				} `json:"total"`
+				Key   string       `json:"key"`
+				Total money.Amount `json:"total"`
 			} `json:"rows"`
 		} `json:"groupings"`
 	}

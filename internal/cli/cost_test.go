@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/purserhq/purser/internal/money"
 )
 
 func runCost(t *testing.T, args ...string) (string, string, error) {
@@ -29,10 +31,7 @@ func TestCostDemoJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b struct {
-		Total struct {
-			Micros   int64  `json:"micros"`
-			Currency string `json:"currency"`
-		} `json:"total"`
+		Total     money.Amount `json:"total"`
 		Groupings []struct {
 			By string `json:"by"`
 		} `json:"groupings"`

@@ -4,11 +4,14 @@
 package money
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"math/big"
 	"strings"
+
+	kjson "sigs.k8s.io/json"
 )
 
 // Micro is one millionth of a currency unit.
@@ -16,8 +19,8 @@ const Micro = 1_000_000
 
 // Amount is an amount of money.
 type Amount struct {
-	Micros   int64  `json:"micros"`
-	Currency string `json:"currency"`
+	Micros   int64
+	Currency string
 }
 
 // ErrCurrencyMismatch is returned when amounts of two currencies meet.
@@ -230,4 +233,63 @@ func (a Amount) Format(decimals int) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// Decimal returns the exact amount as a plain decimal number, with at
+// least two decimals and no more than the six an Amount holds: "1289.30",
+// "0.000001", "-12.50". Documents carry it as a string so that no JSON
+// reader turns it into a binary float.
+func (a Amount) Decimal() string {
+	// uint64 holds the magnitude of every int64, math.MinInt64 included.
+	m := uint64(a.Micros)
+	sign := ""
+	if a.Micros < 0 {
+		m = -m
+		sign = "-"
+	}
+	frac := fmt.Sprintf("%06d", m%Micro)
+	frac = strings.TrimRight(frac, "0")
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	return fmt.Sprintf("%s%d.%s", sign, m/Micro, frac)
+}
+
+// jsonAmount is an Amount as documents carry it.
+type jsonAmount struct {
+	Amount   string `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// MarshalJSON writes {"amount": "1289.30", "currency": "USD"}.
+func (a Amount) MarshalJSON() ([]byte, error) {
+	return json.Marshal(jsonAmount{Amount: a.Decimal(), Currency: a.Currency})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes. An unknown field (also a
+// key that differs only in case), a repeated key or an amount with more
+// than six decimals is an error.
+func (a *Amount) UnmarshalJSON(data []byte) error {
+	var v struct {
+		Amount   *string `json:"amount"`
+		Currency string  `json:"currency"`
+	}
+	// Case-sensitive and strict like the rest of a plan file: "AMOUNT"
+	// or a repeated key is not silently taken.
+	strict, err := kjson.UnmarshalStrict(data, &v, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
+	if err != nil {
+		return fmt.Errorf("money: %w", err)
+	}
+	if len(strict) > 0 {
+		return fmt.Errorf("money: %w", errors.Join(strict...))
+	}
+	if v.Amount == nil {
+		return fmt.Errorf("money: amount missing")
+	}
+	p, err := Parse(v.Currency, *v.Amount)
+	if err != nil {
+		return fmt.Errorf("money: %w", err)
+	}
+	*a = p
+	return nil
 }

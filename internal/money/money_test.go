@@ -1,8 +1,10 @@
 package money
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -86,5 +88,66 @@ func TestOverflow(t *testing.T) {
 	parts := New("USD", 10).Split([]int64{math.MaxInt64, math.MaxInt64})
 	if parts[0].Micros+parts[1].Micros != 10 || parts[0].Micros != 5 {
 		t.Errorf("Split of huge weights = %v", parts)
+	}
+}
+
+func TestDecimalAndJSON(t *testing.T) {
+	tests := []struct {
+		micros int64
+		want   string
+	}{
+		{0, "0.00"},
+		{1, "0.000001"},
+		{1_289_300_000, "1289.30"},
+		{-12_500_000, "-12.50"},
+		{123_456_789, "123.456789"},
+		{math.MaxInt64, "9223372036854.775807"},
+		{math.MinInt64, "-9223372036854.775808"},
+	}
+	for _, tt := range tests {
+		a := New("USD", tt.micros)
+		if got := a.Decimal(); got != tt.want {
+			t.Errorf("Decimal(%d) = %q, want %q", tt.micros, got, tt.want)
+		}
+		js, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `{"amount":"` + tt.want + `","currency":"USD"}`; string(js) != want {
+			t.Errorf("Marshal(%d) = %s, want %s", tt.micros, js, want)
+		}
+		var back Amount
+		if err := json.Unmarshal(js, &back); err != nil || back != a {
+			t.Errorf("Unmarshal(%s) = %v, %v; want %v", js, back, err, a)
+		}
+	}
+}
+
+func TestUnmarshalJSON(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Amount
+		wantErr string
+	}{
+		{`{"amount":"55","currency":"EUR"}`, New("EUR", 55_000_000), ""},
+		{`{"micros":55000000,"currency":"EUR"}`, Amount{}, "unknown field"},
+		{`{"amount":"1.0000001","currency":"EUR"}`, Amount{}, "more than six decimals"},
+		{`{"currency":"EUR"}`, Amount{}, "missing"},
+		{`{"AMOUNT":"1","currency":"EUR"}`, Amount{}, "unknown field"},
+		{`{"amount":"1","amount":"2","currency":"EUR"}`, Amount{}, "duplicate field"},
+		{`{"amount":1,"currency":"EUR"}`, Amount{}, "cannot unmarshal"},
+	}
+	for _, tt := range tests {
+		var got Amount
+		err := json.Unmarshal([]byte(tt.in), &got)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Unmarshal(%s) error = %v, want %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("Unmarshal(%s) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
 	}
 }

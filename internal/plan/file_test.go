@@ -249,7 +249,7 @@ func TestReadRefuses(t *testing.T) {
 func TestReadNamesTheFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "consolidation.plan.yaml")
-	if err := os.WriteFile(path, []byte("apiVersion: purser.dev/v1alpha2\nkind: Plan\nmetadata: [\n"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte("apiVersion: purser.dev/v1alpha3\nkind: Plan\nmetadata: [\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(path)

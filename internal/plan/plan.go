@@ -21,9 +21,10 @@ import (
 
 // APIVersion and Kind identify a plan file. v1alpha2 made the file self
 // contained (manifests, preconditions, the whole file under the hash);
-// v1alpha1 files cannot be carried out and are not read.
+// v1alpha3 writes money as exact decimal strings. Earlier files are not
+// read: a plan is built for one snapshot and is cheap to build again.
 const (
-	APIVersion = "purser.dev/v1alpha2"
+	APIVersion = "purser.dev/v1alpha3"
 	Kind       = "Plan"
 )
 
