@@ -109,7 +109,7 @@ func sarifLevel(s audit.Severity) string {
 
 // SARIF writes the findings as a SARIF 2.1.0 log.
 func SARIF(w io.Writer, res *audit.Result) error {
-	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "purser", Version: version.Version,
+	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "purser", Version: version.Get().Version,
 		InformationURI: "https://github.com/purserhq/purser/blob/main/docs/checks.md"}}, Results: []sarifResult{}}
 	index := map[string]int{}
 	for _, c := range res.Checks {
