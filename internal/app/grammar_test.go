@@ -20,7 +20,7 @@ func TestGrammar(t *testing.T) {
 		stderr string // substring
 	}
 	formats := map[string][]string{
-		"audit":    {"table", "json", "yaml", "markdown", "html", "sarif"},
+		"audit":    {"table", "json", "yaml", "markdown", "html", "sarif", "wide"},
 		"cost":     {"table", "json", "yaml", "markdown", "html", "csv"},
 		"plan":     {"table", "json", "yaml", "markdown", "csv"},
 		"snapshot": {"table", "json", "yaml"},
@@ -35,8 +35,11 @@ func TestGrammar(t *testing.T) {
 	for cmd, fs := range formats {
 		for _, f := range fs {
 			m := marker[f]
-			if f == "csv" {
+			switch f {
+			case "csv":
 				m = ","
+			case "wide":
+				m = "    Fix:" // the details under each finding
 			}
 			tests = append(tests, tc{cmd + " -o " + f, []string{cmd, "--demo", "-o", f}, want{0, m, ""}})
 			tests = append(tests, tc{cmd + " -o " + strings.ToUpper(f), []string{cmd, "--demo", "-o", strings.ToUpper(f)}, want{0, m, ""}})
@@ -44,6 +47,7 @@ func TestGrammar(t *testing.T) {
 		tests = append(tests, tc{cmd + " -o typo", []string{cmd, "--demo", "-o", "jsn"}, want{1, "", `did you mean "json"?`}})
 	}
 	tests = append(tests,
+		tc{"audit -o wide is not a report format", []string{"audit", "--demo", "-o", "wide", "--report", "audit.wide"}, want{1, "", "--report audit.wide: cannot tell the format"}},
 		tc{"snapshot -o file is refused, writes nothing", []string{"snapshot", "--demo", "-o", "cluster.snap"}, want{1, "", "purser snapshot save FILE"}},
 		tc{"audit -n known", []string{"audit", "--demo", "-n", "jaeger", "-o", "json"}, want{0, `"namespace": "jaeger"`, ""}},
 		tc{"audit -n unknown", []string{"audit", "--demo", "-n", "jaegr", "--fail-on", "error"}, want{1, "", `namespace "jaegr" not found in demo:blueocean; did you mean "jaeger"?`}},

@@ -73,7 +73,9 @@ findings to one namespace; the checks still read the whole cluster.`,
 	}
 	cmd.Annotations = map[string]string{namespaceAnnotation: "narrows"}
 	o.Env.AddFlags(cmd)
-	o.Output = outputFormat(cmd, auditreport.Formats()...)
+	// wide is kubectl's name for the longer terminal view: here, the table
+	// with --details. It is a view of stdout only, never a --report format.
+	o.Output = outputFormat(cmd, append(auditreport.Formats(), "wide")...)
 	o.FailOn = newChoice("", "info", "warning", "error")
 	addChoice(cmd, o.FailOn, "fail-on", "", "exit with status 2 when a finding is at or above this severity")
 	cmd.Flags().BoolVar(&o.FailOnIncomplete, "fail-on-incomplete", false,
@@ -83,9 +85,9 @@ findings to one namespace; the checks still read the whole cluster.`,
 		return audit.IDs(checks.Registry()), cobra.ShellCompDirectiveNoFileComp
 	})
 	addReport(cmd, &o.Report, auditreport.Formats())
-	cmd.Flags().BoolVar(&o.Details, "details", false, "with -o table, print each finding's cause, evidence and fix under its check")
+	cmd.Flags().BoolVar(&o.Details, "details", false, "with -o table, print each finding's cause, evidence and fix under its check (-o wide does the same)")
 	o.MinSeverity = newChoice("info", "info", "warning", "error")
-	addChoice(cmd, o.MinSeverity, "min-severity", "", "with -o table, hide the findings below this severity")
+	addChoice(cmd, o.MinSeverity, "min-severity", "", "with -o table or wide, hide the findings below this severity")
 	return cmd
 }
 
@@ -115,10 +117,10 @@ func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 	}
 	width, color := output.Terminal(o.streams.Out, os.Getenv)
 	minSev, _ := audit.ParseSeverity(o.MinSeverity.value)
-	table := auditreport.TableOptions{Width: width, Color: color, Details: o.Details, MinSeverity: minSev}
+	table := auditreport.TableOptions{Width: width, Color: color, Details: o.Details || o.Output.value == "wide", MinSeverity: minSev}
 	if err := emit(o.streams, o.Output.value, o.Report, auditreport.Formats(), func(w io.Writer, format string, toStdout bool) error {
 		// The terminal view is for stdout; a .txt report is the plain table.
-		if format == "table" && toStdout {
+		if (format == "table" || format == "wide") && toStdout {
 			return auditreport.TableWith(w, res, table)
 		}
 		return auditreport.Write(w, format, res)

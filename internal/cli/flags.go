@@ -139,7 +139,7 @@ func emit(streams genericiooptions.IOStreams, format, report string, formats []s
 	// Text meant to be read on a terminal never carries the control
 	// characters a name or a message from the cluster may hold; JSON and
 	// YAML escape them themselves, and HTML is for a browser.
-	if format == "table" || format == "markdown" || format == "csv" {
+	if format == "table" || format == "wide" || format == "markdown" || format == "csv" {
 		data = []byte(output.TerminalText(string(data)))
 	}
 	_, err := streams.Out.Write(data)
