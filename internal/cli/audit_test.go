@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/purserhq/purser/internal/action"
+	"github.com/purserhq/purser/internal/report/auditreport"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -34,8 +36,15 @@ func TestDemo(t *testing.T) {
 	}
 	var out bytes.Buffer
 	html := filepath.Join(t.TempDir(), "audit.html")
-	if err := RunDemo(ctx, env, &out, html); err != nil {
+	if err := RunDemo(ctx, env, &out, html, auditreport.TableOptions{Width: 100}); err != nil {
 		t.Fatal(err)
+	}
+	// The audit section fits the terminal it is given.
+	audit, _, _ := strings.Cut(out.String()[strings.Index(out.String(), "== Audit =="):], "== Cost ==")
+	for line := range strings.SplitSeq(audit, "\n") {
+		if n := utf8.RuneCountInString(line); n > 100 {
+			t.Errorf("audit line is %d columns wide at width 100: %q", n, line)
+		}
 	}
 	for _, want := range []string{"== Snapshot ==", "Nodes: 27 in 6 pools",
 		"Audit of demo:blueocean", "service-no-endpoints", "pod-crashloop", "namespace-empty", "infra", "Audit report (HTML): " + html,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/atomicfile"
+	"github.com/purserhq/purser/internal/output"
 	"github.com/purserhq/purser/internal/plan"
 	"github.com/purserhq/purser/internal/report"
 	"github.com/purserhq/purser/internal/report/auditreport"
@@ -39,7 +40,8 @@ and its Phase 1 consolidation plan.`,
 			if err != nil {
 				return err
 			}
-			return RunDemo(ctx, env, streams.Out, htmlPath)
+			width, color := output.Terminal(streams.Out, os.Getenv)
+			return RunDemo(ctx, env, streams.Out, htmlPath, auditreport.TableOptions{Width: width, Color: color})
 		},
 	}
 	cmd.Flags().StringVar(&htmlPath, "report", "", "where to write the HTML audit report (default in the temporary directory)")
@@ -47,9 +49,10 @@ and its Phase 1 consolidation plan.`,
 }
 
 // RunDemo prints the demo's four parts from one Env: the snapshot
-// summary, the audit (and its HTML report at htmlPath, when not empty),
-// the cost and the Phase 1 plan (strategy product).
-func RunDemo(ctx context.Context, env *action.Env, w io.Writer, htmlPath string) error {
+// summary, the audit in the terminal view that view fits and colours (and
+// its HTML report at htmlPath, when not empty), the cost and the Phase 1
+// plan (strategy product).
+func RunDemo(ctx context.Context, env *action.Env, w io.Writer, htmlPath string, view auditreport.TableOptions) error {
 	section := func(title string) { fmt.Fprintf(w, "\n== %s ==\n\n", title) }
 
 	section("Snapshot")
@@ -66,7 +69,7 @@ func RunDemo(ctx context.Context, env *action.Env, w io.Writer, htmlPath string)
 	if err != nil {
 		return err
 	}
-	if err := auditreport.Summary(w, res); err != nil {
+	if err := auditreport.Summary(w, res, view); err != nil {
 		return err
 	}
 	if htmlPath != "" {

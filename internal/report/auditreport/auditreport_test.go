@@ -75,7 +75,7 @@ func TestGolden(t *testing.T) {
 	t.Run("summary", func(t *testing.T) {
 		t.Parallel()
 		var b bytes.Buffer
-		if err := Summary(&b, res); err != nil {
+		if err := Summary(&b, res, TableOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		golden.Assert(t, filepath.Join("testdata", "summary.txt"), b.Bytes())

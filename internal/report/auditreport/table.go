@@ -45,10 +45,11 @@ func TableWith(w io.Writer, res *audit.Result, o TableOptions) error {
 	return writeView(w, res, o, true)
 }
 
-// Summary is the account purser demo prints: the default view without its
-// closing lines, which name purser audit's flags.
-func Summary(w io.Writer, res *audit.Result) error {
-	return writeView(w, res, TableOptions{}, false)
+// Summary is the account purser demo prints: the default view, fitted and
+// coloured as o says, without its closing lines, which name purser
+// audit's flags.
+func Summary(w io.Writer, res *audit.Result, o TableOptions) error {
+	return writeView(w, res, o, false)
 }
 
 // maxObjects is how many objects a check's line names at most; the count

@@ -133,7 +133,8 @@ func TestTableEscapesClusterText(t *testing.T) {
 	}{
 		{"table", func(b *bytes.Buffer) error { return Table(b, res) }},
 		{"details", func(b *bytes.Buffer) error { return TableWith(b, res, TableOptions{Details: true}) }},
-		{"summary", func(b *bytes.Buffer) error { return Summary(b, res) }},
+		{"summary", func(b *bytes.Buffer) error { return Summary(b, res, TableOptions{}) }},
+		{"narrow colour summary", func(b *bytes.Buffer) error { return Summary(b, res, TableOptions{Color: true, Width: 40}) }},
 		{"colour", func(b *bytes.Buffer) error { return TableWith(b, res, TableOptions{Color: true}) }},
 		{"colour details", func(b *bytes.Buffer) error { return TableWith(b, res, TableOptions{Color: true, Details: true}) }},
 		{"narrow colour details", func(b *bytes.Buffer) error {
