@@ -101,6 +101,9 @@ func (o *AuditOptions) Validate() error {
 	if _, err := audit.SelectChecks(strings.Join(o.Checks, ","), checks.Registry()); err != nil {
 		return err
 	}
+	if err := checkOutputs(o.Env.inputs(), []pathFlag{{flag: "--report", path: o.Report}}); err != nil {
+		return err
+	}
 	return o.Env.Validate()
 }
 
@@ -118,7 +121,7 @@ func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 	width, color := output.Terminal(o.streams.Out, os.Getenv)
 	minSev, _ := audit.ParseSeverity(o.MinSeverity.value)
 	table := auditreport.TableOptions{Width: width, Color: color, Details: o.Details || o.Output.value == "wide", MinSeverity: minSev}
-	if err := emit(o.streams, o.Output.value, o.Report, auditreport.Formats(), func(w io.Writer, format string, toStdout bool) error {
+	if err := emit(ctx, o.streams, o.Output.value, o.Report, auditreport.Formats(), func(w io.Writer, format string, toStdout bool) error {
 		// The terminal view is for stdout; a .txt report is the plain table.
 		if (format == "table" || format == "wide") && toStdout {
 			return auditreport.TableWith(w, res, table)

@@ -85,6 +85,9 @@ func (o *CostOptions) Validate() error {
 	if o.Env.Demo && (o.Prometheus != "" || o.OpenCost != "") {
 		return fmt.Errorf("--prometheus and --opencost measure a live cluster; they do not apply to --demo")
 	}
+	if err := checkOutputs(o.Env.inputs(), []pathFlag{{flag: "--report", path: o.Report}}); err != nil {
+		return err
+	}
 	return o.Env.Validate()
 }
 
@@ -118,7 +121,7 @@ func (o *CostOptions) Run(ctx context.Context, env *action.Env) error {
 			fmt.Fprintf(o.streams.ErrOut, "Warning: %s\n", output.TerminalText(w))
 		}
 	}
-	return emit(o.streams, o.Output.value, o.Report, costFormats(), func(w io.Writer, format string, _ bool) error {
+	return emit(ctx, o.streams, o.Output.value, o.Report, costFormats(), func(w io.Writer, format string, _ bool) error {
 		return renderCost(w, format, r.Breakdown)
 	})
 }

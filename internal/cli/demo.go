@@ -73,8 +73,8 @@ func RunDemo(ctx context.Context, env *action.Env, w io.Writer, htmlPath string,
 		return err
 	}
 	if htmlPath != "" {
-		if err := atomicfile.Write(htmlPath, func(hw io.Writer) error { return auditreport.HTML(hw, res) }); err != nil {
-			return fmt.Errorf("writing audit report %s: %w", htmlPath, err)
+		if err := atomicfile.Write(ctx, htmlPath, atomicfile.Public, func(hw io.Writer) error { return auditreport.HTML(hw, res) }); err != nil {
+			return err
 		}
 		fmt.Fprintf(w, "\nAudit report (HTML): %s\n", htmlPath)
 	}

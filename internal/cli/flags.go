@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -116,7 +117,7 @@ type renderFunc func(w io.Writer, format string, stdout bool) error
 // emit renders the result for stdout and, with --report, for a file in the
 // format the file's extension names; both are rendered whole before
 // anything is written, so a failure leaves neither half-written.
-func emit(streams genericiooptions.IOStreams, format, report string, formats []string, render renderFunc) error {
+func emit(ctx context.Context, streams genericiooptions.IOStreams, format, report string, formats []string, render renderFunc) error {
 	var out bytes.Buffer
 	if err := render(&out, format, true); err != nil {
 		return err
@@ -130,8 +131,8 @@ func emit(streams genericiooptions.IOStreams, format, report string, formats []s
 		if err := render(&file, rf, false); err != nil {
 			return err
 		}
-		if err := atomicfile.Write(report, func(w io.Writer) error { _, err := w.Write(file.Bytes()); return err }); err != nil {
-			return fmt.Errorf("writing report %s: %w", report, err)
+		if err := atomicfile.Write(ctx, report, atomicfile.Public, func(w io.Writer) error { _, err := w.Write(file.Bytes()); return err }); err != nil {
+			return err
 		}
 		fmt.Fprintf(streams.ErrOut, "%s report written to %s\n", rf, report)
 	}

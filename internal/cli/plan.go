@@ -101,6 +101,11 @@ func (o *PlanOptions) Validate() error {
 			return err
 		}
 	}
+	outputs := []pathFlag{{flag: "--report", path: o.Report}, {flag: "--plan-file", path: o.PlanFile},
+		{flag: "--review", path: o.Review}, {flag: "--out", path: o.Out, dir: true}}
+	if err := checkOutputs(o.Env.inputs(), outputs); err != nil {
+		return err
+	}
 	return o.Env.Validate()
 }
 
@@ -132,28 +137,20 @@ func (o *PlanOptions) Run(ctx context.Context, env *action.Env) error {
 		fmt.Fprintf(o.streams.ErrOut, "kustomize tree written to %s (kubectl kustomize %s)\n", o.Out, o.Out)
 	}
 	if o.PlanFile != "" {
-		if err := atomicfile.Write(o.PlanFile, func(w io.Writer) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			return p.WriteYAML(w)
-		}); err != nil {
-			return fmt.Errorf("writing plan %s: %w", o.PlanFile, err)
+		// Private like a saved snapshot: the plan carries the ConfigMaps
+		// and literal environment values of every object it moves.
+		if err := atomicfile.Write(ctx, o.PlanFile, atomicfile.Private, p.WriteYAML); err != nil {
+			return err
 		}
 		fmt.Fprintf(o.streams.ErrOut, "plan written to %s (%s)\n", o.PlanFile, p.Metadata.ContentHash)
 	}
 	if o.Review != "" {
-		if err := atomicfile.Write(o.Review, func(w io.Writer) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			return report.PlanMarkdown(w, p)
-		}); err != nil {
-			return fmt.Errorf("writing review %s: %w", o.Review, err)
+		if err := atomicfile.Write(ctx, o.Review, atomicfile.Public, func(w io.Writer) error { return report.PlanMarkdown(w, p) }); err != nil {
+			return err
 		}
 		fmt.Fprintf(o.streams.ErrOut, "review written to %s\n", o.Review)
 	}
-	return emit(o.streams, o.Output.value, o.Report, planFormats(), func(w io.Writer, format string, _ bool) error {
+	return emit(ctx, o.streams, o.Output.value, o.Report, planFormats(), func(w io.Writer, format string, _ bool) error {
 		return printPlan(w, format, p)
 	})
 }
@@ -199,7 +196,7 @@ visible.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Path = args[0]
-			return o.Run()
+			return o.Run(cmd.Context())
 		},
 	}
 	o.Output = planOutput(cmd)
@@ -207,7 +204,7 @@ visible.`,
 }
 
 // Run reads and verifies the plan, then prints it.
-func (o *PlanShowOptions) Run() error {
+func (o *PlanShowOptions) Run(ctx context.Context) error {
 	f, err := os.Open(o.Path)
 	if err != nil {
 		return fmt.Errorf("reading plan: %w", err)
@@ -217,7 +214,7 @@ func (o *PlanShowOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	return emit(o.streams, o.Output.value, "", planFormats(), func(w io.Writer, format string, _ bool) error {
+	return emit(ctx, o.streams, o.Output.value, "", planFormats(), func(w io.Writer, format string, _ bool) error {
 		if format == "table" || format == "markdown" {
 			w = output.TerminalWriter{W: w}
 		}

@@ -94,14 +94,19 @@ func (o *SnapshotOptions) Validate() error {
 			return err
 		}
 	}
+	if err := checkOutputs(o.Source.inputs(), []pathFlag{{flag: "--save", path: o.Save}, {flag: "--report", path: o.Report}}); err != nil {
+		return err
+	}
 	return o.Source.Validate()
 }
 
 // Run saves and summarises.
 func (o *SnapshotOptions) Run(ctx context.Context, env *action.Env) error {
 	if o.Save != "" {
-		if err := atomicfile.Write(o.Save, func(w io.Writer) error { return snapshot.Encode(ctx, w, env.Snapshot) }); err != nil {
-			return fmt.Errorf("writing snapshot %s: %w", o.Save, err)
+		// Private: a snapshot holds literal environment values and
+		// ConfigMap data, which the cluster's RBAC kept from most readers.
+		if err := atomicfile.Write(ctx, o.Save, atomicfile.Private, func(w io.Writer) error { return snapshot.Encode(ctx, w, env.Snapshot) }); err != nil {
+			return err
 		}
 		fmt.Fprintf(o.streams.ErrOut, "snapshot written to %s\n", o.Save)
 	}
@@ -109,7 +114,7 @@ func (o *SnapshotOptions) Run(ctx context.Context, env *action.Env) error {
 	if err != nil {
 		return err
 	}
-	return emit(o.streams, o.Output.value, o.Report, snapshotFormats(), func(w io.Writer, format string, _ bool) error {
+	return emit(ctx, o.streams, o.Output.value, o.Report, snapshotFormats(), func(w io.Writer, format string, _ bool) error {
 		switch format {
 		case "json":
 			return report.WriteJSON(w, report.SnapshotSummaryDoc(sum))

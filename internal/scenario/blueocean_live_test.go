@@ -47,7 +47,7 @@ func TestBlueOceanLive(t *testing.T) {
 	}
 	events.check(t, snap, 0)
 	if golden.Update() {
-		if err := atomicfile.Write(filepath.Join("testdata", "blueocean.snap"), func(w io.Writer) error { return snapshot.Encode(t.Context(), w, snap) }); err != nil {
+		if err := atomicfile.Write(t.Context(), filepath.Join("testdata", "blueocean.snap"), atomicfile.Public, func(w io.Writer) error { return snapshot.Encode(t.Context(), w, snap) }); err != nil {
 			t.Fatal(err)
 		}
 		t.Log("re-recorded testdata/blueocean.snap")
