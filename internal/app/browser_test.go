@@ -1,14 +1,21 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/purserhq/purser/internal/report"
 )
 
 // chromium returns the headless browser, or skips (fails when
@@ -96,5 +103,66 @@ func TestHTMLReportsInBrowser(t *testing.T) {
 				_ = os.WriteFile(filepath.Join(dst, tt.name+".png"), data, 0o644)
 			}
 		})
+	}
+}
+
+// TestHTMLReportPolicyBlocksInjection: were a name from the cluster ever
+// to slip past the template's escaping into a report, the page's
+// Content-Security-Policy keeps Chromium from running a script or fetching
+// anything. The same page without the policy does fetch, so the test
+// would notice a policy that no longer blocks.
+func TestHTMLReportPolicyBlocksInjection(t *testing.T) {
+	browser := chromium(t)
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if strings.HasSuffix(r.URL.Path, ".js") {
+			w.Header().Set("Content-Type", "text/javascript")
+			fmt.Fprint(w, `document.title = "pwned";`)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	auditPath := filepath.Join(dir, "audit.html")
+	if code, _, stderr := run(t, "", "audit", "--demo", "--report", auditPath); code != 0 {
+		t.Fatalf("audit: exit %d: %s", code, stderr)
+	}
+	page, err := os.ReadFile(auditPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(page, []byte(report.CSPMeta)) {
+		t.Fatal("the report lacks its Content-Security-Policy")
+	}
+	injected := fmt.Sprintf(`<body><img src="%[1]s/pixel.png"><link rel="stylesheet" href="%[1]s/x.css"><script src="%[1]s/x.js"></script><script>document.title="pwned"</script><iframe src="%[1]s/frame"></iframe>`, srv.URL)
+	withPolicy := bytes.Replace(page, []byte("<body>"), []byte(injected), 1)
+	withoutPolicy := bytes.Replace(withPolicy, []byte(report.CSPMeta), nil, 1)
+	for _, tt := range []struct {
+		name    string
+		page    []byte
+		blocked bool
+	}{{"with the policy", withPolicy, true}, {"without the policy", withoutPolicy, false}} {
+		hits.Store(0)
+		path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".html")
+		if err := os.WriteFile(path, tt.page, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+		cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+			"--disable-background-networking", "--user-data-dir="+filepath.Join(t.TempDir(), "profile"),
+			"--dump-dom", "file://"+path)
+		dom, err := cmd.Output()
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: chromium: %v", tt.name, err)
+		}
+		ran := bytes.Contains(dom, []byte("<title>pwned</title>"))
+		fetched := hits.Load()
+		if tt.blocked && (ran || fetched != 0) {
+			t.Errorf("%s: a script ran (%v) or %d requests left the page", tt.name, ran, fetched)
+		}
+		if !tt.blocked && !ran && fetched == 0 {
+			t.Errorf("%s: the injected page neither ran nor fetched anything: the test cannot tell a policy that blocks", tt.name)
+		}
 	}
 }

@@ -151,6 +151,7 @@ func costTemplate() (*template.Template, error) {
 <html lang="en">
 <head>
 <meta charset="utf-8">
+` + CSPMeta + `
 <title>{{.Title}}</title>
 <style>
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em;color:#1d2733}

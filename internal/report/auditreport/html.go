@@ -102,6 +102,7 @@ func htmlTemplate() (*template.Template, error) {
 <html lang="en">
 <head>
 <meta charset="utf-8">
+` + report.CSPMeta + `
 <title>{{.Title}}</title>
 <style>
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#1d2733}
