@@ -62,9 +62,19 @@ func (e *interrupted) code() int {
 // by the first SIGINT or SIGTERM; a second one calls exit with the
 // interrupted code. stop releases the signals.
 func notifyContext(parent context.Context, stderr io.Writer, exit func(int)) (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(parent)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, release := watchSignals(parent, sigs, stderr, exit)
+	return ctx, func() {
+		signal.Stop(sigs)
+		release()
+	}
+}
+
+// watchSignals is notifyContext on a channel of signals, so that tests
+// can deliver them without signalling their own process.
+func watchSignals(parent context.Context, sigs <-chan os.Signal, stderr io.Writer, exit func(int)) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
 	done := make(chan struct{})
 	go func() {
 		var first *interrupted
@@ -83,7 +93,6 @@ func notifyContext(parent context.Context, stderr io.Writer, exit func(int)) (co
 		}
 	}()
 	return ctx, func() {
-		signal.Stop(sigs)
 		close(done)
 		cancel(nil)
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -160,4 +161,114 @@ func purserCmd(t *testing.T, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), runMainEnv+"=1")
 	return cmd
+}
+
+// TestSecondSignalExits: a run that cannot stop at once on the first
+// signal (here, blocked reading a stdin that never ends) stops on the
+// second, at once, with the first signal's code.
+func TestSecondSignalExits(t *testing.T) {
+	t.Parallel()
+	cmd := purserCmd(t, "snapshot", "--from", "-")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// Let it reach the read; a signal before Main installs its handler
+	// would kill it with the default action instead.
+	time.Sleep(500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		// Fine for the user; TestWatchSignals covers the second signal.
+		t.Skipf("the first signal already ends a run blocked on stdin (%v)", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != ExitTerminated {
+			t.Fatalf("exit: %v, want code %d (the first signal's); stderr:\n%s", err, ExitTerminated, stderr.String())
+		}
+		if d := time.Since(sent); d > time.Second {
+			t.Errorf("exited %v after the second signal, want at once", d)
+		}
+		if !strings.Contains(stderr.String(), "interrupted") {
+			t.Errorf("stderr does not say interrupted:\n%s", stderr.String())
+		}
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("still running 5 s after the second signal; stderr:\n%s", stderr.String())
+	}
+}
+
+// TestWatchSignals: the first signal cancels with its cause and exits
+// nothing; the second exits with the first one's code, saying so.
+func TestWatchSignals(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		first, second os.Signal
+		want          int
+	}{{os.Interrupt, syscall.SIGTERM, ExitInterrupted}, {syscall.SIGTERM, os.Interrupt, ExitTerminated}} {
+		sigs := make(chan os.Signal)
+		codes := make(chan int, 1)
+		var stderr syncBuffer
+		ctx, stop := watchSignals(t.Context(), sigs, &stderr, func(c int) { codes <- c })
+		sigs <- tt.first
+		<-ctx.Done()
+		var intr *interrupted
+		if !errors.As(context.Cause(ctx), &intr) || intr.sig != tt.first {
+			t.Errorf("%v: cause %v", tt.first, context.Cause(ctx))
+		}
+		select {
+		case c := <-codes:
+			t.Fatalf("%v: the first signal exited with %d", tt.first, c)
+		case <-time.After(50 * time.Millisecond):
+		}
+		sigs <- tt.second
+		select {
+		case c := <-codes:
+			if c != tt.want {
+				t.Errorf("%v then %v: exit %d, want %d", tt.first, tt.second, c, tt.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%v then %v: no exit", tt.first, tt.second)
+		}
+		if got := stderr.String(); got != "purser: interrupted\n" {
+			t.Errorf("stderr %q", got)
+		}
+		stop()
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the watcher's goroutine and the
+// test's.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
