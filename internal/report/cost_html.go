@@ -139,7 +139,7 @@ func CostHTML(w io.Writer, b cost.Breakdown) error {
 	if err != nil {
 		return fmt.Errorf("cost HTML template: %w", err)
 	}
-	return t.Execute(w, p)
+	return ExecuteHTML(w, t, p)
 }
 
 // costTemplate parses the page template; parsing per call keeps the

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/manifest"
 	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
@@ -51,7 +52,7 @@ func configMapUnused() audit.Check {
 					Text: "Check that nothing outside the cluster's pod templates reads it (an application calling the API, a tool " +
 						"selecting ConfigMaps by label), keep a copy, then delete it.",
 					Command: fmt.Sprintf("kubectl get configmap %s%s -o yaml > %s && kubectl delete configmap %s%s",
-						shell.Quote(cm.Name), nsArg(cm.Namespace), shell.Quote("configmap-"+cm.Namespace+"-"+cm.Name+".yaml"),
+						shell.Quote(cm.Name), nsArg(cm.Namespace), shell.Quote(manifest.FileName("ConfigMap", cm.Namespace+"-"+cm.Name)),
 						shell.Quote(cm.Name), nsArg(cm.Namespace)),
 				}
 				out = append(out, f)

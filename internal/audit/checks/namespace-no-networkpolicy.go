@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/manifest"
 	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
@@ -67,7 +68,7 @@ func namespaceNoNetworkPolicy() audit.Check {
 						"the snapshot cannot show, such as a monitoring namespace that scrapes these pods), apply it with " +
 						"--dry-run=server first, and watch for refused connections.",
 					Command: fmt.Sprintf("kubectl apply --dry-run=server -f %s && kubectl apply -f %s",
-						shell.Quote("networkpolicy-"+ns.Name+".yaml"), shell.Quote("networkpolicy-"+ns.Name+".yaml")),
+						shell.Quote(manifest.FileName("NetworkPolicy", ns.Name)), shell.Quote(manifest.FileName("NetworkPolicy", ns.Name))),
 					Manifest: baselinePolicy(ix, ns.Name, callers, callees),
 				}
 				out = append(out, f)

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/manifest"
 	"github.com/purserhq/purser/internal/shell"
 )
 
@@ -74,7 +75,7 @@ func quotaWithoutLimitRange() audit.Check {
 					Text: "Add a LimitRange with default requests and limits beside the quota (adjust the values to the " +
 						"namespace's workloads), or set requests and limits in every pod template. Pods already rejected are " +
 						"retried by their controllers once the LimitRange exists.",
-					Command: "kubectl apply -f " + shell.Quote("limitrange-"+q.Namespace+".yaml"),
+					Command: "kubectl apply -f " + shell.Quote(manifest.FileName("LimitRange", q.Namespace)),
 					Manifest: fmt.Sprintf(`apiVersion: v1
 kind: LimitRange
 metadata:

@@ -92,7 +92,7 @@ func HTML(w io.Writer, res *audit.Result) error {
 	if err != nil {
 		return fmt.Errorf("audit HTML template: %w", err)
 	}
-	return t.Execute(w, p)
+	return report.ExecuteHTML(w, t, p)
 }
 
 // htmlTemplate parses the page; parsing per call keeps the package free

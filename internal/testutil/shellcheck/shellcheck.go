@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/purserhq/purser/internal/manifest"
 )
 
 // Suffixes are appended to tenant-chosen names; each runs "touch pwned"
@@ -46,7 +48,8 @@ func New(t *testing.T) *Sandbox {
 // Check reports, as test errors naming where, a command that is not valid
 // shell, that runs a name as code, that splits a name carrying suffix
 // across arguments, or whose arguments carry none of the names its text
-// holds. A name may arrive JSON-encoded, inside a patch body.
+// holds. A name may arrive JSON-encoded, inside a patch body, or escaped
+// in a file name.
 func (s *Sandbox) Check(t *testing.T, where, cmd, suffix string) {
 	t.Helper()
 	where += ":\n" + cmd
@@ -62,11 +65,17 @@ func (s *Sandbox) Check(t *testing.T, where, cmd, suffix string) {
 	}
 	enc, _ := json.Marshal(suffix)
 	jsonSuffix := string(enc[1 : len(enc)-1])
+	// A name may also arrive as part of a file name, escaped byte by byte
+	// by manifest.SafeName: data, whatever it held.
+	fileSuffix := manifest.SafeName(suffix)
 	whole := 0
 	for _, a := range args {
 		n := strings.Count(a, suffix) + strings.Count(a, jsonSuffix)
 		if suffix == jsonSuffix {
 			n /= 2
+		}
+		if fileSuffix != suffix {
+			n += strings.Count(a, fileSuffix)
 		}
 		if strings.Count(a, "pwned") != n {
 			t.Errorf("%s\nsplits a name: argument %q", where, a)
