@@ -150,8 +150,25 @@ func newObjCheck(kind string, m *metav1.ObjectMeta) objCheck {
 	return objCheck{kind: kind, namespace: m.Namespace, name: m.Name}
 }
 
-func (c objCheck) fail(field string, q resource.Quantity, expected string) error {
-	return &QuantityError{Kind: c.kind, Namespace: c.namespace, Name: c.name, Field: field, Value: q.String(), Expected: expected}
+// problem is what is wrong with one quantity: its path below the list or
+// requirements checked ("cpu", "requests.memory"), its value and what is
+// expected. The zero problem means nothing is wrong. Problems carry no
+// object and no full path: those are written only when there is an error,
+// so that checking the many objects that are fine builds no strings.
+type problem struct {
+	at       string
+	q        resource.Quantity
+	expected string
+}
+
+func (p problem) found() bool { return p.expected != "" }
+
+// fail turns a problem at field into the error naming the object.
+func (c objCheck) fail(field string, p problem) error {
+	if p.at != "" {
+		field += "." + p.at
+	}
+	return &QuantityError{Kind: c.kind, Namespace: c.namespace, Name: c.name, Field: field, Value: p.q.String(), Expected: p.expected}
 }
 
 // maxQuantity is the largest amount of a resource Purser computes with:
@@ -163,44 +180,62 @@ func maxQuantity(name corev1.ResourceName) resource.Quantity {
 	return MaxBytes
 }
 
-// quantity checks one amount: from 0 to its resource's bound.
-func (c objCheck) quantity(field string, name corev1.ResourceName, q resource.Quantity) error {
-	limit := maxQuantity(name)
-	switch {
-	case q.Sign() < 0:
-		return c.fail(field, q, "a non-negative quantity, as the API server requires")
-	case q.Cmp(limit) > 0:
-		return c.fail(field, q, "a quantity from 0 to "+limit.String())
+// quantityProblem checks one amount: from 0 to its resource's bound.
+func quantityProblem(name corev1.ResourceName, q resource.Quantity) problem {
+	if q.Sign() < 0 {
+		return problem{at: string(name), q: q, expected: "a non-negative quantity, as the API server requires"}
 	}
-	return nil
+	cpu := name == corev1.ResourceCPU || strings.HasSuffix(string(name), ".cpu")
+	if cpu && q.Cmp(MaxCPU) > 0 || !cpu && exceedsMaxBytes(q) {
+		limit := maxQuantity(name)
+		return problem{at: string(name), q: q, expected: "a quantity from 0 to " + limit.String()}
+	}
+	return problem{}
 }
 
-// list checks every amount of a resource list, in the order of the
-// resource names so that the first error is always the same one.
-func (c objCheck) list(field string, l corev1.ResourceList) error {
-	for _, name := range sortedNames(l) {
-		if err := c.quantity(field+"."+string(name), name, l[name]); err != nil {
-			return err
+// listProblem checks every amount of a resource list. The names are
+// sorted only once something is wrong, so that the problem reported is
+// always the same one without sorting every list of every object.
+func listProblem(l corev1.ResourceList) problem {
+	for name, q := range l {
+		if quantityProblem(name, q).found() {
+			for _, name := range sortedNames(l) {
+				if p := quantityProblem(name, l[name]); p.found() {
+					return p
+				}
+			}
 		}
 	}
-	return nil
+	return problem{}
 }
 
-// requirements checks requests and limits and, as the API server does,
-// that no request is above the limit of the same resource.
-func (c objCheck) requirements(field string, r *corev1.ResourceRequirements) error {
-	if err := c.list(field+".requests", r.Requests); err != nil {
-		return err
+// requirementsProblem checks requests and limits and, as the API server
+// does, that no request is above the limit of the same resource.
+func requirementsProblem(r *corev1.ResourceRequirements) problem {
+	if p := listProblem(r.Requests); p.found() {
+		p.at = "requests." + p.at
+		return p
 	}
-	if err := c.list(field+".limits", r.Limits); err != nil {
-		return err
+	if p := listProblem(r.Limits); p.found() {
+		p.at = "limits." + p.at
+		return p
+	}
+	if len(r.Limits) == 0 {
+		return problem{}
 	}
 	for _, name := range sortedNames(r.Requests) {
 		limit, ok := r.Limits[name]
 		if req := r.Requests[name]; ok && req.Cmp(limit) > 0 {
-			return c.fail(field+".requests."+string(name), req,
-				"at most its limit "+limit.String()+", as the API server requires")
+			return problem{at: "requests." + string(name), q: req, expected: "at most its limit " + limit.String() + ", as the API server requires"}
 		}
+	}
+	return problem{}
+}
+
+// list checks a resource list at field.
+func (c objCheck) list(field string, l corev1.ResourceList) error {
+	if p := listProblem(l); p.found() {
+		return c.fail(field, p)
 	}
 	return nil
 }
@@ -212,9 +247,8 @@ func checkPodSpec(c objCheck, field string, spec *corev1.PodSpec) error {
 	}{{"initContainers", spec.InitContainers}, {"containers", spec.Containers}} {
 		for i := range cs.list {
 			ct := &cs.list[i]
-			at := fmt.Sprintf("%s.%s[%s].resources", field, cs.field, containerKey(ct, i))
-			if err := c.requirements(at, &ct.Resources); err != nil {
-				return err
+			if p := requirementsProblem(&ct.Resources); p.found() {
+				return c.fail(fmt.Sprintf("%s.%s[%s].resources", field, cs.field, containerKey(ct, i)), p)
 			}
 		}
 	}
@@ -222,18 +256,39 @@ func checkPodSpec(c objCheck, field string, spec *corev1.PodSpec) error {
 		return err
 	}
 	if spec.Resources != nil {
-		if err := c.requirements(field+".resources", spec.Resources); err != nil {
-			return err
+		if p := requirementsProblem(spec.Resources); p.found() {
+			return c.fail(field+".resources", p)
 		}
 	}
 	// Each part within bounds can still add up beyond them: a hundred
-	// containers of 1Ei each.
+	// containers of 1Ei each. The scheduler's total is never more than
+	// the sum of every part, so it is computed, which costs more than all
+	// the checks above, only when that sum passes a bound.
+	var cpu, mem int64
+	add := func(l corev1.ResourceList) {
+		cpu = AddSat(cpu, ClampedMilliCPU(l[corev1.ResourceCPU]))
+		mem = AddSat(mem, ClampedBytes(l[corev1.ResourceMemory]))
+	}
+	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for i := range cs {
+			add(cs[i].Resources.Requests)
+			add(cs[i].Resources.Limits)
+		}
+	}
+	add(spec.Overhead)
+	if spec.Resources != nil {
+		add(spec.Resources.Requests)
+		add(spec.Resources.Limits)
+	}
+	if cpu <= maxMilliCPU && mem <= maxBytes {
+		return nil
+	}
 	total := PodRequests(spec)
 	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 		limit := maxQuantity(name)
 		if q, ok := total[name]; ok && q.Cmp(limit) > 0 {
-			return c.fail(field+".containers[*].resources.requests."+string(name)+" (pod total)", q,
-				"a pod total from 0 to "+limit.String())
+			return c.fail(field+".containers[*].resources.requests."+string(name)+" (pod total)",
+				problem{q: q, expected: "a pod total from 0 to " + limit.String()})
 		}
 	}
 	return nil

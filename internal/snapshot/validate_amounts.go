@@ -15,13 +15,30 @@ import (
 // be clamped, but it never changes sign and never hides a huge amount as
 // a small one.
 
+// maxMilliCPU and maxBytes are MaxCPU in millicores and MaxBytes in
+// bytes. MaxBytes, a binary amount, is held as a big decimal, so that
+// comparing with it allocates; the checks of every container of every pod
+// compare integers first.
+const (
+	maxMilliCPU = 1_000_000 * 1000
+	maxBytes    = 1 << 60
+)
+
+// exceedsMaxBytes tells whether q, known not negative, is above MaxBytes.
+func exceedsMaxBytes(q resource.Quantity) bool {
+	if v, ok := q.AsInt64(); ok {
+		return v > maxBytes
+	}
+	return q.Cmp(MaxBytes) > 0
+}
+
 // ClampedMilliCPU returns q in millicores, from 0 to MaxCPU.
 func ClampedMilliCPU(q resource.Quantity) int64 {
 	switch {
 	case q.Sign() <= 0:
 		return 0
 	case q.Cmp(MaxCPU) > 0:
-		return MaxCPU.MilliValue()
+		return maxMilliCPU
 	}
 	return q.MilliValue()
 }
@@ -32,8 +49,8 @@ func ClampedBytes(q resource.Quantity) int64 {
 	switch {
 	case q.Sign() <= 0:
 		return 0
-	case q.Cmp(MaxBytes) > 0:
-		return MaxBytes.Value()
+	case exceedsMaxBytes(q):
+		return maxBytes
 	}
 	return q.Value()
 }

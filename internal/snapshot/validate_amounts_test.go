@@ -38,6 +38,14 @@ func TestClampedAmounts(t *testing.T) {
 	}
 }
 
+func TestBoundsAgree(t *testing.T) {
+	t.Parallel()
+	if MaxCPU.MilliValue() != maxMilliCPU || MaxBytes.Value() != maxBytes {
+		t.Errorf("MaxCPU %d millicores, MaxBytes %d: the integer bounds say %d and %d", MaxCPU.MilliValue(), MaxBytes.Value(),
+			int64(maxMilliCPU), int64(maxBytes))
+	}
+}
+
 func TestSaturatingArithmetic(t *testing.T) {
 	t.Parallel()
 	const maxI, minI = math.MaxInt64, math.MinInt64

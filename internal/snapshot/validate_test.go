@@ -222,3 +222,15 @@ func TestValidateBuiltSnapshot(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkValidate checks 10,000 generated pods: the cost every load
+// now pays on top of decoding.
+func BenchmarkValidate(b *testing.B) {
+	s := &Snapshot{Pods: generatedPods(10000)}
+	for b.Loop() {
+		if err := Validate(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(s.Pods))*float64(b.N)/b.Elapsed().Seconds(), "objects/s")
+}
