@@ -412,6 +412,9 @@ func (l *loader) addObject(file string, line int, path string, raw []byte) error
 				return fail("%s %s/%s: %v", h.Kind, h.Metadata.Namespace, h.Metadata.Name, err)
 			}
 			if err := validateItems(k.list(l.s), k.count(l.s)-1); err != nil {
+				if path != "" {
+					err = fmt.Errorf("%s: %w", path, err)
+				}
 				return &InputError{File: file, Line: line, Err: err}
 			}
 			return nil

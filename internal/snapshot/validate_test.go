@@ -186,6 +186,21 @@ spec: {limits: [{type: Container, defaultRequest: {memory: -1Mi}}]}
 	}
 }
 
+// An object inside a List is named by its place in the list too.
+func TestValidateListItem(t *testing.T) {
+	t.Parallel()
+	doc := `{"apiVersion": "v1", "kind": "List", "items": [
+  {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}, "status": {"capacity": {"cpu": "4"}}},
+  {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n2"}, "status": {"capacity": {"cpu": "-4"}}}
+]}`
+	_, err := LoadManifests("nodes.json", []byte(doc))
+	want := "nodes.json:1: items[1]: Node n2: status.capacity.cpu is -4: expected a non-negative quantity"
+	var qe *QuantityError
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !errors.As(err, &qe) || qe.Name != "n2" {
+		t.Errorf("error = %v, want %q", err, want)
+	}
+}
+
 // TestValidateBuiltSnapshot checks snapshots built in code and a saved
 // snapshot holding a quantity the loader would refuse.
 func TestValidateBuiltSnapshot(t *testing.T) {
