@@ -120,7 +120,7 @@ func PoolsHealth(ix *snapshot.Index) []PoolHealth {
 			p.PodsRunning++
 		}
 		if pod.Spec.NodeName != "" && pod.Status.Phase != corev1.PodFailed {
-			cpu, mem := snapshot.ClampedPodRequestsMilli(&pod.Spec)
+			cpu, mem := snapshot.PodRequestsMilli(&pod.Spec)
 			p.CPURequestsMilli = snapshot.AddSat(p.CPURequestsMilli, cpu)
 			p.MemRequestsBytes = snapshot.AddSat(p.MemRequestsBytes, mem)
 		}

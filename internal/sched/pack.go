@@ -474,7 +474,7 @@ func withoutFieldTerms(a *corev1.Affinity) *corev1.Affinity {
 // DemandOf returns the scheduling demand of a pod spec: what the scheduler
 // counts (snapshot.PodRequests) and the constraints that choose its pool.
 func DemandOf(ns, name, pool string, spec *corev1.PodSpec) PodDemand {
-	cpu, mem := snapshot.ClampedPodRequestsMilli(spec)
+	cpu, mem := snapshot.PodRequestsMilli(spec)
 	return PodDemand{Name: ns + "/" + name, Namespace: ns, MilliCPU: cpu, MemoryBytes: mem, NodeSelector: spec.NodeSelector,
 		Affinity: spec.Affinity, Tolerations: spec.Tolerations, Pool: pool}
 }

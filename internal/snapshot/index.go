@@ -274,7 +274,7 @@ func (ix *Index) sumRequests() {
 			// Clamped and saturating: a snapshot built in code is not
 			// validated, and eight pods of 1Ei would wrap a plain sum
 			// into a negative one, leaving a full node looking empty.
-			cpu, mem := ClampedPodRequestsMilli(&p.Spec)
+			cpu, mem := PodRequestsMilli(&p.Spec)
 			r = r.Add(Requests{MilliCPU: cpu, MemoryBytes: mem, Pods: 1})
 		}
 		ix.requested[node] = r

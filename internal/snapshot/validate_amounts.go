@@ -3,7 +3,6 @@ package snapshot
 import (
 	"math"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
@@ -53,13 +52,6 @@ func ClampedBytes(q resource.Quantity) int64 {
 		return maxBytes
 	}
 	return q.Value()
-}
-
-// ClampedPodRequestsMilli is PodRequestsMilli with each total clamped
-// (ClampedMilliCPU, ClampedBytes).
-func ClampedPodRequestsMilli(spec *corev1.PodSpec) (cpuMilli, memBytes int64) {
-	r := PodRequests(spec)
-	return ClampedMilliCPU(*r.Cpu()), ClampedBytes(*r.Memory())
 }
 
 // AddSat returns a+b, or the int64 bound it would cross.
