@@ -4,8 +4,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -56,5 +58,46 @@ func TestCollectRefusesAbsurdNodeCapacity(t *testing.T) {
 				t.Errorf("collecting once the node is gone: %v", err)
 			}
 		})
+	}
+}
+
+// Admission refuses a negative request, which is why the same rule for
+// files mirrors the API server, but admits a pod asking for 2Ei of
+// memory, beyond any machine: collection refuses it, naming the pod.
+func TestCollectRefusesAbsurdPodRequest(t *testing.T) {
+	c := testcluster.ForTest(t)
+	ctx := t.Context()
+	cs, err := kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "greedy"}},
+		metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := func(name, memory string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "greedy"}, Spec: corev1.PodSpec{
+			// No service account token: the test needs no token controller.
+			AutomountServiceAccountToken: new(bool),
+			Containers: []corev1.Container{{Name: "app", Image: "nginx:1.27", Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(memory)}}}}}}
+	}
+	if _, err := cs.CoreV1().Pods("greedy").Create(ctx, pod("negative", "-1Gi"), metav1.CreateOptions{}); !apierrors.IsInvalid(err) {
+		t.Fatalf("the API server answered %v to a negative request, want it refused as invalid", err)
+	}
+	var created error
+	for range 50 { // the namespace's default service account comes from a controller
+		if _, created = cs.CoreV1().Pods("greedy").Create(ctx, pod("huge", "2Ei"), metav1.CreateOptions{}); created == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if created != nil {
+		t.Fatalf("the API server refused a request of 2Ei: %v", created)
+	}
+	_, err = Collect(ctx, c.Config, CollectOptions{})
+	want := "Pod greedy/huge: spec.containers[app].resources.requests.memory is 2Ei: expected a quantity from 0 to 1Ei"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Collect = %v, want %q", err, want)
 	}
 }
