@@ -143,8 +143,9 @@ func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*snaps
 	// allowed to write node status reports as capacity, nor a request far
 	// beyond any machine. Such a value is refused as it is in a file, not
 	// dropped with a warning: without the node its pods would look
-	// unscheduled and its cost would vanish from every total, and a
-	// snapshot saved from this cluster must load again.
+	// unscheduled and its cost would vanish from every total, without the
+	// pod a tenant could hide a workload from the audit, and a snapshot
+	// saved from this cluster must load again.
 	if err := snapshot.Validate(s); err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", cfg.Host, err)
 	}
