@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"math"
+	"math/bits"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,6 +25,9 @@ type PoolHealth struct {
 	PodsFailing int `json:"podsFailing"`
 	// Requests and Allocatable sum the pool's pods' effective requests
 	// (cpu in millicores, memory in bytes) and its nodes' allocatable.
+	// Loaded snapshots are validated; for one built in code a negative
+	// amount counts as 0 and a sum past int64 stops at its largest value,
+	// so a pool never shows negative usage.
 	CPURequestsMilli    int64 `json:"cpuRequestsMilli"`
 	CPUAllocatableMilli int64 `json:"cpuAllocatableMilli"`
 	MemRequestsBytes    int64 `json:"memoryRequestsBytes"`
@@ -36,11 +41,20 @@ func (p PoolHealth) CPUPercent() int64 { return percent(p.CPURequestsMilli, p.CP
 // MemPercent is requests over allocatable for memory, in percent.
 func (p PoolHealth) MemPercent() int64 { return percent(p.MemRequestsBytes, p.MemAllocatableBytes) }
 
+// percent is a over b in percent, rounded half up, computed in 128 bits:
+// a*100 passes int64 once a pool requests about 80 PiB.
 func percent(a, b int64) int64 {
-	if b <= 0 {
+	if b <= 0 || a <= 0 {
 		return 0
 	}
-	return (a*100 + b/2) / b
+	hi, lo := bits.Mul64(uint64(a), 100)
+	lo, carry := bits.Add64(lo, uint64(b/2), 0)
+	hi += carry
+	if hi >= uint64(b) {
+		return math.MaxInt64 // the quotient itself does not fit
+	}
+	q, _ := bits.Div64(hi, lo, uint64(b))
+	return int64(min(q, math.MaxInt64))
 }
 
 // Status sums up the pool in a word: "ok", "degraded" (pods failing or
@@ -81,8 +95,8 @@ func PoolsHealth(ix *snapshot.Index) []PoolHealth {
 		if t := snapshot.InstanceType(n); t != "" {
 			types[p.Name][t] = true
 		}
-		p.CPUAllocatableMilli += n.Status.Allocatable.Cpu().MilliValue()
-		p.MemAllocatableBytes += n.Status.Allocatable.Memory().Value()
+		p.CPUAllocatableMilli = snapshot.AddSat(p.CPUAllocatableMilli, snapshot.ClampedMilliCPU(*n.Status.Allocatable.Cpu()))
+		p.MemAllocatableBytes = snapshot.AddSat(p.MemAllocatableBytes, snapshot.ClampedBytes(*n.Status.Allocatable.Memory()))
 	}
 	for i := range s.Pods {
 		pod := &s.Pods[i]
@@ -106,9 +120,9 @@ func PoolsHealth(ix *snapshot.Index) []PoolHealth {
 			p.PodsRunning++
 		}
 		if pod.Spec.NodeName != "" && pod.Status.Phase != corev1.PodFailed {
-			req := snapshot.PodRequests(&pod.Spec)
-			p.CPURequestsMilli += req.Cpu().MilliValue()
-			p.MemRequestsBytes += req.Memory().Value()
+			cpu, mem := snapshot.PodRequestsMilli(&pod.Spec)
+			p.CPURequestsMilli = snapshot.AddSat(p.CPURequestsMilli, cpu)
+			p.MemRequestsBytes = snapshot.AddSat(p.MemRequestsBytes, mem)
 		}
 	}
 	out := make([]PoolHealth, 0, len(pools))

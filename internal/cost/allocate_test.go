@@ -325,7 +325,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestNegativeCapacityRejected(t *testing.T) {
 	t.Parallel()
-	s := load(t, "negative.yaml", `apiVersion: v1
+	s := loadUnvalidated(t, `apiVersion: v1
 kind: Node
 metadata:
   name: broken

@@ -78,7 +78,7 @@ func TestAbsurdNodeCapacityRejected(t *testing.T) {
 		{"mystery", "4", "1e30", "node huge: capacity memory 1e30"},
 		{"s-2vcpu-4gb", "1e16", "4Gi", "node huge: capacity cpu 10e15: expected a quantity from 0 to 1M"},
 	} {
-		s := load(t, "huge.yaml", fmt.Sprintf(`apiVersion: v1
+		s := loadUnvalidated(t, fmt.Sprintf(`apiVersion: v1
 kind: Node
 metadata:
   name: huge
@@ -119,7 +119,7 @@ func TestBadPodRequestRejected(t *testing.T) {
 		{"{cpu: 1e16}", "pod web/bad: requests cpu 10P: expected"},
 		{"{memory: 8Ei}", "pod web/bad: requests memory 9223372036854775807: expected"},
 	} {
-		s := load(t, "pod.yaml", `apiVersion: v1
+		s := loadUnvalidated(t, `apiVersion: v1
 kind: Node
 metadata: {name: n1, labels: {node.kubernetes.io/instance-type: s-2vcpu-4gb}}
 status: {capacity: {cpu: "2", memory: 4Gi}}
@@ -142,7 +142,7 @@ status: {phase: Running}
 // A volume too large to count in bytes is an error naming it.
 func TestAbsurdVolumeRejected(t *testing.T) {
 	t.Parallel()
-	s := load(t, "pv.yaml", `apiVersion: v1
+	s := loadUnvalidated(t, `apiVersion: v1
 kind: PersistentVolume
 metadata: {name: pv-huge}
 spec: {capacity: {storage: 8Ei}, storageClassName: do-block-storage}

@@ -162,8 +162,8 @@ func Fit(spec *corev1.PodSpec, req corev1.ResourceList, n *corev1.Node, used sna
 		asked int64
 		free  int64
 	}{
-		{corev1.ResourceCPU, req.Cpu().MilliValue(), free.MilliCPU},
-		{corev1.ResourceMemory, req.Memory().Value(), free.MemoryBytes},
+		{corev1.ResourceCPU, snapshot.ClampedMilliCPU(*req.Cpu()), free.MilliCPU},
+		{corev1.ResourceMemory, snapshot.ClampedBytes(*req.Memory()), free.MemoryBytes},
 	} {
 		if r.asked > 0 && r.asked > r.free {
 			v.Reasons = append(v.Reasons, Reason{Kind: InsufficientResource, Resource: r.name, Asked: req[r.name], Free: r.free})
@@ -175,13 +175,16 @@ func Fit(spec *corev1.PodSpec, req corev1.ResourceList, n *corev1.Node, used sna
 	return v
 }
 
-// Free is a node's allocatable minus what its bound pods request.
+// Free is a node's allocatable minus what its bound pods request. Amounts
+// are clamped and subtracted without wrapping (snapshot.ClampedMilliCPU,
+// SubSat): an overcommitted node has negative room, never a wrapped
+// positive one.
 func Free(n *corev1.Node, used snapshot.Requests) snapshot.Requests {
 	a := n.Status.Allocatable
 	return snapshot.Requests{
-		MilliCPU:    a.Cpu().MilliValue() - used.MilliCPU,
-		MemoryBytes: a.Memory().Value() - used.MemoryBytes,
-		Pods:        a.Pods().Value() - used.Pods,
+		MilliCPU:    snapshot.SubSat(snapshot.ClampedMilliCPU(*a.Cpu()), used.MilliCPU),
+		MemoryBytes: snapshot.SubSat(snapshot.ClampedBytes(*a.Memory()), used.MemoryBytes),
+		Pods:        snapshot.SubSat(snapshot.ClampedBytes(*a.Pods()), used.Pods),
 	}
 }
 

@@ -175,13 +175,13 @@ func Pack(pools []NodeShape, daemons, pods []PodDemand) PackResult {
 		var ds room
 		for _, d := range daemons {
 			if admits(p, d) {
-				ds.cpu += d.MilliCPU
-				ds.mem += d.MemoryBytes
-				ds.pods++
+				ds = ds.add(d)
 			}
 		}
-		whole[i] = room{cpu: p.MilliCPU - ds.cpu, mem: p.MemoryBytes - ds.mem, pods: p.MaxPods - ds.pods}
-		target[i] = room{cpu: p.MilliCPU*p.target()/100 - ds.cpu, mem: p.MemoryBytes*p.target()/100 - ds.mem, pods: whole[i].pods}
+		whole[i] = room{cpu: snapshot.SubSat(p.MilliCPU, ds.cpu), mem: snapshot.SubSat(p.MemoryBytes, ds.mem),
+			pods: snapshot.SubSat(p.MaxPods, ds.pods)}
+		target[i] = room{cpu: snapshot.SubSat(percentOf(p.MilliCPU, p.target()), ds.cpu),
+			mem: snapshot.SubSat(percentOf(p.MemoryBytes, p.target()), ds.mem), pods: whole[i].pods}
 		res.Pools[p.Pool] = PoolPacking{Today: p.Today, Proven: p.RunsAll, Mixed: p.Mixed}
 		index[p.Pool] = i
 	}
@@ -297,6 +297,19 @@ func pack(items []PodDemand, today int, whole, target room) int {
 // slots.
 type room struct{ cpu, mem, pods int64 }
 
+// add is r with d's requests and a pod slot taken up; sums saturate, so
+// that many huge pods never wrap into room to spare.
+func (r room) add(d PodDemand) room {
+	return room{cpu: snapshot.AddSat(r.cpu, d.MilliCPU), mem: snapshot.AddSat(r.mem, d.MemoryBytes), pods: snapshot.AddSat(r.pods, 1)}
+}
+
+// percentOf is pct percent of v (pct from 0 to 100), rounded down, without
+// the overflow of v*pct: memory in bytes times 100 passes int64 from
+// about 80 PiB.
+func percentOf(v, pct int64) int64 {
+	return v/100*pct + v%100*pct/100
+}
+
 // bin is one simulated node.
 type bin struct {
 	room
@@ -308,8 +321,8 @@ func (b *bin) fits(d PodDemand, limit func(string) int) bool {
 }
 
 func (b *bin) put(d PodDemand) {
-	b.cpu -= d.MilliCPU
-	b.mem -= d.MemoryBytes
+	b.cpu = snapshot.SubSat(b.cpu, d.MilliCPU)
+	b.mem = snapshot.SubSat(b.mem, d.MemoryBytes)
 	b.pods--
 	b.spread[d.Spread]++
 }
@@ -396,12 +409,20 @@ func lowerBound(items []PodDemand, target room, replicas map[string]int, limit f
 	if target.cpu <= 0 || target.mem <= 0 || target.pods <= 0 {
 		return len(items) // every pod needs a node of its own
 	}
-	var cpu, mem int64
+	var sum room
 	for _, d := range items {
-		cpu += d.MilliCPU
-		mem += d.MemoryBytes
+		sum = sum.add(d)
 	}
-	ceil := func(a, b int64) int { return int((a + b - 1) / b) }
+	cpu, mem := sum.cpu, sum.mem
+	// Not (a+b-1)/b, which overflows when a saturated sum is near int64's
+	// largest value.
+	ceil := func(a, b int64) int {
+		q := a / b
+		if a%b != 0 {
+			q++
+		}
+		return int(q)
+	}
 	k := max(1, ceil(cpu, target.cpu), ceil(mem, target.mem), ceil(int64(len(items)), target.pods))
 	for g, r := range replicas {
 		k = max(k, ceil(int64(r), int64(limit(g))))
@@ -493,14 +514,18 @@ func Pools(ix *snapshot.Index) []NodeShape {
 			// the kubelet's allocatable is capacity less what it reserves.
 			a = n.Status.Capacity
 		}
-		maxPods := a.Pods().Value()
+		maxPods := snapshot.ClampedBytes(*a.Pods())
 		if maxPods == 0 {
 			maxPods = defaultMaxPods
 		}
+		// Clamped: a node of this snapshot may not have been validated,
+		// and a wrapped capacity would price or pack a pool of
+		// negative nodes.
 		sh := NodeShape{Pool: pool, InstanceType: snapshot.InstanceType(n),
-			MilliCPU: a.Cpu().MilliValue(), MemoryBytes: a.Memory().Value(), MaxPods: maxPods,
-			CapacityMilliCPU: n.Status.Capacity.Cpu().MilliValue(), CapacityMemoryBytes: n.Status.Capacity.Memory().Value(),
-			Labels: n.Labels, Taints: n.Spec.Taints, Today: 1, RunsAll: !short[pool]}
+			MilliCPU: snapshot.ClampedMilliCPU(*a.Cpu()), MemoryBytes: snapshot.ClampedBytes(*a.Memory()), MaxPods: maxPods,
+			CapacityMilliCPU:    snapshot.ClampedMilliCPU(*n.Status.Capacity.Cpu()),
+			CapacityMemoryBytes: snapshot.ClampedBytes(*n.Status.Capacity.Memory()),
+			Labels:              n.Labels, Taints: n.Spec.Taints, Today: 1, RunsAll: !short[pool]}
 		if i, ok := index[pool]; ok {
 			shapes[i].Today++
 			traits[i] = append(traits[i], traitsOf(sh))

@@ -193,6 +193,9 @@ func decode(ctx context.Context, r io.Reader) (*Snapshot, error) {
 			if err := l.Unmarshal(payload); err != nil {
 				return nil, fmt.Errorf("corrupt snapshot record %s: %w", name, err)
 			}
+			if err := validateItems(l, 0); err != nil {
+				return nil, fmt.Errorf("snapshot record %s: %w", name, err)
+			}
 			k.take(s, l)
 		}
 	}

@@ -256,7 +256,8 @@ func (ix *Index) PodsOnNode(node string) []*corev1.Pod { return ix.podsByNode[no
 // holds its requests and a pod slot. The sums are computed once, on the
 // first call, so that checks asking about every node for every pending pod
 // do not add the same requests up again, and engines that never ask pay
-// nothing when the index is built.
+// nothing when the index is built. A negative request counts as nothing
+// and a sum beyond int64 stops at its largest value (AddSat).
 func (ix *Index) NodeRequests(node string) Requests {
 	ix.requestsOnce.Do(ix.sumRequests)
 	return ix.requested[node]
@@ -270,10 +271,11 @@ func (ix *Index) sumRequests() {
 			if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 				continue
 			}
+			// Clamped and saturating: a snapshot built in code is not
+			// validated, and eight pods of 1Ei would wrap a plain sum
+			// into a negative one, leaving a full node looking empty.
 			cpu, mem := PodRequestsMilli(&p.Spec)
-			r.MilliCPU += cpu
-			r.MemoryBytes += mem
-			r.Pods++
+			r = r.Add(Requests{MilliCPU: cpu, MemoryBytes: mem, Pods: 1})
 		}
 		ix.requested[node] = r
 	}

@@ -411,6 +411,12 @@ func (l *loader) addObject(file string, line int, path string, raw []byte) error
 			if err := k.decode(l.s, raw); err != nil {
 				return fail("%s %s/%s: %v", h.Kind, h.Metadata.Namespace, h.Metadata.Name, err)
 			}
+			if err := validateItems(k.list(l.s), k.count(l.s)-1); err != nil {
+				if path != "" {
+					err = fmt.Errorf("%s: %w", path, err)
+				}
+				return &InputError{File: file, Line: line, Err: err}
+			}
 			return nil
 		}
 		l.warnings = append(l.warnings, fmt.Sprintf("%s:%d: %s %s in version %s is kept as a reference only; export %s",

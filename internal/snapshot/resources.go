@@ -19,10 +19,12 @@ func PodRequests(spec *corev1.PodSpec) corev1.ResourceList {
 }
 
 // PodRequestsMilli returns a pod spec's CPU request in millicores and its
-// memory request in bytes.
+// memory request in bytes, each clamped (ClampedMilliCPU, ClampedBytes):
+// from a snapshot nothing validated, a total out of range becomes the
+// nearest bound, never a wrapped or negative number.
 func PodRequestsMilli(spec *corev1.PodSpec) (cpuMilli, memBytes int64) {
 	r := PodRequests(spec)
-	return r.Cpu().MilliValue(), r.Memory().Value()
+	return ClampedMilliCPU(*r.Cpu()), ClampedBytes(*r.Memory())
 }
 
 // Requests are amounts of the resources the scheduler counts on a node:

@@ -41,7 +41,7 @@ func pvReleased() audit.Check {
 					f.Cause = "The volume was kept with a Retain policy and no claim is bound to it."
 				}
 				f.Evidence = append(f.Evidence, "phase "+string(phase), "reclaim policy "+string(pv.Spec.PersistentVolumeReclaimPolicy))
-				if size.Value() > 0 {
+				if size.Sign() > 0 {
 					f.Evidence = append(f.Evidence, "capacity "+size.String())
 				}
 				if pv.Spec.ClaimRef != nil {

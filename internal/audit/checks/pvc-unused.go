@@ -55,7 +55,7 @@ func pvcUnused() audit.Check {
 						" mounts it: the workload that used it was removed or now uses another claim."
 				}
 				f.Evidence = append(f.Evidence, "phase "+string(pvc.Status.Phase))
-				if size.Value() > 0 {
+				if size.Sign() > 0 {
 					f.Evidence = append(f.Evidence, "size "+size.String())
 				}
 				if class != "" {

@@ -138,6 +138,17 @@ func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*snaps
 		s.Others = append(s.Others, refs...)
 	}
 	snapshot.SortObjectRefs(s.Others)
+	// Admission already refused negative requests and requests above
+	// limits, but nothing bounds what a kubelet, a virtual node or anyone
+	// allowed to write node status reports as capacity, nor a request far
+	// beyond any machine. Such a value is refused as it is in a file, not
+	// dropped with a warning: without the node its pods would look
+	// unscheduled and its cost would vanish from every total, without the
+	// pod a tenant could hide a workload from the audit, and a snapshot
+	// saved from this cluster must load again.
+	if err := snapshot.Validate(s); err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", cfg.Host, err)
+	}
 	return s, nil
 }
 
