@@ -101,6 +101,8 @@ FUZZ_TARGETS := \
 	internal/snapshot:FuzzLoad \
 	internal/usage:FuzzDecodeAllocation \
 	internal/usage:FuzzQueryUsage
+# FUZZ picks some of them: make fuzz FUZZ=internal/plan:FuzzParse
+FUZZ ?= $(FUZZ_TARGETS)
 FUZZTIME ?= 60s
 FUZZSMOKETIME ?= 4s
 # Minimizing each new interesting input (60s by default) would take most
@@ -111,10 +113,10 @@ FUZZMINIMIZETIME ?= 0
 ## fuzz: every fuzz target for FUZZTIME (60s) each, one after another, printing each one's final execs line
 fuzz: fuzz-list
 	@log=$$(mktemp); trap 'rm -f "$$log"' EXIT; failed=""; \
-	for t in $(FUZZ_TARGETS); do \
+	for t in $(FUZZ); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
 		if $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./$$pkg/ >"$$log" 2>&1; then \
-			echo "$$pkg $$name: $$(grep '^fuzz: elapsed' "$$log" | tail -n 1 | sed 's/^fuzz: //')"; \
+			echo "$$pkg $$name: $$(grep '^fuzz: elapsed' "$$log" | tail -n 1 | sed -E 's/^fuzz: //; s/ [(][0-9]+[/]sec[)]//')"; \
 		else \
 			cat "$$log"; echo "$$pkg $$name: FAILED"; failed="$$failed $$pkg:$$name"; \
 		fi; \
