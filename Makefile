@@ -115,8 +115,9 @@ fuzz: fuzz-list
 	@log=$$(mktemp); trap 'rm -f "$$log"' EXIT; failed=""; \
 	for t in $(FUZZ); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
-		if $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./$$pkg/ >"$$log" 2>&1; then \
-			echo "$$pkg $$name: $$(grep '^fuzz: elapsed' "$$log" | tail -n 1 | sed -E 's/^fuzz: //; s/ [(][0-9]+[/]sec[)]//')"; \
+		if $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./$$pkg/ >"$$log" 2>&1 && \
+			last=$$(grep '^fuzz: elapsed' "$$log" | tail -n 1 | sed -E 's/^fuzz: //; s/ [(][0-9]+[/]sec[)]//') && [ -n "$$last" ]; then \
+			echo "$$pkg $$name: $$last"; \
 		else \
 			cat "$$log"; echo "$$pkg $$name: FAILED"; failed="$$failed $$pkg:$$name"; \
 		fi; \
