@@ -31,7 +31,7 @@ PURE     := $(ENGINES) ./internal/snapshot ./internal/scenario
 # What writes to the file system; engines return files in memory instead.
 FILE_WRITES := WriteFile|Create|CreateTemp|OpenFile|Mkdir|MkdirAll|MkdirTemp|Rename|Remove|RemoveAll|Symlink|Link|Chmod|Chown|Chtimes|Truncate|OpenRoot
 
-.PHONY: all build install uninstall deps test test-short lint demo kcluster cluster-up cluster-down bench fuzz release-check release-snapshot krew-manifest clean
+.PHONY: all build install uninstall deps test test-short lint demo kcluster cluster-up cluster-down bench fuzz fuzz-smoke fuzz-list release-check release-snapshot krew-manifest clean
 
 all: build
 
@@ -90,8 +90,52 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/snapshot/
 
-fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 60s ./internal/snapshot/
+# Every fuzz target, as package:Target; fuzz-list fails when a func Fuzz
+# in the tree is missing here, so a new target cannot be forgotten.
+FUZZ_TARGETS := \
+	internal/config:FuzzParse \
+	internal/pricing:FuzzParse \
+	internal/pricing/doapi:FuzzRefresh \
+	internal/plan:FuzzParse \
+	internal/snapshot:FuzzDecode \
+	internal/snapshot:FuzzLoad \
+	internal/usage:FuzzDecodeAllocation \
+	internal/usage:FuzzQueryUsage
+# FUZZ picks some of them: make fuzz FUZZ=internal/plan:FuzzParse
+FUZZ ?= $(FUZZ_TARGETS)
+FUZZTIME ?= 60s
+FUZZSMOKETIME ?= 4s
+# Minimizing each new interesting input (60s by default) would take most
+# of a short run; a failing input is written whole, and running its test
+# again with -fuzzminimizetime 60s shrinks it.
+FUZZMINIMIZETIME ?= 0
+
+## fuzz: every fuzz target for FUZZTIME (60s) each, one after another, printing each one's final execs line
+fuzz: fuzz-list
+	@log=$$(mktemp); trap 'rm -f "$$log"' EXIT; failed=""; \
+	for t in $(FUZZ); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		if $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./$$pkg/ >"$$log" 2>&1 && \
+			last=$$(grep '^fuzz: elapsed' "$$log" | tail -n 1 | sed -E 's/^fuzz: //; s/ [(][0-9]+[/]sec[)]//') && [ -n "$$last" ]; then \
+			echo "$$pkg $$name: $$last"; \
+		else \
+			cat "$$log"; echo "$$pkg $$name: FAILED"; failed="$$failed $$pkg:$$name"; \
+		fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz targets failed:$$failed"; exit 1; fi
+
+## fuzz-smoke: every fuzz target for FUZZSMOKETIME (4s) each, as CI runs them
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZSMOKETIME)
+
+## fuzz-list: check that FUZZ_TARGETS names every func Fuzz of the tree, and nothing else
+fuzz-list:
+	@found=$$(git ls-files --cached --others --exclude-standard -- '*_test.go' | xargs -r grep -Ho '^func Fuzz[A-Za-z0-9_]*' | \
+		sed -E 's|/[^/]*:func |:|'); \
+	bad=0; \
+	for t in $$found; do case " $(FUZZ_TARGETS) " in *" $$t "*) ;; *) echo "fuzz target $$t is not in FUZZ_TARGETS in the Makefile"; bad=1;; esac; done; \
+	for t in $(FUZZ_TARGETS); do case " "$$(echo $$found)" " in *" $$t "*) ;; *) echo "FUZZ_TARGETS in the Makefile names $$t, which is not in the tree"; bad=1;; esac; done; \
+	exit $$bad
 
 ## cluster-up: start a local control plane in the background, load BlueOcean, print the KUBECONFIG line
 cluster-up: kcluster

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -61,30 +62,53 @@ func OpenCost(ctx context.Context, hc *http.Client, base, window, currency strin
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("opencost %s: %s: %s", u, resp.Status, strings.TrimSpace(string(body[:min(len(body), 300)])))
 	}
+	c, err := decodeAllocation(body, currency)
+	if err != nil {
+		return nil, fmt.Errorf("opencost %s: %w", u, err)
+	}
+	c.Source, c.Window = "opencost "+base, window
+	return c, nil
+}
+
+// decodeAllocation reads the body of an allocation response into monthly
+// amounts by namespace; the caller fills in where and over what window.
+// It is apart from OpenCost so that the response can be tested on its
+// own: it is what another program sends.
+func decodeAllocation(body []byte, currency string) (*cost.Comparison, error) {
 	var r openCostResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("opencost %s: decoding: %w", u, err)
+		return nil, fmt.Errorf("decoding: %w", err)
 	}
 	if r.Code != 0 && r.Code != http.StatusOK {
-		return nil, fmt.Errorf("opencost %s: code %d: %s", u, r.Code, r.Message)
+		return nil, fmt.Errorf("code %d: %s", r.Code, r.Message)
 	}
-	c := &cost.Comparison{Source: "opencost " + base, Window: window, ByNamespace: map[string]money.Amount{},
-		Idle: money.Amount{Currency: currency}}
+	c := &cost.Comparison{ByNamespace: map[string]money.Amount{}, Idle: money.Amount{Currency: currency}}
 	for _, set := range r.Data {
 		for name, a := range set {
 			hours := a.End.Sub(a.Start).Hours()
 			if hours <= 0 {
-				return nil, fmt.Errorf("opencost %s: allocation %s has no time window", u, name)
+				return nil, fmt.Errorf("allocation %s has no time window", name)
 			}
-			monthly := money.FromFloat(currency, a.TotalCost*openCostHoursPerMonth/hours)
+			// A large cost over a short window scales past what an
+			// Amount holds; converted as it is, it would wrap.
+			v := a.TotalCost * openCostHoursPerMonth / hours
+			if !(math.Abs(v*money.Micro) < math.MaxInt64) {
+				return nil, fmt.Errorf("allocation %s: totalCost %g over %g hours is out of range as a monthly amount", name, a.TotalCost, hours)
+			}
+			monthly := money.FromFloat(currency, v)
+			total := c.ByNamespace[name]
 			if name == "__idle__" {
-				c.Idle.Micros += monthly.Micros
+				total = c.Idle
+			}
+			total, err := total.Add(monthly)
+			if err != nil {
+				return nil, fmt.Errorf("allocation %s: totalCost: %w", name, err)
+			}
+			if name == "__idle__" {
+				c.Idle = total
 				continue
 			}
-			prev := c.ByNamespace[name]
-			prev.Currency = currency
-			prev.Micros += monthly.Micros
-			c.ByNamespace[name] = prev
+			c.ByNamespace[name] = total
 		}
 	}
 	return c, nil

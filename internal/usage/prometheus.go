@@ -36,26 +36,39 @@ func Prometheus(ctx context.Context, url, window string, at time.Time) (*cost.Us
 	if err != nil {
 		return nil, fmt.Errorf("prometheus %s: %w", url, err)
 	}
+	return queryUsage(ctx, client, url, window, at)
+}
+
+// queryUsage runs the two queries through client (Prometheus at source)
+// and reads the pods' usage from the answers. It is apart from Prometheus
+// so that the answers can be tested without a server: they are what
+// another program sends.
+func queryUsage(ctx context.Context, client api.Client, source, window string, at time.Time) (*cost.Usage, error) {
 	q := promv1.NewAPI(client)
 	cpuQ, memQ := Queries(window)
-	now := at
-	u := &cost.Usage{Source: "prometheus " + url, Window: window, Pods: map[cost.PodKey]cost.PodUsage{}}
+	u := &cost.Usage{Source: "prometheus " + source, Window: window, Pods: map[cost.PodKey]cost.PodUsage{}}
 	for _, query := range []struct {
-		q   string
-		set func(*cost.PodUsage, float64)
+		q, what string
+		// scale turns the value into the field's unit.
+		scale float64
+		set   func(*cost.PodUsage, int64)
 	}{
-		{cpuQ, func(p *cost.PodUsage, v float64) { p.CPUMilli = int64(math.Round(v * 1000)) }},
-		{memQ, func(p *cost.PodUsage, v float64) { p.MemoryBytes = int64(math.Round(v)) }},
+		{cpuQ, "CPU usage (cores)", 1000, func(p *cost.PodUsage, n int64) { p.CPUMilli = n }},
+		{memQ, "memory working set (bytes)", 1, func(p *cost.PodUsage, n int64) { p.MemoryBytes = n }},
 	} {
 		// Warnings and infos (partial data, unusual counters) do not
 		// change the values returned.
-		val, _, _, err := q.Query(ctx, query.q, now)
+		val, _, _, err := q.Query(ctx, query.q, at)
 		if err != nil {
-			return nil, fmt.Errorf("prometheus %s: query %s: %w", url, query.q, err)
+			return nil, fmt.Errorf("prometheus %s: query %s: %w", source, query.q, err)
 		}
 		vec, ok := val.(model.Vector)
 		if !ok {
-			return nil, fmt.Errorf("prometheus %s: query %s: got %s, expected a vector", url, query.q, val.Type())
+			got := "no result"
+			if val != nil {
+				got = val.Type().String()
+			}
+			return nil, fmt.Errorf("prometheus %s: query %s: got %s, expected a vector", source, query.q, got)
 		}
 		for _, s := range vec {
 			ns, pod := string(s.Metric["namespace"]), string(s.Metric["pod"])
@@ -63,9 +76,15 @@ func Prometheus(ctx context.Context, url, window string, at time.Time) (*cost.Us
 			if ns == "" || pod == "" || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 				continue
 			}
+			// Converted as it is, a value past int64 would wrap to a
+			// negative figure.
+			n := math.Round(v * query.scale)
+			if !(n < math.MaxInt64) {
+				return nil, fmt.Errorf("prometheus %s: query %s: pod %s/%s: %s %g is out of range", source, query.q, ns, pod, query.what, v)
+			}
 			k := cost.PodKey{Namespace: ns, Name: pod}
 			p := u.Pods[k]
-			query.set(&p, v)
+			query.set(&p, int64(n))
 			u.Pods[k] = p
 		}
 	}

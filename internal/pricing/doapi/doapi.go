@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -59,7 +60,7 @@ func Refresh(ctx context.Context, base *pricing.Book, o Options) (*pricing.Book,
 	}
 	instances := map[string]pricing.Instance{}
 	page := &godo.ListOptions{Page: 1, PerPage: 200}
-	for {
+	for n := 1; ; n++ {
 		sizes, resp, err := client.Sizes.List(ctx, page)
 		if err != nil {
 			return nil, fmt.Errorf("listing DigitalOcean sizes: %w", err)
@@ -68,16 +69,11 @@ func Refresh(ctx context.Context, base *pricing.Book, o Options) (*pricing.Book,
 			if s.Slug == "" {
 				continue
 			}
-			if s.PriceMonthly < 0 || s.PriceHourly < 0 {
-				return nil, fmt.Errorf("DigitalOcean size %s: negative price", s.Slug)
+			it, err := instance(s)
+			if err != nil {
+				return nil, fmt.Errorf("DigitalOcean size %s: %w", s.Slug, err)
 			}
-			hourly := money.FromFloat("USD", s.PriceHourly)
-			instances[s.Slug] = pricing.Instance{
-				Monthly:   money.FromFloat("USD", s.PriceMonthly),
-				Hourly:    &hourly,
-				VCPU:      int64(s.Vcpus),
-				MemoryGiB: int64(s.Memory / 1024),
-			}
+			instances[s.Slug] = it
 		}
 		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() {
 			break
@@ -85,6 +81,14 @@ func Refresh(ctx context.Context, base *pricing.Book, o Options) (*pricing.Book,
 		cur, err := resp.Links.CurrentPage()
 		if err != nil {
 			return nil, fmt.Errorf("listing DigitalOcean sizes: page links: %w", err)
+		}
+		// Links that do not move forward, or never end, would page
+		// forever.
+		if cur != page.Page {
+			return nil, fmt.Errorf("listing DigitalOcean sizes: asked for page %d, the API's links say page %d", page.Page, cur)
+		}
+		if n >= maxPages {
+			return nil, fmt.Errorf("listing DigitalOcean sizes: more than %d pages of %d sizes", maxPages, page.PerPage)
 		}
 		page = &godo.ListOptions{Page: cur + 1, PerPage: page.PerPage}
 	}
@@ -102,6 +106,33 @@ func Refresh(ctx context.Context, base *pricing.Book, o Options) (*pricing.Book,
 	b.Notes = append(append([]string(nil), base.Notes...),
 		fmt.Sprintf("Droplet sizes read from the DigitalOcean API at %s; other prices from the %s catalogue dated %s.", b.Date, base.Name, base.Date))
 	return &b, nil
+}
+
+// maxPages bounds the size listing: DigitalOcean lists a few hundred
+// sizes, one or two pages of 200.
+const maxPages = 50
+
+// instance is a size's prices and shape, refused when the API gives one
+// that is negative or too large for an Amount (converted as it is, it
+// would wrap).
+func instance(s godo.Size) (pricing.Instance, error) {
+	if s.Vcpus < 0 || s.Memory < 0 {
+		return pricing.Instance{}, fmt.Errorf("negative vcpus %d or memory %d", s.Vcpus, s.Memory)
+	}
+	var prices [2]money.Amount
+	for i, p := range []struct {
+		field string
+		v     float64
+	}{{"price_monthly", s.PriceMonthly}, {"price_hourly", s.PriceHourly}} {
+		if p.v < 0 {
+			return pricing.Instance{}, fmt.Errorf("negative price: %s %g", p.field, p.v)
+		}
+		if !(p.v*money.Micro < math.MaxInt64) {
+			return pricing.Instance{}, fmt.Errorf("%s %g is out of range", p.field, p.v)
+		}
+		prices[i] = money.FromFloat("USD", p.v)
+	}
+	return pricing.Instance{Monthly: prices[0], Hourly: &prices[1], VCPU: int64(s.Vcpus), MemoryGiB: int64(s.Memory / 1024)}, nil
 }
 
 type bearer struct {
