@@ -120,28 +120,55 @@ func readRecord(r *bufio.Reader) (string, []byte, error) {
 	for i := range parts {
 		n, err := binary.ReadUvarint(r)
 		if err != nil {
+			var le *LimitError
+			if errors.As(err, &le) {
+				return "", nil, err
+			}
 			if i == 0 && errors.Is(err, io.EOF) {
 				return "", nil, io.EOF
+			}
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
 			}
 			return "", nil, fmt.Errorf("truncated snapshot: %w", err)
 		}
 		if n > maxRecord {
 			return "", nil, fmt.Errorf("corrupt snapshot: record of %d bytes", n)
 		}
-		parts[i] = make([]byte, n)
-		if _, err := io.ReadFull(r, parts[i]); err != nil {
+		// The buffer grows with the bytes that arrive, not with the
+		// length announced: a corrupt or hostile length costs nothing.
+		var buf bytes.Buffer
+		buf.Grow(int(min(n, 16<<20)))
+		if _, err := io.CopyN(&buf, r, int64(n)); err != nil {
+			var le *LimitError
+			if errors.As(err, &le) {
+				return "", nil, err
+			}
+			if errors.Is(err, io.EOF) {
+				// Not the end of the records: the end of a record that
+				// the file cuts short.
+				err = io.ErrUnexpectedEOF
+			}
 			return "", nil, fmt.Errorf("truncated snapshot: %w", err)
 		}
+		parts[i] = buf.Bytes()
 	}
 	return string(parts[0]), parts[1], nil
 }
 
-// Decode reads a snapshot in the saved format.
+// Decode reads a snapshot in the saved format, of at most
+// DefaultMaxSnapshotBytes once decompressed.
 func Decode(r io.Reader) (*Snapshot, error) { return decode(context.Background(), r) }
 
 // decode is Decode stopping with ctx's error, between records, when ctx is
 // done.
 func decode(ctx context.Context, r io.Reader) (*Snapshot, error) {
+	return decodeWithin(ctx, r, DefaultMaxSnapshotBytes, "")
+}
+
+// decodeWithin is decode failing with a *LimitError once the decompressed
+// records pass limit bytes; hint says how to raise the limit.
+func decodeWithin(ctx context.Context, r io.Reader, limit int64, hint string) (*Snapshot, error) {
 	br := bufio.NewReader(r)
 	head := make([]byte, len(magic)+1)
 	if _, err := io.ReadFull(br, head); err != nil || !IsSavedSnapshot(head) {
@@ -155,7 +182,9 @@ func decode(ctx context.Context, r io.Reader) (*Snapshot, error) {
 		return nil, fmt.Errorf("corrupt snapshot: %w", err)
 	}
 	defer zr.Close()
-	rr := bufio.NewReaderSize(zr, 256*1024)
+	bounded := &limitedReader{r: zr, left: limit,
+		err: &LimitError{What: "decompressed snapshot size", Limit: limit, Hint: hint}}
+	rr := bufio.NewReaderSize(bounded, 256*1024)
 	ix := newKindIndex()
 	byName := map[string]kind{}
 	for _, k := range ix.all {

@@ -56,27 +56,43 @@ func (e *InputError) Unwrap() error { return e.Err }
 // documents and objects. In a directory it reads only regular files; a
 // FIFO, socket or device is skipped with a warning, never opened, so that
 // it cannot block the load.
+//
+// Load applies the default limits; LoadWithOptions takes others.
 func Load(ctx context.Context, path string, stdin io.Reader) (*Snapshot, error) {
+	return LoadWithOptions(ctx, path, stdin, LoadOptions{})
+}
+
+// LoadWithOptions is Load within the limits of opts: the bytes read
+// (files and stdin together) and the decompressed size of a saved
+// snapshot. An input beyond a limit is a *LimitError. Only regular files
+// and named pipes are read: a device named directly (/dev/zero) is
+// refused.
+func LoadWithOptions(ctx context.Context, path string, stdin io.Reader, opts LoadOptions) (*Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	b := newBudget(opts)
 	if path == "-" {
-		data, err := io.ReadAll(stdin)
+		data, err := b.read(ctx, "<stdin>", stdin, 0)
 		if err != nil {
+			var le *LimitError
+			if errors.As(err, &le) || ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("reading stdin: %w", err)
 		}
-		return loadBytes(ctx, "<stdin>", data, time.Time{})
+		return loadBytesWith(ctx, "<stdin>", data, time.Time{}, opts)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, errors.Unwrap(err))
 	}
 	if !st.IsDir() {
-		data, err := os.ReadFile(path)
+		data, err := b.readFile(ctx, path)
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", path, err)
+			return nil, err
 		}
-		return loadBytes(ctx, path, data, st.ModTime())
+		return loadBytesWith(ctx, path, data, st.ModTime(), opts)
 	}
 	var files, skipped []string
 	var newest time.Time
@@ -132,9 +148,9 @@ func Load(ctx context.Context, path string, stdin io.Reader) (*Snapshot, error) 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		data, err := os.ReadFile(f)
+		data, err := b.readFile(ctx, f)
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", f, err)
+			return nil, err
 		}
 		if err := l.addManifests(f, data); err != nil {
 			return nil, err
@@ -162,11 +178,21 @@ func fileKind(m fs.FileMode) string {
 // loadBytes decodes a saved snapshot or manifests; modified is the time
 // of manifests (zero when unknown).
 func loadBytes(ctx context.Context, name string, data []byte, modified time.Time) (*Snapshot, error) {
+	return loadBytesWith(ctx, name, data, modified, LoadOptions{})
+}
+
+// loadBytesWith is loadBytes within the limits of opts.
+func loadBytesWith(ctx context.Context, name string, data []byte, modified time.Time, opts LoadOptions) (*Snapshot, error) {
 	if IsSavedSnapshot(data) {
-		s, err := decode(ctx, bytes.NewReader(data))
+		s, err := decodeWithin(ctx, bytes.NewReader(data), opts.snapshotBudget(int64(len(data))), opts.RaiseHint)
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
 				return nil, err
+			}
+			if le := (*LimitError)(nil); errors.As(err, &le) {
+				named := *le
+				named.File = name
+				return nil, &named
 			}
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
