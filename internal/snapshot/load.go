@@ -218,6 +218,12 @@ type loader struct {
 	// Warnings are kept for the caller; files may hold kinds in versions
 	// Purser does not model.
 	warnings []string
+	// unknown holds the kind and field of each unknown field warned
+	// about; moreUnknown counts those past the warnings' bound.
+	unknown     map[string]bool
+	moreUnknown int
+	// seen is where each object was first read, to refuse a second copy.
+	seen map[objectKey]location
 }
 
 // newLoader starts a snapshot of manifests taken at collectedAt (zero when
@@ -241,6 +247,9 @@ func (l *loader) finish() *Snapshot {
 	for _, k := range l.kinds.all {
 		l.s.SetKind(KindStatus{Group: k.GVR.Group, Version: k.GVR.Version, Resource: k.GVR.Resource,
 			Kind: k.Kind, Namespaced: k.Namespaced, Count: k.count(l.s)})
+	}
+	if l.moreUnknown > 0 {
+		l.warnings = append(l.warnings, fmt.Sprintf("%d more unknown fields are ignored", l.moreUnknown))
 	}
 	l.s.Meta.Warnings = l.warnings
 	SortObjectRefs(l.s.Others)
@@ -322,8 +331,12 @@ func (l *loader) addYAML(file string, data []byte) error {
 		if isBlankYAML(doc.Bytes()) {
 			return nil
 		}
-		js, err := yaml.YAMLToJSON(doc.Bytes())
+		js, err := yaml.YAMLToJSONStrict(doc.Bytes())
 		if err != nil {
+			if key, first, second, ok := duplicateKey(doc.Bytes()); ok {
+				return &InputError{File: file, Line: docStart + second - 1, Err: fmt.Errorf(
+					"invalid YAML: key %s is given twice in one mapping, at lines %d and %d", key, docStart+first-1, docStart+second-1)}
+			}
 			line := docStart
 			msg := err.Error()
 			if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
@@ -332,6 +345,7 @@ func (l *loader) addYAML(file string, data []byte) error {
 				msg = strings.Replace(msg, m[0], "line "+strconv.Itoa(line), 1)
 			}
 			msg = strings.TrimPrefix(msg, "error converting YAML to JSON: ")
+			msg = strings.Join(strings.Fields(msg), " ") // one line, whatever the parser's list
 			return &InputError{File: file, Line: line, Err: fmt.Errorf("invalid YAML: %s", msg)}
 		}
 		return l.addObject(file, docStart, "", js)
@@ -401,7 +415,7 @@ func (l *loader) addObject(file string, line int, path string, raw []byte) error
 		return fail("expected a Kubernetes object (a mapping with apiVersion and kind), found %s", describeJSON(trimmed))
 	}
 	var h header
-	if err := json.Unmarshal(raw, &h); err != nil {
+	if err := unmarshalHeader(raw, &h); err != nil {
 		return fail("not a Kubernetes object: %v", err)
 	}
 	if h.APIVersion == "" || h.Kind == "" {
@@ -429,12 +443,20 @@ func (l *loader) addObject(file string, line int, path string, raw []byte) error
 		return fail("%s %s has no metadata.name", h.APIVersion, h.Kind)
 	}
 	gk := schema.GroupKind{Group: gv.Group, Kind: h.Kind}
-	if k, ok := l.kinds.lookupKind(gk); ok {
+	k, modelled := l.kinds.lookupKind(gk)
+	if err := l.once(gk, k, modelled, h.Metadata, location{file, line, path}); err != nil {
+		return fail("%v", err)
+	}
+	if modelled {
 		if gv.Version == k.GVR.Version {
 			if k.Namespaced && h.Metadata.Namespace == "" {
 				return fail("%s %s has no metadata.namespace", h.Kind, h.Metadata.Name)
 			}
-			if err := k.decode(l.s, raw); err != nil {
+			strict, err := k.decode(l.s, raw)
+			if err == nil {
+				err = l.checkStrict(k, strict, location{file, line, path}.String())
+			}
+			if err != nil {
 				return fail("%s %s/%s: %v", h.Kind, h.Metadata.Namespace, h.Metadata.Name, err)
 			}
 			return nil
@@ -492,7 +514,7 @@ func truncate(s string, n int) string {
 // items carry none).
 func withTypeMeta(item json.RawMessage, apiVersion, kind string) json.RawMessage {
 	var h header
-	if json.Unmarshal(item, &h) == nil && h.Kind != "" {
+	if unmarshalHeader(item, &h) == nil && h.Kind != "" {
 		return item
 	}
 	t := bytes.TrimSpace(item)
@@ -500,6 +522,10 @@ func withTypeMeta(item json.RawMessage, apiVersion, kind string) json.RawMessage
 		return item
 	}
 	tm := fmt.Sprintf(`{"apiVersion":%q,"kind":%q`, apiVersion, kind)
+	if h.APIVersion != "" {
+		// Given twice, it would be a duplicate key.
+		tm = fmt.Sprintf(`{"kind":%q`, kind)
+	}
 	rest := bytes.TrimSpace(t[1:])
 	if len(rest) > 0 && rest[0] != '}' {
 		tm += ","
