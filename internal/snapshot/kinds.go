@@ -84,7 +84,7 @@ func define[T any, PT interface {
 			}
 			*dst = append(*dst, src...)
 		},
-		typ:        reflect.TypeFor[T](),
+		typ: reflect.TypeFor[T](),
 		decode: func(s *Snapshot, data []byte) ([]error, error) {
 			var t T
 			strict, err := kjson.UnmarshalStrict(data, &t, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
