@@ -452,11 +452,7 @@ func (l *loader) addObject(file string, line int, path string, raw []byte) error
 			if k.Namespaced && h.Metadata.Namespace == "" {
 				return fail("%s %s has no metadata.namespace", h.Kind, h.Metadata.Name)
 			}
-			strict, err := k.decode(l.s, raw)
-			if err == nil {
-				err = l.checkStrict(k, strict, location{file, line, path}.String())
-			}
-			if err != nil {
+			if err := l.decode(k, raw, location{file, line, path}); err != nil {
 				return fail("%s %s/%s: %v", h.Kind, h.Metadata.Namespace, h.Metadata.Name, err)
 			}
 			return nil

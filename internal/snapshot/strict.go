@@ -46,6 +46,19 @@ func unmarshalHeader(raw []byte, h *header) error {
 	return nil
 }
 
+// decode decodes one object of the modelled kind k, read at at, strictly.
+func (l *loader) decode(k kind, raw []byte, at location) error {
+	// Before the decode, which parses quantities as it goes.
+	if err := checkQuantities(k.typ, raw); err != nil {
+		return err
+	}
+	strict, err := k.decode(l.s, raw)
+	if err != nil {
+		return err
+	}
+	return l.checkStrict(k, strict, at.String())
+}
+
 // checkStrict turns the strict errors of decoding one object of kind k
 // into an error (a duplicate key, or a key that differs from a field only
 // in case) or into warnings (unknown fields). where is the object's
