@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -219,6 +220,9 @@ func decodeWithin(ctx context.Context, r io.Reader, limit int64, hint string) (*
 				return nil, fmt.Errorf("corrupt snapshot: unknown record %q for format version %d", name, FormatVersion)
 			}
 			l := k.newList()
+			if err := checkProtoQuantities(reflect.TypeOf(l), payload); err != nil {
+				return nil, fmt.Errorf("corrupt snapshot record %s: %w", name, err)
+			}
 			if err := l.Unmarshal(payload); err != nil {
 				return nil, fmt.Errorf("corrupt snapshot record %s: %w", name, err)
 			}
@@ -227,6 +231,9 @@ func decodeWithin(ctx context.Context, r io.Reader, limit int64, hint string) (*
 	}
 	if !seenMeta {
 		return nil, errors.New("corrupt snapshot: no meta record")
+	}
+	if err := checkSavedDuplicates(s); err != nil {
+		return nil, fmt.Errorf("corrupt snapshot: %w", err)
 	}
 	return s, nil
 }

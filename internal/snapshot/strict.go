@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	yamlv3 "go.yaml.in/yaml/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "sigs.k8s.io/json"
 )
@@ -258,11 +259,7 @@ func (l *loader) once(gk schema.GroupKind, k kind, modelled bool, m *headerMeta,
 		key.namespace = ""
 	}
 	if first, ok := l.seen[key]; ok {
-		name := key.name
-		if key.namespace != "" {
-			name = key.namespace + "/" + name
-		}
-		return fmt.Errorf("%s %s is given twice, first at %s: each object may appear once", gk.Kind, name, first)
+		return fmt.Errorf("%s %s is given twice, first at %s: each object may appear once", gk.Kind, key.display(), first)
 	}
 	if l.seen == nil {
 		l.seen = map[objectKey]location{}
@@ -291,4 +288,44 @@ func duplicateKey(doc []byte) (key string, first, second int, ok bool) {
 	second, _ = strconv.Atoi(m[1])
 	first, _ = strconv.Atoi(m[3])
 	return m[2], first, second, true
+}
+
+// checkSavedDuplicates refuses a saved snapshot holding an object twice,
+// as the loader refuses manifests that do: Purser never writes one, so it
+// was made or changed by other means, and would count the object twice.
+func checkSavedDuplicates(s *Snapshot) error {
+	seen := map[objectKey]int{}
+	for _, k := range kinds() {
+		gk := schema.GroupKind{Group: k.GVR.Group, Kind: k.Kind}
+		i := 0
+		var err error
+		k.each(s, func(o metav1.Object) {
+			key := objectKey{gk: gk, namespace: o.GetNamespace(), name: o.GetName()}
+			if first, ok := seen[key]; ok && err == nil {
+				err = fmt.Errorf("record %s: %s %s is given twice, items %d and %d", k.GroupResource(), k.Kind, key.display(), first, i)
+			}
+			seen[key] = i
+			i++
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for i, o := range s.Others {
+		key := objectKey{gk: schema.GroupKind{Group: o.Group, Kind: o.Kind}, namespace: o.Namespace, name: o.Name}
+		if first, ok := seen[key]; ok {
+			return fmt.Errorf("record others: %s %s is given twice, items %d and %d", o.Kind, key.display(), first, i)
+		}
+		seen[key] = i
+	}
+	return nil
+}
+
+// display is the namespace/name of the object, or its name when it has no
+// namespace.
+func (k objectKey) display() string {
+	if k.namespace == "" {
+		return k.name
+	}
+	return k.namespace + "/" + k.name
 }

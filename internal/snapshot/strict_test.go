@@ -1,10 +1,15 @@
 package snapshot
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 const podDoc = `apiVersion: v1
@@ -202,5 +207,36 @@ metadata: {name: web}
 	}
 	if len(s.ServiceAccounts) != 2 || len(s.Services) != 1 || len(s.Others) != 1 || len(s.Namespaces) != 1 {
 		t.Fatalf("service accounts %d services %d others %d namespaces %d", len(s.ServiceAccounts), len(s.Services), len(s.Others), len(s.Namespaces))
+	}
+}
+
+// A saved snapshot holding an object twice is refused like manifests that
+// do; Purser never writes one.
+func TestSavedSnapshotDuplicates(t *testing.T) {
+	t.Parallel()
+	node := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "pool-a-1"}}
+	ref := ObjectRef{Group: "example.com", Version: "v1", Kind: "Widget", Namespace: "shop", Name: "w"}
+	tests := []struct {
+		name string
+		s    *Snapshot
+		want string
+	}{
+		{"a node twice", &Snapshot{Nodes: []corev1.Node{node, node}},
+			"twice.snap: corrupt snapshot: record nodes: Node pool-a-1 is given twice, items 0 and 1"},
+		{"a reference twice", &Snapshot{Others: []ObjectRef{ref, ref}},
+			"twice.snap: corrupt snapshot: record others: Widget shop/w is given twice, items 0 and 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var b bytes.Buffer
+			if err := Encode(t.Context(), &b, tt.s); err != nil {
+				t.Fatal(err)
+			}
+			_, err := loadBytes(t.Context(), "twice.snap", b.Bytes(), time.Time{})
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("error %v, want %s", err, tt.want)
+			}
+		})
 	}
 }

@@ -1,10 +1,15 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func TestQuantityProblem(t *testing.T) {
@@ -122,5 +127,71 @@ func TestSlowQuantityRefused(t *testing.T) {
 				t.Fatalf("error %v, want %q", r.err, tt.want)
 			}
 		})
+	}
+}
+
+// A saved snapshot's quantities are checked before the protobuf decode,
+// which parses them too.
+func TestSavedSnapshotSlowQuantityRefused(t *testing.T) {
+	t.Parallel()
+	// A valid quantity of the same length as the slow one, so that
+	// swapping the texts keeps every protobuf length right.
+	const placeholder, slow = "123456789012", "1e-999999999"
+	node := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "pool-a-1"},
+		Status: corev1.NodeStatus{Capacity: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(placeholder)}}}
+	list := corev1.NodeList{Items: []corev1.Node{node}}
+	payload, err := list.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(payload, []byte(placeholder)) != 1 {
+		t.Fatalf("placeholder not found once in %q", payload)
+	}
+	bad := savedWith(t, [2][]byte{[]byte("meta"), []byte(`{"formatVersion":1}`)},
+		[2][]byte{[]byte("nodes"), bytes.Replace(payload, []byte(placeholder), []byte(slow), 1)})
+	good := savedWith(t, [2][]byte{[]byte("meta"), []byte(`{"formatVersion":1}`)}, [2][]byte{[]byte("nodes"), payload})
+
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := loadBytes(ctx, "bad.snap", bad, time.Time{})
+		done <- err
+	}()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		t.Fatal("still decoding when the deadline passed: the quantity reached ParseQuantity")
+	}
+	want := `bad.snap: corrupt snapshot record nodes: items[0].status.capacity.memory: quantity "1e-999999999" is refused: its exponent is beyond ±100`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %s", err, want)
+	}
+	s, err := loadBytes(t.Context(), "good.snap", good, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := s.Nodes[0].Status.Capacity[corev1.ResourceMemory]; q.String() != placeholder {
+		t.Fatalf("memory %s", q.String())
+	}
+}
+
+func TestMayHoldSlowProtoQuantity(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		b    string
+		want bool
+	}{
+		{"names and versions", "\x0a\x05web-1\x12\x0crelease-2024\x1a\x04v1e2", false},
+		{"a small exponent", "\x0a\x061e-100", false},
+		{"a large exponent", "\x0a\x0c1e-999999999", true},
+		{"a large exponent with zeros", "\x0a\x0c1.E+00000101", true},
+		{"a long run of digits", "\x0a\x41" + strings.Repeat("7", 65), true},
+	}
+	for _, tt := range tests {
+		if got := mayHoldSlowProtoQuantity([]byte(tt.b)); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
