@@ -141,27 +141,39 @@ func (b *budget) read(ctx context.Context, name string, r io.Reader, size int64)
 	if size > b.left {
 		return nil, b.exceeded(name)
 	}
-	var buf bytes.Buffer
-	if size > 0 {
-		buf.Grow(int(size) + bytes.MinRead)
-	}
-	chunk := make([]byte, 256*1024)
+	// A stream is read in chunks, joined once it ends: a stream stopped
+	// at the limit costs the limit in memory, where a doubling buffer
+	// would cost up to three times as much. A file of known size is one
+	// chunk of its size, and the byte after it shows whether it grew.
+	var chunks [][]byte
+	next := max(size+1, 64<<10)
 	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		c := make([]byte, min(next, b.left+1))
+		filled := 0
+		var err error
+		for filled < len(c) && err == nil {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			var n int
+			n, err = r.Read(c[filled:])
+			filled += n
 		}
-		n, err := r.Read(chunk)
-		if int64(n) > b.left {
+		if int64(filled) > b.left {
 			return nil, b.exceeded(name)
 		}
-		b.left -= int64(n)
-		buf.Write(chunk[:n])
+		b.left -= int64(filled)
+		chunks = append(chunks, c[:filled])
 		if errors.Is(err, io.EOF) {
-			return buf.Bytes(), nil
+			if len(chunks) == 1 {
+				return chunks[0], nil
+			}
+			return bytes.Join(chunks, nil), nil
 		}
 		if err != nil {
 			return nil, err
 		}
+		next = min(2*int64(len(c)), 8<<20)
 	}
 }
 
