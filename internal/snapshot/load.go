@@ -421,6 +421,9 @@ func (l *loader) addObject(file string, line int, path string, raw []byte) error
 	if h.APIVersion == "" || h.Kind == "" {
 		return fail("not a Kubernetes object: missing %s", missingFields(h))
 	}
+	if err := checkTypeMeta(h.APIVersion, h.Kind); err != nil {
+		return fail("not a Kubernetes object: %v", err)
+	}
 	gv, err := schema.ParseGroupVersion(h.APIVersion)
 	if err != nil {
 		return fail("invalid apiVersion %q: %v", h.APIVersion, err)

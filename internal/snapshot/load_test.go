@@ -200,6 +200,12 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Add([]byte("---\n---\n"))
 	f.Add([]byte(magic + "\x01"))
+	// Inputs of the strict rules: a key differing in case, a key given
+	// twice, an object given twice, a quantity too costly to parse.
+	f.Add([]byte(podDoc + privilegedSpec))
+	f.Add([]byte(podDoc + "spec: {hostNetwork: true}\n"))
+	f.Add([]byte(nodeDoc + "---\n" + nodeDoc))
+	f.Add([]byte(`{"apiVersion":"v1","kind":"Node","metadata":{"name":"n"},"status":{"capacity":{"cpu":"1e-999999999","memory":1e-99}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := loadBytes(t.Context(), "fuzz", data, time.Time{})
 		if err != nil {

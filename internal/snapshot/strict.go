@@ -329,3 +329,24 @@ func (k objectKey) display() string {
 	}
 	return k.namespace + "/" + k.name
 }
+
+// The spelling the API server allows for a kind (a CRD's kind lowercased
+// must be a DNS-1035 label) and an apiVersion (a DNS subdomain for the
+// group, a label for the version).
+var (
+	kindRE       = regexp.MustCompile(`^[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?$`)
+	apiVersionRE = regexp.MustCompile(`^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+)
+
+// checkTypeMeta refuses an apiVersion or kind no API server serves, such
+// as one holding spaces or line breaks, which would also break the
+// messages that name it.
+func checkTypeMeta(apiVersion, kind string) error {
+	if !apiVersionRE.MatchString(apiVersion) {
+		return fmt.Errorf("invalid apiVersion %q", apiVersion)
+	}
+	if !kindRE.MatchString(kind) {
+		return fmt.Errorf("invalid kind %q", kind)
+	}
+	return nil
+}
