@@ -337,6 +337,11 @@ func (l *loader) addYAML(file string, data []byte) error {
 				return &InputError{File: file, Line: docStart + second - 1, Err: fmt.Errorf(
 					"invalid YAML: key %s is given twice in one mapping, at lines %d and %d", key, docStart+first-1, docStart+second-1)}
 			}
+			// The strict conversion also refuses a key that overrides one
+			// merged in with "<<", which YAML allows.
+			js, err = yaml.YAMLToJSON(doc.Bytes())
+		}
+		if err != nil {
 			line := docStart
 			msg := err.Error()
 			if m := yamlLineRE.FindStringSubmatch(msg); m != nil {

@@ -244,3 +244,23 @@ func TestSavedSnapshotDuplicates(t *testing.T) {
 		})
 	}
 }
+
+// A key that overrides one merged in with "<<" is no duplicate.
+func TestYAMLMergeOverrideLoads(t *testing.T) {
+	t.Parallel()
+	s, err := LoadManifests("merge.yaml", []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  containers:
+  - &base {name: web, image: web:1}
+  - <<: *base
+    name: sidecar
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := s.Pods[0].Spec.Containers; len(c) != 2 || c[1].Name != "sidecar" || c[1].Image != "web:1" {
+		t.Fatalf("containers %+v", c)
+	}
+}
