@@ -29,32 +29,55 @@ func checkProtoQuantities(t reflect.Type, b []byte) error {
 // that quantityProblem could refuse: an exponent above the bound after a
 // digit, or a run of quantity bytes longer than the longest quantity.
 func mayHoldSlowProtoQuantity(b []byte) bool {
-	run := 0
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if quantityBytes[c] && c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-			run++
-			if run > maxQuantityLen {
-				return true
-			}
-		} else {
-			run = 0
+	for i := 0; i < len(b); {
+		// Skip to the next run of quantity text, then take it whole.
+		for i < len(b) && !quantityText[b[i]] {
+			i++
 		}
-		if (c == 'e' || c == 'E') && i > 0 && (b[i-1] >= '0' && b[i-1] <= '9' || b[i-1] == '.') {
-			j := i + 1
-			if j < len(b) && (b[j] == '+' || b[j] == '-') {
-				j++
-			}
-			for j < len(b) && b[j] == '0' {
-				j++
-			}
-			k := j
-			for k < len(b) && b[k] >= '0' && b[k] <= '9' {
-				k++
-			}
-			if n, err := strconv.Atoi(string(b[j:k])); k-j > 3 || err == nil && n > maxQuantityExponent {
-				return true
-			}
+		start := i
+		for i < len(b) && quantityText[b[i]] {
+			i++
+		}
+		if i-start > maxQuantityLen {
+			return true
+		}
+		if i-start > 4 && slowExponent(b[start:i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// quantityText is quantityBytes without white space, which a quantity in
+// protobuf never holds.
+var quantityText = func() (set [256]bool) {
+	set = quantityBytes
+	for _, c := range []byte(" \t\r\n") {
+		set[c] = false
+	}
+	return set
+}()
+
+// slowExponent tells whether run, a run of quantity text, holds an
+// exponent beyond the bound after a digit or a point.
+func slowExponent(run []byte) bool {
+	for i := 1; i < len(run); i++ {
+		if c := run[i]; c != 'e' && c != 'E' || !(run[i-1] >= '0' && run[i-1] <= '9' || run[i-1] == '.') {
+			continue
+		}
+		j := i + 1
+		if j < len(run) && (run[j] == '+' || run[j] == '-') {
+			j++
+		}
+		for j < len(run) && run[j] == '0' {
+			j++
+		}
+		k := j
+		for k < len(run) && run[k] >= '0' && run[k] <= '9' {
+			k++
+		}
+		if n, err := strconv.Atoi(string(run[j:k])); k-j > 3 || err == nil && n > maxQuantityExponent {
+			return true
 		}
 	}
 	return false

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -194,4 +195,41 @@ func TestMayHoldSlowProtoQuantity(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 	}
+}
+
+// BenchmarkQuantityScan measures the scans that run on every object
+// before its decode (JSON) and on every record of a saved snapshot
+// (protobuf), to compare with BenchmarkLoad's decode of the same pods.
+func BenchmarkQuantityScan(b *testing.B) {
+	pods := generatedPods(1000)
+	var js [][]byte
+	for i := range pods {
+		raw, err := json.Marshal(&pods[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		js = append(js, raw)
+	}
+	proto, err := (&corev1.PodList{Items: pods}).Marshal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("json", func(b *testing.B) {
+		b.SetBytes(int64(len(bytes.Join(js, nil))))
+		for b.Loop() {
+			for _, raw := range js {
+				if mayHoldSlowQuantity(raw) {
+					b.Fatal("flagged")
+				}
+			}
+		}
+	})
+	b.Run("protobuf", func(b *testing.B) {
+		b.SetBytes(int64(len(proto)))
+		for b.Loop() {
+			if mayHoldSlowProtoQuantity(proto) {
+				b.Fatal("flagged")
+			}
+		}
+	})
 }
