@@ -30,10 +30,12 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string {
+	// Names and keys come from the input: one holding a line break or an
+	// escape sequence must not break the message or reach the terminal.
 	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+		return oneLine(fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err))
 	}
-	return fmt.Sprintf("%s: %v", e.File, e.Err)
+	return oneLine(fmt.Sprintf("%s: %v", e.File, e.Err))
 }
 
 func (e *InputError) Unwrap() error { return e.Err }

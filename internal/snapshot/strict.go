@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	yamlv3 "go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -100,8 +101,8 @@ func (l *loader) unknownField(k kind, path, where string) {
 		l.unknown = map[string]bool{}
 	}
 	l.unknown[key] = true
-	l.warnings = append(l.warnings, fmt.Sprintf("%s: %s field %s is unknown to this version of Purser and is ignored (in every %s)",
-		where, k.Kind, indexRE.ReplaceAllString(path, "[]"), k.Kind))
+	l.warnings = append(l.warnings, oneLine(fmt.Sprintf("%s: %s field %s is unknown to this version of Purser and is ignored (in every %s)",
+		where, k.Kind, indexRE.ReplaceAllString(path, "[]"), k.Kind)))
 }
 
 // caseFoldField tells whether the last key of path, which the decoder
@@ -350,3 +351,24 @@ func checkTypeMeta(apiVersion, kind string) error {
 	}
 	return nil
 }
+
+// oneLine escapes, as Go strings do (\n, \x1b, \u2028), every character of
+// s that is not printable, so that s stays one line and holds no terminal
+// control sequence.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unprintable) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unprintable(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func unprintable(r rune) bool { return r != ' ' && !unicode.IsPrint(r) }

@@ -264,3 +264,21 @@ spec:
 		t.Fatalf("containers %+v", c)
 	}
 }
+
+// Names and keys from the input are escaped in messages, which stay one
+// line and carry no terminal control sequence.
+func TestMessagesEscapeInput(t *testing.T) {
+	t.Parallel()
+	_, err := LoadManifests("odd.yaml", []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: \"0\\r\\n\\e]0;x\\a\\u2028\"}\n"))
+	want := `odd.yaml:1: Pod 0\r\n\x1b]0;x\a\u2028 has no metadata.namespace`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
+	}
+	s, err := LoadManifests("key.json", []byte(`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"a"},"spec":{"new\nfield\u001b[2J":1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Meta.Warnings) != 1 || !strings.Contains(s.Meta.Warnings[0], `spec.new\nfield\x1b[2J is unknown`) {
+		t.Fatalf("warnings %q", s.Meta.Warnings)
+	}
+}
