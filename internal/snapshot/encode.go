@@ -116,7 +116,7 @@ func writeRecord(w *bufio.Writer, name string, payload []byte) error {
 // maxRecord bounds one record so a corrupt length cannot exhaust memory.
 const maxRecord = 4 << 30
 
-func readRecord(r *bufio.Reader) (string, []byte, error) {
+func readRecord(r *bufio.Reader, budget *limitedReader) (string, []byte, error) {
 	var parts [2][]byte
 	for i := range parts {
 		n, err := binary.ReadUvarint(r)
@@ -136,23 +136,39 @@ func readRecord(r *bufio.Reader) (string, []byte, error) {
 		if n > maxRecord {
 			return "", nil, fmt.Errorf("corrupt snapshot: record of %d bytes", n)
 		}
-		// The buffer grows with the bytes that arrive, not with the
-		// length announced: a corrupt or hostile length costs nothing.
-		var buf bytes.Buffer
-		buf.Grow(int(min(n, 16<<20)))
-		if _, err := io.CopyN(&buf, r, int64(n)); err != nil {
-			var le *LimitError
-			if errors.As(err, &le) {
-				return "", nil, err
-			}
-			if errors.Is(err, io.EOF) {
-				// Not the end of the records: the end of a record that
-				// the file cuts short.
-				err = io.ErrUnexpectedEOF
-			}
-			return "", nil, fmt.Errorf("truncated snapshot: %w", err)
+		// A record announced larger than what the budget has left fails
+		// before anything is read or allocated.
+		if budget != nil && n > uint64(budget.left)+uint64(r.Buffered()) {
+			return "", nil, budget.err
 		}
-		parts[i] = buf.Bytes()
+		// The buffer grows with the bytes that arrive, doubling up to the
+		// length announced: a corrupt length costs nothing, a true one at
+		// most half again its size.
+		buf := make([]byte, min(n, 16<<20))
+		read := 0
+		for {
+			k, err := io.ReadFull(r, buf[read:])
+			read += k
+			if err != nil {
+				var le *LimitError
+				if errors.As(err, &le) {
+					return "", nil, err
+				}
+				if errors.Is(err, io.EOF) {
+					// Not the end of the records: the end of a record
+					// that the file cuts short.
+					err = io.ErrUnexpectedEOF
+				}
+				return "", nil, fmt.Errorf("truncated snapshot: %w", err)
+			}
+			if uint64(read) == n {
+				break
+			}
+			grown := make([]byte, min(n, 2*uint64(len(buf))))
+			copy(grown, buf)
+			buf = grown
+		}
+		parts[i] = buf
 	}
 	return string(parts[0]), parts[1], nil
 }
@@ -197,7 +213,7 @@ func decodeWithin(ctx context.Context, r io.Reader, limit int64, hint string) (*
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		name, payload, err := readRecord(rr)
+		name, payload, err := readRecord(rr, bounded)
 		if errors.Is(err, io.EOF) {
 			break
 		}

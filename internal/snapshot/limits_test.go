@@ -150,9 +150,21 @@ func TestSavedSnapshotDecompressionBudget(t *testing.T) {
 	if len(bomb) > 1<<20 {
 		t.Fatalf("the bomb is %d bytes, want a small file", len(bomb))
 	}
+	// The same expansion spread over records of 1 MiB that each decode,
+	// so that no announced length gives it away.
+	records := [][2][]byte{{[]byte("meta"), []byte(`{"formatVersion":1}`)}}
+	blank := []byte("[" + strings.Repeat(" ", 1<<20) + "]")
+	for range 100 {
+		records = append(records, [2][]byte{[]byte("others"), blank})
+	}
+	spread := savedWith(t, records...)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "bomb.snap")
 	if err := os.WriteFile(path, bomb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spreadPath := filepath.Join(dir, "spread.snap")
+	if err := os.WriteFile(spreadPath, spread, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	small, err := os.ReadFile("testdata/small.yaml")
@@ -179,6 +191,8 @@ func TestSavedSnapshotDecompressionBudget(t *testing.T) {
 	}{
 		{"default budget, relative to the file size", path, LoadOptions{}, "bomb.snap: decompressed snapshot size exceeds the limit of 64 MiB"},
 		{"configured budget", path, LoadOptions{MaxSnapshotBytes: 1 << 20}, "bomb.snap: decompressed snapshot size exceeds the limit of 1 MiB"},
+		{"many records", spreadPath, LoadOptions{}, "spread.snap: decompressed snapshot size exceeds the limit of 64 MiB"},
+		{"many records, configured budget", spreadPath, LoadOptions{MaxSnapshotBytes: 10 << 20}, "spread.snap: decompressed snapshot size exceeds the limit of 10 MiB"},
 		{"a real snapshot within a small budget", goodPath, LoadOptions{MaxSnapshotBytes: 64 << 10}, ""},
 	}
 	for _, tt := range tests {
@@ -199,24 +213,39 @@ func TestSavedSnapshotDecompressionBudget(t *testing.T) {
 	}
 }
 
-// A record announcing gigabytes that the file does not hold is a
-// truncated snapshot; its announced length is never allocated up front.
+// A record's announced length is never allocated up front: one larger
+// than the budget fails before anything is read, one within it but cut
+// short is a truncated snapshot.
 func TestSavedSnapshotAnnouncedLength(t *testing.T) {
 	t.Parallel()
-	var raw bytes.Buffer
-	raw.WriteString(magic)
-	raw.WriteByte(FormatVersion)
-	zw := gzip.NewWriter(&raw)
-	// "meta", then a payload length of 3 GiB followed by three bytes.
-	if _, err := zw.Write([]byte{4, 'm', 'e', 't', 'a', 0x80, 0x80, 0x80, 0x80, 0x0c, '{', '}', ' '}); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		length []byte // uvarint
+		want   string
+	}{
+		{"3 GiB", []byte{0x80, 0x80, 0x80, 0x80, 0x0c}, "short.snap: decompressed snapshot size exceeds the limit of 64 MiB"},
+		{"1 MiB", []byte{0x80, 0x80, 0x40}, "short.snap: truncated snapshot: unexpected EOF"},
 	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	_, err := loadBytes(t.Context(), "short.snap", raw.Bytes(), time.Time{})
-	if err == nil || !strings.Contains(err.Error(), "short.snap: truncated snapshot") {
-		t.Fatalf("error %v, want a truncated snapshot", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var raw bytes.Buffer
+			raw.WriteString(magic)
+			raw.WriteByte(FormatVersion)
+			zw := gzip.NewWriter(&raw)
+			// "meta", then the payload's length followed by three bytes.
+			record := append(append([]byte{4, 'm', 'e', 't', 'a'}, tt.length...), '{', '}', ' ')
+			if _, err := zw.Write(record); err != nil {
+				t.Fatal(err)
+			}
+			if err := zw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			_, err := loadBytes(t.Context(), "short.snap", raw.Bytes(), time.Time{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want %q", err, tt.want)
+			}
+		})
 	}
 }
 
