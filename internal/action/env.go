@@ -53,6 +53,9 @@ type Source struct {
 	// Events, when set, hears of each list as live collection reads it
 	// (a terminal's progress bar, a server's metrics).
 	Events snapshot.ListEventSink
+	// Limits bound what reading From may cost (input size, a saved
+	// snapshot's decompressed size); zero values are the defaults.
+	Limits snapshot.LoadOptions
 }
 
 // Options build an Env.
@@ -176,7 +179,7 @@ func LoadSnapshot(ctx context.Context, src Source, clk clock.PassiveClock, log *
 		s, err := scenario.DemoSnapshot()
 		return s, nil, err
 	case src.From != "":
-		s, err := snapshot.Load(ctx, src.From, src.Stdin)
+		s, err := snapshot.LoadWithOptions(ctx, src.From, src.Stdin, src.Limits)
 		if err != nil {
 			return nil, nil, err
 		}

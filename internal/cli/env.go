@@ -10,12 +10,14 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/output"
+	"github.com/purserhq/purser/internal/snapshot"
 	"github.com/purserhq/purser/internal/yamldoc"
 )
 
@@ -26,6 +28,7 @@ import (
 type EnvFlags struct {
 	Kube          *genericclioptions.ConfigFlags
 	From          string
+	MaxInputSize  string
 	Demo          bool
 	AllNamespaces bool
 	ConfigPath    string
@@ -42,6 +45,7 @@ func (f *EnvFlags) AddSourceFlags(cmd *cobra.Command) {
 	fs.StringVar(&f.From, "from", "", "read a saved snapshot, a YAML/JSON file or directory, or - for stdin, instead of the live cluster")
 	fs.BoolVar(&f.Demo, "demo", false, "use the embedded BlueOcean demo cluster")
 	fs.StringVar(&f.CollectedAt, "collected-at", "", "with --from, when the files were taken (RFC 3339, 2026-03-01T10:00:00Z), instead of the newest time their objects record")
+	fs.StringVar(&f.MaxInputSize, "max-input-size", "", "with --from, the most Purser reads and a saved snapshot may expand to (default 2Gi read, 1Gi expanded), e.g. 8Gi")
 	fs.BoolVarP(&f.AllNamespaces, "all-namespaces", "A", false, "every namespace, the default; exclusive with -n. The snapshot always covers the whole cluster: costs and checks need it")
 }
 
@@ -102,7 +106,40 @@ func (f *EnvFlags) Validate() error {
 	if f.Demo && f.From != "" {
 		return fmt.Errorf("--demo and --from are exclusive: choose one source")
 	}
+	if f.MaxInputSize != "" {
+		if f.From == "" {
+			return fmt.Errorf("--max-input-size bounds what --from reads")
+		}
+		if _, err := f.maxInputBytes(); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// maxInputBytes reads --max-input-size, a quantity such as 8Gi.
+func (f *EnvFlags) maxInputBytes() (int64, error) {
+	q, err := resource.ParseQuantity(f.MaxInputSize)
+	if err != nil || q.Sign() <= 0 || q.Value() <= 0 {
+		return 0, fmt.Errorf("--max-input-size %q: expected a positive size such as 4Gi or 500M", f.MaxInputSize)
+	}
+	if q.Cmp(snapshot.MaxBytes) > 0 {
+		return 0, fmt.Errorf("--max-input-size %q: at most %s", f.MaxInputSize, snapshot.MaxBytes.String())
+	}
+	return q.Value(), nil
+}
+
+// limits are the snapshot reading limits the flags set. One flag raises
+// both the bytes read and a saved snapshot's decompressed size: a user
+// whose snapshot is genuinely larger has no reason to reason about two.
+// The decompressed size stays bounded by the file's size times a ratio,
+// so a small file cannot expand into gigabytes whatever the flag says.
+func (f *EnvFlags) limits() snapshot.LoadOptions {
+	o := snapshot.LoadOptions{RaiseHint: "if the input is genuine, raise the limit with --max-input-size (a saved snapshot may also expand to at most 100 times its file size)"}
+	if n, err := f.maxInputBytes(); err == nil && f.MaxInputSize != "" {
+		o.MaxInputBytes, o.MaxSnapshotBytes = n, n
+	}
+	return o
 }
 
 // Complete builds the action Env the flags describe and prints its
@@ -113,7 +150,8 @@ func (f *EnvFlags) Complete(ctx context.Context, streams genericiooptions.IOStre
 		envToken = os.Getenv("DIGITALOCEAN_TOKEN")
 	}
 	opts := action.Options{
-		Source:     action.Source{Demo: f.Demo, From: f.From, Stdin: streams.In, REST: f.restConfig, CollectedAt: f.collectedAt()},
+		Source: action.Source{Demo: f.Demo, From: f.From, Stdin: streams.In, REST: f.restConfig, CollectedAt: f.collectedAt(),
+			Limits: f.limits()},
 		ConfigPath: f.ConfigPath,
 		Prices:     action.PriceOptions{Book: f.PriceBook, DOToken: f.DOToken, EnvToken: envToken},
 		Log:        loggerFrom(ctx),

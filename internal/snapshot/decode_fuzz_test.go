@@ -22,7 +22,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(rec)
 	}
 	f.Fuzz(func(t *testing.T, records []byte) {
-		s, err := Decode(bytes.NewReader(savedWith(t, records)))
+		s, err := Decode(bytes.NewReader(savedStream(t, records, gzip.NoCompression)))
 		if err != nil {
 			if s != nil {
 				t.Fatal("a snapshot returned with an error")
@@ -61,12 +61,13 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// savedWith returns a saved snapshot whose records are records.
-func savedWith(t testing.TB, records []byte) []byte {
+// savedStream returns a saved snapshot whose record stream (uncompressed)
+// is records, compressed at level.
+func savedStream(t testing.TB, records []byte, level int) []byte {
 	var b bytes.Buffer
 	b.WriteString(magic)
 	b.WriteByte(FormatVersion)
-	zw, err := gzip.NewWriterLevel(&b, gzip.NoCompression)
+	zw, err := gzip.NewWriterLevel(&b, level)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -115,33 +116,76 @@ func writeRecord(w *bufio.Writer, name string, payload []byte) error {
 // maxRecord bounds one record so a corrupt length cannot exhaust memory.
 const maxRecord = 4 << 30
 
-func readRecord(r *bufio.Reader) (string, []byte, error) {
+func readRecord(r *bufio.Reader, budget *limitedReader) (string, []byte, error) {
 	var parts [2][]byte
 	for i := range parts {
 		n, err := binary.ReadUvarint(r)
 		if err != nil {
+			var le *LimitError
+			if errors.As(err, &le) {
+				return "", nil, err
+			}
 			if i == 0 && errors.Is(err, io.EOF) {
 				return "", nil, io.EOF
+			}
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
 			}
 			return "", nil, fmt.Errorf("truncated snapshot: %w", err)
 		}
 		if n > maxRecord {
 			return "", nil, fmt.Errorf("corrupt snapshot: record of %d bytes", n)
 		}
-		parts[i] = make([]byte, n)
-		if _, err := io.ReadFull(r, parts[i]); err != nil {
-			return "", nil, fmt.Errorf("truncated snapshot: %w", err)
+		// A record announced larger than what the budget has left fails
+		// before anything is read or allocated.
+		if budget != nil && n > uint64(budget.left)+uint64(r.Buffered()) {
+			return "", nil, budget.err
 		}
+		// The buffer grows with the bytes that arrive, doubling up to the
+		// length announced: a corrupt length costs nothing, a true one at
+		// most half again its size.
+		buf := make([]byte, min(n, 16<<20))
+		read := 0
+		for {
+			k, err := io.ReadFull(r, buf[read:])
+			read += k
+			if err != nil {
+				var le *LimitError
+				if errors.As(err, &le) {
+					return "", nil, err
+				}
+				if errors.Is(err, io.EOF) {
+					// Not the end of the records: the end of a record
+					// that the file cuts short.
+					err = io.ErrUnexpectedEOF
+				}
+				return "", nil, fmt.Errorf("truncated snapshot: %w", err)
+			}
+			if uint64(read) == n {
+				break
+			}
+			grown := make([]byte, min(n, 2*uint64(len(buf))))
+			copy(grown, buf)
+			buf = grown
+		}
+		parts[i] = buf
 	}
 	return string(parts[0]), parts[1], nil
 }
 
-// Decode reads a snapshot in the saved format.
+// Decode reads a snapshot in the saved format, of at most
+// DefaultMaxSnapshotBytes once decompressed.
 func Decode(r io.Reader) (*Snapshot, error) { return decode(context.Background(), r) }
 
 // decode is Decode stopping with ctx's error, between records, when ctx is
 // done.
 func decode(ctx context.Context, r io.Reader) (*Snapshot, error) {
+	return decodeWithin(ctx, r, DefaultMaxSnapshotBytes, "")
+}
+
+// decodeWithin is decode failing with a *LimitError once the decompressed
+// records pass limit bytes; hint says how to raise the limit.
+func decodeWithin(ctx context.Context, r io.Reader, limit int64, hint string) (*Snapshot, error) {
 	br := bufio.NewReader(r)
 	head := make([]byte, len(magic)+1)
 	if _, err := io.ReadFull(br, head); err != nil || !IsSavedSnapshot(head) {
@@ -155,7 +199,9 @@ func decode(ctx context.Context, r io.Reader) (*Snapshot, error) {
 		return nil, fmt.Errorf("corrupt snapshot: %w", err)
 	}
 	defer zr.Close()
-	rr := bufio.NewReaderSize(zr, 256*1024)
+	bounded := &limitedReader{r: zr, left: limit,
+		err: &LimitError{What: "decompressed snapshot size", Limit: limit, Hint: hint}}
+	rr := bufio.NewReaderSize(bounded, 256*1024)
 	ix := newKindIndex()
 	byName := map[string]kind{}
 	for _, k := range ix.all {
@@ -167,7 +213,7 @@ func decode(ctx context.Context, r io.Reader) (*Snapshot, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		name, payload, err := readRecord(rr)
+		name, payload, err := readRecord(rr, bounded)
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -190,6 +236,9 @@ func decode(ctx context.Context, r io.Reader) (*Snapshot, error) {
 				return nil, fmt.Errorf("corrupt snapshot: unknown record %q for format version %d", name, FormatVersion)
 			}
 			l := k.newList()
+			if err := checkProtoQuantities(reflect.TypeOf(l), payload); err != nil {
+				return nil, fmt.Errorf("corrupt snapshot record %s: %w", name, err)
+			}
 			if err := l.Unmarshal(payload); err != nil {
 				return nil, fmt.Errorf("corrupt snapshot record %s: %w", name, err)
 			}
@@ -201,6 +250,9 @@ func decode(ctx context.Context, r io.Reader) (*Snapshot, error) {
 	}
 	if !seenMeta {
 		return nil, errors.New("corrupt snapshot: no meta record")
+	}
+	if err := checkSavedDuplicates(s); err != nil {
+		return nil, fmt.Errorf("corrupt snapshot: %w", err)
 	}
 	return s, nil
 }

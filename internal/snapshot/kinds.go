@@ -1,7 +1,7 @@
 package snapshot
 
 import (
-	"encoding/json"
+	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	kjson "sigs.k8s.io/json"
 )
 
 // protoList is what every generated Kubernetes list type provides.
@@ -39,8 +40,12 @@ type kind struct {
 	newList func() protoList
 	// take moves the items of a list into the snapshot, slimming each.
 	take func(s *Snapshot, l protoList)
-	// decode appends one object decoded from its JSON form.
-	decode func(s *Snapshot, data []byte) error
+	// decode appends one object decoded from its JSON form, field names
+	// matched case-sensitively as the API server does; strict lists the
+	// duplicate and unknown fields (see strict.go).
+	decode func(s *Snapshot, data []byte) (strict []error, err error)
+	// typ is the Go type of one object, for checks before decoding.
+	typ reflect.Type
 	// list wraps the snapshot's items in a list for encoding.
 	list  func(s *Snapshot) protoList
 	count func(s *Snapshot) int
@@ -79,10 +84,12 @@ func define[T any, PT interface {
 			}
 			*dst = append(*dst, src...)
 		},
-		decode: func(s *Snapshot, data []byte) error {
+		typ: reflect.TypeFor[T](),
+		decode: func(s *Snapshot, data []byte) ([]error, error) {
 			var t T
-			if err := json.Unmarshal(data, &t); err != nil {
-				return err
+			strict, err := kjson.UnmarshalStrict(data, &t, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
+			if err != nil {
+				return nil, err
 			}
 			slimMeta(PT(&t))
 			if slim != nil {
@@ -90,7 +97,7 @@ func define[T any, PT interface {
 			}
 			dst := field(s)
 			*dst = append(*dst, t)
-			return nil
+			return strict, nil
 		},
 		list: func(s *Snapshot) protoList {
 			l := PL(new(L))

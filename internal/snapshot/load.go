@@ -30,10 +30,12 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string {
+	// Names and keys come from the input: one holding a line break or an
+	// escape sequence must not break the message or reach the terminal.
 	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+		return oneLine(fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err))
 	}
-	return fmt.Sprintf("%s: %v", e.File, e.Err)
+	return oneLine(fmt.Sprintf("%s: %v", e.File, e.Err))
 }
 
 func (e *InputError) Unwrap() error { return e.Err }
@@ -56,27 +58,43 @@ func (e *InputError) Unwrap() error { return e.Err }
 // documents and objects. In a directory it reads only regular files; a
 // FIFO, socket or device is skipped with a warning, never opened, so that
 // it cannot block the load.
+//
+// Load applies the default limits; LoadWithOptions takes others.
 func Load(ctx context.Context, path string, stdin io.Reader) (*Snapshot, error) {
+	return LoadWithOptions(ctx, path, stdin, LoadOptions{})
+}
+
+// LoadWithOptions is Load within the limits of opts: the bytes read
+// (files and stdin together) and the decompressed size of a saved
+// snapshot. An input beyond a limit is a *LimitError. Only regular files
+// and named pipes are read: a device named directly (/dev/zero) is
+// refused.
+func LoadWithOptions(ctx context.Context, path string, stdin io.Reader, opts LoadOptions) (*Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	b := newBudget(opts)
 	if path == "-" {
-		data, err := io.ReadAll(stdin)
+		data, err := b.read(ctx, "<stdin>", stdin, 0)
 		if err != nil {
+			var le *LimitError
+			if errors.As(err, &le) || ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("reading stdin: %w", err)
 		}
-		return loadBytes(ctx, "<stdin>", data, time.Time{})
+		return loadBytesWith(ctx, "<stdin>", data, time.Time{}, opts)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, errors.Unwrap(err))
 	}
 	if !st.IsDir() {
-		data, err := os.ReadFile(path)
+		data, err := b.readFile(ctx, path)
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", path, err)
+			return nil, err
 		}
-		return loadBytes(ctx, path, data, st.ModTime())
+		return loadBytesWith(ctx, path, data, st.ModTime(), opts)
 	}
 	var files, skipped []string
 	var newest time.Time
@@ -132,9 +150,9 @@ func Load(ctx context.Context, path string, stdin io.Reader) (*Snapshot, error) 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		data, err := os.ReadFile(f)
+		data, err := b.readFile(ctx, f)
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", f, err)
+			return nil, err
 		}
 		if err := l.addManifests(f, data); err != nil {
 			return nil, err
@@ -162,11 +180,21 @@ func fileKind(m fs.FileMode) string {
 // loadBytes decodes a saved snapshot or manifests; modified is the time
 // of manifests (zero when unknown).
 func loadBytes(ctx context.Context, name string, data []byte, modified time.Time) (*Snapshot, error) {
+	return loadBytesWith(ctx, name, data, modified, LoadOptions{})
+}
+
+// loadBytesWith is loadBytes within the limits of opts.
+func loadBytesWith(ctx context.Context, name string, data []byte, modified time.Time, opts LoadOptions) (*Snapshot, error) {
 	if IsSavedSnapshot(data) {
-		s, err := decode(ctx, bytes.NewReader(data))
+		s, err := decodeWithin(ctx, bytes.NewReader(data), opts.snapshotBudget(int64(len(data))), opts.RaiseHint)
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
 				return nil, err
+			}
+			if le := (*LimitError)(nil); errors.As(err, &le) {
+				named := *le
+				named.File = name
+				return nil, &named
 			}
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -192,6 +220,12 @@ type loader struct {
 	// Warnings are kept for the caller; files may hold kinds in versions
 	// Purser does not model.
 	warnings []string
+	// unknown holds the kind and field of each unknown field warned
+	// about; moreUnknown counts those past the warnings' bound.
+	unknown     map[string]bool
+	moreUnknown int
+	// seen is where each object was first read, to refuse a second copy.
+	seen map[objectKey]location
 }
 
 // newLoader starts a snapshot of manifests taken at collectedAt (zero when
@@ -215,6 +249,9 @@ func (l *loader) finish() *Snapshot {
 	for _, k := range l.kinds.all {
 		l.s.SetKind(KindStatus{Group: k.GVR.Group, Version: k.GVR.Version, Resource: k.GVR.Resource,
 			Kind: k.Kind, Namespaced: k.Namespaced, Count: k.count(l.s)})
+	}
+	if l.moreUnknown > 0 {
+		l.warnings = append(l.warnings, fmt.Sprintf("%d more unknown fields are ignored", l.moreUnknown))
 	}
 	l.s.Meta.Warnings = l.warnings
 	SortObjectRefs(l.s.Others)
@@ -296,7 +333,16 @@ func (l *loader) addYAML(file string, data []byte) error {
 		if isBlankYAML(doc.Bytes()) {
 			return nil
 		}
-		js, err := yaml.YAMLToJSON(doc.Bytes())
+		js, err := yaml.YAMLToJSONStrict(doc.Bytes())
+		if err != nil {
+			if key, first, second, ok := duplicateKey(doc.Bytes()); ok {
+				return &InputError{File: file, Line: docStart + second - 1, Err: fmt.Errorf(
+					"invalid YAML: key %s is given twice in one mapping, at lines %d and %d", key, docStart+first-1, docStart+second-1)}
+			}
+			// The strict conversion also refuses a key that overrides one
+			// merged in with "<<", which YAML allows.
+			js, err = yaml.YAMLToJSON(doc.Bytes())
+		}
 		if err != nil {
 			line := docStart
 			msg := err.Error()
@@ -306,6 +352,7 @@ func (l *loader) addYAML(file string, data []byte) error {
 				msg = strings.Replace(msg, m[0], "line "+strconv.Itoa(line), 1)
 			}
 			msg = strings.TrimPrefix(msg, "error converting YAML to JSON: ")
+			msg = strings.Join(strings.Fields(msg), " ") // one line, whatever the parser's list
 			return &InputError{File: file, Line: line, Err: fmt.Errorf("invalid YAML: %s", msg)}
 		}
 		return l.addObject(file, docStart, "", js)
@@ -375,11 +422,14 @@ func (l *loader) addObject(file string, line int, path string, raw []byte) error
 		return fail("expected a Kubernetes object (a mapping with apiVersion and kind), found %s", describeJSON(trimmed))
 	}
 	var h header
-	if err := json.Unmarshal(raw, &h); err != nil {
+	if err := unmarshalHeader(raw, &h); err != nil {
 		return fail("not a Kubernetes object: %v", err)
 	}
 	if h.APIVersion == "" || h.Kind == "" {
 		return fail("not a Kubernetes object: missing %s", missingFields(h))
+	}
+	if err := checkTypeMeta(h.APIVersion, h.Kind); err != nil {
+		return fail("not a Kubernetes object: %v", err)
 	}
 	gv, err := schema.ParseGroupVersion(h.APIVersion)
 	if err != nil {
@@ -403,12 +453,16 @@ func (l *loader) addObject(file string, line int, path string, raw []byte) error
 		return fail("%s %s has no metadata.name", h.APIVersion, h.Kind)
 	}
 	gk := schema.GroupKind{Group: gv.Group, Kind: h.Kind}
-	if k, ok := l.kinds.lookupKind(gk); ok {
+	k, modelled := l.kinds.lookupKind(gk)
+	if err := l.once(gk, k, modelled, h.Metadata, location{file, line, path}); err != nil {
+		return fail("%v", err)
+	}
+	if modelled {
 		if gv.Version == k.GVR.Version {
 			if k.Namespaced && h.Metadata.Namespace == "" {
 				return fail("%s %s has no metadata.namespace", h.Kind, h.Metadata.Name)
 			}
-			if err := k.decode(l.s, raw); err != nil {
+			if err := l.decode(k, raw, location{file, line, path}); err != nil {
 				return fail("%s %s/%s: %v", h.Kind, h.Metadata.Namespace, h.Metadata.Name, err)
 			}
 			if err := validateItems(k.list(l.s), k.count(l.s)-1); err != nil {
@@ -472,7 +526,7 @@ func truncate(s string, n int) string {
 // items carry none).
 func withTypeMeta(item json.RawMessage, apiVersion, kind string) json.RawMessage {
 	var h header
-	if json.Unmarshal(item, &h) == nil && h.Kind != "" {
+	if unmarshalHeader(item, &h) == nil && h.Kind != "" {
 		return item
 	}
 	t := bytes.TrimSpace(item)
@@ -480,6 +534,10 @@ func withTypeMeta(item json.RawMessage, apiVersion, kind string) json.RawMessage
 		return item
 	}
 	tm := fmt.Sprintf(`{"apiVersion":%q,"kind":%q`, apiVersion, kind)
+	if h.APIVersion != "" {
+		// Given twice, it would be a duplicate key.
+		tm = fmt.Sprintf(`{"kind":%q`, kind)
+	}
 	rest := bytes.TrimSpace(t[1:])
 	if len(rest) > 0 && rest[0] != '}' {
 		tm += ","

@@ -143,12 +143,22 @@ func TestLoadStdinAndDirectory(t *testing.T) {
 	if len(s.Pods) != 1 {
 		t.Fatalf("pods from stdin: %d", len(s.Pods))
 	}
-	d, err := Load(t.Context(), "testdata", nil)
+	dir := t.TempDir()
+	for _, f := range []string{"small.yaml", "podlist.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := Load(t.Context(), dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Namespaces) != 4 { // small.yaml's 2 + list.json's 2
-		t.Fatalf("namespaces from directory: %d", len(d.Namespaces))
+	if len(d.Namespaces) != 2 || len(d.Pods) != 2 { // small.yaml's, and podlist.json's pod
+		t.Fatalf("from directory: namespaces %d pods %d", len(d.Namespaces), len(d.Pods))
 	}
 }
 
@@ -190,6 +200,12 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Add([]byte("---\n---\n"))
 	f.Add([]byte(magic + "\x01"))
+	// Inputs of the strict rules: a key differing in case, a key given
+	// twice, an object given twice, a quantity too costly to parse.
+	f.Add([]byte(podDoc + privilegedSpec))
+	f.Add([]byte(podDoc + "spec: {hostNetwork: true}\n"))
+	f.Add([]byte(nodeDoc + "---\n" + nodeDoc))
+	f.Add([]byte(`{"apiVersion":"v1","kind":"Node","metadata":{"name":"n"},"status":{"capacity":{"cpu":"1e-999999999","memory":1e-99}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := loadBytes(t.Context(), "fuzz", data, time.Time{})
 		if err != nil {

@@ -180,8 +180,8 @@ func maxQuantity(name corev1.ResourceName) resource.Quantity {
 	return MaxBytes
 }
 
-// quantityProblem checks one amount: from 0 to its resource's bound.
-func quantityProblem(name corev1.ResourceName, q resource.Quantity) problem {
+// amountProblem checks one amount: from 0 to its resource's bound.
+func amountProblem(name corev1.ResourceName, q resource.Quantity) problem {
 	if q.Sign() < 0 {
 		return problem{at: string(name), q: q, expected: "a non-negative quantity, as the API server requires"}
 	}
@@ -198,9 +198,9 @@ func quantityProblem(name corev1.ResourceName, q resource.Quantity) problem {
 // always the same one without sorting every list of every object.
 func listProblem(l corev1.ResourceList) problem {
 	for name, q := range l {
-		if quantityProblem(name, q).found() {
+		if amountProblem(name, q).found() {
 			for _, name := range sortedNames(l) {
-				if p := quantityProblem(name, l[name]); p.found() {
+				if p := amountProblem(name, l[name]); p.found() {
 					return p
 				}
 			}
