@@ -117,15 +117,7 @@ func TestLoadErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := Load(t.Context(), tt.path, nil)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error %q does not contain %q", err, tt.want)
-			}
-			if strings.Count(err.Error(), "\n") > 0 {
-				t.Fatalf("error is not one line: %q", err)
-			}
+			wantLoadError(t, err, tt.want)
 		})
 	}
 }
@@ -300,5 +292,20 @@ func TestPodRequests(t *testing.T) {
 		if cpu, _ := PodRequestsMilli(&tt.spec); cpu != tt.want {
 			t.Errorf("%s: %dm, want %dm", tt.name, cpu, tt.want)
 		}
+	}
+}
+
+// wantLoadError fails t unless err is one line holding want: loading
+// errors name the file, line and object on a single line.
+func wantLoadError(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("loaded")
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q does not contain %q", err, want)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Fatalf("error is not one line: %q", err)
 	}
 }

@@ -72,12 +72,7 @@ func TestStrictManifests(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := LoadManifests(tt.file, []byte(tt.data))
-			if err == nil {
-				t.Fatal("loaded")
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error %q does not contain %q", err, tt.want)
-			}
+			wantLoadError(t, err, tt.want)
 		})
 	}
 }
@@ -172,12 +167,7 @@ func TestDuplicateObjects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := Load(t.Context(), tt.path, nil)
-			if err == nil {
-				t.Fatal("loaded")
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error %q does not contain %q", err, tt.want)
-			}
+			wantLoadError(t, err, tt.want)
 		})
 	}
 }
