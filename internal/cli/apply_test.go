@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/purserhq/purser/internal/apply"
+)
+
+func runRoot(t *testing.T, in string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	root := NewRoot(genericiooptions.IOStreams{In: strings.NewReader(in), Out: &out, ErrOut: &errOut})
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), err
+}
+
+// TestApplyRefusals: what apply and rollback refuse before they read a
+// plan or a cluster.
+func TestApplyRefusals(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	planFile := filepath.Join(dir, "plan.yaml")
+	if _, stderr, err := runRoot(t, "", "plan", "--demo", "--strategy", "empty", "--plan-file", planFile); err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"the demo", []string{"apply", planFile, "--demo"}, "--demo: purser apply changes a live cluster"},
+		{"files", []string{"apply", planFile, "--from", "snap.yaml"}, "--from snap.yaml: purser apply changes a live cluster, not files"},
+		{"rollback of the demo", []string{"rollback", "journal.jsonl", "--demo"}, "--demo: purser rollback changes a live cluster"},
+		{"a confirmation without approval", []string{"apply", planFile, "--confirm-namespace", "x"}, "give --approve too"},
+		{"resume into another directory", []string{"apply", planFile, "--resume", "j.jsonl", "--backup-dir", "d"}, "exclusive"},
+		{"no wait", []string{"apply", planFile, "--wait", "0s"}, "--wait 0s"},
+		{"-n", []string{"apply", planFile, "-n", "shop"}, "does not narrow to a namespace"},
+		{"a plan that does not exist", []string{"apply", filepath.Join(dir, "missing.yaml")}, "reading plan"},
+		{"a journal that does not exist", []string{"rollback", filepath.Join(dir, "missing.jsonl"), "--kubeconfig", filepath.Join(dir, "kubeconfig")}, "reading journal"},
+		{"no kubeconfig", []string{"apply", planFile, "--kubeconfig", filepath.Join(dir, "kubeconfig")}, "--kubeconfig " + filepath.Join(dir, "kubeconfig")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := runRoot(t, "", tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfirmAtPrompt(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in   string
+		want string // "" confirmed
+	}{
+		{"alpha\nbeta\n", ""},
+		{"  alpha \nbeta", ""},
+		{"alpha\nbeat\n", `namespace beta not confirmed (typed "beat")`},
+		{"yes\n", `namespace alpha not confirmed (typed "yes")`},
+		{"", `namespace alpha not confirmed (typed "")`},
+	}
+	for _, tc := range cases {
+		var errOut bytes.Buffer
+		got, err := confirmAtPrompt(genericiooptions.IOStreams{In: strings.NewReader(tc.in), ErrOut: &errOut}, []string{"alpha", "beta"})
+		switch {
+		case tc.want == "" && (err != nil || len(got) != 2):
+			t.Errorf("%q: %v %v", tc.in, got, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%q: got %v, want %q", tc.in, err, tc.want)
+		}
+		if !strings.Contains(errOut.String(), "Delete namespace alpha? Type its name: ") {
+			t.Errorf("the prompt: %q", errOut.String())
+		}
+	}
+}
+
+func TestRunReportTable(t *testing.T) {
+	t.Parallel()
+	rep := &apply.Report{Operation: "01234567-20261201T000000Z", Plan: "sha256:0123", Source: "live:https://127.0.0.1:6443", DryRun: true,
+		Steps: []apply.StepResult{{Step: apply.Step{Index: 1, Change: apply.ChangeDelete,
+			Object: apply.Object{APIVersion: "v1", Kind: "Namespace", Name: "evil\x1b[31m"}}, Status: apply.StatusDryRun, Message: "empty"}}}
+	var out bytes.Buffer
+	if err := printRunReport(genericiooptions.IOStreams{Out: &out}, "table", rep); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{"Plan sha256:0123 on live:https://127.0.0.1:6443, operation 01234567-20261201T000000Z (dry run)",
+		"STEP  CHANGE  OBJECT", "1     delete  Namespace evil"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the table lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "\x1b") {
+		t.Errorf("a name's escape sequence reached the terminal: %q", got)
+	}
+}
