@@ -67,7 +67,8 @@ func (l *live) purser(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	root := cli.NewRoot(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
-	root.SetArgs(append([]string{"--kubeconfig", l.c.Kubeconfig}, args...))
+	// -v 2: the debug logs too must hold no Secret value.
+	root.SetArgs(append([]string{"--kubeconfig", l.c.Kubeconfig, "-v", "2"}, args...))
 	err := root.ExecuteContext(t.Context())
 	l.noSecrets(t, out.String()+errOut.String())
 	return out.String(), errOut.String(), err
@@ -290,10 +291,12 @@ func TestApplyEmptyPlanLive(t *testing.T) {
 func (l *live) dryRun(t *testing.T) {
 	path, hash := l.plan(t)
 	before := l.namespaces(t)
+	start := time.Now()
 	out, stderr, err := l.purser(t, "apply", path, "-o", "json")
 	if err != nil {
 		t.Fatalf("dry run: %v\n%s", err, stderr)
 	}
+	t.Logf("dry run of 18 steps: %s", time.Since(start).Round(time.Millisecond))
 	var rep apply.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
@@ -422,14 +425,16 @@ func (l *live) filledThenResumed(t *testing.T) {
 	if err := l.kube.CoreV1().ConfigMaps(third).Delete(ctx, "arrived-during-the-run", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	out, stderr, err := l.purser(t, append([]string{"apply", path, "--approve", hash, "--resume", journal}, confirmAll(l.want[:0])...)...)
+	_, _, err = l.purser(t, "apply", path, "--approve", hash, "--resume", journal)
 	if err == nil || !strings.Contains(err.Error(), "16 not confirmed") {
 		t.Errorf("a resumed run asks for the confirmation of the 16 namespaces left: %v", err)
 	}
-	out, stderr, err = l.purser(t, append([]string{"apply", path, "--approve", hash, "--resume", journal, "-o", "json"}, confirmAll(l.want)...)...)
+	start := time.Now()
+	out, stderr, err := l.purser(t, append([]string{"apply", path, "--approve", hash, "--resume", journal, "-o", "json"}, confirmAll(l.want)...)...)
 	if err != nil {
 		t.Fatalf("resume: %v\n%s%s", err, out, stderr)
 	}
+	t.Logf("resumed run, 16 namespaces deleted: %s", time.Since(start).Round(time.Millisecond))
 	if n := statuses(t, out); n[apply.StatusDoneBefore] != 2 || n[apply.StatusDone] != 16 {
 		t.Errorf("the resumed run's steps: %v", n)
 	}
@@ -456,7 +461,9 @@ func (l *live) rollback(t *testing.T, journal, hash string, before map[string]ns
 	if _, _, err := l.purser(t, "rollback", journal, "--approve", "sha256:"+strings.Repeat("1", 64)); err == nil {
 		t.Error("a rollback approved with another hash was carried out")
 	}
+	start := time.Now()
 	out, stderr, err = l.purser(t, "rollback", journal, "--approve", hash)
+	t.Logf("rollback, 18 namespaces recreated: %s", time.Since(start).Round(time.Millisecond))
 	if err != nil {
 		t.Fatalf("rollback: %v\n%s%s", err, out, stderr)
 	}

@@ -28,12 +28,6 @@ func (o Object) String() string {
 	return o.Kind + " " + o.Namespace + "/" + o.Name
 }
 
-// sameObject tells whether two references name the same object, whatever
-// the versions they record.
-func (o Object) sameObject(p Object) bool {
-	return o.APIVersion == p.APIVersion && o.Kind == p.Kind && o.Namespace == p.Namespace && o.Name == p.Name
-}
-
 // Change is the kind of change a step makes.
 type Change string
 

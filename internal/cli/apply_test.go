@@ -3,13 +3,17 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/purserhq/purser/internal/apply"
+	"github.com/purserhq/purser/internal/plan"
 )
 
 func runRoot(t *testing.T, in string, args ...string) (string, string, error) {
@@ -102,5 +106,73 @@ func TestRunReportTable(t *testing.T) {
 	}
 	if strings.Contains(got, "\x1b") {
 		t.Errorf("a name's escape sequence reached the terminal: %q", got)
+	}
+}
+
+// TestApplyPromptsOnTerminal: on a terminal, the namespaces not confirmed
+// with flags are asked for one by one; a mistyped name stops the run before
+// it reads the cluster, and all names typed let it go on (to a server that
+// is not there, here).
+func TestApplyPromptsOnTerminal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	planFile := filepath.Join(dir, "plan.yaml")
+	if _, stderr, err := runRoot(t, "", "plan", "--demo", "--strategy", "empty", "--plan-file", planFile); err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	pf, err := os.Open(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Read(pf)
+	pf.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range p.Spec.Deletions {
+		names = append(names, d.Namespace)
+	}
+	cases := []struct {
+		name      string
+		flags     []string
+		typed     string
+		prompts   int
+		wantError string
+	}{
+		{"a mistyped name", nil, names[0] + "\nnot-" + names[1] + "\n", 2, `namespace ` + names[1] + ` not confirmed (typed "not-` + names[1] + `")`},
+		{"all typed", nil, strings.Join(names, "\n") + "\n", 18, "127.0.0.1:1"},
+		{"the rest typed", names[:16], strings.Join(names[16:], "\n") + "\n", 2, "127.0.0.1:1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			kube := genericclioptions.NewConfigFlags(true)
+			*kube.KubeConfig = kubeconfig
+			var out, errOut bytes.Buffer
+			o := &ApplyOptions{Env: EnvFlags{Kube: kube}, Path: planFile, Approve: p.Metadata.ContentHash, Confirm: tc.flags,
+				Wait: time.Second, Output: newChoice("table", applyFormats()...),
+				streams:  genericiooptions.IOStreams{In: strings.NewReader(tc.typed), Out: &out, ErrOut: &errOut},
+				terminal: func() bool { return true }}
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			err := o.Run(ctx)
+			if err == nil || !strings.Contains(err.Error(), tc.wantError) {
+				t.Errorf("got %v, want an error saying %q", err, tc.wantError)
+			}
+			if n := strings.Count(errOut.String(), "? Type its name: "); n != tc.prompts {
+				t.Errorf("%d prompts, want %d:\n%s", n, tc.prompts, errOut.String())
+			}
+		})
 	}
 }
