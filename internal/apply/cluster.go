@@ -196,20 +196,27 @@ func (c *cluster) waitGone(parent context.Context, name, uid string, timeout tim
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	var last *corev1.Namespace
+	var lastErr error
 	for {
+		// A failed read is retried until the bound: the client's rate
+		// limiter refuses a call that would end past the deadline before
+		// the deadline itself, and an API server may blink.
 		ns, err := c.namespace(ctx, name)
 		switch {
 		case err == nil && (ns == nil || string(ns.UID) != uid):
 			return nil
 		case err == nil:
 			last = ns
-		case ctx.Err() == nil:
-			return err
+		default:
+			lastErr = err
 		}
 		select {
 		case <-ctx.Done():
 			if err := parent.Err(); err != nil {
 				return err
+			}
+			if last == nil && lastErr != nil {
+				return fmt.Errorf("namespace %s: still unknown after %s: %w", name, timeout, lastErr)
 			}
 			return stuckError(name, timeout, last)
 		case <-tick.C:
@@ -230,8 +237,12 @@ func stuckError(name string, timeout time.Duration, ns *corev1.Namespace) error 
 		}
 	}
 	msg := fmt.Sprintf("namespace %s is still %s after %s", name, ns.Status.Phase, timeout)
-	if len(ns.Spec.Finalizers) > 0 || len(ns.Finalizers) > 0 {
-		msg += fmt.Sprintf(" (finalizers %v %v, never stripped by purser)", ns.Spec.Finalizers, ns.Finalizers)
+	var fin []string
+	for _, f := range ns.Spec.Finalizers {
+		fin = append(fin, string(f))
+	}
+	if fin = append(fin, ns.Finalizers...); len(fin) > 0 {
+		msg += fmt.Sprintf(" (finalizers %s: purser never strips them)", strings.Join(fin, ", "))
 	}
 	if len(conds) > 0 {
 		msg += "; " + strings.Join(conds, "; ")

@@ -47,8 +47,8 @@ func TestMain(m *testing.M) {
 	}))
 }
 
-// live is what the steps of TestApplyEmptyPlanLive share.
-type live struct {
+// liveRun is what the steps of TestApplyEmptyPlanLive share.
+type liveRun struct {
 	c    *testcluster.Cluster
 	kube kubernetes.Interface
 	dir  string
@@ -63,7 +63,7 @@ type live struct {
 
 // purser runs one command line against the shared cluster, as a user
 // would, with stdin that is not a terminal.
-func (l *live) purser(t *testing.T, args ...string) (string, string, error) {
+func (l *liveRun) purser(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	root := cli.NewRoot(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
@@ -74,7 +74,7 @@ func (l *live) purser(t *testing.T, args ...string) (string, string, error) {
 	return out.String(), errOut.String(), err
 }
 
-func (l *live) noSecrets(t *testing.T, text string) {
+func (l *liveRun) noSecrets(t *testing.T, text string) {
 	t.Helper()
 	for _, s := range l.secrets {
 		if strings.Contains(text, s) {
@@ -85,7 +85,7 @@ func (l *live) noSecrets(t *testing.T, text string) {
 
 // plan builds the empty plan of the live cluster and returns its file and
 // hash; its deletions must be the demo's.
-func (l *live) plan(t *testing.T) (string, string) {
+func (l *liveRun) plan(t *testing.T) (string, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "plan.yaml")
 	if _, stderr, err := l.purser(t, "plan", "--strategy", "empty", "--config", l.config, "--plan-file", path); err != nil {
@@ -118,7 +118,7 @@ type nsState struct {
 	Terminating          bool
 }
 
-func (l *live) namespaces(t *testing.T) map[string]nsState {
+func (l *liveRun) namespaces(t *testing.T) map[string]nsState {
 	t.Helper()
 	list, err := l.kube.CoreV1().Namespaces().List(t.Context(), metav1.ListOptions{})
 	if err != nil {
@@ -195,7 +195,7 @@ func confirmAll(want []string) []string {
 
 // checkFiles checks the modes of an operation's directory and files, and
 // that no Secret's value is in them.
-func (l *live) checkFiles(t *testing.T, dir string) {
+func (l *liveRun) checkFiles(t *testing.T, dir string) {
 	t.Helper()
 	for name, want := range map[string]os.FileMode{".": 0o700, apply.BackupFile: 0o600, apply.JournalFile: 0o600} {
 		fi, err := os.Stat(filepath.Join(dir, name))
@@ -250,7 +250,7 @@ func TestApplyEmptyPlanLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &live{c: c, kube: kube, dir: t.TempDir()}
+	l := &liveRun{c: c, kube: kube, dir: t.TempDir()}
 	l.config = filepath.Join(l.dir, "purser.yaml")
 	if err := os.WriteFile(l.config, scenario.DemoConfigYAML(), 0o600); err != nil {
 		t.Fatal(err)
@@ -288,7 +288,7 @@ func TestApplyEmptyPlanLive(t *testing.T) {
 	t.Run("killed, resumed, rolled back", l.killedThenResumed)
 }
 
-func (l *live) dryRun(t *testing.T) {
+func (l *liveRun) dryRun(t *testing.T) {
 	path, hash := l.plan(t)
 	before := l.namespaces(t)
 	start := time.Now()
@@ -315,7 +315,7 @@ func (l *live) dryRun(t *testing.T) {
 	unchanged(t, before, l.namespaces(t))
 }
 
-func (l *live) refusals(t *testing.T) {
+func (l *liveRun) refusals(t *testing.T) {
 	path, hash := l.plan(t)
 	before := l.namespaces(t)
 	cases := []struct {
@@ -379,7 +379,7 @@ func (l *live) refusals(t *testing.T) {
 // its step; the run deletes the first two, stops there and says why. Once
 // the ConfigMap is gone, --resume deletes the rest; rollback recreates all
 // 18 as they were.
-func (l *live) filledThenResumed(t *testing.T) {
+func (l *liveRun) filledThenResumed(t *testing.T) {
 	ctx := t.Context()
 	path, hash := l.plan(t)
 	before := l.namespaces(t)
@@ -425,12 +425,19 @@ func (l *live) filledThenResumed(t *testing.T) {
 	if err := l.kube.CoreV1().ConfigMaps(third).Delete(ctx, "arrived-during-the-run", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	out, stderr, err := l.purser(t, "apply", path, "--resume", journal, "-o", "json")
+	if err != nil {
+		t.Fatalf("dry run of the resumption: %v\n%s", err, stderr)
+	}
+	if n := statuses(t, out); n[apply.StatusDoneBefore] != 2 || n[apply.StatusDryRun] != 16 {
+		t.Errorf("the dry run of the resumption: %v", n)
+	}
 	_, _, err = l.purser(t, "apply", path, "--approve", hash, "--resume", journal)
 	if err == nil || !strings.Contains(err.Error(), "16 not confirmed") {
 		t.Errorf("a resumed run asks for the confirmation of the 16 namespaces left: %v", err)
 	}
 	start := time.Now()
-	out, stderr, err := l.purser(t, append([]string{"apply", path, "--approve", hash, "--resume", journal, "-o", "json"}, confirmAll(l.want)...)...)
+	out, stderr, err = l.purser(t, append([]string{"apply", path, "--approve", hash, "--resume", journal, "-o", "json"}, confirmAll(l.want)...)...)
 	if err != nil {
 		t.Fatalf("resume: %v\n%s%s", err, out, stderr)
 	}
@@ -447,7 +454,7 @@ func (l *live) filledThenResumed(t *testing.T) {
 
 // rollback dry-runs, then carries out the rollback of a run through the
 // command line, and checks that every namespace is back as it was.
-func (l *live) rollback(t *testing.T, journal, hash string, before map[string]nsState) {
+func (l *liveRun) rollback(t *testing.T, journal, hash string, before map[string]nsState) {
 	t.Helper()
 	gone := l.namespaces(t)
 	out, stderr, err := l.purser(t, "rollback", journal, "-o", "json")
@@ -481,7 +488,7 @@ func (l *live) rollback(t *testing.T, journal, hash string, before map[string]ns
 
 // cancelledThenResumed stops a run between its fifth and sixth step, as an
 // interrupt would, then resumes it to the end.
-func (l *live) cancelledThenResumed(t *testing.T) {
+func (l *liveRun) cancelledThenResumed(t *testing.T) {
 	path, hash := l.plan(t)
 	before := l.namespaces(t)
 	f, err := os.Open(path)
@@ -520,7 +527,7 @@ func (l *live) cancelledThenResumed(t *testing.T) {
 // killedThenResumed runs the purser binary and kills it (SIGKILL) once its
 // journal records a few deletions, wherever it is then; --resume finishes
 // the run.
-func (l *live) killedThenResumed(t *testing.T) {
+func (l *liveRun) killedThenResumed(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "purser")
 	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "github.com/purserhq/purser/cmd/purser")
 	if out, err := build.CombinedOutput(); err != nil {

@@ -180,10 +180,10 @@ func restoreNamespace(ctx context.Context, cl *cluster, o RollbackOptions, j *jo
 		}
 	}
 	// What the server sets (UID, resourceVersion, creation time, status)
-	// is left for it to set again; labels, annotations and the spec's
-	// finalizers are what the namespace was.
+	// is left for it to set again; labels, annotations and finalizers are
+	// what the namespace had.
 	restored := &corev1.Namespace{
-		ObjectMeta: metav1.ObjectMeta{Name: src.Name, Labels: src.Labels, Annotations: src.Annotations},
+		ObjectMeta: metav1.ObjectMeta{Name: src.Name, Labels: src.Labels, Annotations: src.Annotations, Finalizers: src.Finalizers},
 		Spec:       src.Spec,
 	}
 	opts := metav1.CreateOptions{FieldManager: "purser"}

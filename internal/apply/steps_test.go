@@ -270,3 +270,22 @@ func TestPrepareDir(t *testing.T) {
 		t.Error("a directory whose parent is missing was created")
 	}
 }
+
+func TestStuckError(t *testing.T) {
+	t.Parallel()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a", Finalizers: []string{"example.com/hold"}},
+		Spec: corev1.NamespaceSpec{Finalizers: []corev1.FinalizerName{corev1.FinalizerKubernetes}},
+		Status: corev1.NamespaceStatus{Phase: corev1.NamespaceTerminating, Conditions: []corev1.NamespaceCondition{
+			{Type: corev1.NamespaceContentRemaining, Status: corev1.ConditionTrue, Message: "Some resources are remaining: widgets.example.com has 1 resource instances"},
+			{Type: corev1.NamespaceDeletionDiscoveryFailure, Status: corev1.ConditionFalse, Message: "All resources successfully discovered"},
+		}}}
+	got := stuckError("a", 2*time.Second, ns).Error()
+	want := "namespace a is still Terminating after 2s (finalizers kubernetes, example.com/hold: purser never strips them); " +
+		"NamespaceContentRemaining: Some resources are remaining: widgets.example.com has 1 resource instances"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got := stuckError("b", time.Second, nil).Error(); got != "namespace b: still there after 1s" {
+		t.Errorf("without the namespace: %s", got)
+	}
+}
