@@ -36,7 +36,7 @@ type RollbackOptions struct {
 
 // Rollback restores what the run of a journal changed, from its backup,
 // last step first: every namespace a step started to delete is recreated
-// with its labels, annotations and spec when it is gone. A namespace that
+// with its labels, annotations, finalizers and spec when it is gone. A namespace that
 // is still there is left alone; one that was created again by someone else
 // since (another UID) is reported, never touched. Without an approval it
 // is a dry run: each creation is sent to the server as a dry run.

@@ -30,7 +30,7 @@ func newRollbackCmd(streams genericiooptions.IOStreams, kube *genericclioptions.
 		Short: "Undo a purser apply run from its journal and backup: a dry run unless approved",
 		Long: `Restore what a purser apply run changed, from the backup beside its journal,
 last step first: each namespace the run deleted (or started to delete) is
-recreated with the labels, annotations and spec it had. A namespace that is
+recreated with the labels, annotations, finalizers and spec it had. A namespace that is
 still there is left alone; one created again since by someone else is
 reported and never touched.
 
