@@ -21,6 +21,7 @@ import (
 	"github.com/purserhq/purser/internal/output"
 	"github.com/purserhq/purser/internal/plan"
 	"github.com/purserhq/purser/internal/report"
+	"github.com/purserhq/purser/internal/shell"
 )
 
 // ApplyOptions are the options of `purser apply`.
@@ -174,12 +175,18 @@ func (o *ApplyOptions) finish(rep *apply.Report, err error) error {
 	if perr := printRunReport(o.streams, o.Output.value, rep); perr != nil && err == nil {
 		err = perr
 	}
+	journal := output.TerminalText(shell.Quote(rep.Journal))
 	switch {
 	case rep.DryRun && err == nil:
 		fmt.Fprintf(o.streams.ErrOut, "dry run: nothing was changed; carry it out with --approve %s\n", rep.Plan)
+	case rep.Journal != "" && err != nil && !rep.DryRun:
+		// The run stopped with its journal written: say how to go on, or
+		// back, while the person still has the command line in view.
+		fmt.Fprintf(o.streams.ErrOut, "the run stopped; the journal says how far it went. Continue with:\n  purser apply %s --approve %s --resume %s --confirm-namespace …\nor undo it with:\n  purser rollback %s --approve %s\n",
+			output.TerminalText(shell.Quote(o.Path)), rep.Plan, journal, journal, rep.Plan)
 	case rep.Journal != "":
 		fmt.Fprintf(o.streams.ErrOut, "backup and journal in %s; undo with: purser rollback %s --approve %s\n",
-			output.TerminalText(rep.Dir), output.TerminalText(rep.Journal), rep.Plan)
+			output.TerminalText(rep.Dir), journal, rep.Plan)
 	}
 	return err
 }

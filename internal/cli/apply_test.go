@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,6 +173,53 @@ current-context: c
 			}
 			if n := strings.Count(errOut.String(), "? Type its name: "); n != tc.prompts {
 				t.Errorf("%d prompts, want %d:\n%s", n, tc.prompts, errOut.String())
+			}
+		})
+	}
+}
+
+// TestApplyFinish: what apply says on stderr after a run, by how it ended.
+func TestApplyFinish(t *testing.T) {
+	t.Parallel()
+	rep := func(dry bool, journal string) *apply.Report {
+		return &apply.Report{Operation: "op", Plan: "sha256:0123", Source: "live:x", DryRun: dry, Dir: "d ir", Journal: journal}
+	}
+	cases := []struct {
+		name string
+		rep  *apply.Report
+		err  error
+		want []string
+		not  []string
+	}{
+		{"a dry run that passed", rep(true, ""), nil, []string{"dry run: nothing was changed; carry it out with --approve sha256:0123"}, []string{"rollback"}},
+		{"a refused dry run", rep(true, ""), errors.New("stale"), nil, []string{"carry it out", "rollback"}},
+		{"a run carried out", rep(false, "d ir/journal.jsonl"), nil,
+			[]string{"backup and journal in d ir; undo with: purser rollback 'd ir/journal.jsonl' --approve sha256:0123"}, []string{"Continue"}},
+		{"a run that stopped", rep(false, "d ir/journal.jsonl"), errors.New("step 3: blocked"),
+			[]string{"purser apply 'my plan.yaml' --approve sha256:0123 --resume 'd ir/journal.jsonl' --confirm-namespace …",
+				"purser rollback 'd ir/journal.jsonl' --approve sha256:0123"}, nil},
+		{"a run refused before its journal", rep(false, ""), errors.New("not confirmed"), nil, []string{"rollback", "Continue"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errOut bytes.Buffer
+			o := &ApplyOptions{Path: "my plan.yaml", Output: newChoice("table", applyFormats()...), streams: genericiooptions.IOStreams{Out: &out, ErrOut: &errOut}}
+			if err := o.finish(tc.rep, tc.err); err != tc.err {
+				t.Errorf("finish returned %v, want %v", err, tc.err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut.String())
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(errOut.String(), n) {
+					t.Errorf("stderr says %q:\n%s", n, errOut.String())
+				}
+			}
+			if !strings.Contains(out.String(), "Plan sha256:0123 on live:x") {
+				t.Errorf("no report on stdout:\n%s", out.String())
 			}
 		})
 	}
