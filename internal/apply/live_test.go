@@ -285,7 +285,7 @@ func TestApplyEmptyPlanLive(t *testing.T) {
 	t.Run("refusals", l.refusals)
 	t.Run("filled in the middle, resumed, rolled back", l.filledThenResumed)
 	t.Run("cancelled, resumed, rolled back", l.cancelledThenResumed)
-	t.Run("killed, resumed, rolled back", l.killedThenResumed)
+	t.Run("interrupted, resumed, killed, resumed, rolled back", l.interruptedThenKilled)
 }
 
 func (l *liveRun) dryRun(t *testing.T) {
@@ -524,10 +524,11 @@ func (l *liveRun) cancelledThenResumed(t *testing.T) {
 	l.rollback(t, journal, hash, before)
 }
 
-// killedThenResumed runs the purser binary and kills it (SIGKILL) once its
-// journal records a few deletions, wherever it is then; --resume finishes
-// the run.
-func (l *liveRun) killedThenResumed(t *testing.T) {
+// interruptedThenKilled runs the purser binary, interrupts it (SIGINT)
+// once its journal records two deletions, resumes it with the binary and
+// kills that (SIGKILL) two deletions later, wherever it is then, and
+// resumes it to the end.
+func (l *liveRun) interruptedThenKilled(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "purser")
 	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "github.com/purserhq/purser/cmd/purser")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -537,40 +538,54 @@ func (l *liveRun) killedThenResumed(t *testing.T) {
 	before := l.namespaces(t)
 	dir := filepath.Join(t.TempDir(), "op")
 	journal := filepath.Join(dir, apply.JournalFile)
-	cmd := exec.CommandContext(t.Context(), bin, append([]string{"--kubeconfig", l.c.Kubeconfig, "apply", path, "--approve", hash, "--backup-dir", dir}, confirmAll(l.want)...)...)
-	var output bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &output, &output
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		data, _ := os.ReadFile(journal)
-		if bytes.Count(data, []byte(`"type":"done"`)) >= 4 {
-			break
+	// run starts the binary and sends it sig once the journal records
+	// done deletions.
+	run := func(sig syscall.Signal, done int, args ...string) (int, string) {
+		t.Helper()
+		cmd := exec.CommandContext(t.Context(), bin, append(append([]string{"--kubeconfig", l.c.Kubeconfig, "apply", path, "--approve", hash}, args...), confirmAll(l.want)...)...)
+		var output bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &output, &output
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
 		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("the run recorded no 4 deletions in 2 minutes:\n%s", output.String())
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			data, _ := os.ReadFile(journal)
+			if bytes.Count(data, []byte(`"type":"done"`)) >= done {
+				break
+			}
+			if time.Now().After(deadline) {
+				_ = cmd.Process.Kill()
+				t.Fatalf("the run recorded no %d deletions in 2 minutes:\n%s", done, output.String())
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(20 * time.Millisecond)
+		if err := cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		l.noSecrets(t, output.String())
+		j, err := apply.ReadJournal(journal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := j.Records[len(j.Records)-1]; last.Type == apply.RecordEnd {
+			t.Fatalf("the run ended before %v reached it", sig)
+		}
+		t.Logf("%v after %d journal records (torn last line: %v)", sig, len(j.Records), j.Torn)
+		return cmd.ProcessState.ExitCode(), output.String()
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+	code, out := run(syscall.SIGINT, 2, "--backup-dir", dir)
+	if code != 130 || !strings.Contains(out, "--resume "+journal) || !strings.Contains(out, "purser rollback "+journal) {
+		t.Errorf("interrupted: exit code %d, want 130 and how to go on:\n%s", code, out)
 	}
-	_ = cmd.Wait()
-	j, err := apply.ReadJournal(journal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if last := j.Records[len(j.Records)-1]; last.Type == apply.RecordEnd {
-		t.Fatal("the run ended before it was killed")
-	}
-	t.Logf("killed after %d journal records (torn last line: %v)", len(j.Records), j.Torn)
-	l.noSecrets(t, output.String())
+	run(syscall.SIGKILL, 4, "--resume", journal)
 	if _, stderr, err := l.purser(t, append([]string{"apply", path, "--approve", hash, "--resume", journal}, confirmAll(l.want)...)...); err != nil {
 		t.Fatalf("resume: %v\n%s", err, stderr)
 	}
 	deletedExactly(t, before, l.namespaces(t), l.want)
+	if n := journalTypes(t, journal); n[apply.RecordDone] != 18 || n[apply.RecordEnd] != 1 {
+		t.Errorf("journal %v", n)
+	}
 	l.rollback(t, journal, hash, before)
 }
