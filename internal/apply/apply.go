@@ -296,8 +296,11 @@ func verify(results []StepResult, states map[int]*stepState, s *snapshot.Snapsho
 	return problems
 }
 
-// dryRun checks each step once more as the approved run would and sends
-// its write to the server as a dry run.
+// dryRun sends each step's write to the server as a dry run. The
+// namespaces were just shown empty by the snapshot, under the same rule
+// as the check an approved run makes before each deletion; repeating that
+// check here, one discovery and one LIST per kind for each namespace, would
+// cost the client's rate limit several seconds and tell nothing more.
 func dryRun(ctx context.Context, cl *cluster, rep *Report) error {
 	var failed []string
 	for i := range rep.Steps {
@@ -314,15 +317,6 @@ func dryRun(ctx context.Context, cl *cluster, rep *Report) error {
 		}
 		if ns == nil || string(ns.UID) != r.Object.UID || ns.DeletionTimestamp != nil {
 			r.Status, r.Message = StatusDoneBefore, "already gone or going: the run the journal records deleted it"
-			continue
-		}
-		found, unknown, err := cl.namespaceHolds(ctx, r.Object.Name)
-		if err != nil {
-			return err
-		}
-		if reason := notEmpty(found, unknown); reason != "" {
-			r.Status, r.Message = StatusBlocked, reason
-			failed = append(failed, r.Object.String())
 			continue
 		}
 		if err := cl.deleteNamespace(ctx, r.Object, true); err != nil {

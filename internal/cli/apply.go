@@ -53,8 +53,8 @@ carries out namespace deletions: plans of the empty strategy.
 Without --approve it is a dry run: it reads the cluster again, refuses when
 anything the plan acts on changed since the plan was built (another UID or
 resourceVersion, a namespace that is not empty any more, or whose emptiness
-cannot be shown), checks each namespace once more, sends every deletion to the
-server as a dry run and prints the ordered steps. Nothing changes.
+cannot be shown), sends every deletion to the server as a dry run and prints
+the ordered steps. Nothing changes.
 
 With --approve HASH, HASH being the plan's content hash (purser plan show
 prints it), and each namespace confirmed by name with --confirm-namespace (or
