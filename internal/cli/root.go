@@ -129,6 +129,7 @@ exits at once.`,
 		newPlanCmd(streams, kube),
 		newAuditCmd(streams, kube),
 		newConfigCmd(streams, kube),
+		newApplyCmd(streams, kube), newRollbackCmd(streams, kube),
 	)
 	return root
 }
