@@ -100,6 +100,7 @@ says which step and why), 130/143 interrupted: the journal says how far it went.
 // cluster, only so that they are refused with a reason rather than as
 // unknown flags.
 func addLiveOnly(cmd *cobra.Command, f *EnvFlags) {
+	f.liveOnly = true
 	cmd.Flags().StringVar(&f.From, "from", "", "not for this command: it acts on the live cluster")
 	cmd.Flags().BoolVar(&f.Demo, "demo", false, "not for this command: it acts on the live cluster")
 	_ = cmd.Flags().MarkHidden("from")
@@ -218,7 +219,9 @@ func isTerminal(r io.Reader) bool {
 
 // printRunReport writes the steps of an apply or a rollback.
 func printRunReport(streams genericiooptions.IOStreams, format string, rep *apply.Report) error {
-	return emit(streams, format, "", applyFormats(), func(w io.Writer, format string, _ bool) error {
+	// The report of an interrupted run is printed all the same, so not
+	// under the run's context; it goes to stdout only, no file.
+	return emit(context.Background(), streams, format, "", applyFormats(), func(w io.Writer, format string, _ bool) error {
 		switch format {
 		case "json":
 			return report.WriteJSON(w, rep)

@@ -50,6 +50,7 @@ func TestApplyRefusals(t *testing.T) {
 		{"a plan that does not exist", []string{"apply", filepath.Join(dir, "missing.yaml")}, "reading plan"},
 		{"a journal that does not exist", []string{"rollback", filepath.Join(dir, "missing.jsonl"), "--kubeconfig", filepath.Join(dir, "kubeconfig")}, "reading journal"},
 		{"no kubeconfig", []string{"apply", planFile, "--kubeconfig", filepath.Join(dir, "kubeconfig")}, "--kubeconfig " + filepath.Join(dir, "kubeconfig")},
+		{"no kubeconfig, no demo suggested", []string{"apply", planFile, "--kubeconfig", filepath.Join(dir, "kubeconfig")}, "this command changes a live cluster: point --kubeconfig or KUBECONFIG at it"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

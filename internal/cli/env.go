@@ -37,6 +37,9 @@ type EnvFlags struct {
 	CollectedAt   string
 
 	withConfig bool
+	// liveOnly is set for commands that change the live cluster: their
+	// messages never suggest a file or the demo instead.
+	liveOnly bool
 }
 
 // AddSourceFlags registers --from, --demo and -A.
@@ -187,6 +190,9 @@ func (f *EnvFlags) restConfig() (*rest.Config, string, error) {
 // kubeconfig at all without --server.
 func (f *EnvFlags) checkKubeconfig() error {
 	noSource := "; or read a file with --from FILE, or try the embedded demo cluster with --demo"
+	if f.liveOnly {
+		noSource = "; this command changes a live cluster: point --kubeconfig or KUBECONFIG at it"
+	}
 	if p := ptrValue(f.Kube.KubeConfig); p != "" {
 		if _, err := os.Stat(p); err != nil {
 			return fmt.Errorf("--kubeconfig %s: %w%s", p, err, noSource)
