@@ -81,6 +81,15 @@ func Write(ctx context.Context, path string, perm fs.FileMode, fill func(io.Writ
 	if err = os.Rename(f.Name(), path); err != nil {
 		return fail(path, err)
 	}
+	// The rename is durable only once the directory is: a crash right
+	// after a successful Write must not bring the previous file back.
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		err = d.Sync()
+		d.Close()
+		if err != nil {
+			return fail(path, err)
+		}
+	}
 	return nil
 }
 
