@@ -21,8 +21,10 @@ import (
 //	# expect-command: {"spec":...}      (a substring of some remediation command)
 //	# expect-cause: label conventions   (a substring of some cause)
 //	# expect-evidence: 26 of 27         (a substring of some evidence line or message)
+//	# expect-fix: maxUnavailable: 0     (a substring of some fix: text, command, manifest or patch)
+//	# expect-no-fix: --replicas=2       (a substring of no fix)
 type fixtureExpect struct {
-	objects, commands, causes, evidence []string
+	objects, commands, causes, evidence, fixes, noFixes []string
 }
 
 func readExpect(data []byte) fixtureExpect {
@@ -44,6 +46,10 @@ func readExpect(data []byte) fixtureExpect {
 			e.causes = append(e.causes, val)
 		case "expect-evidence":
 			e.evidence = append(e.evidence, val)
+		case "expect-fix":
+			e.fixes = append(e.fixes, val)
+		case "expect-no-fix":
+			e.noFixes = append(e.noFixes, val)
 		}
 	}
 	return e
@@ -152,9 +158,35 @@ func TestFixtures(t *testing.T) {
 				for _, c := range want.evidence {
 					has("evidence", c, func(f audit.Finding) []string { return append([]string{f.Message}, f.Evidence...) })
 				}
+				for _, c := range want.fixes {
+					has("a fix", c, fixTexts)
+				}
+				for _, c := range want.noFixes {
+					for _, f := range got {
+						for _, v := range fixTexts(f) {
+							if strings.Contains(v, c) {
+								t.Errorf("%s: fix contains %q:\n%s", f.Object, c, v)
+							}
+						}
+					}
+				}
+				// What --write-fixes writes must be what the commands name.
+				if _, err := audit.FixFiles(got); err != nil {
+					t.Errorf("fix files: %v", err)
+				}
 			})
 		}
 	}
+}
+
+// fixTexts are the parts of a finding's fix a person reads or runs.
+func fixTexts(f audit.Finding) []string {
+	r := f.Remediation
+	out := []string{r.Text, r.Command, r.Manifest}
+	if r.Patch != nil {
+		out = append(out, r.Patch.Body)
+	}
+	return out
 }
 
 // A kind that could not be listed makes a namespace unknown, never empty.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -14,14 +15,15 @@ import (
 func deploymentSingleReplicaNoPDB() audit.Check {
 	return ruleCheck{
 		id:       "deployment-single-replica-no-pdb",
-		reads:    readsOf(kDeployments, kPDBs),
+		reads:    readsOf(kDeployments, kPDBs, kPVCs),
 		category: audit.Resources,
 		severity: audit.Info,
 		description: "A Deployment that runs one replica and that no PodDisruptionBudget covers. Every node drain " +
 			"(upgrades, autoscaler scale-down, node replacement) stops its only pod before a new one is ready, so the " +
 			"service is down for the pod's start time. It is informational: one replica is a fair choice for development " +
-			"and batch-like services, and the fix costs a second pod. Deployments scaled to zero are left to " +
-			"workload-scaled-to-zero.",
+			"and batch-like services, and the fix costs a second pod. A Deployment that mounts a ReadWriteOnce or ReadWriteOncePod claim " +
+			"is not told to scale, since a second replica could not mount it: its fix is a PodDisruptionBudget with " +
+			"maxUnavailable: 0, or leaving it single. Deployments scaled to zero are left to workload-scaled-to-zero.",
 		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			s := in.Index.S
 			var out []audit.Finding
@@ -39,21 +41,26 @@ func deploymentSingleReplicaNoPDB() audit.Check {
 				f.Cause = "With one replica, evicting its pod (drain, upgrade, scale-down) leaves no pod serving until the " +
 					"replacement is scheduled and ready; no PodDisruptionBudget makes the drain wait."
 				f.Evidence = append(f.Evidence, "spec.replicas 1", "no PodDisruptionBudget in "+d.Namespace+" selects its pods")
-				f.Remediation = audit.Remediation{
-					Text: "Run two replicas and add a PodDisruptionBudget that keeps one available. A PodDisruptionBudget " +
-						"alone on a single replica (minAvailable: 1) would block drains instead: scale first.",
-					Command: fmt.Sprintf("kubectl scale deployment %s%s --replicas=2", shell.Quote(d.Name), nsArg(d.Namespace)),
-					Manifest: fmt.Sprintf(`apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata:
-  name: %s
-  namespace: %s
-spec:
-  maxUnavailable: 1
-  selector:
-    matchLabels:
-%s`, d.Name, d.Namespace, indentLabels(selectorLabels(d.Spec.Selector, d.Spec.Template.Labels), "      ")),
+				sel := indentLabels(selectorLabels(d.Spec.Selector, d.Spec.Template.Labels), "      ")
+				pdb := ref("PodDisruptionBudget", d.Namespace, d.Name)
+				if claims := exclusiveClaims(in, d.Namespace, &d.Spec.Template.Spec); len(claims) > 0 {
+					// A second replica would wait forever for a volume only
+					// one node (or one pod) may mount: scaling is no fix.
+					f.Evidence = append(f.Evidence, "mounts "+strings.Join(claims, ", "))
+					f.Remediation = objectFix(c.id, "Do not scale it: it mounts "+strings.Join(claims, ", ")+
+						", which only one node at a time can attach (ReadWriteOncePod: one pod), so a second replica "+
+						"scheduled on another node would stay Pending, and so would the rolling update's new pod. Either leave it "+
+						"single and accept the downtime of a drain, or add a PodDisruptionBudget with maxUnavailable: 0 so that "+
+						"drains stop at this pod and wait for you to move it (it then also holds up node upgrades and autoscaler "+
+						"scale-downs until you do).", pdb, pdbManifest(d.Name, d.Namespace, "maxUnavailable: 0", sel))
+					out = append(out, f)
+					continue
 				}
+				f.Remediation = objectFix(c.id, "Run two replicas and add a PodDisruptionBudget that keeps one available. A PodDisruptionBudget "+
+					"alone on a single replica (minAvailable: 1) would block drains instead: scale first.",
+					pdb, pdbManifest(d.Name, d.Namespace, "maxUnavailable: 1", sel))
+				f.Remediation.Command = fmt.Sprintf("kubectl scale deployment %s%s --replicas=2 && ", shell.Quote(d.Name), nsArg(d.Namespace)) +
+					f.Remediation.Command
 				out = append(out, f)
 			}
 			return out
@@ -94,4 +101,59 @@ func indentLabels(m map[string]string, indent string) string {
 		fmt.Fprintf(&b, "%s%s: %q\n", indent, k, m[k])
 	}
 	return b.String()
+}
+
+func pdbManifest(name, ns, budget, selector string) string {
+	return fmt.Sprintf(`apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: %s
+  namespace: %s
+spec:
+  %s
+  selector:
+    matchLabels:
+%s`, name, ns, budget, selector)
+}
+
+// exclusiveClaims names the claims a pod template mounts that only one
+// node (ReadWriteOnce) or one pod (ReadWriteOncePod) can use at a time,
+// with their access mode. Claims the snapshot does not hold are left out:
+// their mode is unknown.
+func exclusiveClaims(in *audit.Input, ns string, spec *corev1.PodSpec) []string {
+	var out []string
+	for _, v := range spec.Volumes {
+		if v.PersistentVolumeClaim == nil {
+			continue
+		}
+		for i := range in.Index.S.PVCs {
+			pvc := &in.Index.S.PVCs[i]
+			if pvc.Namespace != ns || pvc.Name != v.PersistentVolumeClaim.ClaimName {
+				continue
+			}
+			if mode, ok := exclusiveMode(pvc.Spec.AccessModes); ok {
+				out = append(out, fmt.Sprintf("PersistentVolumeClaim %s (%s)", pvc.Name, mode))
+			}
+		}
+	}
+	return out
+}
+
+// exclusiveMode reports the access mode that keeps a claim to one node or
+// pod: only when no mode shares it more widely.
+func exclusiveMode(modes []corev1.PersistentVolumeAccessMode) (corev1.PersistentVolumeAccessMode, bool) {
+	var excl corev1.PersistentVolumeAccessMode
+	for _, m := range modes {
+		switch m {
+		case corev1.ReadWriteMany, corev1.ReadOnlyMany:
+			return "", false
+		case corev1.ReadWriteOncePod:
+			excl = m
+		case corev1.ReadWriteOnce:
+			if excl == "" {
+				excl = m
+			}
+		}
+	}
+	return excl, excl != ""
 }
