@@ -120,7 +120,6 @@ func FixFiles(findings []Finding) ([]manifest.File, error) {
 	for p, d := range byPath {
 		files = append(files, manifest.File{Path: p, Data: d})
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	sort.Strings(resources)
 	if resources == nil {
 		resources = []string{}
@@ -133,7 +132,9 @@ func FixFiles(findings []Finding) ([]manifest.File, error) {
 		"# Review them, then: kubectl apply --dry-run=server -k <dir> && kubectl apply -k <dir>\n" +
 		"# The patches under " + PatchDir + "/ change objects in the cluster; each finding's command applies its own\n" +
 		"# (kubectl patch ... --patch-file " + PatchDir + "/...), run in this directory.\n"
-	return append(files, manifest.File{Path: Kustomization, Data: append([]byte(head), k...)}), nil
+	files = append(files, manifest.File{Path: Kustomization, Data: append([]byte(head), k...)})
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files, nil
 }
 
 // sameFix reports two files that differ only in their header comment:

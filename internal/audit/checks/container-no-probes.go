@@ -7,7 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
-	"github.com/purserhq/purser/internal/shell"
 )
 
 func containerNoProbes() audit.Check {
@@ -65,13 +64,9 @@ func containerNoProbes() audit.Check {
 					"stuck, and a hung process is never restarted."
 				f.Evidence = evidence
 				open, close := o.podSpecPrefix()
-				f.Remediation = audit.Remediation{
-					Text: "Add probes. A TCP probe on the serving port is the least an application needs; an HTTP probe on a " +
-						"health endpoint (httpGet) is better when the application has one.",
-					Command: fmt.Sprintf("kubectl patch %s%s --type=strategic -p %s",
-						kubectlName(o.Ref), nsFlag(o.Ref), shell.Quote(open+`{"containers":[`+strings.Join(patches, ",")+`]}`+close)),
-				}
-				f.Remediation = o.inPlace(f.Remediation)
+				f.Remediation = o.templateFix(c.id, "Add probes. A TCP probe on the serving port is the least an application needs; an HTTP probe on a "+
+					"health endpoint (httpGet) is better when the application has one.",
+					open+`{"containers":[`+strings.Join(patches, ",")+`]}`+close)
 				out = append(out, f)
 			}
 			return out

@@ -150,7 +150,13 @@ func TestFixtures(t *testing.T) {
 					}
 				}
 				for _, c := range want.commands {
-					has("a command", c, func(f audit.Finding) []string { return []string{f.Remediation.Command, f.Remediation.Text} })
+					has("a command", c, func(f audit.Finding) []string {
+						out := []string{f.Remediation.Command, f.Remediation.Text}
+						if f.Remediation.Patch != nil {
+							out = append(out, f.Remediation.Patch.Body)
+						}
+						return out
+					})
 				}
 				for _, c := range want.causes {
 					has("a cause", c, func(f audit.Finding) []string { return []string{f.Cause} })

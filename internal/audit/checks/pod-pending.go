@@ -14,7 +14,7 @@ import (
 
 func podPending() audit.Check {
 	return checkSpec{
-		id:       "pod-pending",
+		id:       podPendingID,
 		reads:    readsOf(kPods, kNodes, kPVCs, kEvents),
 		category: audit.Availability,
 		severity: audit.Warning,
@@ -137,11 +137,34 @@ func daemonPodPending(f audit.Finding, ix *snapshot.Index, p *corev1.Pod, owner 
 	text := fmt.Sprintf("Make room on %s (move or shrink the workloads there) or lower the DaemonSet's requests. A per-node agent "+
 		"should not lose the race for room to ordinary workloads: give it a high priority class so the scheduler preempts a "+
 		"lower-priority pod for it.", target)
-	f.Remediation = audit.Remediation{Text: text,
-		Command: fmt.Sprintf("kubectl patch daemonset %s%s --type merge -p %s", shell.Quote(owner.Name), nsArg(owner.Namespace),
-			mergePatch(map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"priorityClassName": "system-node-critical"}}}}))}
+	setClass := func(class string) string {
+		return fmt.Sprintf("kubectl patch daemonset %s%s --type merge -p %s", shell.Quote(owner.Name), nsArg(owner.Namespace),
+			mergePatch(map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"priorityClassName": class}}}}))
+	}
+	if owner.Namespace == "kube-system" {
+		f.Remediation = audit.Remediation{Text: text, Command: setClass("system-node-critical")}
+		return f
+	}
+	// The API server admits the system-*-critical classes only in
+	// kube-system: set on a DaemonSet elsewhere, every pod it creates would
+	// be refused. A class of the cluster's own does the same job anywhere.
+	f.Remediation = objectFix(podPendingID, text+" Not system-node-critical: outside kube-system the API server refuses pods "+
+		"of that class, and the DaemonSet would create none. Create a priority class of your own (below the system "+
+		"classes) and set it on the DaemonSet.", ref("PriorityClass", "", nodeAgentClass), fmt.Sprintf(`apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata:
+  name: %s
+value: 1000000
+description: Per-node agents, which must find room on every node before ordinary workloads.
+`, nodeAgentClass))
+	f.Remediation.Command += " && " + setClass(nodeAgentClass)
 	return f
 }
+
+const (
+	podPendingID   = "pod-pending"
+	nodeAgentClass = "node-agent"
+)
 
 // pendingFix names the change that lets the pod schedule, from the most
 // common blocking reason across the nodes.

@@ -16,7 +16,7 @@ import (
 
 func serviceNoEndpoints() audit.Check {
 	return checkSpec{
-		id:       "service-no-endpoints",
+		id:       serviceNoEndpointsID,
 		reads:    readsOf(kServices, kEndpointSlices, kPods, kDeployments, kStatefulSets),
 		category: audit.Availability,
 		severity: audit.Error,
@@ -362,8 +362,6 @@ func selectorRemediation(svc *corev1.Service, nm near) audit.Remediation {
 			patch[k] = v
 		}
 	}
-	cmd := fmt.Sprintf("kubectl patch service %s%s --type merge -p %s", shell.Quote(svc.Name), nsArg(svc.Namespace),
-		mergePatch(map[string]any{"spec": map[string]any{"selector": patch}}))
 	text := fmt.Sprintf("Replace the selector with %s: the patch removes the keys the pods do not carry (a patch that only "+
 		"added keys would keep the wrong ones and still match nothing). It selects %d %s of %s.",
 		labelsText(nm.selector), len(nm.pods), podsWord(len(nm.pods), "pod", "pods"), nm.owner)
@@ -375,7 +373,8 @@ func selectorRemediation(svc *corev1.Service, nm near) audit.Remediation {
 			text += " Pod template patch: " + tpl
 		}
 	}
-	return audit.Remediation{Text: text, Command: cmd}
+	return patchFix(serviceNoEndpointsID, text, ref("Service", svc.Namespace, svc.Name), "merge",
+		map[string]any{"spec": map[string]any{"selector": patch}})
 }
 
 // templatePatch adds labels to a workload's pod template; adding keys
@@ -443,6 +442,8 @@ func podPortsText(p *corev1.Pod) string {
 	return strings.Join(parts, ", ")
 }
 
+const serviceNoEndpointsID = "service-no-endpoints"
+
 // fixTargetPort points each broken target port at the pods' only port,
 // or at the port of the same number when there are several.
 func fixTargetPort(svc *corev1.Service, p *corev1.Pod) audit.Remediation {
@@ -450,20 +451,21 @@ func fixTargetPort(svc *corev1.Service, p *corev1.Pod) audit.Remediation {
 	for _, ct := range p.Spec.Containers {
 		declared = append(declared, ct.Ports...)
 	}
-	ports := make([]map[string]any, 0, len(svc.Spec.Ports))
-	changed := false
+	// A strategic patch merges ports by their port number and changes
+	// only targetPort: a merge patch would replace the whole list and drop
+	// what it does not repeat, such as the nodePort outside clients use.
+	var ports []map[string]any
 	for _, sp := range svc.Spec.Ports {
 		tp := sp.TargetPort
 		if tp.Type == intstr.String && tp.StrVal != "" && len(declared) == 1 {
-			tp = intstr.FromInt32(declared[0].ContainerPort)
-			changed = true
+			ports = append(ports, map[string]any{"port": sp.Port, "protocol": string(protocolOr(sp.Protocol)),
+				"targetPort": intstr.FromInt32(declared[0].ContainerPort)})
 		}
-		ports = append(ports, map[string]any{"name": sp.Name, "port": sp.Port, "protocol": string(protocolOr(sp.Protocol)), "targetPort": tp})
 	}
 	text := "Set each Service port's targetPort to a port the pods declare (by name or number)."
-	if !changed {
+	if len(ports) == 0 {
 		return audit.Remediation{Text: text + " The pods declare several ports; choose the one the Service must reach."}
 	}
-	b := mergePatch(map[string]any{"spec": map[string]any{"ports": ports}})
-	return audit.Remediation{Text: text, Command: fmt.Sprintf("kubectl patch service %s%s --type merge -p %s", shell.Quote(svc.Name), nsArg(svc.Namespace), b)}
+	return patchFix(serviceNoEndpointsID, text, ref("Service", svc.Namespace, svc.Name), "strategic",
+		map[string]any{"spec": map[string]any{"ports": ports}})
 }
