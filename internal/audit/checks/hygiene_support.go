@@ -1,8 +1,8 @@
 package checks
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"fmt"
 	"github.com/purserhq/purser/internal/pricing"
 	"sort"
