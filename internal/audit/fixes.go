@@ -68,7 +68,7 @@ func FixFiles(findings []Finding) ([]manifest.File, error) {
 		case r.Manifest != "" && r.Patch != nil:
 			return nil, fmt.Errorf("finding %s: a fix is an object or a patch, not both", who)
 		case r.Manifest != "":
-			objs, err := manifestRefs(r.Manifest)
+			objs, err := ManifestObjects(r.Manifest)
 			if err != nil {
 				return nil, fmt.Errorf("finding %s: manifest: %w", who, err)
 			}
@@ -168,9 +168,9 @@ func comment(s string) string {
 	return s
 }
 
-// manifestRefs reads the kind, namespace and name of each object of a
+// ManifestObjects reads the kind, namespace and name of each object of a
 // manifest, in order.
-func manifestRefs(doc string) ([]snapshot.Ref, error) {
+func ManifestObjects(doc string) ([]snapshot.Ref, error) {
 	var out []snapshot.Ref
 	for i, d := range strings.Split("\n"+doc, "\n---\n") {
 		if strings.TrimSpace(d) == "" {

@@ -47,7 +47,8 @@ func deploymentSingleReplicaNoPDB() audit.Check {
 					// A second replica would wait forever for a volume only
 					// one node (or one pod) may mount: scaling is no fix.
 					f.Evidence = append(f.Evidence, "mounts "+strings.Join(claims, ", "))
-					f.Remediation = objectFix(c.id, "Do not scale it: it mounts "+strings.Join(claims, ", ")+
+					f.Remediation = objectFix(c.id, "Do not scale it: a second replica could not mount its volume; keep it single, "+
+						"or add a PodDisruptionBudget with maxUnavailable: 0. It mounts "+strings.Join(claims, ", ")+
 						", which only one node at a time can attach (ReadWriteOncePod: one pod), so a second replica "+
 						"scheduled on another node would stay Pending, and so would the rolling update's new pod. Either leave it "+
 						"single and accept the downtime of a drain, or add a PodDisruptionBudget with maxUnavailable: 0 so that "+

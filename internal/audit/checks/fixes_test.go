@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -53,5 +55,51 @@ func TestTargetPortPatchKeepsNodePort(t *testing.T) {
 	port := svc.Spec.Ports[0]
 	if port.NodePort != 30080 || port.Name != "http" || port.TargetPort.IntValue() != 8080 {
 		t.Errorf("port after the patch: %+v, want nodePort 30080, name http, targetPort 8080", port)
+	}
+}
+
+// BlueOcean's minio and grafana each mount a ReadWriteOnce volume: the
+// demo's audit must not tell them to scale, and every fix of the demo
+// goes into a tree --write-fixes can write.
+func TestBlueOceanFixes(t *testing.T) {
+	t.Parallel()
+	s, err := scenario.DemoSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := audit.Run(context.Background(), snapshot.NewIndex(s), Registry(), nil, audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exclusive := map[string]bool{}
+	scaled := 0
+	for _, f := range res.Findings {
+		if f.CheckID != "deployment-single-replica-no-pdb" {
+			continue
+		}
+		if strings.Contains(f.Remediation.Command, "--replicas=2") {
+			scaled++
+		}
+		if strings.HasPrefix(f.Remediation.Text, "Do not scale it") {
+			exclusive[f.Object.Namespace+"/"+f.Object.Name] = true
+			if strings.Contains(f.Remediation.Command, "scale") || !strings.Contains(f.Remediation.Manifest, "maxUnavailable: 0") {
+				t.Errorf("%s: %q with manifest\n%s", f.Object, f.Remediation.Command, f.Remediation.Manifest)
+			}
+		}
+	}
+	for _, d := range []string{"minio/minio", "monitoring/grafana"} {
+		if !exclusive[d] {
+			t.Errorf("%s mounts a ReadWriteOnce volume but is not told to stay single", d)
+		}
+	}
+	if scaled == 0 {
+		t.Error("no single-replica Deployment of the demo is told to scale: the check lost its main fix")
+	}
+	files, err := audit.FixFiles(res.Findings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 2 {
+		t.Errorf("the demo's fixes make %d files", len(files))
 	}
 }
