@@ -112,7 +112,14 @@ func define[T any, PT interface {
 const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
 func slimMeta(o metav1.Object) {
-	o.SetManagedFields(nil)
+	switch o.(type) {
+	case *appsv1.Deployment, *appsv1.StatefulSet:
+		// Who last set the replicas, and when, is the evidence behind a
+		// workload scaled to zero; one entry, cut to that field, is kept.
+		o.SetManagedFields(ReplicasManager(o.GetManagedFields()))
+	default:
+		o.SetManagedFields(nil)
+	}
 	if a := o.GetAnnotations(); a != nil {
 		if _, ok := a[LastAppliedAnnotation]; ok {
 			delete(a, LastAppliedAnnotation)
@@ -271,4 +278,43 @@ func slimSecret(s *corev1.Secret) {
 	// at decode time, and never reach an engine or a saved snapshot.
 	s.Data = nil
 	s.StringData = nil
+}
+
+// replicasFields is the field set of a managed-fields entry that owns
+// spec.replicas, as ReplicasManager keeps it.
+const replicasFields = `{"f:spec":{"f:replicas":{}}}`
+
+// ReplicasManager returns the managed-fields entry that owns spec.replicas
+// (the newest, if several do), with its field set cut to that field, or
+// nil: the manager (kubectl, an autoscaler, a GitOps controller), the
+// operation and subresource (an Update of "scale" is `kubectl scale`), and
+// the time.
+func ReplicasManager(entries []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsEntry {
+	var best *metav1.ManagedFieldsEntry
+	for i := range entries {
+		e := &entries[i]
+		if e.FieldsV1 == nil || !ownsReplicas(e.FieldsV1.Raw) {
+			continue
+		}
+		if best == nil || e.Time != nil && (best.Time == nil || e.Time.After(best.Time.Time)) {
+			best = e
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	kept := *best
+	kept.FieldsV1 = &metav1.FieldsV1{Raw: []byte(replicasFields)}
+	return []metav1.ManagedFieldsEntry{kept}
+}
+
+func ownsReplicas(raw []byte) bool {
+	var fields struct {
+		Spec map[string]json.RawMessage `json:"f:spec"`
+	}
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return false
+	}
+	_, ok := fields.Spec["f:replicas"]
+	return ok
 }
