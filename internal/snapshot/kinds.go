@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"encoding/json"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -253,11 +254,31 @@ func IsDerived(group, resource string) bool {
 func slimPod(p *corev1.Pod) {
 	// Pods carry their own copy of status that engines read; the rest of
 	// the bulk (managed fields) is already gone. Drop per-container image
-	// IDs, which are long and unused.
-	for i := range p.Status.ContainerStatuses {
-		p.Status.ContainerStatuses[i].ImageID = ""
-		p.Status.ContainerStatuses[i].ContainerID = ""
+	// IDs, which are long, except where the spec names a mutable tag: the
+	// digest actually running is then what the image can be pinned to.
+	mutable := map[string]bool{}
+	for _, c := range p.Spec.Containers {
+		mutable[c.Name] = MutableImage(c.Image)
 	}
+	for i := range p.Status.ContainerStatuses {
+		st := &p.Status.ContainerStatuses[i]
+		if !mutable[st.Name] {
+			st.ImageID = ""
+		}
+		st.ContainerID = ""
+	}
+}
+
+// MutableImage reports an image reference that names no digest and the
+// tag latest or no tag (which pulls latest): what it runs changes with
+// every push.
+func MutableImage(image string) bool {
+	if strings.Contains(image, "@") {
+		return false
+	}
+	last := image[strings.LastIndex(image, "/")+1:]
+	_, tag, ok := strings.Cut(last, ":")
+	return !ok || tag == "latest"
 }
 
 func slimNode(n *corev1.Node) {

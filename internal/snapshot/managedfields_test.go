@@ -113,3 +113,39 @@ metadata:
 		}
 	}
 }
+
+// A pod keeps the image ID of a container whose spec names a mutable tag
+// (the digest it can be pinned to) and drops the others.
+func TestImageIDKeptForMutableTags(t *testing.T) {
+	t.Parallel()
+	const doc = `apiVersion: v1
+kind: Pod
+metadata: {name: web-1, namespace: shop}
+spec:
+  containers:
+  - {name: latest, image: "registry.example.com:5000/web:latest"}
+  - {name: untagged, image: nginx}
+  - {name: pinned, image: "nginx:1.27"}
+  - {name: digest, image: "nginx@sha256:cccc"}
+status:
+  containerStatuses:
+  - {name: latest, image: x, imageID: "registry.example.com:5000/web@sha256:aaaa", containerID: "containerd://1"}
+  - {name: untagged, image: x, imageID: "docker.io/library/nginx@sha256:bbbb"}
+  - {name: pinned, image: x, imageID: "docker.io/library/nginx@sha256:dddd"}
+  - {name: digest, image: x, imageID: "docker.io/library/nginx@sha256:cccc"}
+`
+	s, err := LoadManifests("fixture", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"latest": "registry.example.com:5000/web@sha256:aaaa", "untagged": "docker.io/library/nginx@sha256:bbbb",
+		"pinned": "", "digest": ""}
+	for _, st := range s.Pods[0].Status.ContainerStatuses {
+		if st.ImageID != want[st.Name] {
+			t.Errorf("container %s keeps image ID %q, want %q", st.Name, st.ImageID, want[st.Name])
+		}
+		if st.ContainerID != "" {
+			t.Errorf("container %s keeps its container ID", st.Name)
+		}
+	}
+}

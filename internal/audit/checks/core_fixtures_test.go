@@ -55,6 +55,9 @@ func readExpect(data []byte) fixtureExpect {
 	return e
 }
 
+// fileWord is a command word that names a manifest or patch file.
+var fileWord = regexp.MustCompile(`\.(ya?ml|json)$`)
+
 var kebab = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
 func TestRegistryIDs(t *testing.T) {
@@ -176,9 +179,19 @@ func TestFixtures(t *testing.T) {
 						}
 					}
 				}
-				// What --write-fixes writes must be what the commands name.
+				// What --write-fixes writes must be what the commands name,
+				// and a command names no other file.
 				if _, err := audit.FixFiles(got); err != nil {
 					t.Errorf("fix files: %v", err)
+				}
+				for _, f := range got {
+					for _, w := range strings.Fields(f.Remediation.Command) {
+						w = strings.Trim(w, `'"`)
+						if fileWord.MatchString(w) && w != f.Remediation.File {
+							t.Errorf("%s: command names %s, which --write-fixes does not write (its file: %q):\n%s",
+								f.Object, w, f.Remediation.File, f.Remediation.Command)
+						}
+					}
 				}
 			})
 		}
