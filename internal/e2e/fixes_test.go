@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,6 +120,8 @@ func writeFixes(ctx context.Context, t *testing.T, c *testcluster.Cluster, liveE
 		}
 		return left
 	}
+	t.Run("env literal to secret", func(t *testing.T) { envSecretFix(ctx, t, c, liveEnv, env) })
+
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		after, err := action.Audit{}.Run(ctx, liveEnv(t))
@@ -143,5 +146,73 @@ func writeFixes(ctx context.Context, t *testing.T, c *testcluster.Cluster, liveE
 			t.Fatal(ctx.Err())
 		case <-time.After(2 * time.Second):
 		}
+	}
+}
+
+// envSecretFix runs secret-in-env-literal's command on a Deployment of its
+// own: the Secret must hold the values the template held, byte for byte,
+// the variables must read from it, and the finding must be gone.
+func envSecretFix(ctx context.Context, t *testing.T, c *testcluster.Cluster, liveEnv func(*testing.T) *action.Env, env []string) {
+	const ns, password = "purser-env-fix", "s3cr=et with spaces"
+	manifest := `apiVersion: v1
+kind: Namespace
+metadata: {name: ` + ns + `}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ` + ns + `}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: web:1
+        env:
+        - {name: LOG_LEVEL, value: info}
+        - {name: DB_PASSWORD, value: "` + password + `"}
+`
+	file := filepath.Join(t.TempDir(), "web.yaml")
+	if err := os.WriteFile(file, []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.Kubectl(ctx, "apply", "-f", file); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	find := func() []audit.Finding {
+		res, err := action.Audit{Checks: []string{"secret-in-env-literal"}, Namespace: ns}.Run(ctx, liveEnv(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Findings
+	}
+	fs := find()
+	if len(fs) != 1 || fs[0].Remediation.Command == "" {
+		t.Fatalf("want one finding with a command, got %+v", fs)
+	}
+	cmd := exec.CommandContext(ctx, "sh", "-c", fs[0].Remediation.Command)
+	cmd.Dir, cmd.Env = t.TempDir(), env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", fs[0].Remediation.Command, err, out)
+	}
+	out, err := c.Kubectl(ctx, "get", "secret", "web-web-env", "-n", ns, "-o", "jsonpath={.data.DB_PASSWORD}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := base64.StdEncoding.DecodeString(string(out)); err != nil || string(got) != password {
+		t.Errorf("the Secret holds %q (%v), want the template's value %q", got, err, password)
+	}
+	out, err = c.Kubectl(ctx, "get", "deployment", "web", "-n", ns, "-o",
+		`jsonpath={.spec.template.spec.containers[0].env[?(@.name=="DB_PASSWORD")]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), `"secretKeyRef":{"key":"DB_PASSWORD","name":"web-web-env"}`) || strings.Contains(string(out), password) {
+		t.Errorf("DB_PASSWORD after the fix: %s", out)
+	}
+	if fs := find(); len(fs) != 0 {
+		t.Errorf("still reported after its fix: %s", fs[0].Message)
 	}
 }
