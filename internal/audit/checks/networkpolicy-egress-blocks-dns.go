@@ -11,12 +11,13 @@ import (
 func networkPolicyEgressBlocksDNS() audit.Check {
 	return ruleCheck{
 		id:       "networkpolicy-egress-blocks-dns",
-		reads:    readsOf(kNetworkPolicies),
+		reads:    readsOf(kNetworkPolicies, kServices, templateKinds),
 		category: audit.Security,
 		severity: audit.Error,
 		description: "A NetworkPolicy that restricts egress without any rule allowing DNS (UDP port 53 to kube-system's " +
 			"k8s-app=kube-dns pods). Every pod it selects then fails to resolve names, including in-cluster Service names, " +
-			"unless another policy selecting the same pods allows DNS.",
+			"unless another policy selecting the same pods allows DNS. The rule the fix adds selects the DNS pods by the " +
+			"labels they carry in the snapshot (the kube-dns Service's selector when they are not labelled k8s-app=kube-dns).",
 		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			ix := in.Index
 			s := ix.S
