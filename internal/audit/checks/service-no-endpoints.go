@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -144,6 +145,12 @@ func noPodMatches(f audit.Finding, ix *snapshot.Index, svc *corev1.Service) audi
 			Text: "Scale the workload back up if the Service must answer, or delete the Service (and its load balancer, if it has one) " +
 				"while the workload is parked.",
 			Command: fmt.Sprintf("kubectl scale %s --replicas=1%s", kubectlResource(wl[0]), nsArg(svc.Namespace)),
+		}
+		if m, ok := replicasManagedElsewhere(ix, svc.Namespace, wl[0]); ok {
+			// A hand scale would be undone by the manager that set 0.
+			f.Remediation.Command = ""
+			f.Remediation.Text = "Scale " + wl[0] + " back up in its source, not by hand: " + m + " manages its replicas and " +
+				"would set 0 again. Or delete the Service (and its load balancer, if it has one) while the workload is parked."
 		}
 		return f
 	}
@@ -468,4 +475,30 @@ func fixTargetPort(svc *corev1.Service, p *corev1.Pod) audit.Remediation {
 	}
 	return patchFix(serviceNoEndpointsID, text, ref("Service", svc.Namespace, svc.Name), "strategic",
 		map[string]any{"spec": map[string]any{"ports": ports}})
+}
+
+// replicasManagedElsewhere names the GitOps controller or autoscaler that
+// last set the replicas of the workload kindName ("Deployment/x") of ns.
+func replicasManagedElsewhere(ix *snapshot.Index, ns, kindName string) (string, bool) {
+	kind, name, _ := strings.Cut(kindName, "/")
+	var managed []metav1.ManagedFieldsEntry
+	switch kind {
+	case "Deployment":
+		for i := range ix.S.Deployments {
+			if d := &ix.S.Deployments[i]; d.Namespace == ns && d.Name == name {
+				managed = d.ManagedFields
+			}
+		}
+	case "StatefulSet":
+		for i := range ix.S.StatefulSets {
+			if ss := &ix.S.StatefulSets[i]; ss.Namespace == ns && ss.Name == name {
+				managed = ss.ManagedFields
+			}
+		}
+	}
+	who := snapshot.ReplicasManager(managed)
+	if len(who) == 1 && classifyManager(who[0].Manager) != ownerPerson {
+		return who[0].Manager, true
+	}
+	return "", false
 }
