@@ -369,8 +369,10 @@ func selectorRemediation(svc *corev1.Service, nm near) audit.Remediation {
 			patch[k] = v
 		}
 	}
-	text := fmt.Sprintf("Replace the selector with %s: the patch removes the keys the pods do not carry (a patch that only "+
-		"added keys would keep the wrong ones and still match nothing). It selects %d %s of %s.",
+	// The first sentence is the same for every Service, so that the
+	// report's recommendations sum these findings up as one fix.
+	text := fmt.Sprintf("Replace the selector with the labels its pods carry. The new selector is %s: the patch removes the keys "+
+		"the pods do not carry (a patch that only added keys would keep the wrong ones and still match nothing). It selects %d %s of %s.",
 		labelsText(nm.selector), len(nm.pods), podsWord(len(nm.pods), "pod", "pods"), nm.owner)
 	if rel, ok := isHelmManaged(svc); ok {
 		text += fmt.Sprintf(" The Service belongs to the Helm release %q: the next `helm upgrade` puts the old selector back. "+
