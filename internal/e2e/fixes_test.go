@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,23 @@ func writeFixes(ctx context.Context, t *testing.T, c *testcluster.Cluster, liveE
 	before, err := action.Audit{}.Run(ctx, liveEnv(t))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A live snapshot keeps who set the replicas: the loader's field
+	// manager scaled BlueOcean's parked workloads to zero.
+	scaled := 0
+	for _, f := range before.Findings {
+		if f.CheckID != "workload-scaled-to-zero" {
+			continue
+		}
+		scaled++
+		if !slices.ContainsFunc(f.Evidence, func(e string) bool {
+			return strings.HasPrefix(e, "spec.replicas last set by purser-scenario (Update) at ")
+		}) {
+			t.Errorf("%s: no evidence of who scaled it: %q", f.Object, f.Evidence)
+		}
+	}
+	if scaled == 0 {
+		t.Error("no workload-scaled-to-zero finding on the live demo")
 	}
 	files, err := audit.FixFiles(before.Findings)
 	if err != nil {
