@@ -99,7 +99,7 @@ func selectorLabels(sel *metav1.LabelSelector, template map[string]string) map[s
 func indentLabels(m map[string]string, indent string) string {
 	var b strings.Builder
 	for _, k := range mapKeysSorted(m) {
-		fmt.Fprintf(&b, "%s%s: %q\n", indent, k, m[k])
+		fmt.Fprintf(&b, "%s%s: %s\n", indent, yamlString(k), yamlString(m[k]))
 	}
 	return b.String()
 }
@@ -114,7 +114,7 @@ spec:
   %s
   selector:
     matchLabels:
-%s`, name, ns, budget, selector)
+%s`, yamlString(name), yamlString(ns), budget, selector)
 }
 
 // exclusiveClaims names the claims a pod template mounts that only one

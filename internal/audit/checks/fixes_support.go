@@ -52,3 +52,15 @@ func patchCommand(target snapshot.Ref, typ, file string) string {
 func writtenBy(file string) string {
 	return "The command's file, " + file + ", is written by `purser audit --write-fixes DIR`: run it in DIR."
 }
+
+// yamlString quotes s for a manifest: a JSON string is a YAML
+// double-quoted scalar, so no name, however it was written in a file, can
+// end the value and write YAML of its own.
+func yamlString(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		// Marshalling a string does not fail.
+		panic(fmt.Sprintf("quoting %q: %v", s, err))
+	}
+	return string(b)
+}

@@ -150,7 +150,7 @@ func ingressControllerNamespaces(ix *snapshot.Index) []string {
 }
 
 func nsPeer(indent, ns string) string {
-	return fmt.Sprintf("%s- namespaceSelector:\n%s    matchLabels:\n%s      kubernetes.io/metadata.name: %s\n", indent, indent, indent, ns)
+	return fmt.Sprintf("%s- namespaceSelector:\n%s    matchLabels:\n%s      kubernetes.io/metadata.name: %s\n", indent, indent, indent, yamlString(ns))
 }
 
 // baselinePolicy writes the NetworkPolicies a namespace needs to be
@@ -168,7 +168,7 @@ spec:
   ingress:
   - from:
     - podSelector: {}
-`, ns)
+`, yamlString(ns))
 	hasIngress := false
 	for _, ing := range ix.S.Ingresses {
 		if ing.Namespace == ns {
@@ -223,7 +223,7 @@ spec:
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
-  name: allow-public-%s
+  name: %s
   namespace: %s
 spec:
   podSelector:
@@ -231,7 +231,7 @@ spec:
 %s  policyTypes: [Ingress]
   ingress:
   - {}
-`, svc.Name, ns, indentLabels(svc.Spec.Selector, "      "))
+`, yamlString("allow-public-"+svc.Name), yamlString(ns), indentLabels(svc.Spec.Selector, "      "))
 	}
 	return b.String()
 }

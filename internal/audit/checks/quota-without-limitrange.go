@@ -132,7 +132,8 @@ func defaultsLimitRange(name, ns string, uncovered []string) string {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: %s\n  namespace: %s\nspec:\n  limits:\n  - type: Container\n", name, ns)
+	fmt.Fprintf(&b, "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: %s\n  namespace: %s\nspec:\n  limits:\n  - type: Container\n",
+		yamlString(name), yamlString(ns))
 	if req.Len() > 0 {
 		b.WriteString("    defaultRequest:\n" + req.String())
 	}
