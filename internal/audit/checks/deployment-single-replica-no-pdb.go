@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -15,7 +16,7 @@ import (
 func deploymentSingleReplicaNoPDB() audit.Check {
 	return ruleCheck{
 		id:       "deployment-single-replica-no-pdb",
-		reads:    readsOf(kDeployments, kPDBs, kPVCs),
+		reads:    readsOf(kDeployments, kPDBs, kPVCs, kHPAs),
 		category: audit.Resources,
 		severity: audit.Info,
 		description: "A Deployment that runs one replica and that no PodDisruptionBudget covers. Every node drain " +
@@ -23,7 +24,9 @@ func deploymentSingleReplicaNoPDB() audit.Check {
 			"service is down for the pod's start time. It is informational: one replica is a fair choice for development " +
 			"and batch-like services, and the fix costs a second pod. A Deployment that mounts a ReadWriteOnce or ReadWriteOncePod claim " +
 			"is not told to scale, since a second replica could not mount it: its fix is a PodDisruptionBudget with " +
-			"maxUnavailable: 0, or leaving it single. Deployments scaled to zero are left to workload-scaled-to-zero.",
+			"maxUnavailable: 0, or leaving it single. When a HorizontalPodAutoscaler or a GitOps controller owns the " +
+			"replicas, the fix raises the autoscaler's minimum or asks for the change in the source, since a hand scale " +
+			"would be undone. Deployments scaled to zero are left to workload-scaled-to-zero.",
 		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			s := in.Index.S
 			var out []audit.Finding
@@ -57,11 +60,21 @@ func deploymentSingleReplicaNoPDB() audit.Check {
 					out = append(out, f)
 					continue
 				}
-				f.Remediation = objectFix(c.id, "Run two replicas and add a PodDisruptionBudget that keeps one available. A PodDisruptionBudget "+
-					"alone on a single replica (minAvailable: 1) would block drains instead: scale first.",
-					pdb, pdbManifest(d.Name, d.Namespace, "maxUnavailable: 1", sel))
-				f.Remediation.Command = fmt.Sprintf("kubectl scale deployment %s%s --replicas=2 && ", shell.Quote(d.Name), nsArg(d.Namespace)) +
-					f.Remediation.Command
+				text := "Run two replicas and add a PodDisruptionBudget that keeps one available. A PodDisruptionBudget " +
+					"alone on a single replica (minAvailable: 1) would block drains instead: scale first."
+				scale := fmt.Sprintf("kubectl scale deployment %s%s --replicas=2 && ", shell.Quote(d.Name), nsArg(d.Namespace))
+				// A hand scale is undone by whatever owns the replicas: the
+				// autoscaler's minimum, or the manifest a GitOps controller
+				// applies, is where the second replica must be asked for.
+				if h := hpaFor(s.HPAs, d.Namespace, "Deployment", d.Name); h != "" {
+					text += " HorizontalPodAutoscaler " + h + " sets the replicas: raise its minReplicas to 2 (a hand scale would be undone), then apply the budget."
+					scale = fmt.Sprintf("kubectl patch hpa %s%s --type merge -p '{\"spec\":{\"minReplicas\":2}}' && ", shell.Quote(h), nsArg(d.Namespace))
+				} else if m, ok := replicasManagedElsewhere(in.Index, d.Namespace, "Deployment/"+d.Name); ok {
+					text += " " + m + " manages its replicas: set replicas: 2 in its source (a hand scale would be undone at the next sync), then apply the budget."
+					scale = ""
+				}
+				f.Remediation = objectFix(c.id, text, pdb, pdbManifest(d.Name, d.Namespace, "maxUnavailable: 1", sel))
+				f.Remediation.Command = scale + f.Remediation.Command
 				out = append(out, f)
 			}
 			return out
@@ -157,4 +170,15 @@ func exclusiveMode(modes []corev1.PersistentVolumeAccessMode) (corev1.Persistent
 		}
 	}
 	return excl, excl != ""
+}
+
+// hpaFor names the HorizontalPodAutoscaler of ns that scales kind/name,
+// or "".
+func hpaFor(hpas []autoscalingv2.HorizontalPodAutoscaler, ns, kind, name string) string {
+	for _, h := range hpas {
+		if h.Namespace == ns && h.Spec.ScaleTargetRef.Kind == kind && h.Spec.ScaleTargetRef.Name == name {
+			return h.Name
+		}
+	}
+	return ""
 }
