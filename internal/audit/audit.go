@@ -77,7 +77,23 @@ const (
 type Remediation struct {
 	Text     string `json:"text"`
 	Command  string `json:"command,omitempty"`  // e.g. a ready `kubectl patch`
-	Manifest string `json:"manifest,omitempty"` // YAML to apply
+	Manifest string `json:"manifest,omitempty"` // YAML of one object to apply
+	// Patch is a change to an object that exists in the cluster.
+	Patch *Patch `json:"patch,omitempty"`
+	// File is where `purser audit --write-fixes DIR` writes Manifest or
+	// Patch, relative to DIR; Command names it by this path. Set exactly
+	// when Manifest or Patch is.
+	File string `json:"file,omitempty"`
+}
+
+// Patch is a change to an existing object, applied with
+// `kubectl patch --type <Type> --patch-file <File>`.
+type Patch struct {
+	Target snapshot.Ref `json:"target"`
+	// Type is kubectl's --type: "merge", "json" or "strategic".
+	Type string `json:"type"`
+	// Body is the patch document, JSON.
+	Body string `json:"body"`
 }
 
 // Finding is one problem with one object.

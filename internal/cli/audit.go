@@ -15,6 +15,7 @@ import (
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/audit/checks"
+	"github.com/purserhq/purser/internal/outdir"
 	"github.com/purserhq/purser/internal/output"
 	"github.com/purserhq/purser/internal/report/auditreport"
 )
@@ -34,7 +35,10 @@ type AuditOptions struct {
 	// MinSeverity hides the findings below it (terminal view).
 	Details     bool
 	MinSeverity *choice
-	streams     genericiooptions.IOStreams
+	// WriteFixes is the directory the fixes that are objects or patches
+	// are written to, one file per finding, as a whole.
+	WriteFixes string
+	streams    genericiooptions.IOStreams
 }
 
 func newAuditCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
@@ -51,14 +55,23 @@ checks. Each finding says why it happens and how to fix it.
 Severities can be overridden and objects exempted in purser.yaml (section
 audit), or with the annotation purser.dev/ignore: "<check-id>,..." on the object
 or its namespace. The checks are listed in docs/checks.md. -n narrows the
-findings to one namespace; the checks still read the whole cluster.`,
+findings to one namespace; the checks still read the whole cluster.
+
+--write-fixes DIR writes every fix that is an object (a NetworkPolicy, a
+LimitRange, a PodDisruptionBudget...) or a patch as a file, one per finding:
+objects as DIR/<check>/<namespace>/<kind>-<name>.yaml, listed in
+DIR/kustomization.yaml (kubectl apply -k DIR), and patches of objects in the
+cluster as DIR/patches/<check>/<namespace>/<kind>-<name>.json, which each
+finding's command applies with kubectl patch --patch-file, run in DIR. DIR is
+replaced as a whole.`,
 		Example: `  purser audit --demo                          # the BlueOcean audit
   purser audit --demo --report audit.html      # also write the HTML report
   purser audit --demo -n monitoring            # the findings of one namespace
   purser audit -o markdown > audit.md
   purser audit --from cluster.snap -o sarif --fail-on error > audit.sarif
   purser audit --fail-on error --fail-on-incomplete   # a CI gate that needs every kind read
-  purser audit --checks service-no-endpoints --checks pod-crashloop`,
+  purser audit --checks service-no-endpoints --checks pod-crashloop
+  purser audit --write-fixes fixes/ && kubectl apply --dry-run=server -k fixes/   # the fixes as files`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -85,6 +98,8 @@ findings to one namespace; the checks still read the whole cluster.`,
 		return audit.IDs(checks.Registry()), cobra.ShellCompDirectiveNoFileComp
 	})
 	addReport(cmd, &o.Report, auditreport.Formats())
+	cmd.Flags().StringVar(&o.WriteFixes, "write-fixes", "", "write the fixes that are objects or patches as files into this directory (replaced as a whole), with a kustomization.yaml")
+	_ = cmd.MarkFlagDirname("write-fixes")
 	cmd.Flags().BoolVar(&o.Details, "details", false, "with -o table, print each finding's cause, evidence and fix under its check (-o wide does the same)")
 	o.MinSeverity = newChoice("info", "info", "warning", "error")
 	addChoice(cmd, o.MinSeverity, "min-severity", "", "with -o table or wide, hide the findings below this severity")
@@ -101,7 +116,7 @@ func (o *AuditOptions) Validate() error {
 	if _, err := audit.SelectChecks(strings.Join(o.Checks, ","), checks.Registry()); err != nil {
 		return err
 	}
-	if err := checkOutputs(o.Env.inputs(), []pathFlag{{flag: "--report", path: o.Report}}); err != nil {
+	if err := checkOutputs(o.Env.inputs(), []pathFlag{{flag: "--report", path: o.Report}, {flag: "--write-fixes", path: o.WriteFixes, dir: true}}); err != nil {
 		return err
 	}
 	return o.Env.Validate()
@@ -117,6 +132,18 @@ func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 	res, err := action.Audit{Checks: selected, Namespace: ns}.Run(ctx, env)
 	if err != nil {
 		return err
+	}
+	if o.WriteFixes != "" {
+		files, err := audit.FixFiles(res.Findings)
+		if err != nil {
+			return fmt.Errorf("--write-fixes %s: %w", o.WriteFixes, err)
+		}
+		if err := outdir.WriteTree(ctx, o.WriteFixes, files); err != nil {
+			return fmt.Errorf("--write-fixes: %w", err)
+		}
+		// The kustomization is always written; the rest are fixes.
+		fmt.Fprintf(o.streams.ErrOut, "%d %s written to %s (kubectl apply --dry-run=server -k %s; patches: see each finding's command)\n",
+			len(files)-1, pluralWord(len(files)-1, "fix file"), o.WriteFixes, o.WriteFixes)
 	}
 	width, color := output.Terminal(o.streams.Out, os.Getenv)
 	minSev, _ := audit.ParseSeverity(o.MinSeverity.value)

@@ -242,3 +242,108 @@ func TestAuditFailOnIncomplete(t *testing.T) {
 		})
 	}
 }
+
+// --write-fixes writes the demo's fixes as a tree whose files are the ones
+// the findings' commands name, and replaces it on the next run.
+func TestAuditWriteFixes(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "fixes")
+	out, stderr, err := runAudit(t, "--demo", "-o", "json", "--write-fixes", dir)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "written to "+dir) {
+		t.Errorf("stderr does not say where the fixes went:\n%s", stderr)
+	}
+	var doc struct {
+		Findings []struct {
+			Check       string `json:"check"`
+			Remediation struct {
+				Command string `json:"command"`
+				File    string `json:"file"`
+			} `json:"remediation"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	files := 0
+	for _, f := range doc.Findings {
+		if f.Remediation.File == "" {
+			continue
+		}
+		files++
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f.Remediation.File))); err != nil {
+			t.Errorf("%s: %v", f.Check, err)
+		}
+		if !strings.Contains(f.Remediation.Command, f.Remediation.File) {
+			t.Errorf("%s: the command does not name its file %s: %s", f.Check, f.Remediation.File, f.Remediation.Command)
+		}
+	}
+	if files == 0 {
+		t.Fatal("no finding of the demo has a fix file")
+	}
+	k, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	if err != nil || !strings.Contains(string(k), "- namespace-no-networkpolicy/argocd/networkpolicy-baseline.yaml\n") {
+		t.Errorf("kustomization (%v):\n%s", err, k)
+	}
+	// A second run replaces the tree; a narrower one leaves no stale file.
+	if _, stderr, err := runAudit(t, "--demo", "-o", "json", "--checks", "pod-crashloop", "--write-fixes", dir); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "namespace-no-networkpolicy")); !os.IsNotExist(err) {
+		t.Errorf("the previous tree's files survive the second run: %v", err)
+	}
+}
+
+// --write-fixes is refused where it would replace or feed an input, or a
+// directory purser did not write.
+func TestAuditWriteFixesRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	snap := filepath.Join(dir, "in", "cluster.yaml")
+	if err := os.MkdirAll(filepath.Dir(snap), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("..", "report", "auditreport", "testdata", "cluster.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(snap, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mine := filepath.Join(dir, "mine")
+	if err := os.MkdirAll(mine, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mine, "notes.txt"), []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, fixes, want string
+	}{
+		{"holds the input", filepath.Join(dir, "in"), "holds the input --from"},
+		{"inside the input directory", filepath.Join(dir, "in", "fixes"), ""},
+		{"a directory purser did not write", mine, "was not written by purser"},
+		{"the report's path", filepath.Join(dir, "r.md"), "both name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := runAudit(t, "--from", snap, "-o", "json", "--report", filepath.Join(dir, "r.md"), "--write-fixes", tt.fixes)
+			if tt.want == "" {
+				// Inside a file's directory but not the input itself: allowed.
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+	if b, err := os.ReadFile(filepath.Join(mine, "notes.txt")); err != nil || string(b) != "keep" {
+		t.Errorf("a refused --write-fixes changed the directory: %q %v", b, err)
+	}
+}

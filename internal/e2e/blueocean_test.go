@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -25,8 +24,6 @@ import (
 	"github.com/purserhq/purser/internal/snapshot/live"
 	"github.com/purserhq/purser/internal/testcluster"
 )
-
-var selectorPatch = regexp.MustCompile(`^kubectl patch service (\S+) -n (\S+) --type merge -p '(.*)'$`)
 
 // TestBlueOceanLive loads BlueOcean into one control plane and runs the
 // audit, then the plan, against it. The audit comes first: the plan's dry
@@ -58,6 +55,8 @@ func TestBlueOceanLive(t *testing.T) {
 	t.Run("refused credentials", func(t *testing.T) { refusedCredentials(ctx, t, c) })
 	t.Run("audit and fix", func(t *testing.T) { auditAndFix(ctx, t, c, liveEnv) })
 	t.Run("plan tree dry run", func(t *testing.T) { planDryRun(ctx, t, c, liveEnv(t)) })
+	// Last: applying every fix changes what the tests above compare.
+	t.Run("write fixes", func(t *testing.T) { writeFixes(ctx, t, c, liveEnv) })
 }
 
 // auditAndFix audits the live cluster, compares the findings with the
@@ -86,12 +85,12 @@ func auditAndFix(ctx context.Context, t *testing.T, c *testcluster.Cluster, live
 		if f.CheckID != "service-no-endpoints" {
 			continue
 		}
-		m := selectorPatch.FindStringSubmatch(f.Remediation.Command)
-		if m == nil {
+		p := f.Remediation.Patch
+		if p == nil || !strings.Contains(p.Body, `"selector"`) {
 			continue // not a selector mismatch (the crash-looping public API)
 		}
-		name, ns, patch := m[1], m[2], m[3]
-		if out, err := c.Kubectl(ctx, "patch", "service", name, "-n", ns, "--type", "merge", "-p", patch); err != nil {
+		name, ns := p.Target.Name, p.Target.Namespace
+		if out, err := c.Kubectl(ctx, "patch", "service", name, "-n", ns, "--type", p.Type, "-p", p.Body); err != nil {
 			t.Fatalf("%s: %v\n%s", f.Remediation.Command, err, out)
 		}
 		patched[ns+"/"+name] = true

@@ -1,7 +1,9 @@
 package snapshot
 
 import (
+	"encoding/json"
 	"reflect"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -119,7 +121,14 @@ func define[T any, PT interface {
 const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
 func slimMeta(o metav1.Object) {
-	o.SetManagedFields(nil)
+	switch o.(type) {
+	case *appsv1.Deployment, *appsv1.StatefulSet:
+		// Who last set the replicas, and when, is the evidence behind a
+		// workload scaled to zero; one entry, cut to that field, is kept.
+		o.SetManagedFields(ReplicasManager(o.GetManagedFields()))
+	default:
+		o.SetManagedFields(nil)
+	}
 	if a := o.GetAnnotations(); a != nil {
 		if _, ok := a[LastAppliedAnnotation]; ok {
 			delete(a, LastAppliedAnnotation)
@@ -253,11 +262,31 @@ func IsDerived(group, resource string) bool {
 func slimPod(p *corev1.Pod) {
 	// Pods carry their own copy of status that engines read; the rest of
 	// the bulk (managed fields) is already gone. Drop per-container image
-	// IDs, which are long and unused.
-	for i := range p.Status.ContainerStatuses {
-		p.Status.ContainerStatuses[i].ImageID = ""
-		p.Status.ContainerStatuses[i].ContainerID = ""
+	// IDs, which are long, except where the spec names a mutable tag: the
+	// digest actually running is then what the image can be pinned to.
+	mutable := map[string]bool{}
+	for _, c := range p.Spec.Containers {
+		mutable[c.Name] = MutableImage(c.Image)
 	}
+	for i := range p.Status.ContainerStatuses {
+		st := &p.Status.ContainerStatuses[i]
+		if !mutable[st.Name] {
+			st.ImageID = ""
+		}
+		st.ContainerID = ""
+	}
+}
+
+// MutableImage reports an image reference that names no digest and the
+// tag latest or no tag (which pulls latest): what it runs changes with
+// every push.
+func MutableImage(image string) bool {
+	if strings.Contains(image, "@") {
+		return false
+	}
+	last := image[strings.LastIndex(image, "/")+1:]
+	_, tag, ok := strings.Cut(last, ":")
+	return !ok || tag == "latest"
 }
 
 func slimNode(n *corev1.Node) {
@@ -278,4 +307,43 @@ func slimSecret(s *corev1.Secret) {
 	// at decode time, and never reach an engine or a saved snapshot.
 	s.Data = nil
 	s.StringData = nil
+}
+
+// replicasFields is the field set of a managed-fields entry that owns
+// spec.replicas, as ReplicasManager keeps it.
+const replicasFields = `{"f:spec":{"f:replicas":{}}}`
+
+// ReplicasManager returns the managed-fields entry that owns spec.replicas
+// (the newest, if several do), with its field set cut to that field, or
+// nil: the manager (kubectl, an autoscaler, a GitOps controller), the
+// operation and subresource (an Update of "scale" is `kubectl scale`), and
+// the time.
+func ReplicasManager(entries []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsEntry {
+	var best *metav1.ManagedFieldsEntry
+	for i := range entries {
+		e := &entries[i]
+		if e.FieldsV1 == nil || !ownsReplicas(e.FieldsV1.Raw) {
+			continue
+		}
+		if best == nil || e.Time != nil && (best.Time == nil || e.Time.After(best.Time.Time)) {
+			best = e
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	kept := *best
+	kept.FieldsV1 = &metav1.FieldsV1{Raw: []byte(replicasFields)}
+	return []metav1.ManagedFieldsEntry{kept}
+}
+
+func ownsReplicas(raw []byte) bool {
+	var fields struct {
+		Spec map[string]json.RawMessage `json:"f:spec"`
+	}
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return false
+	}
+	_, ok := fields.Spec["f:replicas"]
+	return ok
 }

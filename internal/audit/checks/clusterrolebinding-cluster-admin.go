@@ -7,7 +7,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/purserhq/purser/internal/audit"
-	"github.com/purserhq/purser/internal/shell"
 )
 
 func clusterRoleBindingClusterAdmin() audit.Check {
@@ -46,11 +45,13 @@ func clusterRoleBindingClusterAdmin() audit.Check {
 				for _, s := range subs {
 					f.Evidence = append(f.Evidence, "subject "+s)
 				}
+				// Deleting the binding first would cut a controller off from
+				// everything at once, so no command deletes it: the narrower
+				// grant comes first, and the deletion last, by hand.
 				f.Remediation = audit.Remediation{
 					Text: "Bind a narrower role: the ClusterRole admin or edit through a RoleBinding in the namespaces the " +
 						"subject manages, or a ClusterRole listing only the resources it needs. For a controller, use the " +
-						"ClusterRole its chart ships. Then delete this binding.",
-					Command: "kubectl delete clusterrolebinding " + shell.Quote(b.Name),
+						"ClusterRole its chart ships. Only then delete this binding: deleted first, it stops the subjects' every call, and a controller among them stops working.",
 				}
 				out = append(out, f)
 			}

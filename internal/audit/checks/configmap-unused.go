@@ -8,7 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
-	"github.com/purserhq/purser/internal/manifest"
 	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
@@ -48,12 +47,16 @@ func configMapUnused() audit.Check {
 				if !cm.CreationTimestamp.IsZero() {
 					f.Evidence = append(f.Evidence, "created "+cm.CreationTimestamp.UTC().Format("2006-01-02"))
 				}
+				// The command names no file: Purser writes none for a
+				// deletion, and a copy is best taken from the cluster at
+				// the time, binary data included, which the snapshot drops.
 				f.Remediation = audit.Remediation{
 					Text: "Check that nothing outside the cluster's pod templates reads it (an application calling the API, a tool " +
-						"selecting ConfigMaps by label), keep a copy, then delete it.",
-					Command: fmt.Sprintf("kubectl get configmap %s%s -o yaml > %s && kubectl delete configmap %s%s",
-						shell.Quote(cm.Name), nsArg(cm.Namespace), shell.Quote(manifest.FileName("ConfigMap", cm.Namespace+"-"+cm.Name)),
-						shell.Quote(cm.Name), nsArg(cm.Namespace)),
+						"selecting ConfigMaps by label), keep a copy, then delete it. The command prints the ConfigMap as YAML " +
+						"before deleting it, and deletes it only if that worked: redirect its output to a file of your choosing " +
+						"to keep the copy.",
+					Command: fmt.Sprintf("kubectl get configmap %s%s -o yaml && kubectl delete configmap %s%s",
+						shell.Quote(cm.Name), nsArg(cm.Namespace), shell.Quote(cm.Name), nsArg(cm.Namespace)),
 				}
 				out = append(out, f)
 			}

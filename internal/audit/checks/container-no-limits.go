@@ -24,7 +24,7 @@ func containerNoLimits() audit.Check {
 			var out []audit.Finding
 			for _, o := range userTemplateOwners(in.Index) {
 				_, lrLim := limitRangeDefaults(in.Index.S, o.Ref.Namespace)
-				var names, evidence, cmds []string
+				var names, evidence, cmds, unsized []string
 				for _, ct := range allContainers(o.Spec) {
 					if _, ok := ct.Resources.Limits[corev1.ResourceMemory]; ok || lrLim[corev1.ResourceMemory] {
 						continue
@@ -34,18 +34,22 @@ func containerNoLimits() audit.Check {
 					if _, ok := ct.Resources.Limits[corev1.ResourceCPU]; !ok && !lrLim[corev1.ResourceCPU] {
 						e += " (no CPU limit either)"
 					}
-					limit := "512Mi"
-					if req, ok := ct.Resources.Requests[corev1.ResourceMemory]; ok {
-						// Twice the request leaves room for peaks while still
-						// bounding a leak.
+					// Twice the request leaves room for peaks while still
+					// bounding a leak. Without a request there is nothing to
+					// scale from: a fixed limit could sit below what the
+					// container uses and have it killed at once, so no
+					// command is given.
+					if req, ok := ct.Resources.Requests[corev1.ResourceMemory]; ok && req.Sign() > 0 {
 						d := req.DeepCopy()
 						d.Add(req)
-						limit = d.String()
 						e += ", memory request " + req.String()
+						cmds = append(cmds, fmt.Sprintf("kubectl set resources %s%s -c %s %s",
+							kubectlName(o.Ref), nsFlag(o.Ref), shell.Quote(ct.Name), shell.Quote("--limits=memory="+d.String())))
+					} else {
+						e += " and no memory request"
+						unsized = append(unsized, ct.Name)
 					}
 					evidence = append(evidence, e)
-					cmds = append(cmds, fmt.Sprintf("kubectl set resources %s%s -c %s %s",
-						kubectlName(o.Ref), nsFlag(o.Ref), shell.Quote(ct.Name), shell.Quote("--limits=memory="+limit)))
 				}
 				if len(names) == 0 {
 					continue
@@ -55,11 +59,17 @@ func containerNoLimits() audit.Check {
 				f.Cause = "Nothing bounds these containers' memory: a leak or a spike exhausts the node, and the out-of-memory " +
 					"killer then picks victims among all the node's pods."
 				f.Evidence = evidence
-				f.Remediation = audit.Remediation{
-					Text: "Set a memory limit above the container's peak use (twice the request is a common starting point), " +
-						"or give the namespace a LimitRange with a default limit.",
-					Command: strings.Join(cmds, "\n"),
+				text := "Set a memory limit above the container's peak use (twice the request is a common starting point), " +
+					"or give the namespace a LimitRange with a default limit."
+				if len(unsized) > 0 {
+					verb := "have"
+					if len(unsized) == 1 {
+						verb = "has"
+					}
+					text += " " + namesList(unsized) + " " + verb + " no memory request to start from: measure the peak use first (kubectl top pod, or the container's " +
+						"memory metrics over a busy day), since a limit below it gets the container killed on every peak."
 				}
+				f.Remediation = audit.Remediation{Text: text, Command: strings.Join(cmds, "\n")}
 				f.Remediation = o.inPlace(f.Remediation)
 				out = append(out, f)
 			}

@@ -7,7 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
-	"github.com/purserhq/purser/internal/shell"
 )
 
 func containerNoProbes() audit.Check {
@@ -19,7 +18,8 @@ func containerNoProbes() audit.Check {
 		description: "A long-running workload whose serving containers (those that declare a port) lack a readiness or a " +
 			"liveness probe. Without a readiness probe a pod receives traffic before it can answer and keeps receiving it " +
 			"when it stops answering; without a liveness probe a hung process is never restarted. Jobs and CronJobs are " +
-			"skipped (they run to completion), and so are containers without ports, for which no generic probe exists.",
+			"skipped (they run to completion), and so are containers without a TCP port, for which no generic probe exists. The suggested liveness probe " +
+			"comes with a startup probe, so that a slow start is not taken for a hang.",
 		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			var out []audit.Finding
 			for _, o := range userTemplateOwners(in.Index) {
@@ -30,7 +30,11 @@ func containerNoProbes() audit.Check {
 				var names, evidence []string
 				var patches []string
 				for _, ct := range o.Spec.Containers {
-					if len(ct.Ports) == 0 {
+					// A TCP probe of a UDP port always fails: the pod would
+					// never be ready, and the liveness probe would restart
+					// it forever.
+					tcp := firstTCPPort(ct.Ports)
+					if tcp == nil {
 						continue
 					}
 					var miss []string
@@ -44,15 +48,21 @@ func containerNoProbes() audit.Check {
 						continue
 					}
 					names = append(names, ct.Name)
-					evidence = append(evidence, fmt.Sprintf("container %s (port %d): no %s probe", ct.Name, ct.Ports[0].ContainerPort,
+					evidence = append(evidence, fmt.Sprintf("container %s (port %d): no %s probe", ct.Name, tcp.ContainerPort,
 						strings.Join(miss, " and no ")))
-					port := fmt.Sprint(ct.Ports[0].ContainerPort)
+					port := fmt.Sprint(tcp.ContainerPort)
 					var fields []string
 					if ct.ReadinessProbe == nil {
 						fields = append(fields, fmt.Sprintf(`"readinessProbe":{"tcpSocket":{"port":%s},"periodSeconds":10}`, port))
 					}
 					if ct.LivenessProbe == nil {
-						fields = append(fields, fmt.Sprintf(`"livenessProbe":{"tcpSocket":{"port":%s},"initialDelaySeconds":30,"periodSeconds":20}`, port))
+						fields = append(fields, fmt.Sprintf(`"livenessProbe":{"tcpSocket":{"port":%s},"periodSeconds":20}`, port))
+						// A liveness probe on an application slower to start
+						// than its delay restarts it forever; a startup probe
+						// holds liveness off for up to five minutes instead.
+						if ct.StartupProbe == nil {
+							fields = append(fields, fmt.Sprintf(`"startupProbe":{"tcpSocket":{"port":%s},"periodSeconds":10,"failureThreshold":30}`, port))
+						}
 					}
 					patches = append(patches, `{"name":`+jsonText(ct.Name)+","+strings.Join(fields, ",")+"}")
 				}
@@ -65,16 +75,23 @@ func containerNoProbes() audit.Check {
 					"stuck, and a hung process is never restarted."
 				f.Evidence = evidence
 				open, close := o.podSpecPrefix()
-				f.Remediation = audit.Remediation{
-					Text: "Add probes. A TCP probe on the serving port is the least an application needs; an HTTP probe on a " +
-						"health endpoint (httpGet) is better when the application has one.",
-					Command: fmt.Sprintf("kubectl patch %s%s --type=strategic -p %s",
-						kubectlName(o.Ref), nsFlag(o.Ref), shell.Quote(open+`{"containers":[`+strings.Join(patches, ",")+`]}`+close)),
-				}
-				f.Remediation = o.inPlace(f.Remediation)
+				f.Remediation = o.templateFix(c.id, "Add probes. A TCP probe on the serving port is the least an application needs; an HTTP probe on a "+
+					"health endpoint (httpGet) is better when the application has one.",
+					open+`{"containers":[`+strings.Join(patches, ",")+`]}`+close)
 				out = append(out, f)
 			}
 			return out
 		},
 	}
+}
+
+// firstTCPPort is the container's first TCP port (the default protocol),
+// or nil.
+func firstTCPPort(ports []corev1.ContainerPort) *corev1.ContainerPort {
+	for i := range ports {
+		if ports[i].Protocol == "" || ports[i].Protocol == corev1.ProtocolTCP {
+			return &ports[i]
+		}
+	}
+	return nil
 }

@@ -3,7 +3,6 @@ package checks
 import (
 	"context"
 	"encoding/json"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -152,13 +151,12 @@ func checkSeedProblems(t *testing.T, ix *snapshot.Index, by map[string][]audit.F
 	}
 }
 
-var patchArg = regexp.MustCompile(`-p '(.*)'$`)
-
 // patchedSelector applies a finding's merge patch to its Service's selector.
 func patchedSelector(t *testing.T, ix *snapshot.Index, f audit.Finding) map[string]string {
 	t.Helper()
-	m := patchArg.FindStringSubmatch(f.Remediation.Command)
-	if m == nil || !strings.HasPrefix(f.Remediation.Command, "kubectl patch service "+f.Object.Name+" -n "+f.Object.Namespace) {
+	p := f.Remediation.Patch
+	if p == nil || p.Target != f.Object || p.Type != "merge" ||
+		!strings.HasPrefix(f.Remediation.Command, "kubectl patch service "+f.Object.Name+" -n "+f.Object.Namespace+" --type merge --patch-file "+f.Remediation.File) {
 		t.Fatalf("%s: remediation %q is not a selector patch", f.Object, f.Remediation.Command)
 	}
 	var patch struct {
@@ -166,8 +164,8 @@ func patchedSelector(t *testing.T, ix *snapshot.Index, f audit.Finding) map[stri
 			Selector map[string]*string `json:"selector"`
 		} `json:"spec"`
 	}
-	if err := json.Unmarshal([]byte(m[1]), &patch); err != nil {
-		t.Fatalf("%s: patch %s: %v", f.Object, m[1], err)
+	if err := json.Unmarshal([]byte(p.Body), &patch); err != nil {
+		t.Fatalf("%s: patch %s: %v", f.Object, p.Body, err)
 	}
 	sel := map[string]string{}
 	for i := range ix.S.Services {

@@ -21,8 +21,10 @@ import (
 //	# expect-command: {"spec":...}      (a substring of some remediation command)
 //	# expect-cause: label conventions   (a substring of some cause)
 //	# expect-evidence: 26 of 27         (a substring of some evidence line or message)
+//	# expect-fix: maxUnavailable: 0     (a substring of some fix: text, command, manifest or patch)
+//	# expect-no-fix: --replicas=2       (a substring of no fix)
 type fixtureExpect struct {
-	objects, commands, causes, evidence []string
+	objects, commands, causes, evidence, fixes, noFixes []string
 }
 
 func readExpect(data []byte) fixtureExpect {
@@ -44,10 +46,17 @@ func readExpect(data []byte) fixtureExpect {
 			e.causes = append(e.causes, val)
 		case "expect-evidence":
 			e.evidence = append(e.evidence, val)
+		case "expect-fix":
+			e.fixes = append(e.fixes, val)
+		case "expect-no-fix":
+			e.noFixes = append(e.noFixes, val)
 		}
 	}
 	return e
 }
+
+// fileWord is a command word that names a manifest or patch file.
+var fileWord = regexp.MustCompile(`\.(ya?ml|json)$`)
 
 var kebab = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
@@ -144,7 +153,13 @@ func TestFixtures(t *testing.T) {
 					}
 				}
 				for _, c := range want.commands {
-					has("a command", c, func(f audit.Finding) []string { return []string{f.Remediation.Command, f.Remediation.Text} })
+					has("a command", c, func(f audit.Finding) []string {
+						out := []string{f.Remediation.Command, f.Remediation.Text}
+						if f.Remediation.Patch != nil {
+							out = append(out, f.Remediation.Patch.Body)
+						}
+						return out
+					})
 				}
 				for _, c := range want.causes {
 					has("a cause", c, func(f audit.Finding) []string { return []string{f.Cause} })
@@ -152,9 +167,45 @@ func TestFixtures(t *testing.T) {
 				for _, c := range want.evidence {
 					has("evidence", c, func(f audit.Finding) []string { return append([]string{f.Message}, f.Evidence...) })
 				}
+				for _, c := range want.fixes {
+					has("a fix", c, fixTexts)
+				}
+				for _, c := range want.noFixes {
+					for _, f := range got {
+						for _, v := range fixTexts(f) {
+							if strings.Contains(v, c) {
+								t.Errorf("%s: fix contains %q:\n%s", f.Object, c, v)
+							}
+						}
+					}
+				}
+				// What --write-fixes writes must be what the commands name,
+				// and a command names no other file.
+				if _, err := audit.FixFiles(got); err != nil {
+					t.Errorf("fix files: %v", err)
+				}
+				for _, f := range got {
+					for _, w := range strings.Fields(f.Remediation.Command) {
+						w = strings.Trim(w, `'"`)
+						if fileWord.MatchString(w) && w != f.Remediation.File {
+							t.Errorf("%s: command names %s, which --write-fixes does not write (its file: %q):\n%s",
+								f.Object, w, f.Remediation.File, f.Remediation.Command)
+						}
+					}
+				}
 			})
 		}
 	}
+}
+
+// fixTexts are the parts of a finding's fix a person reads or runs.
+func fixTexts(f audit.Finding) []string {
+	r := f.Remediation
+	out := []string{r.Text, r.Command, r.Manifest}
+	if r.Patch != nil {
+		out = append(out, r.Patch.Body)
+	}
+	return out
 }
 
 // A kind that could not be listed makes a namespace unknown, never empty.

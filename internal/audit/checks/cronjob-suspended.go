@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/purserhq/purser/internal/audit"
-	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -31,10 +30,10 @@ func cronJobSuspended() audit.Check {
 					f.Evidence = append(f.Evidence, "never ran")
 				}
 				f.Cause = "spec.suspend is true, so the controller creates no Job on the schedule."
-				f.Remediation = audit.Remediation{
-					Text:    "Resume it if the task is still needed, or delete it if not.",
-					Command: fmt.Sprintf("kubectl patch cronjob %s%s --type merge -p '{\"spec\":{\"suspend\":false}}'", shell.Quote(cj.Name), nsArg(cj.Namespace)),
-				}
+				f.Remediation = patchFix(c.id, "Resume it if the task is still needed, or delete it if not. Resuming starts the most recent missed "+
+					"run at once (unless spec.startingDeadlineSeconds has passed since): if that run must wait for its usual time, "+
+					"set startingDeadlineSeconds first.",
+					objRef("CronJob", cj), "merge", map[string]any{"spec": map[string]any{"suspend": false}})
 				out = append(out, f)
 			}
 			return out

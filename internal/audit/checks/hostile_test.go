@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/manifest"
+	"github.com/purserhq/purser/internal/outdir"
 	"github.com/purserhq/purser/internal/snapshot"
 	"github.com/purserhq/purser/internal/testutil/shellcheck"
 )
@@ -102,7 +104,10 @@ func TestHostileNamesStayArguments(t *testing.T) {
 	}
 	plain, hostile := map[string]bool{}, map[string]bool{}
 	for _, suffix := range shellcheck.Suffixes() {
-		for _, file := range files {
+		// Every fix file of the hostile runs, each run in a directory of
+		// its own: --write-fixes must write them all, inside its tree.
+		var tree []manifest.File
+		for i, file := range files {
 			data, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
@@ -118,7 +123,15 @@ func TestHostileNamesStayArguments(t *testing.T) {
 			}
 			var found []audit.Finding
 			for _, labels := range []bool{true, false} {
-				found = append(found, run(hostileSnapshot(t, s, suffix, labels))...)
+				fs := run(hostileSnapshot(t, s, suffix, labels))
+				fixes, err := audit.FixFiles(fs)
+				if err != nil {
+					t.Errorf("%s with suffix %q: fix files: %v", file, suffix, err)
+				}
+				for _, f := range fixes {
+					tree = append(tree, manifest.File{Path: fmt.Sprintf("%d-%t/%s", i, labels, f.Path), Data: f.Data})
+				}
+				found = append(found, fs...)
 			}
 			for _, f := range found {
 				cmd := f.Remediation.Command
@@ -128,6 +141,12 @@ func TestHostileNamesStayArguments(t *testing.T) {
 				hostile[f.CheckID] = true
 				sandbox.Check(t, fmt.Sprintf("%s %s with suffix %q", file, f.CheckID, suffix), cmd, suffix)
 			}
+		}
+		dir := filepath.Join(t.TempDir(), "fixes")
+		if err := outdir.WriteTree(context.Background(), dir, tree); err != nil {
+			t.Errorf("writing the fix files of suffix %q: %v", suffix, err)
+		} else if written := countFiles(t, dir); written != len(tree)+1 {
+			t.Errorf("suffix %q: %d files written, want %d and the marker", suffix, written, len(tree))
 		}
 	}
 	var lost []string
@@ -140,4 +159,19 @@ func TestHostileNamesStayArguments(t *testing.T) {
 	if len(lost) > 0 {
 		t.Errorf("checks with a command on their fixtures but none with hostile names: %v", lost)
 	}
+}
+
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

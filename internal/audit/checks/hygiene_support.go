@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"github.com/purserhq/purser/internal/pricing"
 	"sort"
@@ -283,4 +284,14 @@ func (o templateOwner) inPlace(r audit.Remediation) audit.Remediation {
 	r.Command = ""
 	r.Text += " A " + o.Ref.Kind + "'s pod template cannot be changed in place: fix its manifest and re-create it."
 	return r
+}
+
+// templateFix patches the pod template of o with body, a strategic merge
+// patch, or, for a Pod or Job whose template cannot change, says what to
+// change in its manifest.
+func (o templateOwner) templateFix(checkID, text, body string) audit.Remediation {
+	if o.Ref.Kind == "Pod" || o.Ref.Kind == "Job" {
+		return o.inPlace(audit.Remediation{Text: text})
+	}
+	return patchFix(checkID, text, o.Ref, "strategic", json.RawMessage(body))
 }

@@ -242,7 +242,7 @@ func TestBaselinePolicyStandardDNS(t *testing.T) {
 		t.Fatalf("%d findings, want 1", len(got))
 	}
 	m := got[0].Remediation.Manifest
-	for _, want := range []string{"k8s-app: \"kube-dns\"", "kubernetes.io/metadata.name: ingress-nginx", "port: 53", "protocol: TCP"} {
+	for _, want := range []string{`"k8s-app": "kube-dns"`, `kubernetes.io/metadata.name: "ingress-nginx"`, "port: 53", "protocol: TCP"} {
 		if !strings.Contains(m, want) {
 			t.Errorf("manifest lacks %q:\n%s", want, m)
 		}

@@ -10,8 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/purserhq/purser/internal/audit"
-	"github.com/purserhq/purser/internal/manifest"
-	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -61,16 +59,12 @@ func namespaceNoNetworkPolicy() audit.Check {
 				if len(callees) > 0 {
 					f.Evidence = append(f.Evidence, "calls: "+strings.Join(callees, ", "))
 				}
-				f.Remediation = audit.Remediation{
-					Text: "Apply a baseline policy: it denies traffic from other namespaces except the ones listed, keeps DNS " +
-						"working, and lets pods reach the internet but not other namespaces' pods. Review the namespaces " +
-						"it allows (callers are found from <service>.<namespace>.svc names in env and arguments; add the ones " +
-						"the snapshot cannot show, such as a monitoring namespace that scrapes these pods), apply it with " +
-						"--dry-run=server first, and watch for refused connections.",
-					Command: fmt.Sprintf("kubectl apply --dry-run=server -f %s && kubectl apply -f %s",
-						shell.Quote(manifest.FileName("NetworkPolicy", ns.Name)), shell.Quote(manifest.FileName("NetworkPolicy", ns.Name))),
-					Manifest: baselinePolicy(ix, ns.Name, callers, callees),
-				}
+				f.Remediation = objectFix(c.id, "Apply a baseline policy: it denies traffic from other namespaces except the ones listed, keeps DNS "+
+					"working, and lets pods reach the internet but not other namespaces' pods. Review the namespaces "+
+					"it allows (callers are found from <service>.<namespace>.svc names in env and arguments; add the ones "+
+					"the snapshot cannot show, such as a monitoring namespace that scrapes these pods), apply it with "+
+					"--dry-run=server first, and watch for refused connections.",
+					ref("NetworkPolicy", ns.Name, "baseline"), baselinePolicy(ix, ns.Name, callers, callees))
 				out = append(out, f)
 			}
 			return out
@@ -156,7 +150,7 @@ func ingressControllerNamespaces(ix *snapshot.Index) []string {
 }
 
 func nsPeer(indent, ns string) string {
-	return fmt.Sprintf("%s- namespaceSelector:\n%s    matchLabels:\n%s      kubernetes.io/metadata.name: %s\n", indent, indent, indent, ns)
+	return fmt.Sprintf("%s- namespaceSelector:\n%s    matchLabels:\n%s      kubernetes.io/metadata.name: %s\n", indent, indent, indent, yamlString(ns))
 }
 
 // baselinePolicy writes the NetworkPolicies a namespace needs to be
@@ -174,7 +168,7 @@ spec:
   ingress:
   - from:
     - podSelector: {}
-`, ns)
+`, yamlString(ns))
 	hasIngress := false
 	for _, ing := range ix.S.Ingresses {
 		if ing.Namespace == ns {
@@ -229,7 +223,7 @@ spec:
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
-  name: allow-public-%s
+  name: %s
   namespace: %s
 spec:
   podSelector:
@@ -237,7 +231,7 @@ spec:
 %s  policyTypes: [Ingress]
   ingress:
   - {}
-`, svc.Name, ns, indentLabels(svc.Spec.Selector, "      "))
+`, yamlString("allow-public-"+svc.Name), yamlString(ns), indentLabels(svc.Spec.Selector, "      "))
 	}
 	return b.String()
 }

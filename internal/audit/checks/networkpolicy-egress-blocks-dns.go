@@ -6,18 +6,18 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/purserhq/purser/internal/audit"
-	"github.com/purserhq/purser/internal/shell"
 )
 
 func networkPolicyEgressBlocksDNS() audit.Check {
 	return ruleCheck{
 		id:       "networkpolicy-egress-blocks-dns",
-		reads:    readsOf(kNetworkPolicies),
+		reads:    readsOf(kNetworkPolicies, kServices, templateKinds),
 		category: audit.Security,
 		severity: audit.Error,
 		description: "A NetworkPolicy that restricts egress without any rule allowing DNS (UDP port 53 to kube-system's " +
 			"k8s-app=kube-dns pods). Every pod it selects then fails to resolve names, including in-cluster Service names, " +
-			"unless another policy selecting the same pods allows DNS.",
+			"unless another policy selecting the same pods allows DNS. The rule the fix adds selects the DNS pods by the " +
+			"labels they carry in the snapshot (the kube-dns Service's selector when they are not labelled k8s-app=kube-dns).",
 		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			ix := in.Index
 			s := ix.S
@@ -42,16 +42,23 @@ func networkPolicyEgressBlocksDNS() audit.Check {
 					"of the namespace's policies allows UDP 53 to kube-dns."
 				f.Evidence = append(f.Evidence, fmt.Sprintf("policyTypes include Egress, %d egress %s, none to kube-dns on UDP 53",
 					len(np.Spec.Egress), plural(len(np.Spec.Egress), "rule")))
-				f.Remediation = audit.Remediation{
-					Text: "Add a rule allowing DNS to kube-dns on UDP and TCP 53.",
-					Command: fmt.Sprintf(`kubectl patch networkpolicy %s%s --type=json -p '[{"op":"add","path":"/spec/egress/-","value":`+
-						`{"to":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"kube-system"}},"podSelector":{"matchLabels":{"k8s-app":"kube-dns"}}}],`+
-						`"ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}}]'`, shell.Quote(np.Name), nsArg(np.Namespace)),
+				// The DNS pods are selected by the labels they carry in this
+				// cluster: a rule naming k8s-app=kube-dns where CoreDNS is
+				// labelled otherwise would still block DNS.
+				rule := map[string]any{
+					"to": []any{map[string]any{
+						"namespaceSelector": map[string]any{"matchLabels": map[string]string{"kubernetes.io/metadata.name": "kube-system"}},
+						"podSelector":       map[string]any{"matchLabels": dnsPodLabels(in.Index)},
+					}},
+					"ports": []any{map[string]any{"protocol": "UDP", "port": 53}, map[string]any{"protocol": "TCP", "port": 53}},
 				}
+				text := "Add a rule allowing DNS to kube-dns on UDP and TCP 53."
+				target := ref("NetworkPolicy", np.Namespace, np.Name)
 				if len(np.Spec.Egress) == 0 {
-					f.Remediation.Command = fmt.Sprintf(`kubectl patch networkpolicy %s%s --type=merge -p '{"spec":{"egress":[`+
-						`{"to":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"kube-system"}},"podSelector":{"matchLabels":{"k8s-app":"kube-dns"}}}],`+
-						`"ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}]}}'`, shell.Quote(np.Name), nsArg(np.Namespace))
+					// A JSON patch cannot append to a list the object lacks.
+					f.Remediation = patchFix(c.id, text, target, "merge", map[string]any{"spec": map[string]any{"egress": []any{rule}}})
+				} else {
+					f.Remediation = patchFix(c.id, text, target, "json", []map[string]any{{"op": "add", "path": "/spec/egress/-", "value": rule}})
 				}
 				out = append(out, f)
 			}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/sched"
@@ -14,7 +15,7 @@ import (
 
 func podPending() audit.Check {
 	return checkSpec{
-		id:       "pod-pending",
+		id:       podPendingID,
 		reads:    readsOf(kPods, kNodes, kPVCs, kEvents),
 		category: audit.Availability,
 		severity: audit.Warning,
@@ -23,7 +24,10 @@ func podPending() audit.Check {
 			"cordoned nodes, free cpu, memory and pod slots, unbound PersistentVolumeClaims. For a DaemonSet pod the " +
 			"scheduler's \"N-1 node(s) didn't match Pod's node affinity\" is expected (the DaemonSet controller pins each " +
 			"pod to its node by name) and is not the cause: the finding names the clause about the target node instead, " +
-			"with that node's free capacity.",
+			"with that node's free capacity. When no node carries what the nodeSelector or the required node affinity asks " +
+			"for, the finding names the key (gpu=true) and offers to label a node that has room for the pod and no taint it " +
+			"does not tolerate; for labels that Kubernetes or the provider set (node pools, instance types) it asks for a " +
+			"node pool instead.",
 		run: runPodPending,
 	}
 }
@@ -137,11 +141,34 @@ func daemonPodPending(f audit.Finding, ix *snapshot.Index, p *corev1.Pod, owner 
 	text := fmt.Sprintf("Make room on %s (move or shrink the workloads there) or lower the DaemonSet's requests. A per-node agent "+
 		"should not lose the race for room to ordinary workloads: give it a high priority class so the scheduler preempts a "+
 		"lower-priority pod for it.", target)
-	f.Remediation = audit.Remediation{Text: text,
-		Command: fmt.Sprintf("kubectl patch daemonset %s%s --type merge -p %s", shell.Quote(owner.Name), nsArg(owner.Namespace),
-			mergePatch(map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"priorityClassName": "system-node-critical"}}}}))}
+	setClass := func(class string) string {
+		return fmt.Sprintf("kubectl patch daemonset %s%s --type merge -p %s", shell.Quote(owner.Name), nsArg(owner.Namespace),
+			mergePatch(map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"priorityClassName": class}}}}))
+	}
+	if owner.Namespace == "kube-system" {
+		f.Remediation = audit.Remediation{Text: text, Command: setClass("system-node-critical")}
+		return f
+	}
+	// The API server admits the system-*-critical classes only in
+	// kube-system: set on a DaemonSet elsewhere, every pod it creates would
+	// be refused. A class of the cluster's own does the same job anywhere.
+	f.Remediation = objectFix(podPendingID, text+" Not system-node-critical: outside kube-system the API server refuses pods "+
+		"of that class, and the DaemonSet would create none. Create a priority class of your own (below the system "+
+		"classes) and set it on the DaemonSet.", ref("PriorityClass", "", nodeAgentClass), fmt.Sprintf(`apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata:
+  name: %s
+value: 1000000
+description: Per-node agents, which must find room on every node before ordinary workloads.
+`, nodeAgentClass))
+	f.Remediation.Command += " && " + setClass(nodeAgentClass)
 	return f
 }
+
+const (
+	podPendingID   = "pod-pending"
+	nodeAgentClass = "node-agent"
+)
 
 // pendingFix names the change that lets the pod schedule, from the most
 // common blocking reason across the nodes.
@@ -162,8 +189,7 @@ func pendingFix(ix *snapshot.Index, p *corev1.Pod, owner snapshot.Ref, vs []sche
 	describe := fmt.Sprintf("kubectl describe pod %s%s", shell.Quote(p.Name), nsArg(p.Namespace))
 	switch {
 	case affinity == len(vs):
-		return audit.Remediation{Text: "No node carries the labels the pod's nodeSelector or required affinity asks for: fix the " +
-			"selector in " + owner.String() + "'s pod template, or label the nodes meant for it.", Command: describe}
+		return placementFix(ix, p, owner, vs, describe)
 	case taints > 0 && insufficient == 0:
 		return audit.Remediation{Text: "The nodes that match are tainted: add the matching toleration to " + owner.String() +
 			"'s pod template, or remove the taint.", Command: describe}
@@ -202,4 +228,131 @@ func claimNames(ix *snapshot.Index, p *corev1.Pod) string {
 		}
 	}
 	return shell.Join(names...)
+}
+
+// placementFix names the nodeSelector pair or required affinity
+// expression that no node satisfies, and offers the label that would let
+// the pod schedule on a node that refuses it for that reason alone.
+func placementFix(ix *snapshot.Index, p *corev1.Pod, owner snapshot.Ref, vs []sched.Verdict, describe string) audit.Remediation {
+	pairs, exprs := unmetPlacement(ix, &p.Spec)
+	if len(pairs) == 0 && len(exprs) == 0 {
+		return audit.Remediation{Text: "No node carries the labels the pod's nodeSelector or required affinity asks for: fix the " +
+			"selector in " + owner.String() + "'s pod template, or label the nodes meant for it.", Command: describe}
+	}
+	unmet := append(append([]string{}, exprs...), pairsText(pairs)...)
+	text := "No node satisfies " + strings.Join(unmet, " or ") + ", which " + owner.String() + "'s pod template requires."
+	var keys []string
+	for _, kv := range pairs {
+		keys = append(keys, kv[0])
+	}
+	if len(exprs) > 0 || len(pairs) == 0 {
+		return audit.Remediation{Text: text + " Add nodes that carry the labels (a node pool created with them), or change the " +
+			"affinity in the pod template if any node will do.", Command: describe}
+	}
+	for _, k := range keys {
+		if providerLabel(k) {
+			return audit.Remediation{Text: text + " " + k + " is set by Kubernetes or the provider on the nodes it creates: add a node " +
+				"pool whose nodes carry it, or fix the value in the pod template; a label set by hand would be lost with the node.",
+				Command: "kubectl get nodes -L " + shell.Quote(strings.Join(keys, ","))}
+		}
+	}
+	// A node that refuses the pod only for its labels would take it once
+	// labelled: it has the room and no taint the pod does not tolerate.
+	node := ""
+	for _, v := range vs {
+		if len(v.Reasons) == 1 && v.Reasons[0].Kind == sched.NodeAffinity {
+			node = v.Node
+			break
+		}
+	}
+	labels := make([]string, len(pairs))
+	for i, kv := range pairs {
+		labels[i] = shell.Quote(kv[0] + "=" + kv[1])
+	}
+	if node == "" {
+		return audit.Remediation{Text: text + " No node would take it once labelled (each also lacks room or has a taint the pod does " +
+			"not tolerate): add a node with the labels, or remove the keys from the pod template if any node will do.",
+			Command: "kubectl get nodes -L " + shell.Quote(strings.Join(keys, ","))}
+	}
+	return audit.Remediation{Text: text + " Label the node meant for it: " + node + " has the room and no taint the pod does not " +
+		"tolerate, but label it only if it is what the label claims (a node with a GPU for a gpu label): the pod would " +
+		"run there and fail otherwise. Or, if any node will do, remove the keys from the pod template's nodeSelector.",
+		Command: fmt.Sprintf("kubectl label node %s %s", shell.Quote(node), strings.Join(labels, " "))}
+}
+
+// unmetPlacement lists the nodeSelector pairs no node carries and, when
+// no node satisfies any term of the required node affinity, each term's
+// expressions that no node satisfies.
+func unmetPlacement(ix *snapshot.Index, spec *corev1.PodSpec) (pairs [][2]string, exprs []string) {
+	nodes := ix.S.Nodes
+	for _, k := range mapKeysSorted(spec.NodeSelector) {
+		v := spec.NodeSelector[k]
+		found := false
+		for i := range nodes {
+			if nodes[i].Labels[k] == v {
+				found = true
+				break
+			}
+		}
+		if !found {
+			pairs = append(pairs, [2]string{k, v})
+		}
+	}
+	a := spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return pairs, nil
+	}
+	terms := a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	matches := func(term corev1.NodeSelectorTerm) bool {
+		sel, err := nodeaffinity.NewNodeSelector(&corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{term}})
+		if err != nil {
+			return false
+		}
+		for i := range nodes {
+			if sel.Match(&nodes[i]) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, t := range terms {
+		if matches(t) {
+			return pairs, nil
+		}
+	}
+	for _, t := range terms {
+		for _, e := range t.MatchExpressions {
+			if !matches(corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{e}}) {
+				exprs = append(exprs, "the node affinity "+requirementText(e))
+			}
+		}
+	}
+	return pairs, exprs
+}
+
+func pairsText(pairs [][2]string) []string {
+	out := make([]string, len(pairs))
+	for i, kv := range pairs {
+		out[i] = "the nodeSelector " + kv[0] + "=" + kv[1]
+	}
+	return out
+}
+
+func requirementText(e corev1.NodeSelectorRequirement) string {
+	switch e.Operator {
+	case corev1.NodeSelectorOpExists, corev1.NodeSelectorOpDoesNotExist:
+		return e.Key + " " + string(e.Operator)
+	}
+	return e.Key + " " + string(e.Operator) + " (" + strings.Join(e.Values, ", ") + ")"
+}
+
+// providerLabel reports node labels that Kubernetes, the kubelet or the
+// provider set on the nodes they create.
+func providerLabel(key string) bool {
+	prefix, _, ok := strings.Cut(key, "/")
+	if !ok {
+		return false
+	}
+	return prefix == "kubernetes.io" || strings.HasSuffix(prefix, ".kubernetes.io") || prefix == "k8s.io" ||
+		strings.HasSuffix(prefix, ".k8s.io") || strings.HasSuffix(prefix, "digitalocean.com")
 }

@@ -6,7 +6,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
-	"github.com/purserhq/purser/internal/shell"
 )
 
 func podRunsAsRoot() audit.Check {
@@ -56,15 +55,11 @@ func podRunsAsRoot() audit.Check {
 				f.Cause = "Nothing in the pod's or containers' securityContext stops them from running as user 0."
 				f.Evidence = evidence
 				open, close := o.podSpecPrefix()
-				f.Remediation = audit.Remediation{
-					Text: "Run as a non-root user: set runAsNonRoot and a non-zero runAsUser in the pod's securityContext (and " +
-						"remove runAsUser: 0 from the containers). An image built to run as root may then fail to start " +
-						"(\"container has runAsNonRoot and image will run as root\") or to write its files: rebuild it with a " +
-						"USER, or set fsGroup for its volumes.",
-					Command: fmt.Sprintf(`kubectl patch %s%s --type=strategic -p %s`,
-						kubectlName(o.Ref), nsFlag(o.Ref), shell.Quote(open+`{"securityContext":{"runAsNonRoot":true,"runAsUser":10001}}`+close)),
-				}
-				f.Remediation = o.inPlace(f.Remediation)
+				f.Remediation = o.templateFix(c.id, "Run as a non-root user: set runAsNonRoot and a non-zero runAsUser in the pod's securityContext (and "+
+					"remove runAsUser: 0 from the containers). An image built to run as root may then fail to start "+
+					"(\"container has runAsNonRoot and image will run as root\") or to write its files: rebuild it with a "+
+					"USER, or set fsGroup for its volumes.",
+					open+`{"securityContext":{"runAsNonRoot":true,"runAsUser":10001}}`+close)
 				out = append(out, f)
 			}
 			return out

@@ -50,15 +50,15 @@ func pvReleased() audit.Check {
 				if pv.Spec.CSI != nil {
 					f.Evidence = append(f.Evidence, "volume "+pv.Spec.CSI.VolumeHandle+" ("+pv.Spec.CSI.Driver+")")
 				}
-				f.Remediation = audit.Remediation{
-					Text: "To reuse the data, clear the stale claim reference so a new claim can bind to the volume. Otherwise " +
-						"delete the PersistentVolume; with Retain, deleting the object does not delete the disk, so delete the " +
-						"provider's volume too (on DigitalOcean: doctl compute volume delete <id>) — that is what stops the bill.",
-					Command: fmt.Sprintf("kubectl patch pv %s --type=json -p '[{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}]'  # reuse\n"+
-						"kubectl delete pv %s  # or remove", shell.Quote(pv.Name), shell.Quote(pv.Name)),
-				}
+				text := "To reuse the data, clear the stale claim reference so a new claim can bind to the volume. Otherwise " +
+					"delete the PersistentVolume; with Retain, deleting the object does not delete the disk, so delete the " +
+					"provider's volume too (on DigitalOcean: doctl compute volume delete <id>) — that is what stops the bill."
 				if phase == corev1.VolumeAvailable {
-					f.Remediation.Command = "kubectl delete pv " + shell.Quote(pv.Name)
+					f.Remediation = audit.Remediation{Text: text, Command: "kubectl delete pv " + shell.Quote(pv.Name)}
+				} else {
+					f.Remediation = patchFix(c.id, text, ref("PersistentVolume", "", pv.Name), "json",
+						[]map[string]any{{"op": "remove", "path": "/spec/claimRef"}})
+					f.Remediation.Command += "  # reuse\nkubectl delete pv " + shell.Quote(pv.Name) + "  # or remove"
 				}
 				out = append(out, f)
 			}

@@ -8,8 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/audit"
-	"github.com/purserhq/purser/internal/manifest"
-	"github.com/purserhq/purser/internal/shell"
 )
 
 func quotaWithoutLimitRange() audit.Check {
@@ -71,27 +69,12 @@ func quotaWithoutLimitRange() audit.Check {
 						f.Evidence = append(f.Evidence, fmt.Sprintf("event FailedCreate on %s/%s: %s", e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Message))
 					}
 				}
-				f.Remediation = audit.Remediation{
-					Text: "Add a LimitRange with default requests and limits beside the quota (adjust the values to the " +
-						"namespace's workloads), or set requests and limits in every pod template. Pods already rejected are " +
-						"retried by their controllers once the LimitRange exists.",
-					Command: "kubectl apply -f " + shell.Quote(manifest.FileName("LimitRange", q.Namespace)),
-					Manifest: fmt.Sprintf(`apiVersion: v1
-kind: LimitRange
-metadata:
-  name: defaults
-  namespace: %s
-spec:
-  limits:
-  - type: Container
-    defaultRequest:
-      cpu: 100m
-      memory: 128Mi
-    default:
-      cpu: 500m
-      memory: 512Mi
-`, q.Namespace),
-				}
+				lr := limitRangeName(s.LimitRanges, q.Namespace)
+				f.Remediation = objectFix(c.id, "Add a LimitRange with defaults for what the quota requires and nothing else (adjust the values to the "+
+					"namespace's workloads), or set requests and limits in every pod template. It gives no default limit the quota "+
+					"does not require: a default memory limit would apply to every container without one and could have it "+
+					"killed for using more than before. Pods already rejected are retried by their controllers once the LimitRange exists.",
+					ref("LimitRange", q.Namespace, lr), defaultsLimitRange(lr, q.Namespace, uncovered))
 				out = append(out, f)
 			}
 			return out
@@ -116,4 +99,46 @@ func dedupStrings(s []string) []string {
 		}
 	}
 	return out
+}
+
+// limitRangeName is a name for a new LimitRange of ns that no existing
+// one has: applying the fix must add defaults, never rewrite a LimitRange
+// someone else wrote.
+func limitRangeName(existing []corev1.LimitRange, ns string) string {
+	taken := map[string]bool{}
+	for _, lr := range existing {
+		if lr.Namespace == ns {
+			taken[lr.Name] = true
+		}
+	}
+	name := "defaults"
+	for i := 2; taken[name]; i++ {
+		name = fmt.Sprintf("defaults-%d", i)
+	}
+	return name
+}
+
+// defaultsLimitRange gives containers defaults for the quota's uncovered
+// resources ("requests.cpu", "limits.memory").
+func defaultsLimitRange(name, ns string, uncovered []string) string {
+	values := map[string]string{"requests.cpu": "100m", "requests.memory": "128Mi", "limits.cpu": "500m", "limits.memory": "512Mi"}
+	var req, lim strings.Builder
+	for _, u := range uncovered {
+		kind, r, _ := strings.Cut(u, ".")
+		if kind == "requests" {
+			fmt.Fprintf(&req, "      %s: %s\n", r, values[u])
+		} else {
+			fmt.Fprintf(&lim, "      %s: %s\n", r, values[u])
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: %s\n  namespace: %s\nspec:\n  limits:\n  - type: Container\n",
+		yamlString(name), yamlString(ns))
+	if req.Len() > 0 {
+		b.WriteString("    defaultRequest:\n" + req.String())
+	}
+	if lim.Len() > 0 {
+		b.WriteString("    default:\n" + lim.String())
+	}
+	return b.String()
 }

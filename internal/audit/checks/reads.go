@@ -20,6 +20,7 @@ const (
 	kServiceAccounts     = "serviceaccounts"
 	kPVCs                = "persistentvolumeclaims"
 	kPVs                 = "persistentvolumes"
+	kStorageClasses      = "storageclasses.storage.k8s.io"
 	kNodes               = "nodes"
 	kNamespaces          = "namespaces"
 	kResourceQuotas      = "resourcequotas"

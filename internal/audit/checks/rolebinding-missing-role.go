@@ -72,16 +72,19 @@ func roleBindingMissingRole() audit.Check {
 				if kind == "ClusterRoleBinding" {
 					kubectlKind = "clusterrolebinding"
 				}
-				role := builtin
-				if role == "" {
-					role = "<existing-clusterrole>"
-				}
 				f.Remediation = audit.Remediation{
 					Text: "roleRef cannot be changed: delete the binding and create it again with an existing role " +
 						"(or ship the missing role with the binding).",
-					Command: fmt.Sprintf("kubectl delete %s %s%s && kubectl create %s %s%s %s%s",
+				}
+				if builtin != "" {
+					f.Remediation.Command = fmt.Sprintf("kubectl delete %s %s%s && kubectl create %s %s%s %s%s",
 						kubectlKind, shell.Quote(meta.Name), nsFlag(r), kubectlKind, shell.Quote(meta.Name), nsFlag(r),
-						shell.Quote("--clusterrole="+role), subjectFlags(subjects, ns)),
+						shell.Quote("--clusterrole="+builtin), subjectFlags(subjects, ns))
+				} else {
+					// A placeholder role name would be accepted as is, and
+					// the binding recreated still granting nothing.
+					f.Remediation.Text += " No built-in role is close to the missing one's name: choose the role, then " +
+						"recreate the binding with kubectl create " + kubectlKind + " --clusterrole=<role>."
 				}
 				out = append(out, f)
 			}

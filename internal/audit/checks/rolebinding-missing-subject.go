@@ -35,6 +35,17 @@ func roleBindingMissingSubject() audit.Check {
 					return
 				}
 				r := ref(kind, ns, meta.Name)
+				// One patch removes every missing subject of the binding,
+				// from the last to the first so that no removal shifts the
+				// position of another; each findings of the binding applies
+				// the same file.
+				var ops []map[string]any
+				for i := len(subjects) - 1; i >= 0; i-- {
+					sub := subjects[i]
+					if sub.Kind == rbacv1.ServiceAccountKind && !exists[bindingSubjectNS(sub, ns)+"/"+sub.Name] {
+						ops = append(ops, subjectRemoval(fmt.Sprintf("/subjects/%d", i), sub)...)
+					}
+				}
 				for i, sub := range subjects {
 					if sub.Kind != rbacv1.ServiceAccountKind {
 						continue
@@ -57,12 +68,14 @@ func roleBindingMissingSubject() audit.Check {
 					if kind == "ClusterRoleBinding" {
 						kubectlKind = "clusterrolebinding"
 					}
-					f.Remediation = audit.Remediation{
-						Text: "Remove the subject if the ServiceAccount is gone for good; if the workload was renamed, name its " +
-							"current ServiceAccount instead.",
-						Command: fmt.Sprintf(`kubectl patch %s %s%s --type=json -p '[{"op":"remove","path":"/subjects/%d"}]'`,
-							kubectlKind, shell.Quote(meta.Name), nsFlag(r), i),
-					}
+					// The patch tests that each position still holds the
+					// subject it removes: once the binding changed, a position
+					// may name a live subject, and the patch must fail rather
+					// than revoke it.
+					f.Remediation = patchFix(c.id, "Remove the subject if the ServiceAccount is gone for good; if the workload was renamed, name its "+
+						"current ServiceAccount instead. The patch removes every missing subject of the binding by position, "+
+						"and first checks that each position still holds the subject: if the binding changed since the audit, it "+
+						"fails and changes nothing.", r, "json", ops)
 					if len(subjects) == 1 {
 						f.Remediation.Text = "The ServiceAccount was the binding's only subject: delete the binding if it is gone for good, " +
 							"or create the ServiceAccount if a workload still expects it."
@@ -87,4 +100,17 @@ func nameOf(ns, name string) string {
 		return name
 	}
 	return ns + "/" + name
+}
+
+// subjectRemoval removes the subject at path, after testing that it is
+// still there.
+func subjectRemoval(at string, sub rbacv1.Subject) []map[string]any {
+	ops := []map[string]any{
+		{"op": "test", "path": at + "/kind", "value": sub.Kind},
+		{"op": "test", "path": at + "/name", "value": sub.Name},
+	}
+	if sub.Namespace != "" {
+		ops = append(ops, map[string]any{"op": "test", "path": at + "/namespace", "value": sub.Namespace})
+	}
+	return append(ops, map[string]any{"op": "remove", "path": at})
 }

@@ -22,13 +22,18 @@ func secretInEnvLiteral() audit.Check {
 		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			var out []audit.Finding
 			for _, o := range templateOwners(in.Index) {
-				var vars, evidence []string
+				var vars, evidence, containers []string
+				byContainer := map[string][]string{}
 				for _, ct := range allContainers(o.Spec) {
 					for _, e := range ct.Env {
 						if e.ValueFrom != nil || e.Value == "" || !secretLikeName(e.Name) {
 							continue
 						}
 						vars = append(vars, e.Name)
+						if byContainer[ct.Name] == nil {
+							containers = append(containers, ct.Name)
+						}
+						byContainer[ct.Name] = append(byContainer[ct.Name], e.Name)
 						evidence = append(evidence, fmt.Sprintf("container %s: env %s has a literal value (%d characters, not shown)",
 							ct.Name, e.Name, len(e.Value)))
 					}
@@ -40,22 +45,33 @@ func secretInEnvLiteral() audit.Check {
 				f.Cause = "The values are part of the workload's spec: anyone allowed to get or list it (the edit and view " +
 					"roles included) reads them, and they persist in old ReplicaSets and manifests."
 				f.Evidence = evidence
-				secretName := o.Ref.Name + "-env"
-				var from []string
-				for _, v := range vars {
-					from = append(from, shell.Quote("--from-literal="+v+"=<value>"))
+				text := "Move the values into a Secret and reference it from the pod template, then rotate the credentials: " +
+					"the old values must be considered leaked."
+				if o.Ref.Kind == "Pod" || o.Ref.Kind == "Job" {
+					f.Remediation = o.inPlace(audit.Remediation{Text: text})
+					out = append(out, f)
+					continue
+				}
+				// The Secret is filled from the workload's own env as the
+				// cluster holds it (kubectl set env --list prints its
+				// literal variables as an env file): the values never
+				// appear in a report, and no placeholder ever reaches the
+				// pods. Each container gets a Secret of its own, so that two
+				// containers' variables of one name cannot collide.
+				var cmds []string
+				for _, ct := range containers {
+					secretName := o.Ref.Name + "-" + ct + "-env"
+					cmds = append(cmds, fmt.Sprintf("kubectl set env %s%s -c %s --list | kubectl create secret generic %s%s --from-env-file=/dev/stdin && "+
+						"kubectl set env %s%s -c %s %s %s",
+						kubectlName(o.Ref), nsFlag(o.Ref), shell.Quote(ct), shell.Quote(secretName), nsFlag(o.Ref),
+						kubectlName(o.Ref), nsFlag(o.Ref), shell.Quote(ct), shell.Quote("--from=secret/"+secretName),
+						shell.Quote("--keys="+strings.Join(byContainer[ct], ","))))
 				}
 				f.Remediation = audit.Remediation{
-					Text: "Move the values into a Secret and reference it from the pod template, then rotate the credentials: " +
-						"the old values must be considered leaked.",
-					Command: fmt.Sprintf("kubectl create secret generic %s%s %s\nkubectl set env %s%s %s %s",
-						shell.Quote(secretName), nsFlag(o.Ref), strings.Join(from, " "), kubectlName(o.Ref), nsFlag(o.Ref),
-						shell.Quote("--from=secret/"+secretName), shell.Quote("--keys="+strings.Join(vars, ","))),
-				}
-				if fixed := o.inPlace(f.Remediation); fixed.Command == "" {
-					// The Secret can still be created; only the template needs re-creating.
-					fixed.Command = fmt.Sprintf("kubectl create secret generic %s%s %s", shell.Quote(secretName), nsFlag(o.Ref), strings.Join(from, " "))
-					f.Remediation = fixed
+					Text: text + " The command copies the container's literal variables, as the cluster holds them, into a Secret " +
+						"(the values are never printed), then points the listed variables at it; the other variables copied " +
+						"stay unused in the Secret.",
+					Command: strings.Join(cmds, "\n"),
 				}
 				out = append(out, f)
 			}

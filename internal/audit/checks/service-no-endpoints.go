@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -16,7 +17,7 @@ import (
 
 func serviceNoEndpoints() audit.Check {
 	return checkSpec{
-		id:       "service-no-endpoints",
+		id:       serviceNoEndpointsID,
 		reads:    readsOf(kServices, kEndpointSlices, kPods, kDeployments, kStatefulSets),
 		category: audit.Availability,
 		severity: audit.Error,
@@ -144,6 +145,12 @@ func noPodMatches(f audit.Finding, ix *snapshot.Index, svc *corev1.Service) audi
 			Text: "Scale the workload back up if the Service must answer, or delete the Service (and its load balancer, if it has one) " +
 				"while the workload is parked.",
 			Command: fmt.Sprintf("kubectl scale %s --replicas=1%s", kubectlResource(wl[0]), nsArg(svc.Namespace)),
+		}
+		if m, ok := replicasManagedElsewhere(ix, svc.Namespace, wl[0]); ok {
+			// A hand scale would be undone by the manager that set 0.
+			f.Remediation.Command = ""
+			f.Remediation.Text = "Scale " + wl[0] + " back up in its source, not by hand: " + m + " manages its replicas and " +
+				"would set 0 again. Or delete the Service (and its load balancer, if it has one) while the workload is parked."
 		}
 		return f
 	}
@@ -362,10 +369,10 @@ func selectorRemediation(svc *corev1.Service, nm near) audit.Remediation {
 			patch[k] = v
 		}
 	}
-	cmd := fmt.Sprintf("kubectl patch service %s%s --type merge -p %s", shell.Quote(svc.Name), nsArg(svc.Namespace),
-		mergePatch(map[string]any{"spec": map[string]any{"selector": patch}}))
-	text := fmt.Sprintf("Replace the selector with %s: the patch removes the keys the pods do not carry (a patch that only "+
-		"added keys would keep the wrong ones and still match nothing). It selects %d %s of %s.",
+	// The first sentence is the same for every Service, so that the
+	// report's recommendations sum these findings up as one fix.
+	text := fmt.Sprintf("Replace the selector with the labels its pods carry. The new selector is %s: the patch removes the keys "+
+		"the pods do not carry (a patch that only added keys would keep the wrong ones and still match nothing). It selects %d %s of %s.",
 		labelsText(nm.selector), len(nm.pods), podsWord(len(nm.pods), "pod", "pods"), nm.owner)
 	if rel, ok := isHelmManaged(svc); ok {
 		text += fmt.Sprintf(" The Service belongs to the Helm release %q: the next `helm upgrade` puts the old selector back. "+
@@ -375,7 +382,8 @@ func selectorRemediation(svc *corev1.Service, nm near) audit.Remediation {
 			text += " Pod template patch: " + tpl
 		}
 	}
-	return audit.Remediation{Text: text, Command: cmd}
+	return patchFix(serviceNoEndpointsID, text, ref("Service", svc.Namespace, svc.Name), "merge",
+		map[string]any{"spec": map[string]any{"selector": patch}})
 }
 
 // templatePatch adds labels to a workload's pod template; adding keys
@@ -443,6 +451,8 @@ func podPortsText(p *corev1.Pod) string {
 	return strings.Join(parts, ", ")
 }
 
+const serviceNoEndpointsID = "service-no-endpoints"
+
 // fixTargetPort points each broken target port at the pods' only port,
 // or at the port of the same number when there are several.
 func fixTargetPort(svc *corev1.Service, p *corev1.Pod) audit.Remediation {
@@ -450,20 +460,47 @@ func fixTargetPort(svc *corev1.Service, p *corev1.Pod) audit.Remediation {
 	for _, ct := range p.Spec.Containers {
 		declared = append(declared, ct.Ports...)
 	}
-	ports := make([]map[string]any, 0, len(svc.Spec.Ports))
-	changed := false
+	// A strategic patch merges ports by their port number and changes
+	// only targetPort: a merge patch would replace the whole list and drop
+	// what it does not repeat, such as the nodePort outside clients use.
+	var ports []map[string]any
 	for _, sp := range svc.Spec.Ports {
 		tp := sp.TargetPort
 		if tp.Type == intstr.String && tp.StrVal != "" && len(declared) == 1 {
-			tp = intstr.FromInt32(declared[0].ContainerPort)
-			changed = true
+			ports = append(ports, map[string]any{"port": sp.Port, "protocol": string(protocolOr(sp.Protocol)),
+				"targetPort": intstr.FromInt32(declared[0].ContainerPort)})
 		}
-		ports = append(ports, map[string]any{"name": sp.Name, "port": sp.Port, "protocol": string(protocolOr(sp.Protocol)), "targetPort": tp})
 	}
 	text := "Set each Service port's targetPort to a port the pods declare (by name or number)."
-	if !changed {
+	if len(ports) == 0 {
 		return audit.Remediation{Text: text + " The pods declare several ports; choose the one the Service must reach."}
 	}
-	b := mergePatch(map[string]any{"spec": map[string]any{"ports": ports}})
-	return audit.Remediation{Text: text, Command: fmt.Sprintf("kubectl patch service %s%s --type merge -p %s", shell.Quote(svc.Name), nsArg(svc.Namespace), b)}
+	return patchFix(serviceNoEndpointsID, text, ref("Service", svc.Namespace, svc.Name), "strategic",
+		map[string]any{"spec": map[string]any{"ports": ports}})
+}
+
+// replicasManagedElsewhere names the GitOps controller or autoscaler that
+// last set the replicas of the workload kindName ("Deployment/x") of ns.
+func replicasManagedElsewhere(ix *snapshot.Index, ns, kindName string) (string, bool) {
+	kind, name, _ := strings.Cut(kindName, "/")
+	var managed []metav1.ManagedFieldsEntry
+	switch kind {
+	case "Deployment":
+		for i := range ix.S.Deployments {
+			if d := &ix.S.Deployments[i]; d.Namespace == ns && d.Name == name {
+				managed = d.ManagedFields
+			}
+		}
+	case "StatefulSet":
+		for i := range ix.S.StatefulSets {
+			if ss := &ix.S.StatefulSets[i]; ss.Namespace == ns && ss.Name == name {
+				managed = ss.ManagedFields
+			}
+		}
+	}
+	who := snapshot.ReplicasManager(managed)
+	if len(who) == 1 && classifyManager(who[0].Manager) != ownerPerson {
+		return who[0].Manager, true
+	}
+	return "", false
 }

@@ -69,13 +69,13 @@ func serviceUnusedLoadBalancer() audit.Check {
 				if len(svc.Spec.Selector) > 0 {
 					f.Evidence = append(f.Evidence, "selector "+selectorText(svc.Spec.Selector))
 				}
-				f.Remediation = audit.Remediation{
-					Text: "Fix the pods behind it if it should serve traffic (see the service-no-endpoints and pod-crashloop findings). " +
-						"If nothing should answer, delete it, or make it a ClusterIP Service so that the load balancer is released " +
-						"while in-cluster clients keep their address.",
-					Command: fmt.Sprintf("kubectl patch service %s%s -p '{\"spec\":{\"type\":\"ClusterIP\"}}'  # keep it in-cluster\n"+
-						"kubectl delete service %s%s  # or remove it", shell.Quote(svc.Name), nsArg(svc.Namespace), shell.Quote(svc.Name), nsArg(svc.Namespace)),
-				}
+				f.Remediation = patchFix(c.id, "Fix the pods behind it if it should serve traffic (see the service-no-endpoints and pod-crashloop findings). "+
+					"If nothing should answer, delete it, or make it a ClusterIP Service so that the load balancer is released "+
+					"while in-cluster clients keep their address. Either way its external address is released: anything outside "+
+					"the cluster that still points at it (DNS records, firewall rules) stops resolving to it.",
+					ref("Service", svc.Namespace, svc.Name), "merge", map[string]any{"spec": map[string]any{"type": "ClusterIP"}})
+				f.Remediation.Command += fmt.Sprintf("  # keep it in-cluster\nkubectl delete service %s%s  # or remove it",
+					shell.Quote(svc.Name), nsArg(svc.Namespace))
 				out = append(out, f)
 			}
 			return out

@@ -6,6 +6,8 @@
 package auditreport
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -147,15 +149,75 @@ func severityTitle(s audit.Severity) string {
 	return "Information"
 }
 
-// recommendations turns the checks that found something into one line
-// each: what to do, how many objects it concerns.
+// recommendations sums up each check that found something, from all of
+// its findings: how many, on which objects, and each distinct fix with the
+// objects it applies to, so that a check whose findings call for
+// different fixes (scale one Deployment, leave another single) is not
+// summed up by the first one's.
 func recommendations(res *audit.Result) []string {
+	type fix struct {
+		text    string
+		objects []string
+	}
 	var out []string
 	for _, g := range byCheck(res.Findings) {
-		text := firstSentence(g.findings[0].Remediation.Text)
-		out = append(out, fmt.Sprintf("%s (%d %s, %s): %s", g.id, len(g.findings), plural(len(g.findings), "finding"), g.severity, text))
+		var fixes []*fix
+		byText := map[string]*fix{}
+		files := 0
+		for _, f := range g.findings {
+			if f.Remediation.File != "" {
+				files++
+			}
+			text := firstSentence(f.Remediation.Text)
+			fx, ok := byText[text]
+			if !ok {
+				fx = &fix{text: text}
+				byText[text] = fx
+				fixes = append(fixes, fx)
+			}
+			fx.objects = append(fx.objects, shortRef(f.Object))
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s (%d %s, %s) on %s: ", g.id, len(g.findings), plural(len(g.findings), "finding"), g.severity, joinMax(g.objects(), 5))
+		if len(fixes) == 1 {
+			b.WriteString(fixes[0].text)
+		} else {
+			const shown = 4
+			parts := make([]string, 0, shown+1)
+			for i, fx := range fixes {
+				if i == shown {
+					word := "fixes"
+					if len(fixes)-shown == 1 {
+						word = "fix"
+					}
+					parts = append(parts, fmt.Sprintf("and %d other %s", len(fixes)-shown, word))
+					break
+				}
+				parts = append(parts, fmt.Sprintf("%s (%s)", strings.TrimSuffix(fx.text, "."), joinMax(fx.objects, 3)))
+			}
+			fmt.Fprintf(&b, "%d fixes: %s.", len(fixes), strings.Join(parts, "; "))
+		}
+		switch {
+		case files == len(g.findings):
+			b.WriteString(" Every fix is a file written by --write-fixes.")
+		case files == 1:
+			fmt.Fprintf(&b, " 1 of the %d fixes is a file written by --write-fixes.", len(g.findings))
+		case files > 0:
+			fmt.Fprintf(&b, " %d of the %d fixes are files written by --write-fixes.", files, len(g.findings))
+		}
+		out = append(out, b.String())
 	}
 	return out
+}
+
+// patchText is a patch as a person reads it: indented JSON, as
+// --write-fixes writes it.
+func patchText(p *audit.Patch) string {
+	var b bytes.Buffer
+	if err := json.Indent(&b, []byte(p.Body), "", "  "); err != nil {
+		return p.Body
+	}
+	return b.String()
 }
 
 func firstSentence(s string) string {

@@ -194,3 +194,56 @@ func TestScope(t *testing.T) {
 		}
 	}
 }
+
+// Recommendations sum each check up from all of its findings.
+func TestRecommendationsFromAllFindings(t *testing.T) {
+	t.Parallel()
+	finding := func(ns, name, text, file string) audit.Finding {
+		return audit.Finding{CheckID: "deployment-single-replica-no-pdb", Severity: audit.Info,
+			Object:      snapshot.Ref{Kind: "Deployment", Namespace: ns, Name: name},
+			Remediation: audit.Remediation{Text: text, File: file}}
+	}
+	scale := "Run two replicas and add a PodDisruptionBudget. More."
+	keep := "Do not scale it: a second replica could not mount its volume. More."
+	tests := []struct {
+		name     string
+		findings []audit.Finding
+		want     []string
+		notWant  []string
+	}{
+		{
+			name:     "one fix for all",
+			findings: []audit.Finding{finding("a", "web", scale, "f1"), finding("b", "api", scale, "f2")},
+			want:     []string{"(2 findings, info) on a/web, b/api: Run two replicas and add a PodDisruptionBudget.", "Every fix is a file written by --write-fixes."},
+			notWant:  []string{"2 fixes"},
+		},
+		{
+			name: "distinct fixes with their objects",
+			findings: []audit.Finding{finding("a", "web", scale, "f1"), finding("minio", "minio", keep, ""),
+				finding("b", "api", scale, ""), finding("monitoring", "grafana", keep, "")},
+			want: []string{"(4 findings, info) on a/web, minio/minio, b/api, monitoring/grafana: 2 fixes: ",
+				"Run two replicas and add a PodDisruptionBudget (a/web, b/api)",
+				"Do not scale it: a second replica could not mount its volume (minio/minio, monitoring/grafana).",
+				"1 of the 4 fixes is a file written by --write-fixes."},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			recs := recommendations(&audit.Result{Findings: tt.findings})
+			if len(recs) != 1 {
+				t.Fatalf("recommendations: %q", recs)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(recs[0], w) {
+					t.Errorf("recommendation %q lacks %q", recs[0], w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(recs[0], w) {
+					t.Errorf("recommendation %q has %q", recs[0], w)
+				}
+			}
+		})
+	}
+}

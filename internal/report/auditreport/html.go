@@ -98,7 +98,7 @@ func HTML(w io.Writer, res *audit.Result) error {
 // htmlTemplate parses the page; parsing per call keeps the package free
 // of shared state and costs well under a millisecond.
 func htmlTemplate() (*template.Template, error) {
-	return template.New("audit").Parse(`<!DOCTYPE html>
+	return template.New("audit").Funcs(template.FuncMap{"patchText": patchText}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -169,6 +169,9 @@ pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-br
 {{- end}}
 {{- if .Remediation.Manifest}}
 <pre>{{.Remediation.Manifest}}</pre>
+{{- end}}
+{{- with .Remediation.Patch}}
+<pre>{{patchText .}}</pre>
 {{- end}}
 </div>
 {{- end}}

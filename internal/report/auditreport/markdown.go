@@ -78,6 +78,9 @@ func Markdown(w io.Writer, res *audit.Result) error {
 			if f.Remediation.Manifest != "" {
 				fenced(&b, "yaml", f.Remediation.Manifest)
 			}
+			if p := f.Remediation.Patch; p != nil {
+				fenced(&b, "json", patchText(p))
+			}
 		}
 	}
 

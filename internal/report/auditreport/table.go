@@ -262,6 +262,10 @@ func writeDetails(b *strings.Builder, groups []checkGroup, o TableOptions) {
 				m := strings.TrimRight(f.Remediation.Manifest, "\n")
 				writeVerbatim(b, m, detailIndent+"  ", detailIndent+"  ")
 			}
+			if p := f.Remediation.Patch; p != nil {
+				b.WriteString(detailIndent + "Patch:\n")
+				writeVerbatim(b, patchText(p), detailIndent+"  ", detailIndent+"  ")
+			}
 		}
 	}
 }
