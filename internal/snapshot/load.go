@@ -226,6 +226,8 @@ type loader struct {
 	moreUnknown int
 	// seen is where each object was first read, to refuse a second copy.
 	seen map[objectKey]location
+	// where records each object's file and line for Meta.Locations.
+	where locationRecorder
 }
 
 // newLoader starts a snapshot of manifests taken at collectedAt (zero when
@@ -254,6 +256,7 @@ func (l *loader) finish() *Snapshot {
 		l.warnings = append(l.warnings, fmt.Sprintf("%d more unknown fields are ignored", l.moreUnknown))
 	}
 	l.s.Meta.Warnings = l.warnings
+	l.s.Meta.Locations = l.where.locations()
 	SortObjectRefs(l.s.Others)
 	return l.s
 }
@@ -457,6 +460,11 @@ func (l *loader) addObject(file string, line int, path string, raw []byte) error
 	if err := l.once(gk, k, modelled, h.Metadata, location{file, line, path}); err != nil {
 		return fail("%v", err)
 	}
+	ns := h.Metadata.Namespace
+	if modelled && !k.Namespaced {
+		ns = ""
+	}
+	l.where.record(file, line, h.Kind, ns, h.Metadata.Name)
 	if modelled {
 		if gv.Version == k.GVR.Version {
 			if k.Namespaced && h.Metadata.Namespace == "" {
