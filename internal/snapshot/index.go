@@ -72,7 +72,7 @@ type Index struct {
 	locationsOnce sync.Once
 	locations     map[Ref]SourceLocation
 	objectsOnce   sync.Once
-	annotations   map[Ref]map[string]string
+	objects       map[Ref]metav1.Object
 }
 
 // NewIndex builds the index of s.

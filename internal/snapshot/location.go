@@ -112,43 +112,32 @@ func (ix *Index) buildLocations() {
 
 // Workload returns the object at the top of r's controller chain (a Pod's
 // Deployment through its ReplicaSet, a Job's CronJob), as TopOwner does
-// for an object in hand; r itself when it has no controller. Unlike a
-// pod's name, the workload stays the same across rollouts.
+// for an object in hand; r itself when the snapshot does not hold it or
+// it has no controller. Unlike a pod's name, the workload stays the same
+// across rollouts.
 func (ix *Index) Workload(r Ref) Ref {
-	uid, ok := ix.uidByRef[r]
-	if !ok {
+	o := ix.Object(r)
+	if o == nil {
 		return r
 	}
-	cur := r
-	for i := 0; i < 8; i++ { // the bound guards against cycles
-		c, ok := ix.ownerOf[uid]
-		if !ok {
-			break
-		}
-		next, ok := ix.byUID[c.UID]
-		if !ok {
-			// An owner missing from the snapshot ends the chain under
-			// its own name.
-			return Ref{Kind: c.Kind, Namespace: cur.Namespace, Name: c.Name}
-		}
-		cur, uid = next, c.UID
-	}
-	return cur
+	return ix.TopOwner(r.Kind, o)
 }
 
-// Annotations returns the annotations of the modelled object r, nil when
-// the snapshot does not hold it.
-func (ix *Index) Annotations(r Ref) map[string]string {
+// Object returns the modelled object r, nil when the snapshot does not
+// hold it: reports read its labels and annotations (where a GitOps tool
+// says it came from).
+func (ix *Index) Object(r Ref) metav1.Object {
 	ix.objectsOnce.Do(ix.buildObjects)
-	return ix.annotations[r]
+	return ix.objects[r]
 }
 
 func (ix *Index) buildObjects() {
-	ix.annotations = map[Ref]map[string]string{}
+	ix.objects = map[Ref]metav1.Object{}
 	for _, k := range kinds() {
 		k.each(ix.S, func(o metav1.Object) {
-			if a := o.GetAnnotations(); len(a) > 0 {
-				ix.annotations[Ref{Kind: k.Kind, Namespace: o.GetNamespace(), Name: o.GetName()}] = a
+			r := Ref{Kind: k.Kind, Namespace: o.GetNamespace(), Name: o.GetName()}
+			if _, dup := ix.objects[r]; !dup {
+				ix.objects[r] = o
 			}
 		})
 	}

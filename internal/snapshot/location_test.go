@@ -178,7 +178,7 @@ func TestLocationsAreDeterministicAndOptional(t *testing.T) {
 	}
 }
 
-func TestWorkloadAndAnnotations(t *testing.T) {
+func TestWorkloadAndObject(t *testing.T) {
 	t.Parallel()
 	yes := true
 	s, err := LoadManifests("w.yaml", []byte(locationsYAML))
@@ -211,10 +211,10 @@ func TestWorkloadAndAnnotations(t *testing.T) {
 			t.Errorf("Workload(%s) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
-	if got := ix.Annotations(Ref{Kind: "Deployment", Namespace: "shop", Name: "web"}); got["meta.helm.sh/release-name"] != "web" {
-		t.Errorf("Annotations = %v", got)
+	if o := ix.Object(Ref{Kind: "Deployment", Namespace: "shop", Name: "web"}); o == nil || o.GetAnnotations()["meta.helm.sh/release-name"] != "web" {
+		t.Errorf("Object = %v", o)
 	}
-	if got := ix.Annotations(Ref{Kind: "Deployment", Namespace: "shop", Name: "none"}); got != nil {
-		t.Errorf("Annotations of a missing object = %v", got)
+	if o := ix.Object(Ref{Kind: "Deployment", Namespace: "shop", Name: "none"}); o != nil {
+		t.Errorf("Object of a missing object = %v", o)
 	}
 }
