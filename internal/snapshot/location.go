@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
 	"strings"
@@ -141,4 +142,146 @@ func (ix *Index) buildObjects() {
 			}
 		})
 	}
+}
+
+// yamlListItemLines finds, in a YAML document that is a List as kubectl
+// writes one ("items:" at the margin, each item a "- " entry under it),
+// the line of each item, counted from the document's first line (1).
+// The loader converts YAML to JSON before it sees the items, so it reads
+// their lines from the text; nil when the document is not laid out so
+// (flow style, say), and the caller then keeps the List's line.
+func yamlListItemLines(doc []byte) []int {
+	var out []int
+	in, indent, n := false, -1, 0
+	for line := range bytes.Lines(doc) {
+		n++
+		line = bytes.TrimRight(line, "\r\n")
+		if !in {
+			if bytes.Equal(bytes.TrimRight(line, " \t"), []byte("items:")) {
+				in = true
+			}
+			continue
+		}
+		body := bytes.TrimLeft(line, " ")
+		if len(bytes.TrimSpace(body)) == 0 || body[0] == '#' {
+			continue
+		}
+		depth := len(line) - len(body)
+		isItem := body[0] == '-' && (len(body) == 1 || body[1] == ' ')
+		switch {
+		case isItem && (indent < 0 || depth == indent):
+			indent = depth
+			out = append(out, n)
+		case depth == 0 && !isItem:
+			// The next key of the List: the items are over.
+			in = false
+		}
+	}
+	return out
+}
+
+// jsonListItemOffsets returns the offset within raw of each element of a
+// JSON array, or of the "items" array of a JSON object; nil when raw is
+// neither. raw has already been decoded, so it is valid JSON: a scan of
+// its bytes finds the elements without decoding them again, which would
+// copy every item of a large List once more.
+func jsonListItemOffsets(raw []byte) []int64 {
+	i := skipJSONSpace(raw, 0)
+	if i >= len(raw) {
+		return nil
+	}
+	if raw[i] == '[' {
+		return jsonArrayOffsets(raw, i)
+	}
+	if raw[i] != '{' {
+		return nil
+	}
+	depth := 0
+	for j := i; j < len(raw); j++ {
+		switch raw[j] {
+		case '"':
+			end := jsonStringEnd(raw, j)
+			if depth == 1 && string(raw[j+1:min(end, len(raw))]) == "items" {
+				if k := skipJSONSpace(raw, end+1); k < len(raw) && raw[k] == ':' {
+					if k = skipJSONSpace(raw, k+1); k < len(raw) && raw[k] == '[' {
+						return jsonArrayOffsets(raw, k)
+					}
+					return nil
+				}
+			}
+			j = end
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+// jsonArrayOffsets returns where each element of the array opening at
+// raw[open] starts.
+func jsonArrayOffsets(raw []byte, open int) []int64 {
+	var out []int64
+	depth, expect := 0, true
+	for j := open; j < len(raw); j++ {
+		c := raw[j]
+		if depth == 1 && expect && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != ']' {
+			out = append(out, int64(j))
+			expect = false
+		}
+		switch c {
+		case '"':
+			j = jsonStringEnd(raw, j)
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return out
+			}
+		case ',':
+			if depth == 1 {
+				expect = true
+			}
+		}
+	}
+	return nil
+}
+
+// jsonStringEnd returns the index of the quote that closes the string
+// opening at raw[open], len(raw) when there is none.
+func jsonStringEnd(raw []byte, open int) int {
+	for k := open + 1; k < len(raw); k++ {
+		switch raw[k] {
+		case '\\':
+			k++
+		case '"':
+			return k
+		}
+	}
+	return len(raw)
+}
+
+func skipJSONSpace(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// listItemLines turns the offsets of a JSON value's items, relative to
+// the value that starts at off in data on line startLine, into lines,
+// counting the line breaks between one item and the next only once.
+func listItemLines(data []byte, off int64, startLine int, items []int64) []int {
+	out := make([]int, len(items))
+	line, prev := startLine, off
+	for i, o := range items {
+		cur := off + o
+		if cur < prev || cur > int64(len(data)) {
+			return nil
+		}
+		line += bytes.Count(data[prev:cur], []byte("\n"))
+		out[i], prev = line, cur
+	}
+	return out
 }

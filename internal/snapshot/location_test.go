@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,6 +47,28 @@ const locationsJSON = `{"apiVersion": "v1", "kind": "List", "items": [
 `
 
 // Not parallel: it changes the working directory.
+// locationsDump is laid out as kubectl get -o yaml writes a List.
+const locationsDump = `apiVersion: v1
+items:
+- apiVersion: v1
+  kind: Secret
+  metadata:
+    name: s1
+    namespace: shop
+    finalizers:
+    - keep
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: s2, namespace: shop}
+kind: List
+metadata:
+  resourceVersion: ""
+---
+apiVersion: v1
+kind: List
+items: [{apiVersion: v1, kind: Secret, metadata: {name: flow, namespace: shop}}]
+`
+
 func TestLocations(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "manifests")
@@ -56,6 +79,9 @@ func TestLocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(in, "sub", "list.json"), []byte(locationsJSON), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(in, "sub", "dump.yaml"), []byte(locationsDump), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// Paths are kept as the user gave them: run from dir, the directory
@@ -79,12 +105,15 @@ func TestLocations(t *testing.T) {
 			},
 		},
 		{
-			name: "directory keeps its name as given; list items take the list's line; cluster-scoped objects have no namespace",
+			name: "directory keeps its name as given; list items their own line, else the list's; cluster-scoped objects have no namespace",
 			path: "./manifests",
 			want: map[Ref]SourceLocation{
 				{Kind: "Deployment", Namespace: "shop", Name: "web"}: {"manifests/app.yaml", 7},
-				{Kind: "ConfigMap", Namespace: "shop", Name: "a"}:    {"manifests/sub/list.json", 1},
-				{Kind: "ConfigMap", Namespace: "shop", Name: "b"}:    {"manifests/sub/list.json", 1},
+				{Kind: "ConfigMap", Namespace: "shop", Name: "a"}:    {"manifests/sub/list.json", 2},
+				{Kind: "ConfigMap", Namespace: "shop", Name: "b"}:    {"manifests/sub/list.json", 3},
+				{Kind: "Secret", Namespace: "shop", Name: "s1"}:      {"manifests/sub/dump.yaml", 3},
+				{Kind: "Secret", Namespace: "shop", Name: "s2"}:      {"manifests/sub/dump.yaml", 10},
+				{Kind: "Secret", Namespace: "shop", Name: "flow"}:    {"manifests/sub/dump.yaml", 17},
 				{Kind: "Node", Name: "n1"}:                           {"manifests/sub/list.json", 5},
 			},
 			none: []Ref{{Kind: "Node", Namespace: "ignored", Name: "n1"}},
@@ -216,5 +245,51 @@ func TestWorkloadAndObject(t *testing.T) {
 	}
 	if o := ix.Object(Ref{Kind: "Deployment", Namespace: "shop", Name: "none"}); o != nil {
 		t.Errorf("Object of a missing object = %v", o)
+	}
+}
+
+func TestListItemLines(t *testing.T) {
+	t.Parallel()
+	yamlTests := []struct {
+		name string
+		doc  string
+		want []int
+	}{
+		{"kubectl layout", "apiVersion: v1\nitems:\n- a: 1\n  b:\n  - x\n- a: 2\nkind: List\n", []int{3, 6}},
+		{"indented items, comments and blank lines", "kind: List\nitems:\n  # first\n\n  - a: 1\n    b:\n    - x\n  -\n    a: 2\n", []int{5, 8}},
+		{"flow style", "kind: List\nitems: [{a: 1}]\n", nil},
+		{"no items", "kind: ConfigMap\ndata:\n  items: |\n    - a\n", nil},
+		{"crlf", "items:\r\n- a: 1\r\n- a: 2\r\n", []int{2, 3}},
+	}
+	for _, tt := range yamlTests {
+		if got := yamlListItemLines([]byte(tt.doc)); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: yamlListItemLines = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	jsonTests := []struct {
+		name string
+		raw  string
+		want []int
+	}{
+		{"array", "[\n {\"a\": 1},\n\n {\"a\": 2}]", []int{2, 4}},
+		{"list object, items after other keys", "{\"kind\": \"List\", \"metadata\": {\"items\": []},\n\"items\": [{\"a\": 1}, {\"a\": 2},\n{\"a\": [1,\n2]}, {\"a\": 3}]}", []int{2, 2, 3, 4}},
+		{"strings holding brackets, commas and quotes", "[{\"a\": \"x]\\\"y,[\"},\n\"s\",\n3, null]", []int{1, 2, 3, 3}},
+		{"a nested items key is not the list's", "{\"spec\": {\"items\": [1]},\n\"items\": [\n{}]}", []int{3}},
+		{"no items", "{\"kind\": \"ConfigMap\", \"data\": {\"items\": \"[]\"}}", nil},
+		{"empty", "{\"items\": []}", nil},
+	}
+	for _, tt := range jsonTests {
+		data := []byte("\n\n" + tt.raw) // the value starts on line 3
+		got := listItemLines(data, 2, 3, jsonListItemOffsets([]byte(tt.raw)))
+		want := tt.want
+		for i := range want {
+			want[i] += 2
+		}
+		if len(got) == 0 && len(want) == 0 {
+			continue
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: item lines %v, want %v", tt.name, got, want)
+		}
 	}
 }
