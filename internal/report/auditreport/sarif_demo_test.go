@@ -56,6 +56,7 @@ func TestSARIFDemoGolden(t *testing.T) {
 	res, ix := demoAuditOf(t, demoSnapshot(t))
 	out := sarifBytes(t, res, ix)
 	golden.Assert(t, filepath.Join("testdata", "demo.sarif.json"), out)
+	validateSARIF(t, sarifSchema(t), "the demo's SARIF", out)
 
 	d := parseSARIF(t, out)
 	if len(d.Runs[0].Results) != len(res.Findings) || len(res.Findings) == 0 {

@@ -304,6 +304,12 @@ func TestSARIFRules(t *testing.T) {
 	if security == 0 {
 		t.Error("no security check in the fixture: the security-severity rule is not shown")
 	}
+	// Every check's rule links a heading that docs/checks.md has.
+	for _, c := range checks.Registry() {
+		if r := sarifRuleFor(audit.CheckInfo{ID: c.ID(), Category: c.Category(), Severity: c.DefaultSeverity(), Description: c.Description()}); !anchors[strings.TrimPrefix(r.HelpURI, checksDocURI+"#")] {
+			t.Errorf("%s: helpUri %s has no heading in docs/checks.md", c.ID(), r.HelpURI)
+		}
+	}
 	for _, tt := range []struct {
 		sev  audit.Severity
 		want string
