@@ -462,3 +462,38 @@ func deployment(m metav1.ObjectMeta) appsv1.Deployment { return appsv1.Deploymen
 func replicaSet(m metav1.ObjectMeta) appsv1.ReplicaSet { return appsv1.ReplicaSet{ObjectMeta: m} }
 
 func pod(m metav1.ObjectMeta) corev1.Pod { return corev1.Pod{ObjectMeta: m} }
+
+func TestGitOpsSource(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                string
+		annotations, labels map[string]string
+		want                *gitopsSource
+	}{
+		{"none", nil, map[string]string{"app": "web"}, nil},
+		{"kustomize origin", map[string]string{"config.kubernetes.io/origin": "path: base/web.yaml\nrepo: https://example.com/r\nref: v1\n"}, nil,
+			&gitopsSource{Tool: "kustomize", Path: "base/web.yaml", Repo: "https://example.com/r", Ref: "v1"}},
+		{"malformed origin is no origin", map[string]string{"config.kubernetes.io/origin": "path: [unclosed"}, nil, nil},
+		{"argo cd annotation", map[string]string{"argocd.argoproj.io/tracking-id": "shop:apps/Deployment:shop/web"}, nil,
+			&gitopsSource{Tool: "argocd", Name: "shop"}},
+		{"argo cd label", nil, map[string]string{"app.kubernetes.io/instance": "shop"}, &gitopsSource{Tool: "argocd", Name: "shop"}},
+		{"the instance label of a Helm chart is Helm's", nil,
+			map[string]string{"app.kubernetes.io/instance": "shop", "app.kubernetes.io/managed-by": "Helm"}, nil},
+		{"flux kustomization", nil, map[string]string{"kustomize.toolkit.fluxcd.io/name": "apps", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"},
+			&gitopsSource{Tool: "flux", Name: "apps", Namespace: "flux-system"}},
+		{"flux helm release", nil, map[string]string{"helm.toolkit.fluxcd.io/name": "redis", "helm.toolkit.fluxcd.io/namespace": "cache"},
+			&gitopsSource{Tool: "flux-helm", Name: "redis", Namespace: "cache"}},
+		{"helm release", map[string]string{"meta.helm.sh/release-name": "redis", "meta.helm.sh/release-namespace": "cache"},
+			map[string]string{"helm.sh/chart": "redis-19.0.1", "app.kubernetes.io/instance": "redis", "app.kubernetes.io/managed-by": "Helm"},
+			&gitopsSource{Tool: "helm", Name: "redis", Namespace: "cache", Chart: "redis-19.0.1"}},
+	}
+	for _, tt := range tests {
+		got := gitops(&metav1.ObjectMeta{Annotations: tt.annotations, Labels: tt.labels})
+		if (got == nil) != (tt.want == nil) || got != nil && *got != *tt.want {
+			t.Errorf("%s: gitops = %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+	if gitops(nil) != nil {
+		t.Error("gitops(nil) named a source")
+	}
+}
