@@ -373,6 +373,11 @@ func (l *loader) addYAML(file string, data []byte) error {
 			msg = strings.Join(strings.Fields(msg), " ") // one line, whatever the parser's list
 			return &InputError{File: file, Line: line, Err: fmt.Errorf("invalid YAML: %s", msg)}
 		}
+		// Most documents are single objects: a quick search spares them
+		// the scan for item lines.
+		if !bytes.Contains(doc.Bytes(), []byte("items:")) {
+			return l.addObject(file, docStart, "", js)
+		}
 		if lines := yamlListItemLines(doc.Bytes()); len(lines) > 0 {
 			for i := range lines {
 				lines[i] += docStart - 1
