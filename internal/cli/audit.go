@@ -153,7 +153,7 @@ func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 		if (format == "table" || format == "wide") && toStdout {
 			return auditreport.TableWith(w, res, table)
 		}
-		return auditreport.Write(w, format, res)
+		return auditreport.WriteFrom(w, format, res, env.Index)
 	}); err != nil {
 		return err
 	}

@@ -67,6 +67,12 @@ type Index struct {
 
 	requestsOnce sync.Once
 	requested    map[string]Requests // node -> what its bound pods request
+
+	// Built on first use (location.go): only reports ask.
+	locationsOnce sync.Once
+	locations     map[Ref]SourceLocation
+	objectsOnce   sync.Once
+	objects       map[Ref]metav1.Object
 }
 
 // NewIndex builds the index of s.

@@ -226,6 +226,11 @@ type loader struct {
 	moreUnknown int
 	// seen is where each object was first read, to refuse a second copy.
 	seen map[objectKey]location
+	// where records each object's file and line for Meta.Locations.
+	where locationRecorder
+	// itemLines are the lines of the items of the List being read, when
+	// its text shows them; the List's own line stands for them otherwise.
+	itemLines []int
 }
 
 // newLoader starts a snapshot of manifests taken at collectedAt (zero when
@@ -254,6 +259,7 @@ func (l *loader) finish() *Snapshot {
 		l.warnings = append(l.warnings, fmt.Sprintf("%d more unknown fields are ignored", l.moreUnknown))
 	}
 	l.s.Meta.Warnings = l.warnings
+	l.s.Meta.Locations = l.where.locations()
 	SortObjectRefs(l.s.Others)
 	return l.s
 }
@@ -293,19 +299,31 @@ func (l *loader) addJSONStream(file string, data []byte) error {
 		// whitespace to find the line the value starts on.
 		off := start + int64(len(data[start:])-len(bytes.TrimLeft(data[start:], " \t\r\n")))
 		line := lineAt(data, off)
+		var itemLines []int
+		if bytes.Contains(raw, []byte(`"items"`)) || bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
+			// raw is the value's text as it stands in data from off.
+			itemLines = listItemLines(data, off, line, jsonListItemOffsets(raw))
+		}
 		if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
 			var items []json.RawMessage
 			if err := json.Unmarshal(raw, &items); err != nil {
 				return &InputError{File: file, Line: line, Err: fmt.Errorf("invalid JSON array: %w", err)}
 			}
 			for i, it := range items {
-				if err := l.addObject(file, line, fmt.Sprintf("[%d]", i), it); err != nil {
+				at := line
+				if len(itemLines) == len(items) {
+					at = itemLines[i]
+				}
+				if err := l.addObjectAt(file, line, at, fmt.Sprintf("[%d]", i), it); err != nil {
 					return err
 				}
 			}
 			continue
 		}
-		if err := l.addObject(file, line, "", raw); err != nil {
+		l.itemLines = itemLines
+		err = l.addObject(file, line, "", raw)
+		l.itemLines = nil
+		if err != nil {
 			return err
 		}
 	}
@@ -354,6 +372,18 @@ func (l *loader) addYAML(file string, data []byte) error {
 			msg = strings.TrimPrefix(msg, "error converting YAML to JSON: ")
 			msg = strings.Join(strings.Fields(msg), " ") // one line, whatever the parser's list
 			return &InputError{File: file, Line: line, Err: fmt.Errorf("invalid YAML: %s", msg)}
+		}
+		// Most documents are single objects: a quick search spares them
+		// the scan for item lines.
+		if !bytes.Contains(doc.Bytes(), []byte("items:")) {
+			return l.addObject(file, docStart, "", js)
+		}
+		if lines := yamlListItemLines(doc.Bytes()); len(lines) > 0 {
+			for i := range lines {
+				lines[i] += docStart - 1
+			}
+			l.itemLines = lines
+			defer func() { l.itemLines = nil }()
 		}
 		return l.addObject(file, docStart, "", js)
 	}
@@ -404,6 +434,13 @@ type headerMeta struct {
 }
 
 func (l *loader) addObject(file string, line int, path string, raw []byte) error {
+	return l.addObjectAt(file, line, line, path, raw)
+}
+
+// addObjectAt is addObject for an object whose own text starts at line
+// at: an item of a List, which line reports for errors with the item's
+// path.
+func (l *loader) addObjectAt(file string, line, at int, path string, raw []byte) error {
 	if err := l.ctx.Err(); err != nil {
 		return err
 	}
@@ -439,11 +476,18 @@ func (l *loader) addObject(file string, line int, path string, raw []byte) error
 	// and, unlike an object, no name).
 	if h.Kind == "List" || (strings.HasSuffix(h.Kind, "List") && (h.Items != nil || h.Metadata == nil || h.Metadata.Name == "")) {
 		itemKind := strings.TrimSuffix(h.Kind, "List")
+		// The lines belong to this List alone, not to one nested in it.
+		itemLines := l.itemLines
+		l.itemLines = nil
 		for i, item := range h.Items {
 			if itemKind != "" {
 				item = withTypeMeta(item, h.APIVersion, itemKind)
 			}
-			if err := l.addObject(file, line, fmt.Sprintf("%sitems[%d]", prefix(path), i), item); err != nil {
+			itemAt := at
+			if len(itemLines) == len(h.Items) {
+				itemAt = itemLines[i]
+			}
+			if err := l.addObjectAt(file, line, itemAt, fmt.Sprintf("%sitems[%d]", prefix(path), i), item); err != nil {
 				return err
 			}
 		}
@@ -457,6 +501,11 @@ func (l *loader) addObject(file string, line int, path string, raw []byte) error
 	if err := l.once(gk, k, modelled, h.Metadata, location{file, line, path}); err != nil {
 		return fail("%v", err)
 	}
+	ns := h.Metadata.Namespace
+	if modelled && !k.Namespaced {
+		ns = ""
+	}
+	l.where.record(file, at, h.Kind, ns, h.Metadata.Name)
 	if modelled {
 		if gv.Version == k.GVR.Version {
 			if k.Namespaced && h.Metadata.Namespace == "" {

@@ -82,6 +82,9 @@ type Meta struct {
 	Kinds []KindStatus `json:"kinds"`
 	// Warnings are things the loader skipped or could only keep in part.
 	Warnings []string `json:"warnings,omitempty"`
+	// Locations are where the objects read from files were found; nil
+	// for a live snapshot. Index.Location answers from them.
+	Locations *Locations `json:"locations,omitempty"`
 }
 
 // KindStatus tells whether one kind was read and, if not, why.
