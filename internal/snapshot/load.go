@@ -226,6 +226,9 @@ type loader struct {
 	moreUnknown int
 	// seen is where each object was first read, to refuse a second copy.
 	seen map[objectKey]location
+	// defaultNamespace, when set, is given to namespaced objects that
+	// have none (manifests.go); otherwise they are refused.
+	defaultNamespace string
 }
 
 // newLoader starts a snapshot of manifests taken at collectedAt (zero when
@@ -454,6 +457,12 @@ func (l *loader) addObject(file string, line int, path string, raw []byte) error
 	}
 	gk := schema.GroupKind{Group: gv.Group, Kind: h.Kind}
 	k, modelled := l.kinds.lookupKind(gk)
+	if modelled && k.Namespaced && h.Metadata.Namespace == "" && l.defaultNamespace != "" {
+		if raw, err = withNamespace(raw, l.defaultNamespace); err != nil {
+			return fail("%s %s: %v", h.Kind, h.Metadata.Name, err)
+		}
+		h.Metadata.Namespace = l.defaultNamespace
+	}
 	if err := l.once(gk, k, modelled, h.Metadata, location{file, line, path}); err != nil {
 		return fail("%v", err)
 	}
