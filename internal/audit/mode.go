@@ -106,3 +106,6 @@ func (r *Result) SkippedIDs() string {
 	}
 	return strings.Join(ids, ", ")
 }
+
+// Ran counts the checks that ran, skipped ones excluded.
+func (r *Result) Ran() int { return len(r.Checks) - len(r.SkippedChecks()) }
