@@ -169,9 +169,10 @@ func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 	selected, _ := audit.SelectChecks(strings.Join(o.Checks, ","), checks.Registry())
 	verb := action.Audit{Checks: selected}
 	if len(o.Manifests) > 0 {
-		// -n is where the manifests land, as with kubectl apply -n: the
-		// namespace need not exist in the set.
-		verb.Mode, verb.Namespace = audit.ModeManifests, o.Env.Namespace()
+		// -n is where the manifests land, as with kubectl apply -n (the
+		// loader gives it to objects without one and refuses others), so
+		// it narrows nothing: the cluster-scoped objects land too.
+		verb.Mode = audit.ModeManifests
 	} else {
 		ns, err := o.Env.Scope(env)
 		if err != nil {

@@ -22,7 +22,8 @@ import (
 // ManifestOptions say how to read manifests that have not been applied.
 type ManifestOptions struct {
 	// Namespace is given to namespaced objects that name none, as
-	// kubectl apply -n does; "default" when empty.
+	// kubectl apply -n does; "default" when empty. When set, an object
+	// that names another namespace is an error, as it is for kubectl.
 	Namespace string
 	// Stdin is read for the path "-" (rendered Helm output, say).
 	Stdin  io.Reader
@@ -108,6 +109,11 @@ func LoadManifestSet(ctx context.Context, paths []string, o ManifestOptions) (*S
 		}
 	}
 	s := l.finish()
+	if o.Namespace != "" {
+		if err := inNamespace(s, o.Namespace); err != nil {
+			return nil, err
+		}
+	}
 	addBuiltins(s)
 	return s, nil
 }
@@ -248,4 +254,30 @@ func withNamespace(raw []byte, ns string) ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(obj)
+}
+
+// inNamespace refuses a namespaced object outside ns, as kubectl apply -n
+// does: the manifests would not land where the user said.
+func inNamespace(s *Snapshot, ns string) error {
+	var bad []string
+	for _, k := range kinds() {
+		if !k.Namespaced {
+			continue
+		}
+		k.each(s, func(o metav1.Object) {
+			if o.GetNamespace() != ns {
+				bad = append(bad, fmt.Sprintf("%s %s/%s", k.Kind, o.GetNamespace(), o.GetName()))
+			}
+		})
+	}
+	for _, o := range s.Others {
+		if o.Namespace != ns {
+			bad = append(bad, fmt.Sprintf("%s %s/%s", o.Kind, o.Namespace, o.Name))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	return fmt.Errorf("the namespace of %s does not match the namespace %q given with -n", oneLine(strings.Join(bad, ", ")), ns)
 }
