@@ -13,7 +13,8 @@ import (
 // kubernetes.io/bootstrapping=rbac-defaults.
 // Source: kubernetes/kubernetes v1.34, plugin/pkg/auth/authorizer/rbac/
 // bootstrappolicy/policy.go (ClusterRoles) and controller_policy.go
-// (ControllerRoles); checked against the local control plane by
+// (ControllerRoles), with the controllers of feature-gated APIs of 1.34;
+// checked against the local control plane by
 // TestBootstrapClusterRolesLive.
 func BootstrapClusterRoles() []string {
 	return []string{
@@ -55,15 +56,19 @@ func BootstrapClusterRoles() []string {
 		"system:controller:pvc-protection-controller",
 		"system:controller:replicaset-controller",
 		"system:controller:replication-controller",
+		"system:controller:resource-claim-controller",
 		"system:controller:resourcequota-controller",
 		"system:controller:root-ca-cert-publisher",
 		"system:controller:route-controller",
+		"system:controller:selinux-warning-controller",
 		"system:controller:service-account-controller",
+		"system:controller:service-cidrs-controller",
 		"system:controller:service-controller",
 		"system:controller:statefulset-controller",
 		"system:controller:ttl-after-finished-controller",
 		"system:controller:ttl-controller",
 		"system:controller:validatingadmissionpolicy-status-controller",
+		"system:controller:volumeattributesclass-protection-controller",
 		"system:discovery",
 		"system:heapster",
 		"system:kube-aggregator",
