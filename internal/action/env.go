@@ -19,6 +19,7 @@ import (
 	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/snapshot/kustomize"
 	"github.com/purserhq/purser/internal/snapshot/live"
 )
 
@@ -183,7 +184,7 @@ func LoadSnapshot(ctx context.Context, src Source, clk clock.PassiveClock, log *
 	case len(src.Manifests) > 0 && (src.Demo || src.From != ""):
 		return nil, nil, fmt.Errorf("manifests are exclusive with the demo and --from: choose one source")
 	case len(src.Manifests) > 0:
-		s, err := snapshot.LoadManifestSet(ctx, src.Manifests, snapshot.ManifestOptions{Namespace: src.ManifestNamespace, Stdin: src.Stdin, Limits: src.Limits})
+		s, err := snapshot.LoadManifestSet(ctx, src.Manifests, snapshot.ManifestOptions{Namespace: src.ManifestNamespace, Stdin: src.Stdin, Limits: src.Limits, Kustomize: kustomize.Build})
 		if err != nil {
 			return nil, nil, err
 		}

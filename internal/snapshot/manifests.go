@@ -15,8 +15,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
 // ManifestOptions say how to read manifests that have not been applied.
@@ -28,6 +26,11 @@ type ManifestOptions struct {
 	// Stdin is read for the path "-" (rendered Helm output, say).
 	Stdin  io.Reader
 	Limits LoadOptions
+	// Kustomize builds the kustomization in a directory and returns its
+	// objects as YAML (kustomize.Build). It is given rather than linked:
+	// the kustomize API would weigh on every engine that reads
+	// snapshots. Nil refuses directories that hold a kustomization.
+	Kustomize func(dir string) ([]byte, error)
 }
 
 // LoadManifestSet reads manifests before they ship: files, directories
@@ -87,7 +90,7 @@ func LoadManifestSet(ctx context.Context, paths []string, o ManifestOptions) (*S
 			continue
 		}
 		if k := kustomization(p); k != "" {
-			data, err := buildKustomization(p)
+			data, err := build(o.Kustomize, p)
 			if err != nil {
 				return nil, err
 			}
@@ -104,7 +107,7 @@ func LoadManifestSet(ctx context.Context, paths []string, o ManifestOptions) (*S
 			}
 			continue
 		}
-		if err := l.addManifestDir(ctx, b, p); err != nil {
+		if err := l.addManifestDir(ctx, b, p, o.Kustomize); err != nil {
 			return nil, err
 		}
 	}
@@ -138,26 +141,19 @@ func kustomization(dir string) string {
 	return ""
 }
 
-// buildKustomization runs kustomize build on dir in-process, with
-// kubectl's defaults: no plugins, and files only under dir's tree.
-func buildKustomization(dir string) ([]byte, error) {
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	m, err := k.Run(filesys.MakeFsOnDisk(), dir)
-	if err != nil {
-		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
+// build runs kustomize on dir, or says that it cannot.
+func build(kustomize func(string) ([]byte, error), dir string) ([]byte, error) {
+	if kustomize == nil {
+		return nil, fmt.Errorf("%s holds a kustomization, and this reader builds none", dir)
 	}
-	out, err := m.AsYaml()
-	if err != nil {
-		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
-	}
-	return out, nil
+	return kustomize(dir)
 }
 
 // addManifestDir reads the .yaml, .yml and .json files under dir, in
 // name order, skipping hidden directories and what is not a regular file.
 // A subdirectory holding a kustomization is built, not read file by file:
 // its files are patches and parts, not objects to apply as they are.
-func (l *loader) addManifestDir(ctx context.Context, b *budget, dir string) error {
+func (l *loader) addManifestDir(ctx context.Context, b *budget, dir string, kustomize func(string) ([]byte, error)) error {
 	var files []string
 	var kustomized []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -217,7 +213,7 @@ func (l *loader) addManifestDir(ctx context.Context, b *budget, dir string) erro
 		}
 	}
 	for _, k := range kustomized {
-		data, err := buildKustomization(k)
+		data, err := build(kustomize, k)
 		if err != nil {
 			return err
 		}

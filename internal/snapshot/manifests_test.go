@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/snapshot/kustomize"
 )
 
 const deployment = `apiVersion: apps/v1
@@ -179,7 +180,7 @@ func TestLoadManifestSetKustomize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := snapshot.LoadManifestSet(context.Background(), tt.paths, snapshot.ManifestOptions{})
+			s, err := snapshot.LoadManifestSet(context.Background(), tt.paths, snapshot.ManifestOptions{Kustomize: kustomize.Build})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -216,7 +217,7 @@ func TestLoadManifestSetErrors(t *testing.T) {
 		{[]string{filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
 	}
 	for _, tt := range tests {
-		_, err := snapshot.LoadManifestSet(context.Background(), tt.paths, snapshot.ManifestOptions{Stdin: strings.NewReader(deployment)})
+		_, err := snapshot.LoadManifestSet(context.Background(), tt.paths, snapshot.ManifestOptions{Stdin: strings.NewReader(deployment), Kustomize: kustomize.Build})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: error %v, want %q", tt.paths, err, tt.want)
 		}
@@ -228,4 +229,15 @@ func replicas(p *int32) string {
 		return "unset"
 	}
 	return strconv.Itoa(int(*p))
+}
+
+// Without a builder, a kustomization is refused rather than read file by
+// file: its patches would pass for objects.
+func TestLoadManifestSetNoKustomize(t *testing.T) {
+	t.Parallel()
+	dir := writeFiles(t, map[string]string{"kustomization.yaml": "resources: [d.yaml]\n", "d.yaml": deployment})
+	_, err := snapshot.LoadManifestSet(context.Background(), []string{dir}, snapshot.ManifestOptions{})
+	if err == nil || !strings.Contains(err.Error(), "holds a kustomization, and this reader builds none") {
+		t.Fatalf("error %v, want a refusal", err)
+	}
 }
