@@ -64,7 +64,7 @@ func HTML(w io.Writer, res *audit.Result) error {
 	c := res.Count()
 	p := htmlPage{
 		Title: "Cluster audit: " + res.Source, Source: res.Source, Errors: c[audit.Error], Warnings: c[audit.Warning],
-		Infos: c[audit.Info], Suppressed: res.Suppressed, Scope: scopeText(res.Scope), Checks: res.Ran(), Unlisted: strings.Join(res.Unlisted, ", "),
+		Infos: c[audit.Info], Suppressed: res.Suppressed, Scope: resultScope(res), Checks: res.Ran(), Unlisted: strings.Join(res.Unlisted, ", "),
 	}
 	p.Incomplete = res.IncompleteText()
 	for _, ch := range res.IncompleteChecks() {

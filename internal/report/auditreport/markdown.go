@@ -20,7 +20,7 @@ func Markdown(w io.Writer, res *audit.Result) error {
 	if res.ServerVersion != "" {
 		fmt.Fprintf(&b, ", Kubernetes %s", md(res.ServerVersion))
 	}
-	fmt.Fprintf(&b, ". Scope: %s.\n\n", md(scopeText(res.Scope)))
+	fmt.Fprintf(&b, ". Scope: %s.\n\n", md(resultScope(res)))
 	b.WriteString("## Global results\n\n")
 	b.WriteString("| Severity | Findings |\n|---|---:|\n")
 	fmt.Fprintf(&b, "| Error | %d |\n| Warning | %d |\n| Info | %d |\n", c[audit.Error], c[audit.Warning], c[audit.Info])

@@ -46,11 +46,11 @@ func TestSkippedInEveryFormat(t *testing.T) {
 	}
 	reason := "needs a cluster: restarts and exit codes are pod status"
 	want := map[string][]string{
-		"table":    {"(1 checks)", "1 check skipped: manifests carry no status and are not the whole cluster:", "pod-crashloop (" + reason + ")"},
+		"table":    {"Audit of testdata/cluster.yaml, manifests, before they ship:", "(1 checks)", "1 check skipped: manifests carry no status and are not the whole cluster:", "pod-crashloop (" + reason + ")"},
 		"json":     {`"mode": "manifests"`, `"status": "skipped"`, `"skipReason": "` + reason + `"`, `"skippedChecks": 1`},
 		"yaml":     {"mode: manifests", "status: skipped", "skipReason: '" + reason + "'", "skippedChecks: 1"},
-		"markdown": {"1 checks ran", "**1 check skipped: manifests carry no status", "- `pod-crashloop`: skipped, " + reason},
-		"html":     {"1 checks ran", "<strong>1 check skipped: manifests carry no status", "<li><code>pod-crashloop</code>: skipped, " + reason + "</li>"},
+		"markdown": {"Scope: manifests, before they ship.", "1 checks ran", "**1 check skipped: manifests carry no status", "- `pod-crashloop`: skipped, " + reason},
+		"html":     {"Scope: manifests, before they ship.", "1 checks ran", "<strong>1 check skipped: manifests carry no status", "<li><code>pod-crashloop</code>: skipped, " + reason + "</li>"},
 	}
 	for _, format := range Formats() {
 		if format == "sarif" {

@@ -118,7 +118,7 @@ func writeView(w io.Writer, res *audit.Result, o TableOptions, closing bool) err
 
 func writeHeadline(b *strings.Builder, res *audit.Result, width int) {
 	c := res.Count()
-	writeWrapped(b, fmt.Sprintf("Audit of %s, %s: %d %s, %d %s, %d info (%d checks)", res.Source, scopeText(res.Scope),
+	writeWrapped(b, fmt.Sprintf("Audit of %s, %s: %d %s, %d %s, %d info (%d checks)", res.Source, resultScope(res),
 		c[audit.Error], plural(c[audit.Error], "error"), c[audit.Warning], plural(c[audit.Warning], "warning"), c[audit.Info], res.Ran()),
 		width, "", "")
 	if len(res.Unlisted) > 0 {
