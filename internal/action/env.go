@@ -19,6 +19,7 @@ import (
 	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/snapshot/kustomize"
 	"github.com/purserhq/purser/internal/snapshot/live"
 )
 
@@ -56,6 +57,11 @@ type Source struct {
 	// Limits bound what reading From may cost (input size, a saved
 	// snapshot's decompressed size); zero values are the defaults.
 	Limits snapshot.LoadOptions
+	// Manifests, when set, are manifests to audit before they ship
+	// (files, directories, kustomizations, "-"); namespaced objects
+	// without a namespace get ManifestNamespace, "default" when empty.
+	Manifests         []string
+	ManifestNamespace string
 }
 
 // Options build an Env.
@@ -175,6 +181,14 @@ func LoadSnapshot(ctx context.Context, src Source, clk clock.PassiveClock, log *
 	switch {
 	case src.Demo && src.From != "":
 		return nil, nil, fmt.Errorf("the demo and --from are exclusive: choose one source")
+	case len(src.Manifests) > 0 && (src.Demo || src.From != ""):
+		return nil, nil, fmt.Errorf("manifests are exclusive with the demo and --from: choose one source")
+	case len(src.Manifests) > 0:
+		s, err := snapshot.LoadManifestSet(ctx, src.Manifests, snapshot.ManifestOptions{Namespace: src.ManifestNamespace, Stdin: src.Stdin, Limits: src.Limits, Kustomize: kustomize.Build})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, s.Meta.Warnings, nil
 	case src.Demo:
 		s, err := scenario.DemoSnapshot()
 		return s, nil, err

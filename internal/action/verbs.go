@@ -34,12 +34,15 @@ type Audit struct {
 	// Namespace, when set, narrows the findings to one namespace; the
 	// checks still read the whole cluster.
 	Namespace string
+	// Mode is audit.ModeManifests for manifests that have not been
+	// applied: the checks that need a cluster are skipped.
+	Mode audit.Mode
 }
 
 // Run implements the verb.
 func (a Audit) Run(ctx context.Context, env *Env) (*audit.Result, error) {
 	res, err := audit.Run(ctx, env.Index, checks.Registry(), &env.Config.Audit,
-		audit.Options{Checks: a.Checks, Prices: env.Prices.Book})
+		audit.Options{Checks: a.Checks, Prices: env.Prices.Book, Mode: a.Mode})
 	if err != nil {
 		return nil, err
 	}

@@ -51,6 +51,11 @@ incomplete in every report: no finding from it then does not mean there is nothi
 to find. ` + "`--fail-on-incomplete`" + ` makes ` + "`purser audit`" + ` exit with status 2 when a check
 that ran is incomplete.
 
+` + "`purser audit --manifests`" + ` audits manifests before they ship. The checks that need what
+only a cluster has (status, nodes, endpoints, the objects outside the set) are skipped
+there, and listed as skipped with the reason in every report; each check below says
+which it is.
+
 ## Checks
 
 | ID | Category | Default severity |
@@ -74,6 +79,13 @@ that ran is incomplete.
 			fmt.Fprintf(&b, "\n### %s\n\nDefault severity: %s.\n\n%s\n", c.ID(), c.DefaultSeverity(), c.Description())
 			if r, ok := c.(Reader); ok && len(r.Reads()) > 0 {
 				fmt.Fprintf(&b, "\nReads: %s.\n", readsText(r.Reads()))
+			}
+			if d, ok := c.(ManifestDeclarer); ok {
+				if m := d.OnManifests(); m.Runs {
+					b.WriteString("\nRuns on manifests (`purser audit --manifests`).\n")
+				} else if m.Skip != "" {
+					fmt.Fprintf(&b, "\nSkipped on manifests (`purser audit --manifests`): %s.\n", m.Skip)
+				}
 			}
 		}
 	}

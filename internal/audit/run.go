@@ -24,6 +24,9 @@ type Options struct {
 	Checks []string
 	// Prices is the price book checks quote costs from; nil for none.
 	Prices *pricing.Book
+	// Mode is what the snapshot holds; ModeManifests skips the checks
+	// that manifests cannot answer. Empty means ModeCluster.
+	Mode Mode
 }
 
 // Suppressed is a finding dropped by an exemption or an annotation; it is
@@ -43,23 +46,34 @@ type CheckInfo struct {
 	// Status is StatusOK, or StatusIncomplete when the snapshot could not
 	// list a kind the check reads: it ran on what was listed, so its
 	// findings may miss objects, and no findings does not mean none.
+	// StatusSkipped is a check that did not run at all, because the
+	// audit's mode cannot answer it (SkipReason says why).
 	Status string `json:"status"`
 	// Unread names the kinds the check reads that were not listed.
 	Unread []string `json:"unreadKinds,omitempty"`
+	// SkipReason says why a skipped check did not run.
+	SkipReason string `json:"skipReason,omitempty"`
 }
 
 // Check statuses.
 const (
 	StatusOK         = "ok"
 	StatusIncomplete = "incomplete"
+	StatusSkipped    = "skipped"
 )
 
 // Incomplete reports whether the check ran without some kind it reads.
 func (c CheckInfo) Incomplete() bool { return c.Status == StatusIncomplete }
 
+// Skipped reports whether the check did not run.
+func (c CheckInfo) Skipped() bool { return c.Status == StatusSkipped }
+
 // Result is the outcome of an audit.
 type Result struct {
-	Source        string    `json:"source"`
+	Source string `json:"source"`
+	// Mode is "manifests" for manifests audited before they ship, where
+	// the checks that need a cluster are skipped; empty for a cluster.
+	Mode          Mode      `json:"mode,omitempty"`
 	Context       string    `json:"context,omitempty"`
 	ServerVersion string    `json:"serverVersion,omitempty"`
 	CollectedAt   time.Time `json:"collectedAt,omitzero"` // zero when unknown
@@ -76,6 +90,8 @@ type Result struct {
 	Unlisted []string `json:"unlistedKinds,omitempty"`
 	// Incomplete counts the checks that ran without a kind they read.
 	Incomplete int `json:"incompleteChecks"`
+	// Skipped counts the checks that did not run in this mode.
+	Skipped int `json:"skippedChecks,omitempty"`
 }
 
 // IncompleteChecks returns the checks that ran without a kind they read,
@@ -194,8 +210,13 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 		}
 	}
 	s := ix.S
+	mode := opts.Mode
+	if mode == ModeCluster {
+		mode = ""
+	}
 	res := &Result{
 		Source:        s.Meta.Source,
+		Mode:          mode,
 		Context:       s.Meta.Context,
 		ServerVersion: s.Meta.ServerVersion,
 		CollectedAt:   s.Meta.CollectedAt,
@@ -232,6 +253,12 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 			sev = c.DefaultSeverity()
 		}
 		info := CheckInfo{ID: c.ID(), Category: c.Category(), Severity: sev, Description: c.Description(), Status: StatusOK}
+		if why := skipReason(c, mode); why != "" {
+			info.Status, info.SkipReason = StatusSkipped, why
+			res.Skipped++
+			res.Checks = append(res.Checks, info)
+			continue
+		}
 		if r, ok := c.(Reader); ok {
 			info.Unread = unread(r.Reads(), unlistedNamespaced, unlisted)
 		}

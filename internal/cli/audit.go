@@ -38,7 +38,10 @@ type AuditOptions struct {
 	// WriteFixes is the directory the fixes that are objects or patches
 	// are written to, one file per finding, as a whole.
 	WriteFixes string
-	streams    genericiooptions.IOStreams
+	// Manifests are files, directories (kustomizations built) or "-" to
+	// audit before they ship, instead of a cluster.
+	Manifests []string
+	streams   genericiooptions.IOStreams
 }
 
 func newAuditCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
@@ -63,7 +66,15 @@ objects as DIR/<check>/<namespace>/<kind>-<name>.yaml, listed in
 DIR/kustomization.yaml (kubectl apply -k DIR), and patches of objects in the
 cluster as DIR/patches/<check>/<namespace>/<kind>-<name>.json, which each
 finding's command applies with kubectl patch --patch-file, run in DIR. DIR is
-replaced as a whole.`,
+replaced as a whole.
+
+--manifests PATH audits manifests before they ship, without a cluster: files,
+directories, a directory with a kustomization.yaml (built as kubectl apply -k
+would), or - for rendered output on stdin (helm template ... | purser audit
+--manifests -). Namespaced objects without a namespace go to -n's namespace, or
+default. The checks that need a cluster (status, nodes, endpoints, objects
+outside the set) are skipped and listed as skipped; the built-in ClusterRoles,
+default ServiceAccounts and kube-dns are known.`,
 		Example: `  purser audit --demo                          # the BlueOcean audit
   purser audit --demo --report audit.html      # also write the HTML report
   purser audit --demo -n monitoring            # the findings of one namespace
@@ -71,13 +82,15 @@ replaced as a whole.`,
   purser audit --from cluster.snap -o sarif --fail-on error > audit.sarif
   purser audit --fail-on error --fail-on-incomplete   # a CI gate that needs every kind read
   purser audit --checks service-no-endpoints --checks pod-crashloop
-  purser audit --write-fixes fixes/ && kubectl apply --dry-run=server -k fixes/   # the fixes as files`,
+  purser audit --write-fixes fixes/ && kubectl apply --dry-run=server -k fixes/   # the fixes as files
+  purser audit --manifests deploy/ --fail-on error    # manifests in CI, before they ship
+  helm template my-chart | purser audit --manifests - -n prod`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			env, err := o.Env.Complete(cmd.Context(), streams)
+			env, err := o.completeEnv(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -100,6 +113,7 @@ replaced as a whole.`,
 	addReport(cmd, &o.Report, auditreport.Formats())
 	cmd.Flags().StringVar(&o.WriteFixes, "write-fixes", "", "write the fixes that are objects or patches as files into this directory (replaced as a whole), with a kustomization.yaml")
 	_ = cmd.MarkFlagDirname("write-fixes")
+	cmd.Flags().StringSliceVar(&o.Manifests, "manifests", nil, "audit these manifests instead of a cluster: files, directories, kustomizations, or - for stdin; comma-separated or repeated")
 	cmd.Flags().BoolVar(&o.Details, "details", false, "with -o table, print each finding's cause, evidence and fix under its check (-o wide does the same)")
 	o.MinSeverity = newChoice("info", "info", "warning", "error")
 	addChoice(cmd, o.MinSeverity, "min-severity", "", "with -o table or wide, hide the findings below this severity")
@@ -116,20 +130,58 @@ func (o *AuditOptions) Validate() error {
 	if _, err := audit.SelectChecks(strings.Join(o.Checks, ","), checks.Registry()); err != nil {
 		return err
 	}
-	if err := checkOutputs(o.Env.inputs(), []pathFlag{{flag: "--report", path: o.Report}, {flag: "--write-fixes", path: o.WriteFixes, dir: true}}); err != nil {
+	if len(o.Manifests) > 0 {
+		switch {
+		case o.Env.Demo:
+			return fmt.Errorf("--manifests and --demo are exclusive: choose one source")
+		case o.Env.From != "":
+			return fmt.Errorf("--manifests and --from are exclusive: choose one source")
+		case o.Env.CollectedAt != "":
+			return fmt.Errorf("--collected-at dates a snapshot; manifests have no time")
+		}
+		stdin := 0
+		for _, p := range o.Manifests {
+			if p == "" {
+				return fmt.Errorf("--manifests: empty path")
+			}
+			if p == "-" {
+				stdin++
+			}
+		}
+		if stdin > 1 {
+			return fmt.Errorf("--manifests: - (stdin) is given %d times", stdin)
+		}
+	}
+	inputs := o.Env.inputs()
+	for _, p := range o.Manifests {
+		if p != "-" {
+			inputs = append(inputs, pathFlag{flag: "--manifests", path: p})
+		}
+	}
+	if err := checkOutputs(inputs, []pathFlag{{flag: "--report", path: o.Report}, {flag: "--write-fixes", path: o.WriteFixes, dir: true}}); err != nil {
 		return err
 	}
+	o.Env.readsManifests = len(o.Manifests) > 0
 	return o.Env.Validate()
 }
 
 // Run audits the snapshot and renders the result.
 func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 	selected, _ := audit.SelectChecks(strings.Join(o.Checks, ","), checks.Registry())
-	ns, err := o.Env.Scope(env)
-	if err != nil {
-		return err
+	verb := action.Audit{Checks: selected}
+	if len(o.Manifests) > 0 {
+		// -n is where the manifests land, as with kubectl apply -n (the
+		// loader gives it to objects without one and refuses others), so
+		// it narrows nothing: the cluster-scoped objects land too.
+		verb.Mode = audit.ModeManifests
+	} else {
+		ns, err := o.Env.Scope(env)
+		if err != nil {
+			return err
+		}
+		verb.Namespace = ns
 	}
-	res, err := action.Audit{Checks: selected, Namespace: ns}.Run(ctx, env)
+	res, err := verb.Run(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -169,6 +221,29 @@ func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 		}
 	}
 	return nil
+}
+
+// completeEnv builds the Env of the cluster the flags name or, with
+// --manifests, of the manifests, which never reads a cluster.
+func (o *AuditOptions) completeEnv(ctx context.Context) (*action.Env, error) {
+	if len(o.Manifests) == 0 {
+		return o.Env.Complete(ctx, o.streams)
+	}
+	env, err := action.NewEnv(ctx, action.Options{
+		Source: action.Source{Manifests: o.Manifests, ManifestNamespace: o.Env.Namespace(), Stdin: o.streams.In,
+			Limits: o.Env.limits()},
+		ConfigPath: o.Env.ConfigPath,
+		// Manifests name no cluster to price live.
+		Prices: action.PriceOptions{Book: o.Env.PriceBook, Offline: true},
+		Log:    loggerFrom(ctx),
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range env.Warnings {
+		fmt.Fprintf(o.streams.ErrOut, "Warning: %s\n", output.TerminalText(w))
+	}
+	return env, nil
 }
 
 func pluralWord(n int, w string) string {

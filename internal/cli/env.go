@@ -40,6 +40,9 @@ type EnvFlags struct {
 	// liveOnly is set for commands that change the live cluster: their
 	// messages never suggest a file or the demo instead.
 	liveOnly bool
+	// readsManifests is set when the command reads --manifests, which
+	// --max-input-size bounds as it bounds --from.
+	readsManifests bool
 }
 
 // AddSourceFlags registers --from, --demo and -A.
@@ -110,7 +113,7 @@ func (f *EnvFlags) Validate() error {
 		return fmt.Errorf("--demo and --from are exclusive: choose one source")
 	}
 	if f.MaxInputSize != "" {
-		if f.From == "" {
+		if f.From == "" && !f.readsManifests {
 			return fmt.Errorf("--max-input-size bounds what --from reads")
 		}
 		if _, err := f.maxInputBytes(); err != nil {

@@ -231,6 +231,9 @@ type loader struct {
 	// itemLines are the lines of the items of the List being read, when
 	// its text shows them; the List's own line stands for them otherwise.
 	itemLines []int
+	// defaultNamespace, when set, is given to namespaced objects that
+	// have none (manifests.go); otherwise they are refused.
+	defaultNamespace string
 }
 
 // newLoader starts a snapshot of manifests taken at collectedAt (zero when
@@ -498,6 +501,12 @@ func (l *loader) addObjectAt(file string, line, at int, path string, raw []byte)
 	}
 	gk := schema.GroupKind{Group: gv.Group, Kind: h.Kind}
 	k, modelled := l.kinds.lookupKind(gk)
+	if modelled && k.Namespaced && h.Metadata.Namespace == "" && l.defaultNamespace != "" {
+		if raw, err = withNamespace(raw, l.defaultNamespace); err != nil {
+			return fail("%s %s: %v", h.Kind, h.Metadata.Name, err)
+		}
+		h.Metadata.Namespace = l.defaultNamespace
+	}
 	if err := l.once(gk, k, modelled, h.Metadata, location{file, line, path}); err != nil {
 		return fail("%v", err)
 	}

@@ -11,10 +11,11 @@ import (
 
 func clusterRoleBindingClusterAdmin() audit.Check {
 	return ruleCheck{
-		id:       "clusterrolebinding-cluster-admin",
-		reads:    readsOf(kClusterRoleBindings),
-		category: audit.Security,
-		severity: audit.Warning,
+		id:        "clusterrolebinding-cluster-admin",
+		reads:     readsOf(kClusterRoleBindings),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Security,
+		severity:  audit.Warning,
 		description: "A ClusterRoleBinding that gives cluster-admin (every verb on every resource of every namespace) to a " +
 			"user, group or ServiceAccount that is not part of Kubernetes itself. A ServiceAccount bound to cluster-admin " +
 			"makes every pod running as it, and everyone who can exec into such a pod or read its token, an administrator " +

@@ -14,10 +14,11 @@ import (
 
 func configMapUnused() audit.Check {
 	return ruleCheck{
-		id:       "configmap-unused",
-		reads:    readsOf(kConfigMaps, templateKinds, refKinds),
-		category: audit.Hygiene,
-		severity: audit.Info,
+		id:        "configmap-unused",
+		reads:     readsOf(kConfigMaps, templateKinds, refKinds),
+		manifests: audit.NeedsCluster("needs a cluster: the workloads that mount a ConfigMap may be outside the manifests"),
+		category:  audit.Hygiene,
+		severity:  audit.Info,
 		description: "A ConfigMap that no pod template (volume, projected volume, env, envFrom) and no controller " +
 			"argument or Ingress annotation refers to. Unused ConfigMaps are clutter that hides which configuration is live, " +
 			"and they make a namespace look in use when it is not. kube-root-ca.crt, objects owned by another object, " +

@@ -12,10 +12,11 @@ import (
 
 func containerNoLimits() audit.Check {
 	return ruleCheck{
-		id:       "container-no-limits",
-		reads:    readsOf(templateKinds, kLimitRanges),
-		category: audit.Resources,
-		severity: audit.Warning,
+		id:        "container-no-limits",
+		reads:     readsOf(templateKinds, kLimitRanges),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Resources,
+		severity:  audit.Warning,
 		description: "A workload whose containers have no memory limit (and get none from a LimitRange default). A " +
 			"container without a memory limit can grow until the node runs out of memory, and the kernel then kills " +
 			"whatever it picks on that node, other teams' pods included. A missing CPU limit alone is not reported: CPU is " +

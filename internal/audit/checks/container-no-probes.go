@@ -11,10 +11,11 @@ import (
 
 func containerNoProbes() audit.Check {
 	return ruleCheck{
-		id:       "container-no-probes",
-		reads:    readsOf(templateKinds),
-		category: audit.Resources,
-		severity: audit.Warning,
+		id:        "container-no-probes",
+		reads:     readsOf(templateKinds),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Resources,
+		severity:  audit.Warning,
 		description: "A long-running workload whose serving containers (those that declare a port) lack a readiness or a " +
 			"liveness probe. Without a readiness probe a pod receives traffic before it can answer and keeps receiving it " +
 			"when it stops answering; without a liveness probe a hung process is never restarted. Jobs and CronJobs are " +

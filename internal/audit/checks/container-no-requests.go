@@ -10,10 +10,11 @@ import (
 
 func containerNoRequests() audit.Check {
 	return ruleCheck{
-		id:       "container-no-requests",
-		reads:    readsOf(templateKinds, kLimitRanges),
-		category: audit.Resources,
-		severity: audit.Warning,
+		id:        "container-no-requests",
+		reads:     readsOf(templateKinds, kLimitRanges),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Resources,
+		severity:  audit.Warning,
 		description: "A workload whose containers set no CPU or memory request (and get none from a limit or a LimitRange " +
 			"default). The scheduler places such pods as if they used nothing, so nodes get overcommitted; the pods are the " +
 			"first evicted under memory pressure (BestEffort QoS); and cost allocation, which charges by request, cannot " +

@@ -25,7 +25,9 @@ type checkSpec struct {
 	description string
 	// reads are the kinds the check reads (audit.Reader).
 	reads []string
-	run   func(c checkSpec, ix *snapshot.Index, cfg *audit.Config) []audit.Finding
+	// manifests says whether the check runs on manifests alone.
+	manifests audit.Manifests
+	run       func(c checkSpec, ix *snapshot.Index, cfg *audit.Config) []audit.Finding
 }
 
 func (c checkSpec) ID() string                      { return c.id }
@@ -33,6 +35,7 @@ func (c checkSpec) Category() audit.Category        { return c.category }
 func (c checkSpec) DefaultSeverity() audit.Severity { return c.severity }
 func (c checkSpec) Description() string             { return c.description }
 func (c checkSpec) Reads() []string                 { return c.reads }
+func (c checkSpec) OnManifests() audit.Manifests    { return c.manifests }
 
 func (c checkSpec) Run(ctx context.Context, in *audit.Input) []audit.Finding {
 	if in == nil || in.Index == nil || ctx.Err() != nil {

@@ -9,10 +9,11 @@ import (
 
 func cronJobSuspended() audit.Check {
 	return checkSpec{
-		id:       "cronjob-suspended",
-		reads:    readsOf(kCronJobs),
-		category: audit.Availability,
-		severity: audit.Info,
+		id:        "cronjob-suspended",
+		reads:     readsOf(kCronJobs),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Availability,
+		severity:  audit.Info,
 		description: "A CronJob with spec.suspend set: its schedule never fires. Backups, reports and clean-ups that " +
 			"were paused for an incident tend to stay paused; the finding says when it last ran.",
 		run: func(c checkSpec, ix *snapshot.Index, _ *audit.Config) []audit.Finding {

@@ -15,10 +15,11 @@ import (
 
 func daemonSetCoverage() audit.Check {
 	return checkSpec{
-		id:       "daemonset-coverage",
-		reads:    readsOf(kDaemonSets, kNodes, kPods),
-		category: audit.Availability,
-		severity: audit.Warning,
+		id:        "daemonset-coverage",
+		reads:     readsOf(kDaemonSets, kNodes, kPods),
+		manifests: audit.NeedsCluster("needs a cluster: which nodes a DaemonSet misses depends on the nodes"),
+		category:  audit.Availability,
+		severity:  audit.Warning,
 		description: "A DaemonSet that does not run a ready pod on every node it targets: a log shipper, metrics " +
 			"exporter or network agent missing from a node leaves that node blind or broken. The finding gives desired, " +
 			"scheduled and ready counts against the number of nodes, the nodes without a ready pod and why (the pod is " +

@@ -15,10 +15,11 @@ import (
 
 func deploymentSingleReplicaNoPDB() audit.Check {
 	return ruleCheck{
-		id:       "deployment-single-replica-no-pdb",
-		reads:    readsOf(kDeployments, kPDBs, kPVCs, kHPAs),
-		category: audit.Resources,
-		severity: audit.Info,
+		id:        "deployment-single-replica-no-pdb",
+		reads:     readsOf(kDeployments, kPDBs, kPVCs, kHPAs),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Resources,
+		severity:  audit.Info,
 		description: "A Deployment that runs one replica and that no PodDisruptionBudget covers. Every node drain " +
 			"(upgrades, autoscaler scale-down, node replacement) stops its only pod before a new one is ready, so the " +
 			"service is down for the pod's start time. It is informational: one replica is a fair choice for development " +

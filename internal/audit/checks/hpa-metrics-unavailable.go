@@ -12,10 +12,11 @@ import (
 
 func hpaMetricsUnavailable() audit.Check {
 	return ruleCheck{
-		id:       "hpa-metrics-unavailable",
-		reads:    readsOf(kHPAs, kEvents, kPods),
-		category: audit.Resources,
-		severity: audit.Warning,
+		id:        "hpa-metrics-unavailable",
+		reads:     readsOf(kHPAs, kEvents, kPods),
+		manifests: audit.NeedsCluster("needs a cluster: metric availability is autoscaler status"),
+		category:  audit.Resources,
+		severity:  audit.Warning,
 		description: "A HorizontalPodAutoscaler that cannot compute its metrics, as its own status shows (ScalingActive=False " +
 			"with FailedGet*Metric, or such warning events). Resource metrics (cpu, memory) need the metrics.k8s.io API " +
 			"(metrics-server, not preinstalled on DigitalOcean Kubernetes); Pods and Object metrics need custom.metrics.k8s.io " +

@@ -13,10 +13,11 @@ import (
 
 func hpaTargetMissing() audit.Check {
 	return ruleCheck{
-		id:       "hpa-target-missing",
-		reads:    readsOf(kHPAs, kDeployments, kReplicaSets, kStatefulSets, kEvents),
-		category: audit.Resources,
-		severity: audit.Warning,
+		id:        "hpa-target-missing",
+		reads:     readsOf(kHPAs, kDeployments, kReplicaSets, kStatefulSets, kEvents),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Resources,
+		severity:  audit.Warning,
 		description: "A HorizontalPodAutoscaler whose scaleTargetRef names a Deployment, StatefulSet or ReplicaSet " +
 			"that does not exist in its namespace. The autoscaler scales nothing and reports FailedGetScale; it usually " +
 			"outlived a renamed or deleted workload.",

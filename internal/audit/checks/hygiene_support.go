@@ -26,7 +26,9 @@ type ruleCheck struct {
 	description string
 	// reads are the kinds the check reads (audit.Reader).
 	reads []string
-	run   func(c ruleCheck, in *audit.Input) []audit.Finding
+	// manifests says whether the check runs on manifests alone.
+	manifests audit.Manifests
+	run       func(c ruleCheck, in *audit.Input) []audit.Finding
 }
 
 func (c ruleCheck) ID() string                      { return c.id }
@@ -34,6 +36,7 @@ func (c ruleCheck) Category() audit.Category        { return c.category }
 func (c ruleCheck) DefaultSeverity() audit.Severity { return c.severity }
 func (c ruleCheck) Description() string             { return c.description }
 func (c ruleCheck) Reads() []string                 { return c.reads }
+func (c ruleCheck) OnManifests() audit.Manifests    { return c.manifests }
 
 func (c ruleCheck) Run(ctx context.Context, in *audit.Input) []audit.Finding {
 	if in == nil || in.Index == nil || ctx.Err() != nil {

@@ -12,10 +12,11 @@ import (
 
 func imageLatestTag() audit.Check {
 	return ruleCheck{
-		id:       "image-latest-tag",
-		reads:    readsOf(templateKinds),
-		category: audit.Resources,
-		severity: audit.Warning,
+		id:        "image-latest-tag",
+		reads:     readsOf(templateKinds),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Resources,
+		severity:  audit.Warning,
 		description: "A workload whose container images use the `latest` tag or no tag at all (which means `latest`), " +
 			"without a digest. Two pods of the same workload can then run different code, a rollback does not roll back, " +
 			"and the image pull policy defaults to Always, so every start depends on the registry.",

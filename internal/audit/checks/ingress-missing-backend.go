@@ -13,10 +13,11 @@ import (
 
 func ingressMissingBackend() audit.Check {
 	return ruleCheck{
-		id:       "ingress-missing-backend",
-		reads:    readsOf(kIngresses, kServices),
-		category: audit.Hygiene,
-		severity: audit.Error,
+		id:        "ingress-missing-backend",
+		reads:     readsOf(kIngresses, kServices),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Hygiene,
+		severity:  audit.Error,
 		description: "An Ingress rule or default backend that points to a Service that does not exist, or to a port the " +
 			"Service does not expose. The ingress controller answers 503 (ingress-nginx) or 404 for those paths.",
 		run: func(c ruleCheck, in *audit.Input) []audit.Finding {

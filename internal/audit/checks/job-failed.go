@@ -13,10 +13,11 @@ import (
 
 func jobFailed() audit.Check {
 	return checkSpec{
-		id:       "job-failed",
-		reads:    readsOf(kJobs),
-		category: audit.Availability,
-		severity: audit.Warning,
+		id:        "job-failed",
+		reads:     readsOf(kJobs),
+		manifests: audit.NeedsCluster("needs a cluster: failures are Job status"),
+		category:  audit.Availability,
+		severity:  audit.Warning,
 		description: "A Job that failed (its Failed condition is true: back-off limit or deadline exceeded) and that no " +
 			"later run of the same CronJob has made up for. The finding gives the reason, the failed and succeeded pod " +
 			"counts and the owning CronJob.",

@@ -10,10 +10,11 @@ import (
 
 func namespaceEmpty() audit.Check {
 	return checkSpec{
-		id:       "namespace-empty",
-		reads:    everyNamespacedKind(),
-		category: audit.Hygiene,
-		severity: audit.Info,
+		id:        "namespace-empty",
+		reads:     everyNamespacedKind(),
+		manifests: audit.NeedsCluster("needs a cluster: manifests are part of a namespace, so a namespace with nothing in the set may hold objects elsewhere"),
+		category:  audit.Hygiene,
+		severity:  audit.Info,
 		description: "A namespace that holds nothing but what Kubernetes puts in every namespace (the default " +
 			"ServiceAccount and its token, the kube-root-ca.crt ConfigMap, events), in every namespaced kind the " +
 			"snapshot could list, custom resources included. A namespace holding only a CronJob, a Role or a custom " +

@@ -11,10 +11,11 @@ import (
 
 func namespaceMissingLabels() audit.Check {
 	return ruleCheck{
-		id:       "namespace-missing-labels",
-		reads:    readsOf(kNamespaces),
-		category: audit.Governance,
-		severity: audit.Warning,
+		id:        "namespace-missing-labels",
+		reads:     readsOf(kNamespaces),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Governance,
+		severity:  audit.Warning,
 		description: "A namespace without one of the labels the audit config requires (`audit.requiredNamespaceLabels`, " +
 			"for example [environment, team]). Cost allocation, policies and network isolation select namespaces by these " +
 			"labels; an unlabelled namespace falls outside all of them. Silent unless labels are required. System " +

@@ -15,10 +15,11 @@ import (
 
 func namespaceNoNetworkPolicy() audit.Check {
 	return ruleCheck{
-		id:       "namespace-no-networkpolicy",
-		reads:    readsOf(kNamespaces, kNetworkPolicies, kServices, kIngresses, templateKinds),
-		category: audit.Security,
-		severity: audit.Info,
+		id:        "namespace-no-networkpolicy",
+		reads:     readsOf(kNamespaces, kNetworkPolicies, kServices, kIngresses, templateKinds),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Security,
+		severity:  audit.Info,
 		description: "A namespace running workloads with no NetworkPolicy: every pod of the cluster, of any environment, " +
 			"can reach its pods, and its pods can reach everything. The remediation is a baseline policy built from what " +
 			"the snapshot shows the namespace needs: traffic within the namespace, from the ingress controller when the " +

@@ -10,10 +10,11 @@ import (
 
 func networkPolicyEgressBlocksDNS() audit.Check {
 	return ruleCheck{
-		id:       "networkpolicy-egress-blocks-dns",
-		reads:    readsOf(kNetworkPolicies, kServices, templateKinds),
-		category: audit.Security,
-		severity: audit.Error,
+		id:        "networkpolicy-egress-blocks-dns",
+		reads:     readsOf(kNetworkPolicies, kServices, templateKinds),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Security,
+		severity:  audit.Error,
 		description: "A NetworkPolicy that restricts egress without any rule allowing DNS (UDP port 53 to kube-system's " +
 			"k8s-app=kube-dns pods). Every pod it selects then fails to resolve names, including in-cluster Service names, " +
 			"unless another policy selecting the same pods allows DNS. The rule the fix adds selects the DNS pods by the " +

@@ -17,10 +17,11 @@ import (
 
 func networkPolicySelectorMatchesNothing() audit.Check {
 	return ruleCheck{
-		id:       "networkpolicy-selector-matches-nothing",
-		reads:    readsOf(kNetworkPolicies, kNamespaces, templateKinds),
-		category: audit.Security,
-		severity: audit.Warning,
+		id:        "networkpolicy-selector-matches-nothing",
+		reads:     readsOf(kNetworkPolicies, kNamespaces, templateKinds),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Security,
+		severity:  audit.Warning,
 		description: "A NetworkPolicy peer (from or to) whose namespaceSelector matches no namespace, or whose podSelector " +
 			"matches no pod or pod template in the namespaces it applies to. Such a rule allows nothing, so the traffic it " +
 			"meant to allow is denied. The usual cause is selecting namespaces by a `name` label that namespaces do not " +

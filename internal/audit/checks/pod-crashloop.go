@@ -19,10 +19,11 @@ const crashLoopRestarts = 5
 
 func podCrashLoop() audit.Check {
 	return checkSpec{
-		id:       "pod-crashloop",
-		reads:    readsOf(kPods, kEvents),
-		category: audit.Availability,
-		severity: audit.Error,
+		id:        "pod-crashloop",
+		reads:     readsOf(kPods, kEvents),
+		manifests: audit.NeedsCluster("needs a cluster: restarts and exit codes are pod status"),
+		category:  audit.Availability,
+		severity:  audit.Error,
 		description: "A pod whose container keeps failing: CrashLoopBackOff, or repeated exits with an error, or a " +
 			"container that cannot even start (image pull errors, a missing ConfigMap, Secret or key). The finding gives " +
 			"the restarts, the last termination reason and exit code, since when it has been failing, the owning workload, " +

@@ -15,10 +15,11 @@ import (
 
 func podPending() audit.Check {
 	return checkSpec{
-		id:       podPendingID,
-		reads:    readsOf(kPods, kNodes, kPVCs, kEvents),
-		category: audit.Availability,
-		severity: audit.Warning,
+		id:        podPendingID,
+		reads:     readsOf(kPods, kNodes, kPVCs, kEvents),
+		manifests: audit.NeedsCluster("needs a cluster: whether a pod schedules depends on the nodes and what already runs on them"),
+		category:  audit.Availability,
+		severity:  audit.Warning,
 		description: "A pod no node will take. The finding quotes the scheduler's reason (the PodScheduled condition and " +
 			"FailedScheduling events) and checks every node itself: node selector and affinity, taints and tolerations, " +
 			"cordoned nodes, free cpu, memory and pod slots, unbound PersistentVolumeClaims. For a DaemonSet pod the " +

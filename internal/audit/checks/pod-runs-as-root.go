@@ -10,10 +10,11 @@ import (
 
 func podRunsAsRoot() audit.Check {
 	return ruleCheck{
-		id:       "pod-runs-as-root",
-		reads:    readsOf(templateKinds),
-		category: audit.Security,
-		severity: audit.Warning,
+		id:        "pod-runs-as-root",
+		reads:     readsOf(templateKinds),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Security,
+		severity:  audit.Warning,
 		description: "A workload whose containers may run as root: runAsUser is 0, or neither the pod nor the container " +
 			"sets runAsNonRoot (nor a non-zero runAsUser), so the image's USER decides, and most images run as root. A " +
 			"process escaping a root container is root on the node. Windows pods and the platform namespaces are skipped.",

@@ -11,10 +11,11 @@ import (
 
 func pvReleased() audit.Check {
 	return ruleCheck{
-		id:       "pv-released",
-		reads:    readsOf(kPVs),
-		category: audit.Hygiene,
-		severity: audit.Warning,
+		id:        "pv-released",
+		reads:     readsOf(kPVs),
+		manifests: audit.NeedsCluster("needs a cluster: a released volume is volume status"),
+		category:  audit.Hygiene,
+		severity:  audit.Warning,
 		description: "A PersistentVolume in phase Released (its claim was deleted but the Retain policy kept the volume), " +
 			"or Available with a Retain policy (kept, bound to nothing). Kubernetes never reuses a Released volume by itself " +
 			"and never deletes a retained one: the disk stays billed until someone deletes it.",

@@ -17,10 +17,11 @@ import (
 
 func pvcUnused() audit.Check {
 	return ruleCheck{
-		id:       "pvc-unused",
-		reads:    readsOf(kPVCs, kPVs, kStorageClasses, kEvents, templateKinds),
-		category: audit.Hygiene,
-		severity: audit.Warning,
+		id:        "pvc-unused",
+		reads:     readsOf(kPVCs, kPVs, kStorageClasses, kEvents, templateKinds),
+		manifests: audit.NeedsCluster("needs a cluster: the pods that mount a claim may be outside the manifests, and whether it is bound is status"),
+		category:  audit.Hygiene,
+		severity:  audit.Warning,
 		description: "A PersistentVolumeClaim that no pod template mounts and that no StatefulSet replica owns through its " +
 			"volumeClaimTemplates. The volume behind it is billed by size whether or not anything mounts it; claims left " +
 			"behind by a StatefulSet scale-down are reported with the StatefulSet's name. Claims owned by a Pod (generic " +

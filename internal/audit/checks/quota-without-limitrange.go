@@ -12,10 +12,11 @@ import (
 
 func quotaWithoutLimitRange() audit.Check {
 	return ruleCheck{
-		id:       "quota-without-limitrange",
-		reads:    readsOf(kResourceQuotas, kLimitRanges, kEvents),
-		category: audit.Resources,
-		severity: audit.Warning,
+		id:        "quota-without-limitrange",
+		reads:     readsOf(kResourceQuotas, kLimitRanges, kEvents),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Resources,
+		severity:  audit.Warning,
 		description: "A namespace with a ResourceQuota on compute requests or limits (requests.cpu, limits.memory, cpu, " +
 			"memory...) and no LimitRange giving containers defaults for them. Once such a quota exists, every pod must " +
 			"set those values; a Deployment without them is still accepted, but its ReplicaSet cannot create pods and " +

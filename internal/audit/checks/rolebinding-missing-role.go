@@ -13,10 +13,11 @@ import (
 
 func roleBindingMissingRole() audit.Check {
 	return ruleCheck{
-		id:       "rolebinding-missing-role",
-		reads:    readsOf(kRoleBindings, kClusterRoleBindings, kRoles, kClusterRoles),
-		category: audit.Security,
-		severity: audit.Warning,
+		id:        "rolebinding-missing-role",
+		reads:     readsOf(kRoleBindings, kClusterRoleBindings, kRoles, kClusterRoles),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Security,
+		severity:  audit.Warning,
 		description: "A RoleBinding or ClusterRoleBinding whose roleRef names a Role or ClusterRole that does not exist. " +
 			"The binding grants nothing, so its subjects lack the access it was written for (a common case is a made-up " +
 			"name such as production-readonly: the built-in read-only role is the ClusterRole view). roleRef is immutable: " +

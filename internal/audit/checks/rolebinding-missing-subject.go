@@ -12,10 +12,11 @@ import (
 
 func roleBindingMissingSubject() audit.Check {
 	return ruleCheck{
-		id:       "rolebinding-missing-subject",
-		reads:    readsOf(kRoleBindings, kClusterRoleBindings, kServiceAccounts, kNamespaces),
-		category: audit.Security,
-		severity: audit.Warning,
+		id:        "rolebinding-missing-subject",
+		reads:     readsOf(kRoleBindings, kClusterRoleBindings, kServiceAccounts, kNamespaces),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Security,
+		severity:  audit.Warning,
 		description: "A RoleBinding or ClusterRoleBinding that grants a role to a ServiceAccount that does not exist. The " +
 			"grant is dormant: whoever later creates a ServiceAccount of that name (in a namespace they control) receives " +
 			"the role. Bootstrap bindings (labelled kubernetes.io/bootstrapping=rbac-defaults or named system:*) are " +

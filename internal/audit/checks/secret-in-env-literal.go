@@ -10,10 +10,11 @@ import (
 
 func secretInEnvLiteral() audit.Check {
 	return ruleCheck{
-		id:       "secret-in-env-literal",
-		reads:    readsOf(templateKinds),
-		category: audit.Security,
-		severity: audit.Warning,
+		id:        "secret-in-env-literal",
+		reads:     readsOf(templateKinds),
+		manifests: audit.RunsOnManifests(),
+		category:  audit.Security,
+		severity:  audit.Warning,
 		description: "A container environment variable whose name says it holds a secret (PASSWORD, SECRET, TOKEN, " +
 			"API_KEY, PRIVATE_KEY, ACCESS_KEY, CREDENTIAL...) with a literal value in the pod template. The value is then " +
 			"readable by anyone who can read the workload, kept in every old ReplicaSet and usually committed to git. The " +

@@ -12,10 +12,11 @@ import (
 
 func secretUnused() audit.Check {
 	return ruleCheck{
-		id:       "secret-unused",
-		reads:    readsOf(kSecrets, kServiceAccounts, templateKinds, refKinds),
-		category: audit.Hygiene,
-		severity: audit.Info,
+		id:        "secret-unused",
+		reads:     readsOf(kSecrets, kServiceAccounts, templateKinds, refKinds),
+		manifests: audit.NeedsCluster("needs a cluster: the workloads that use a Secret may be outside the manifests"),
+		category:  audit.Hygiene,
+		severity:  audit.Info,
 		description: "A Secret that no pod template (volume, projected volume, env, envFrom, imagePullSecrets), no " +
 			"ServiceAccount (secrets, imagePullSecrets), no Ingress TLS section, controller argument or Ingress annotation " +
 			"refers to. An unused Secret is a credential nobody rotates. Service-account tokens, Helm release records " +

@@ -17,10 +17,11 @@ import (
 
 func serviceNoEndpoints() audit.Check {
 	return checkSpec{
-		id:       serviceNoEndpointsID,
-		reads:    readsOf(kServices, kEndpointSlices, kPods, kDeployments, kStatefulSets),
-		category: audit.Availability,
-		severity: audit.Error,
+		id:        serviceNoEndpointsID,
+		reads:     readsOf(kServices, kEndpointSlices, kPods, kDeployments, kStatefulSets),
+		manifests: audit.NeedsCluster("needs a cluster: endpoints exist only once pods run and pass their readiness probes"),
+		category:  audit.Availability,
+		severity:  audit.Error,
 		description: "A Service with a selector and no ready endpoint: every connection to it is refused. The check " +
 			"says why: no pod matches the selector at all; pods match but none is Ready; pods would match if the " +
 			"selector used the other label convention (Helm's `app.kubernetes.io/name` against a hand-written `app`, " +

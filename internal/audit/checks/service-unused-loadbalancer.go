@@ -14,10 +14,11 @@ import (
 
 func serviceUnusedLoadBalancer() audit.Check {
 	return ruleCheck{
-		id:       "service-unused-loadbalancer",
-		reads:    readsOf(kServices, kEndpointSlices, kPods),
-		category: audit.Hygiene,
-		severity: audit.Warning,
+		id:        "service-unused-loadbalancer",
+		reads:     readsOf(kServices, kEndpointSlices, kPods),
+		manifests: audit.NeedsCluster("needs a cluster: its evidence is the endpoints and pods behind the load balancer"),
+		category:  audit.Hygiene,
+		severity:  audit.Warning,
 		description: "A Service of type LoadBalancer with no ready endpoint: it costs money and serves nothing. The cloud " +
 			"bills the load balancer from the moment the Service exists (the finding quotes the " +
 			"price book's load balancer price), whether or not a pod answers behind it. It is costed by type, not by its external address: on a " +

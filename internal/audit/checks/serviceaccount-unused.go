@@ -12,10 +12,11 @@ import (
 
 func serviceAccountUnused() audit.Check {
 	return ruleCheck{
-		id:       "serviceaccount-unused",
-		reads:    readsOf(kServiceAccounts, kRoleBindings, kClusterRoleBindings, templateKinds),
-		category: audit.Hygiene,
-		severity: audit.Info,
+		id:        "serviceaccount-unused",
+		reads:     readsOf(kServiceAccounts, kRoleBindings, kClusterRoleBindings, templateKinds),
+		manifests: audit.NeedsCluster("needs a cluster: the workloads that run as a ServiceAccount may be outside the manifests"),
+		category:  audit.Hygiene,
+		severity:  audit.Info,
 		description: "A ServiceAccount that no pod template runs as and that no RoleBinding or ClusterRoleBinding names " +
 			"as a subject. A ServiceAccount named in a binding is in use even without pods: CI pipelines and external " +
 			"tools authenticate with its tokens. The default ServiceAccount, owned ServiceAccounts and the platform " +

@@ -15,10 +15,11 @@ import (
 
 func workloadScaledToZero() audit.Check {
 	return checkSpec{
-		id:       "workload-scaled-to-zero",
-		reads:    readsOf(kDeployments, kStatefulSets, kServices),
-		category: audit.Availability,
-		severity: audit.Warning,
+		id:        "workload-scaled-to-zero",
+		reads:     readsOf(kDeployments, kStatefulSets, kServices),
+		manifests: audit.NeedsCluster("needs a cluster: its evidence is who scaled the workload and when, which only the cluster records"),
+		category:  audit.Availability,
+		severity:  audit.Warning,
 		description: "A Deployment or StatefulSet scaled to 0 replicas. It serves nothing, yet what goes with it stays " +
 			"and may cost money: its Services (a LoadBalancer bills by the hour), its volumes, its configuration. Either " +
 			"it is parked on purpose and should say so (or be removed with what it uses), or it was stopped to hide a " +

@@ -12,10 +12,11 @@ import (
 
 func workloadUnavailable() audit.Check {
 	return checkSpec{
-		id:       "workload-unavailable",
-		reads:    readsOf(kDeployments, kStatefulSets, kPods, kEvents),
-		category: audit.Availability,
-		severity: audit.Error,
+		id:        "workload-unavailable",
+		reads:     readsOf(kDeployments, kStatefulSets, kPods, kEvents),
+		manifests: audit.NeedsCluster("needs a cluster: available replicas are workload status"),
+		category:  audit.Availability,
+		severity:  audit.Error,
 		description: "A Deployment or StatefulSet with fewer available replicas than it asks for. The finding gives " +
 			"desired, ready and available counts and the state of each pod that is not available, so that the cause " +
 			"(a crash loop, a pod no node takes, a failing readiness probe, pods the ReplicaSet cannot create) is in one " +

@@ -117,6 +117,15 @@ func scopeText(ns string) string {
 	return "namespace " + ns
 }
 
+// resultScope is scopeText for a result: manifests audited before they
+// ship are no cluster, whole or not.
+func resultScope(res *audit.Result) string {
+	if res.Mode == audit.ModeManifests && res.Scope == "" {
+		return "manifests, before they ship"
+	}
+	return scopeText(res.Scope)
+}
+
 func shortRef(r snapshot.Ref) string {
 	if r.Namespace == "" {
 		return r.Name

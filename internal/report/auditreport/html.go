@@ -31,14 +31,21 @@ type htmlPage struct {
 	// Incomplete is res.IncompleteText(); IncompleteRows one line per check.
 	Incomplete     string
 	IncompleteRows []htmlIncomplete
-	ByCheck        []htmlCheckRow
-	Sections       []htmlSection
-	Pools          []htmlPool
-	Recs           []string
+	// Skipped is res.SkippedText(); SkippedRows one line per check.
+	Skipped     string
+	SkippedRows []htmlSkipped
+	ByCheck     []htmlCheckRow
+	Sections    []htmlSection
+	Pools       []htmlPool
+	Recs        []string
 }
 
 type htmlIncomplete struct {
 	ID, Unread string
+}
+
+type htmlSkipped struct {
+	ID, Reason string
 }
 
 type htmlCheckRow struct {
@@ -57,11 +64,15 @@ func HTML(w io.Writer, res *audit.Result) error {
 	c := res.Count()
 	p := htmlPage{
 		Title: "Cluster audit: " + res.Source, Source: res.Source, Errors: c[audit.Error], Warnings: c[audit.Warning],
-		Infos: c[audit.Info], Suppressed: res.Suppressed, Scope: scopeText(res.Scope), Checks: len(res.Checks), Unlisted: strings.Join(res.Unlisted, ", "),
+		Infos: c[audit.Info], Suppressed: res.Suppressed, Scope: resultScope(res), Checks: res.Ran(), Unlisted: strings.Join(res.Unlisted, ", "),
 	}
 	p.Incomplete = res.IncompleteText()
 	for _, ch := range res.IncompleteChecks() {
 		p.IncompleteRows = append(p.IncompleteRows, htmlIncomplete{ID: ch.ID, Unread: strings.Join(ch.Unread, ", ")})
+	}
+	p.Skipped = res.SkippedText()
+	for _, ch := range res.SkippedChecks() {
+		p.SkippedRows = append(p.SkippedRows, htmlSkipped{ID: ch.ID, Reason: ch.SkipReason})
 	}
 	p.Taken = report.SnapshotTime(res.CollectedAt, time.RFC3339)
 	if res.ServerVersion != "" {
@@ -135,6 +146,14 @@ pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-br
 <ul>
 {{- range .IncompleteRows}}
 <li><code>{{.ID}}</code>: {{.Unread}} could not be read</li>
+{{- end}}
+</ul>
+{{- end}}
+{{- if .Skipped}}
+<p class="meta"><strong>{{.Skipped}}.</strong> These checks did not run, so their silence says nothing:</p>
+<ul>
+{{- range .SkippedRows}}
+<li><code>{{.ID}}</code>: skipped, {{.Reason}}</li>
 {{- end}}
 </ul>
 {{- end}}

@@ -20,14 +20,14 @@ func Markdown(w io.Writer, res *audit.Result) error {
 	if res.ServerVersion != "" {
 		fmt.Fprintf(&b, ", Kubernetes %s", md(res.ServerVersion))
 	}
-	fmt.Fprintf(&b, ". Scope: %s.\n\n", md(scopeText(res.Scope)))
+	fmt.Fprintf(&b, ". Scope: %s.\n\n", md(resultScope(res)))
 	b.WriteString("## Global results\n\n")
 	b.WriteString("| Severity | Findings |\n|---|---:|\n")
 	fmt.Fprintf(&b, "| Error | %d |\n| Warning | %d |\n| Info | %d |\n", c[audit.Error], c[audit.Warning], c[audit.Info])
 	if len(res.Suppressed) > 0 {
 		fmt.Fprintf(&b, "| Suppressed | %d |\n", len(res.Suppressed))
 	}
-	fmt.Fprintf(&b, "\n%d checks ran", len(res.Checks))
+	fmt.Fprintf(&b, "\n%d checks ran", res.Ran())
 	if len(res.Unlisted) > 0 {
 		fmt.Fprintf(&b, "; these kinds could not be read, so findings that depend on them are incomplete: %s", md(strings.Join(res.Unlisted, ", ")))
 	}
@@ -36,6 +36,13 @@ func Markdown(w io.Writer, res *audit.Result) error {
 		fmt.Fprintf(&b, "**%s.** These checks ran on what could be read; their findings may miss objects, and none found does not mean none exist:\n\n", md(text))
 		for _, ch := range res.IncompleteChecks() {
 			fmt.Fprintf(&b, "- %s: %s could not be read\n", output.MarkdownCode(ch.ID), md(strings.Join(ch.Unread, ", ")))
+		}
+		b.WriteString("\n")
+	}
+	if text := res.SkippedText(); text != "" {
+		fmt.Fprintf(&b, "**%s.** These checks did not run, so their silence says nothing:\n\n", md(text))
+		for _, ch := range res.SkippedChecks() {
+			fmt.Fprintf(&b, "- %s: skipped, %s\n", output.MarkdownCode(ch.ID), md(ch.SkipReason))
 		}
 		b.WriteString("\n")
 	}

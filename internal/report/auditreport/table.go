@@ -81,6 +81,7 @@ func writeView(w io.Writer, res *audit.Result, o TableOptions, closing bool) err
 		writeChecks(&b, groups, o)
 	}
 	writeIncomplete(&b, res, o.Width)
+	writeSkipped(&b, res, o.Width)
 	if len(res.Pools) > 0 {
 		b.WriteString("\n")
 		writePools(&b, res.Pools, o)
@@ -117,8 +118,8 @@ func writeView(w io.Writer, res *audit.Result, o TableOptions, closing bool) err
 
 func writeHeadline(b *strings.Builder, res *audit.Result, width int) {
 	c := res.Count()
-	writeWrapped(b, fmt.Sprintf("Audit of %s, %s: %d %s, %d %s, %d info (%d checks)", res.Source, scopeText(res.Scope),
-		c[audit.Error], plural(c[audit.Error], "error"), c[audit.Warning], plural(c[audit.Warning], "warning"), c[audit.Info], len(res.Checks)),
+	writeWrapped(b, fmt.Sprintf("Audit of %s, %s: %d %s, %d %s, %d info (%d checks)", res.Source, resultScope(res),
+		c[audit.Error], plural(c[audit.Error], "error"), c[audit.Warning], plural(c[audit.Warning], "warning"), c[audit.Info], res.Ran()),
 		width, "", "")
 	if len(res.Unlisted) > 0 {
 		writeWrapped(b, "Not read (findings that depend on them are incomplete): "+strings.Join(res.Unlisted, ", "), width, "", "  ")
@@ -137,6 +138,20 @@ func writeIncomplete(b *strings.Builder, res *audit.Result, width int) {
 	writeWrapped(b, text+"; their findings may miss objects:", width, "", "  ")
 	for _, c := range res.IncompleteChecks() {
 		writeWrapped(b, c.ID+" (without "+strings.Join(c.Unread, ", ")+")", width, "  - ", "    ")
+	}
+}
+
+// writeSkipped names the checks that did not run in the audit's mode, and
+// why: their absence from the table is no clean result either.
+func writeSkipped(b *strings.Builder, res *audit.Result, width int) {
+	text := res.SkippedText()
+	if text == "" {
+		return
+	}
+	b.WriteString("\n")
+	writeWrapped(b, text+":", width, "", "  ")
+	for _, c := range res.SkippedChecks() {
+		writeWrapped(b, c.ID+" ("+c.SkipReason+")", width, "  - ", "    ")
 	}
 }
 
