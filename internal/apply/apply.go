@@ -57,15 +57,18 @@ type Options struct {
 	BeforeStep func(ctx context.Context, s Step) error
 }
 
-func (o *Options) defaults() {
-	if o.Wait <= 0 {
-		o.Wait = DefaultWait
+func (o *Options) defaults() { defaults(&o.Wait, &o.Clock, &o.Log) }
+
+// defaults fills the settings Apply and Rollback share when left zero.
+func defaults(wait *time.Duration, clk *clock.PassiveClock, log **slog.Logger) {
+	if *wait <= 0 {
+		*wait = DefaultWait
 	}
-	if o.Clock == nil {
-		o.Clock = clock.RealClock{}
+	if *clk == nil {
+		*clk = clock.RealClock{}
 	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
+	if *log == nil {
+		*log = slog.New(slog.DiscardHandler)
 	}
 }
 

@@ -91,15 +91,7 @@ func (l *liveRun) plan(t *testing.T) (string, string) {
 	if _, stderr, err := l.purser(t, "plan", "--strategy", "empty", "--config", l.config, "--plan-file", path); err != nil {
 		t.Fatalf("purser plan: %v\n%s", err, stderr)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	p, err := plan.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := readPlan(t, path)
 	var got []string
 	for _, d := range p.Spec.Deletions {
 		got = append(got, d.Namespace)
@@ -383,15 +375,7 @@ func (l *liveRun) filledThenResumed(t *testing.T) {
 	ctx := t.Context()
 	path, hash := l.plan(t)
 	before := l.namespaces(t)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Read(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := readPlan(t, path)
 	dir := filepath.Join(t.TempDir(), "op")
 	var third string
 	rep, err := apply.Apply(ctx, l.c.Config, apply.Options{Plan: p, Approve: hash, Confirmed: l.want, Dir: dir,
@@ -491,19 +475,11 @@ func (l *liveRun) rollback(t *testing.T, journal, hash string, before map[string
 func (l *liveRun) cancelledThenResumed(t *testing.T) {
 	path, hash := l.plan(t)
 	before := l.namespaces(t)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Read(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := readPlan(t, path)
 	dir := filepath.Join(t.TempDir(), "op")
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	_, err = apply.Apply(ctx, l.c.Config, apply.Options{Plan: p, Approve: hash, Confirmed: l.want, Dir: dir,
+	_, err := apply.Apply(ctx, l.c.Config, apply.Options{Plan: p, Approve: hash, Confirmed: l.want, Dir: dir,
 		BeforeStep: func(_ context.Context, s apply.Step) error {
 			if s.Index == 6 {
 				cancel()
@@ -588,4 +564,19 @@ func (l *liveRun) interruptedThenKilled(t *testing.T) {
 		t.Errorf("journal %v", n)
 	}
 	l.rollback(t, journal, hash, before)
+}
+
+// readPlan reads and verifies the plan file at path.
+func readPlan(t *testing.T, path string) *plan.Plan {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := plan.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -44,15 +44,7 @@ type RollbackOptions struct {
 // The steps of this version create nothing, so there is nothing of
 // Purser's own to remove.
 func Rollback(ctx context.Context, cfg *rest.Config, o RollbackOptions) (*Report, error) {
-	if o.Wait <= 0 {
-		o.Wait = DefaultWait
-	}
-	if o.Clock == nil {
-		o.Clock = clock.RealClock{}
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
+	defaults(&o.Wait, &o.Clock, &o.Log)
 	jr, err := ReadJournal(o.Journal)
 	if err != nil {
 		return nil, err
