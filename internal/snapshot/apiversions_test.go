@@ -110,3 +110,19 @@ spec:
 		}
 	}
 }
+
+func TestLastAppliedAPIVersion(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ in, want string }{
+		{`{"apiVersion":"extensions/v1beta1","kind":"Ingress"}`, "extensions/v1beta1"},
+		{`{"kind":"Ingress","apiVersion":"networking.k8s.io/v1"}`, "networking.k8s.io/v1"},
+		{`{"apiVersion":"ex\u0074ensions/v1beta1"}`, "extensions/v1beta1"},
+		{` {"apiVersion": "v1"}`, "v1"},
+		{`not json`, ""},
+		{``, ""},
+	} {
+		if got := lastAppliedAPIVersion(c.in); got != c.want {
+			t.Errorf("lastAppliedAPIVersion(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

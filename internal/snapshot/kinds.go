@@ -70,6 +70,7 @@ func define[T any, PT interface {
 	protoList
 }](gv schema.GroupVersion, resource, kindName string, namespaced bool,
 	field func(*Snapshot) *[]T, items func(PL) *[]T, slim func(*T)) kind {
+	stored := gv.String()
 	return kind{
 		GVR:        gv.WithResource(resource),
 		Kind:       kindName,
@@ -79,7 +80,7 @@ func define[T any, PT interface {
 			src := *items(l.(PL))
 			dst := field(s)
 			for i := range src {
-				slimMeta(PT(&src[i]), gv.String())
+				slimMeta(PT(&src[i]), stored)
 				if slim != nil {
 					slim(&src[i])
 				}
@@ -93,7 +94,7 @@ func define[T any, PT interface {
 			if err != nil {
 				return nil, err
 			}
-			slimMeta(PT(&t), gv.String())
+			slimMeta(PT(&t), stored)
 			if slim != nil {
 				slim(&t)
 			}
