@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -116,3 +117,32 @@ func WrittenAPIVersions(o metav1.Object, stored schema.GroupVersion) []APIVersio
 
 // Each calls fn for every object of the kind in s.
 func (k Kind) Each(s *Snapshot, fn func(metav1.Object)) { k.k.each(s, fn) }
+
+// slimCRD keeps of a CustomResourceDefinition its names and, per version,
+// whether it is served, stored and deprecated with its warning: what tells
+// an object written through a deprecated version. Schemas, the largest
+// part, and conversion webhooks (with their CA bundles) are read by no
+// engine.
+func slimCRD(c *apiextensionsv1.CustomResourceDefinition) {
+	versions := make([]apiextensionsv1.CustomResourceDefinitionVersion, len(c.Spec.Versions))
+	for i, v := range c.Spec.Versions {
+		versions[i] = apiextensionsv1.CustomResourceDefinitionVersion{Name: v.Name, Served: v.Served, Storage: v.Storage,
+			Deprecated: v.Deprecated, DeprecationWarning: v.DeprecationWarning}
+	}
+	c.Spec = apiextensionsv1.CustomResourceDefinitionSpec{Group: c.Spec.Group, Names: c.Spec.Names, Scope: c.Spec.Scope,
+		Versions: versions}
+	c.Status = apiextensionsv1.CustomResourceDefinitionStatus{StoredVersions: c.Status.StoredVersions}
+}
+
+// WrittenThroughVersions returns the API versions, other than stored, that
+// the managed-fields entries record writes through, each once, in order:
+// what a reference to an unmodelled object keeps of its managed fields.
+func WrittenThroughVersions(entries []metav1.ManagedFieldsEntry, stored string) []string {
+	var out []string
+	for _, e := range keepWrittenAPIVersions(entries, stored) {
+		if !slices.Contains(out, e.APIVersion) {
+			out = append(out, e.APIVersion)
+		}
+	}
+	return out
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // The slim model keeps, per object, the API versions other than its own
@@ -124,5 +125,68 @@ func TestLastAppliedAPIVersion(t *testing.T) {
 		if got := lastAppliedAPIVersion(c.in); got != c.want {
 			t.Errorf("lastAppliedAPIVersion(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// A CustomResourceDefinition keeps its names and versions with their
+// deprecation, not its schema; references to unmodelled objects keep the
+// versions written through; both survive the saved format.
+func TestCRDVersionsAndWrittenThroughKept(t *testing.T) {
+	t.Parallel()
+	const doc = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.purser.dev}
+spec:
+  group: example.purser.dev
+  scope: Namespaced
+  names: {plural: widgets, kind: Widget}
+  versions:
+  - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
+  - name: v1alpha1
+    served: true
+    storage: false
+    deprecated: true
+    deprecationWarning: use v1
+    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object}}}}
+`
+	s, err := LoadManifests("fixture", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Others = append(s.Others, ObjectRef{Group: "example.purser.dev", Version: "v1", Kind: "Widget", Namespace: "shop",
+		Name: "w", WrittenThrough: []string{"example.purser.dev/v1alpha1"}})
+	var saved bytes.Buffer
+	if err := Encode(context.Background(), &saved, s); err != nil {
+		t.Fatal(err)
+	}
+	reloaded, err := Decode(&saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, snap := range map[string]*Snapshot{"loaded": s, "saved and reloaded": reloaded} {
+		if len(snap.CRDs) != 1 || len(snap.CRDs[0].Spec.Versions) != 2 {
+			t.Fatalf("%s: CRDs %+v, want one with two versions", name, snap.CRDs)
+		}
+		v := snap.CRDs[0].Spec.Versions[1]
+		if v.Name != "v1alpha1" || !v.Deprecated || v.DeprecationWarning == nil || *v.DeprecationWarning != "use v1" || !v.Served {
+			t.Errorf("%s: version kept as %+v, want v1alpha1 served, deprecated with its warning", name, v)
+		}
+		if v.Schema != nil || snap.CRDs[0].Spec.Names.Kind != "Widget" || snap.CRDs[0].Spec.Group != "example.purser.dev" {
+			t.Errorf("%s: CRD kept as %+v, want names and group without schemas", name, snap.CRDs[0].Spec)
+		}
+		if len(snap.Others) != 1 || !slices.Equal(snap.Others[0].WrittenThrough, []string{"example.purser.dev/v1alpha1"}) {
+			t.Errorf("%s: references %+v, want the version written through kept", name, snap.Others)
+		}
+	}
+}
+
+func TestWrittenThroughVersions(t *testing.T) {
+	t.Parallel()
+	got := WrittenThroughVersions([]metav1.ManagedFieldsEntry{
+		{Manager: "a", APIVersion: "example.purser.dev/v1alpha1"}, {Manager: "b", APIVersion: "example.purser.dev/v1"},
+		{Manager: "c", APIVersion: "example.purser.dev/v1alpha1", Subresource: "status"}, {Manager: "d"},
+	}, "example.purser.dev/v1")
+	if !slices.Equal(got, []string{"example.purser.dev/v1alpha1"}) {
+		t.Errorf("WrittenThroughVersions = %v, want the old version once", got)
 	}
 }

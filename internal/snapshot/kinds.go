@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"encoding/json"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"reflect"
 	"strings"
 
@@ -223,6 +224,11 @@ func kinds() []kind {
 		define(storagev1.SchemeGroupVersion, "storageclasses", "StorageClass", false,
 			func(s *Snapshot) *[]storagev1.StorageClass { return &s.StorageClasses },
 			func(l *storagev1.StorageClassList) *[]storagev1.StorageClass { return &l.Items }, nil),
+		define(apiextensionsv1.SchemeGroupVersion, "customresourcedefinitions", "CustomResourceDefinition", false,
+			func(s *Snapshot) *[]apiextensionsv1.CustomResourceDefinition { return &s.CRDs },
+			func(l *apiextensionsv1.CustomResourceDefinitionList) *[]apiextensionsv1.CustomResourceDefinition {
+				return &l.Items
+			}, slimCRD),
 	}
 }
 

@@ -5,6 +5,7 @@ package snapshot
 
 import (
 	"cmp"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"slices"
 	"sort"
 	"time"
@@ -30,25 +31,28 @@ const FormatVersion = 1
 type Snapshot struct {
 	Meta Meta
 
-	Nodes               []corev1.Node
-	Namespaces          []corev1.Namespace
-	Pods                []corev1.Pod
-	Services            []corev1.Service
-	EndpointSlices      []discoveryv1.EndpointSlice
-	Deployments         []appsv1.Deployment
-	ReplicaSets         []appsv1.ReplicaSet
-	StatefulSets        []appsv1.StatefulSet
-	DaemonSets          []appsv1.DaemonSet
-	Jobs                []batchv1.Job
-	CronJobs            []batchv1.CronJob
-	HPAs                []autoscalingv2.HorizontalPodAutoscaler
-	PDBs                []policyv1.PodDisruptionBudget
-	ConfigMaps          []corev1.ConfigMap
-	Secrets             []corev1.Secret // metadata and type only: Data is always nil
-	ServiceAccounts     []corev1.ServiceAccount
-	PVCs                []corev1.PersistentVolumeClaim
-	PVs                 []corev1.PersistentVolume
-	StorageClasses      []storagev1.StorageClass
+	Nodes           []corev1.Node
+	Namespaces      []corev1.Namespace
+	Pods            []corev1.Pod
+	Services        []corev1.Service
+	EndpointSlices  []discoveryv1.EndpointSlice
+	Deployments     []appsv1.Deployment
+	ReplicaSets     []appsv1.ReplicaSet
+	StatefulSets    []appsv1.StatefulSet
+	DaemonSets      []appsv1.DaemonSet
+	Jobs            []batchv1.Job
+	CronJobs        []batchv1.CronJob
+	HPAs            []autoscalingv2.HorizontalPodAutoscaler
+	PDBs            []policyv1.PodDisruptionBudget
+	ConfigMaps      []corev1.ConfigMap
+	Secrets         []corev1.Secret // metadata and type only: Data is always nil
+	ServiceAccounts []corev1.ServiceAccount
+	PVCs            []corev1.PersistentVolumeClaim
+	PVs             []corev1.PersistentVolume
+	StorageClasses  []storagev1.StorageClass
+	// CRDs keep only their names and versions: which versions are
+	// served, stored and deprecated (see slimCRD).
+	CRDs                []apiextensionsv1.CustomResourceDefinition
 	Ingresses           []networkingv1.Ingress
 	NetworkPolicies     []networkingv1.NetworkPolicy
 	ResourceQuotas      []corev1.ResourceQuota
@@ -113,6 +117,9 @@ type ObjectRef struct {
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
+	// WrittenThrough lists the API versions other than Version that the
+	// object's managed fields record writes through (live snapshots).
+	WrittenThrough []string `json:"writtenThrough,omitempty"`
 }
 
 // compareObjectRefs orders references by kind, then namespace and name.

@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/purserhq/purser/internal/apilifecycle"
 	"github.com/purserhq/purser/internal/audit"
@@ -64,11 +66,11 @@ func runAPIDeprecated(c checkSpec, ix *snapshot.Index, _ *audit.Config) []audit.
 		}
 		slices.Sort(versions)
 		for _, v := range versions {
-			e, ok := table.Lookup(v, ref.Kind)
-			if !ok {
-				continue
+			if e, ok := table.Lookup(v, ref.Kind); ok {
+				out = append(out, deprecatedFinding(c, ref, e, byVersion[v], cluster, known))
+			} else if crd, ver, ok := crdVersion(ix.S, v, ref.Kind); ok && ver.Deprecated {
+				out = append(out, crdDeprecatedFinding(c, ref, crd, ver, byVersion[v]))
 			}
-			out = append(out, deprecatedFinding(c, ref, e, byVersion[v], cluster, known))
 		}
 	}
 	for _, k := range snapshot.ModelledKinds() {
@@ -86,18 +88,101 @@ func runAPIDeprecated(c checkSpec, ix *snapshot.Index, _ *audit.Config) []audit.
 	// A file's objects in a version the snapshot does not model are kept
 	// as references with the version they declare; a live snapshot's
 	// references carry the version they were listed through instead,
-	// which says nothing about how they were written.
-	if !strings.HasPrefix(ix.S.Meta.Source, "live:") {
-		for _, r := range ix.S.Others {
-			gv := r.Version
-			if r.Group != "" {
-				gv = r.Group + "/" + r.Version
-			}
-			report(snapshot.Ref{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}, []apiUse{{apiVersion: gv,
-				line: "declared as " + gv + " in its file (the manifest's own apiVersion; high confidence)"}})
+	// which says nothing about how they were written, and the versions
+	// their managed fields record writes through.
+	live := strings.HasPrefix(ix.S.Meta.Source, "live:")
+	for _, r := range ix.S.Others {
+		var uses []apiUse
+		if gv := (schema.GroupVersion{Group: r.Group, Version: r.Version}).String(); !live {
+			uses = append(uses, apiUse{apiVersion: gv,
+				line: "declared as " + gv + " in its file (the manifest's own apiVersion; high confidence)"})
+		}
+		for _, v := range r.WrittenThrough {
+			uses = append(uses, apiUse{apiVersion: v,
+				line: "written through " + v + " (managedFields: a recorded write; high confidence)"})
+		}
+		if len(uses) > 0 {
+			report(snapshot.Ref{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}, uses)
 		}
 	}
 	return out
+}
+
+// crdVersion finds the version of the CustomResourceDefinition that defines
+// the kind at apiVersion.
+func crdVersion(s *snapshot.Snapshot, apiVersion, kind string) (*apiextensionsv1.CustomResourceDefinition,
+	apiextensionsv1.CustomResourceDefinitionVersion, bool) {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return nil, apiextensionsv1.CustomResourceDefinitionVersion{}, false
+	}
+	for i := range s.CRDs {
+		crd := &s.CRDs[i]
+		if crd.Spec.Group != gv.Group || crd.Spec.Names.Kind != kind {
+			continue
+		}
+		for _, v := range crd.Spec.Versions {
+			if v.Name == gv.Version {
+				return crd, v, true
+			}
+		}
+	}
+	return nil, apiextensionsv1.CustomResourceDefinitionVersion{}, false
+}
+
+// crdDeprecatedFinding reports an object of a custom resource written
+// through, or declared in, a version its definition marks deprecated.
+func crdDeprecatedFinding(c checkSpec, ref snapshot.Ref, crd *apiextensionsv1.CustomResourceDefinition,
+	v apiextensionsv1.CustomResourceDefinitionVersion, uses []apiUse) audit.Finding {
+	name := ref.Name
+	if ref.Namespace != "" {
+		name = ref.Namespace + "/" + ref.Name
+	}
+	apiVersion := crd.Spec.Group + "/" + v.Name
+	var current []string
+	for _, o := range crd.Spec.Versions {
+		if o.Served && !o.Deprecated {
+			current = append(current, crd.Spec.Group+"/"+o.Name)
+		}
+	}
+	f := c.newFinding(ref, fmt.Sprintf("%s %s %s %s, a version its CustomResourceDefinition %s marks deprecated",
+		ref.Kind, name, usedHow(uses), apiVersion, crd.Name))
+	if len(current) > 0 {
+		f.Message += "; use " + current[0]
+	}
+	for _, u := range uses {
+		f.Evidence = append(f.Evidence, u.line)
+	}
+	warning := "none given"
+	if v.DeprecationWarning != nil && *v.DeprecationWarning != "" {
+		warning = *v.DeprecationWarning
+	}
+	f.Evidence = append(f.Evidence, fmt.Sprintf("CustomResourceDefinition %s: version %s deprecated (served: %t), warning: %s; "+
+		"versions served and not deprecated: %s", crd.Name, v.Name, v.Served, warning, replacementOrNone(strings.Join(current, ", "))))
+	f.Cause = "The CustomResourceDefinition " + crd.Name + " deprecates " + apiVersion + "; its owner may stop serving it " +
+		"in a later release of the operator or chart that installs it, and then writing through it fails."
+	if len(current) > 0 {
+		f.Remediation = audit.Remediation{Text: fmt.Sprintf("Move its manifests, charts and the tools that write it from %s "+
+			"to %s before upgrading what installs %s; the API server's warning says: %s", apiVersion, current[0], crd.Name, warning)}
+	} else {
+		f.Remediation = audit.Remediation{Text: fmt.Sprintf("%s serves no version that is not deprecated: ask the owner of "+
+			"%s which version replaces %s; the API server's warning says: %s", crd.Name, crd.Name, apiVersion, warning)}
+	}
+	return f
+}
+
+// usedHow says how the strongest piece of evidence used the version.
+func usedHow(uses []apiUse) string {
+	for _, prefix := range []struct{ line, how string }{
+		{"written", "was written through"}, {"last applied", "was last applied with"}, {"declared", "is declared as"},
+	} {
+		for _, u := range uses {
+			if strings.HasPrefix(u.line, prefix.line) {
+				return prefix.how
+			}
+		}
+	}
+	return "uses"
 }
 
 func useLine(u snapshot.APIVersionUse) apiUse {
@@ -139,16 +224,7 @@ func deprecatedFinding(c checkSpec, ref snapshot.Ref, e apilifecycle.Entry, uses
 	default:
 		state = fmt.Sprintf("deprecated since Kubernetes %s", e.Deprecated)
 	}
-	how := "uses"
-	switch {
-	case strings.HasPrefix(uses[0].line, "written"):
-		how = "was written through"
-	case strings.HasPrefix(uses[0].line, "last applied"):
-		how = "was last applied with"
-	case strings.HasPrefix(uses[0].line, "declared"):
-		how = "is declared as"
-	}
-	f := c.newFinding(ref, fmt.Sprintf("%s %s %s %s, %s", ref.Kind, name, how, e.APIVersion(), state))
+	f := c.newFinding(ref, fmt.Sprintf("%s %s %s %s, %s", ref.Kind, name, usedHow(uses), e.APIVersion(), state))
 	if removed {
 		f.Severity = audit.Error
 	}
