@@ -88,11 +88,12 @@ func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*snaps
 		CollectedAt:   opts.Clock.Now().UTC(),
 	}}
 
-	codecs, err := codecFactory()
+	sch, err := collectScheme()
 	if err != nil {
 		return nil, err
 	}
-	c := &collector{cfg: cfg, http: httpClient, opts: opts, s: s, rest: map[schema.GroupVersion]*rest.RESTClient{}, codecs: codecs}
+	c := &collector{cfg: cfg, http: httpClient, opts: opts, s: s, rest: map[schema.GroupVersion]*rest.RESTClient{},
+		codecs: serializer.NewCodecFactory(sch), params: runtime.NewParameterCodec(sch)}
 	if c.meta, err = metadata.NewForConfigAndClient(cfg, httpClient); err != nil {
 		return nil, fmt.Errorf("building metadata client for %s: %w", cfg.Host, err)
 	}
@@ -164,9 +165,11 @@ type collector struct {
 	opts CollectOptions
 	s    *snapshot.Snapshot
 	meta metadata.Interface
-	// codecs decode every modelled kind: client-go's scheme knows the
-	// built-in ones, not CustomResourceDefinitions.
+	// codecs decode every modelled kind and params encode list options
+	// for each: client-go's scheme knows the built-in kinds, not
+	// CustomResourceDefinitions.
 	codecs serializer.CodecFactory
+	params runtime.ParameterCodec
 
 	mu   sync.Mutex
 	rest map[schema.GroupVersion]*rest.RESTClient
@@ -310,7 +313,7 @@ func (c *collector) listKind(ctx context.Context, lst *list, k snapshot.Kind) (s
 	part := &snapshot.Snapshot{}
 	err = c.paged(ctx, lst, func() { part = &snapshot.Snapshot{} }, func(ctx context.Context, opts metav1.ListOptions) (string, int, error) {
 		l := k.NewList()
-		err := rc.Get().Resource(k.Resource().Resource).VersionedParams(&opts, scheme.ParameterCodec).Do(ctx).Into(l)
+		err := rc.Get().Resource(k.Resource().Resource).VersionedParams(&opts, c.params).Do(ctx).Into(l)
 		if err != nil {
 			return "", 0, err
 		}
@@ -452,16 +455,16 @@ func (c *collector) listMetadata(ctx context.Context, lst *list, o otherKind) (s
 	return st, refs, nil
 }
 
-// codecFactory decodes the built-in kinds and CustomResourceDefinitions. It
+// collectScheme knows the built-in kinds and CustomResourceDefinitions. It
 // is built per collection rather than added to client-go's shared scheme,
 // which other code in the process uses.
-func codecFactory() (serializer.CodecFactory, error) {
+func collectScheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
 	if err := scheme.AddToScheme(s); err != nil {
-		return serializer.CodecFactory{}, fmt.Errorf("registering built-in kinds: %w", err)
+		return nil, fmt.Errorf("registering built-in kinds: %w", err)
 	}
 	if err := apiextensionsv1.AddToScheme(s); err != nil {
-		return serializer.CodecFactory{}, fmt.Errorf("registering CustomResourceDefinitions: %w", err)
+		return nil, fmt.Errorf("registering CustomResourceDefinitions: %w", err)
 	}
-	return serializer.NewCodecFactory(s), nil
+	return s, nil
 }
