@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/purserhq/purser/internal/testutil/golden"
@@ -25,11 +26,20 @@ func TestLifecycleReference(t *testing.T) {
 	fmt.Fprintf(&b, "- **generated**: %s, for the versions k8s.io/api still ships; where a generated replacement is itself "+
 		"deprecated, the chain is followed to its end.\n", SourceGenerated)
 	fmt.Fprintf(&b, "- **guide**: the %s, for removals whose types k8s.io/api no longer ships, and for replacements the "+
-		"generated data does not name.\n\n", SourceGuide)
+		"generated data does not name.\n", SourceGuide)
+	b.WriteString("- **replacement derived**: where neither names one, the newest version of the kind in k8s.io/api that is " +
+		"not deprecated.\n\n")
 	b.WriteString("| API version | Kind | Deprecated | Removed | Replacement | Source |\n|---|---|---|---|---|---|\n")
 	for _, e := range tab.Entries() {
-		source := "generated"
-		if e.Source != SourceGenerated {
+		var source string
+		switch {
+		case e.Source == SourceGenerated:
+			source = "generated"
+		case strings.HasPrefix(e.Source, SourceGenerated) && strings.HasSuffix(e.Source, derivedReplacement):
+			source = "generated; replacement derived"
+		case strings.HasPrefix(e.Source, SourceGenerated):
+			source = "generated; replacement from the guide"
+		default:
 			source = "guide"
 		}
 		repl := e.ReplacementAPIVersion()

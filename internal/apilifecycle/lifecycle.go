@@ -11,10 +11,12 @@ import (
 	"strconv"
 	"strings"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	admissionregistrationv1alpha1 "k8s.io/api/admissionregistration/v1alpha1"
 	admissionregistrationv1beta1 "k8s.io/api/admissionregistration/v1beta1"
 	appsv1beta1 "k8s.io/api/apps/v1beta1"
 	appsv1beta2 "k8s.io/api/apps/v1beta2"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	authenticationv1alpha1 "k8s.io/api/authentication/v1alpha1"
 	authenticationv1beta1 "k8s.io/api/authentication/v1beta1"
 	authorizationv1beta1 "k8s.io/api/authorization/v1beta1"
@@ -23,6 +25,7 @@ import (
 	batchv1beta1 "k8s.io/api/batch/v1beta1"
 	certificatesv1alpha1 "k8s.io/api/certificates/v1alpha1"
 	certificatesv1beta1 "k8s.io/api/certificates/v1beta1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	coordinationv1alpha2 "k8s.io/api/coordination/v1alpha2"
 	coordinationv1beta1 "k8s.io/api/coordination/v1beta1"
 	discoveryv1beta1 "k8s.io/api/discovery/v1beta1"
@@ -31,10 +34,13 @@ import (
 	flowcontrolv1beta1 "k8s.io/api/flowcontrol/v1beta1"
 	flowcontrolv1beta2 "k8s.io/api/flowcontrol/v1beta2"
 	flowcontrolv1beta3 "k8s.io/api/flowcontrol/v1beta3"
+	networkingv1 "k8s.io/api/networking/v1"
 	networkingv1beta1 "k8s.io/api/networking/v1beta1"
 	nodev1beta1 "k8s.io/api/node/v1beta1"
+	policyv1 "k8s.io/api/policy/v1"
 	policyv1beta1 "k8s.io/api/policy/v1beta1"
 	rbacv1beta1 "k8s.io/api/rbac/v1beta1"
+	resourcev1 "k8s.io/api/resource/v1"
 	resourcev1alpha3 "k8s.io/api/resource/v1alpha3"
 	resourcev1beta1 "k8s.io/api/resource/v1beta1"
 	resourcev1beta2 "k8s.io/api/resource/v1beta2"
@@ -44,6 +50,7 @@ import (
 	storagemigrationv1alpha1 "k8s.io/api/storagemigration/v1alpha1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/version"
 )
 
 // Version is a Kubernetes minor release, such as 1.22.
@@ -106,6 +113,9 @@ func (e Entry) ReplacementAPIVersion() string {
 const (
 	SourceGenerated = "k8s.io/api prerelease-lifecycle-gen (APILifecycleDeprecated, APILifecycleRemoved, APILifecycleReplacement)"
 	SourceGuide     = "Kubernetes Deprecated API Migration Guide, https://kubernetes.io/docs/reference/using-api/deprecation-guide/"
+	// derivedReplacement marks a replacement the generated data does not
+	// name, found among the kind's other versions.
+	derivedReplacement = "replacement: the newest version of the kind in k8s.io/api that is not deprecated"
 )
 
 // Table is the lifecycle of every deprecated API version Purser knows.
@@ -164,6 +174,10 @@ func New() (Table, error) {
 		resourcev1alpha3.AddToScheme, resourcev1beta1.AddToScheme, resourcev1beta2.AddToScheme,
 		schedulingv1beta1.AddToScheme, storagev1alpha1.AddToScheme, storagev1beta1.AddToScheme,
 		storagemigrationv1alpha1.AddToScheme,
+		// The current versions of the groups above whose prerelease
+		// types name no replacement: what they graduated to.
+		admissionregistrationv1.AddToScheme, authenticationv1.AddToScheme, coordinationv1.AddToScheme,
+		networkingv1.AddToScheme, policyv1.AddToScheme, resourcev1.AddToScheme,
 	} {
 		if err := add(s); err != nil {
 			return Table{}, fmt.Errorf("registering API types for their lifecycle: %w", err)
@@ -206,6 +220,29 @@ func New() (Table, error) {
 			e.Source += "; replacement from the " + SourceGuide
 			t.byGVK[from] = e
 		}
+	}
+	// Prerelease types often name no replacement although the kind has
+	// graduated since (ValidatingAdmissionPolicy v1beta1 to v1): the
+	// newest version of the same kind that is not deprecated replaces it.
+	for gvk, e := range t.byGVK {
+		if !e.Replacement.Empty() {
+			continue
+		}
+		for known := range s.AllKnownTypes() {
+			if known.Group != gvk.Group || known.Kind != gvk.Kind || known.Version == runtime.APIVersionInternal {
+				continue
+			}
+			if _, deprecated := t.byGVK[known]; deprecated {
+				continue
+			}
+			if e.Replacement.Empty() || version.CompareKubeAwareVersionStrings(known.Version, e.Replacement.Version) > 0 {
+				e.Replacement = known
+			}
+		}
+		if !e.Replacement.Empty() {
+			e.Source += "; " + derivedReplacement
+		}
+		t.byGVK[gvk] = e
 	}
 	// A generated replacement can itself be deprecated since (flowcontrol
 	// v1beta1 names v1beta3, removed in 1.32): advising a move to another

@@ -91,6 +91,32 @@ func TestTableCoversGuideRemovals(t *testing.T) {
 	}
 }
 
+// Prerelease types that name no replacement get the newest version of the
+// kind that is not deprecated; a kind with none keeps none.
+func TestDerivedReplacement(t *testing.T) {
+	t.Parallel()
+	tab, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ apiVersion, kind, want string }{
+		{"admissionregistration.k8s.io/v1beta1", "ValidatingAdmissionPolicy", "admissionregistration.k8s.io/v1"},
+		{"admissionregistration.k8s.io/v1alpha1", "ValidatingAdmissionPolicyBinding", "admissionregistration.k8s.io/v1"},
+		{"policy/v1beta1", "Eviction", "policy/v1"},
+		{"resource.k8s.io/v1beta1", "ResourceClaim", "resource.k8s.io/v1"},
+		{"policy/v1beta1", "PodSecurityPolicy", ""},
+	} {
+		e, ok := tab.Lookup(c.apiVersion, c.kind)
+		if !ok {
+			t.Errorf("%s %s is not in the table", c.apiVersion, c.kind)
+			continue
+		}
+		if got := e.ReplacementAPIVersion(); got != c.want {
+			t.Errorf("%s %s: replacement %q, want %q", c.apiVersion, c.kind, got, c.want)
+		}
+	}
+}
+
 func TestLookupUnknown(t *testing.T) {
 	t.Parallel()
 	tab, err := New()

@@ -262,9 +262,8 @@ func deprecatedFinding(c checkSpec, ref snapshot.Ref, e apilifecycle.Entry, uses
 			"check the fields that changed between the versions (the deprecation guide lists them), for example with "+
 			"`kubectl convert --output-version %s` (the kubectl-convert plugin).", who, e.APIVersion(), repl, when, repl)}
 	default:
-		f.Remediation = audit.Remediation{Text: fmt.Sprintf("%s has no replacement version: remove the object from %s "+
-			"and use what the deprecation guide names instead (for PodSecurityPolicy, Pod Security Admission labels on "+
-			"the namespace).", e.APIVersion()+" "+ref.Kind, who)}
+		f.Remediation = audit.Remediation{Text: fmt.Sprintf("%s %s has no replacement version yet: remove the object from %s, "+
+			"or move it to the version its release notes name, %s.", e.APIVersion(), ref.Kind, who, when)}
 	}
 	return f
 }
