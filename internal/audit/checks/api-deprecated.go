@@ -34,7 +34,9 @@ func apiDeprecated() audit.Check {
 			"have superseded; a file's own apiVersion is what it declares. A warning while the API is only deprecated, an " +
 			"error when the cluster's version (from the snapshot) has already removed it. The lifecycle comes from " +
 			"k8s.io/api's generated prerelease-lifecycle data and, for older removals, the Kubernetes deprecation guide " +
-			"(https://kubernetes.io/docs/reference/using-api/deprecation-guide/).",
+			"(https://kubernetes.io/docs/reference/using-api/deprecation-guide/); docs/api-lifecycle.md lists every entry with its " +
+			"source. Custom resources are reported when written through, or declared in, a version their " +
+			"CustomResourceDefinition marks `deprecated: true`, with its deprecation warning.",
 		run: runAPIDeprecated,
 	}
 }
