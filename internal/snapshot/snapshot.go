@@ -5,7 +5,6 @@ package snapshot
 
 import (
 	"cmp"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"slices"
 	"sort"
 	"time"
@@ -19,6 +18,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 )
 
 // FormatVersion is the version of the saved snapshot format. Bump it when
@@ -31,28 +31,25 @@ const FormatVersion = 1
 type Snapshot struct {
 	Meta Meta
 
-	Nodes           []corev1.Node
-	Namespaces      []corev1.Namespace
-	Pods            []corev1.Pod
-	Services        []corev1.Service
-	EndpointSlices  []discoveryv1.EndpointSlice
-	Deployments     []appsv1.Deployment
-	ReplicaSets     []appsv1.ReplicaSet
-	StatefulSets    []appsv1.StatefulSet
-	DaemonSets      []appsv1.DaemonSet
-	Jobs            []batchv1.Job
-	CronJobs        []batchv1.CronJob
-	HPAs            []autoscalingv2.HorizontalPodAutoscaler
-	PDBs            []policyv1.PodDisruptionBudget
-	ConfigMaps      []corev1.ConfigMap
-	Secrets         []corev1.Secret // metadata and type only: Data is always nil
-	ServiceAccounts []corev1.ServiceAccount
-	PVCs            []corev1.PersistentVolumeClaim
-	PVs             []corev1.PersistentVolume
-	StorageClasses  []storagev1.StorageClass
-	// CRDs keep only their names and versions: which versions are
-	// served, stored and deprecated (see slimCRD).
-	CRDs                []apiextensionsv1.CustomResourceDefinition
+	Nodes               []corev1.Node
+	Namespaces          []corev1.Namespace
+	Pods                []corev1.Pod
+	Services            []corev1.Service
+	EndpointSlices      []discoveryv1.EndpointSlice
+	Deployments         []appsv1.Deployment
+	ReplicaSets         []appsv1.ReplicaSet
+	StatefulSets        []appsv1.StatefulSet
+	DaemonSets          []appsv1.DaemonSet
+	Jobs                []batchv1.Job
+	CronJobs            []batchv1.CronJob
+	HPAs                []autoscalingv2.HorizontalPodAutoscaler
+	PDBs                []policyv1.PodDisruptionBudget
+	ConfigMaps          []corev1.ConfigMap
+	Secrets             []corev1.Secret // metadata and type only: Data is always nil
+	ServiceAccounts     []corev1.ServiceAccount
+	PVCs                []corev1.PersistentVolumeClaim
+	PVs                 []corev1.PersistentVolume
+	StorageClasses      []storagev1.StorageClass
 	Ingresses           []networkingv1.Ingress
 	NetworkPolicies     []networkingv1.NetworkPolicy
 	ResourceQuotas      []corev1.ResourceQuota
@@ -62,6 +59,10 @@ type Snapshot struct {
 	ClusterRoles        []rbacv1.ClusterRole
 	ClusterRoleBindings []rbacv1.ClusterRoleBinding
 	Events              []corev1.Event // warnings only
+
+	// CRDs keep only their names and versions: which versions are
+	// served, stored and deprecated (see slimCRD).
+	CRDs []apiextensionsv1.CustomResourceDefinition
 
 	// Others are namespaced objects of every other listable kind (custom
 	// resources included), kept as references so that "is this namespace
