@@ -151,3 +151,12 @@ func TestParseServerVersion(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkNew measures building the table, which each audit does once.
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		if _, err := New(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
