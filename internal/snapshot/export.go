@@ -61,7 +61,7 @@ func IsModelled(group, resource string) bool {
 // SlimSecret drops what a snapshot never keeps of a Secret: its values,
 // managed fields and last-applied annotation.
 func SlimSecret(s *corev1.Secret) {
-	slimMeta(s)
+	slimMeta(s, corev1.SchemeGroupVersion.String())
 	slimSecret(s)
 }
 

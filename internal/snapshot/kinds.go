@@ -14,6 +14,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -70,6 +71,7 @@ func define[T any, PT interface {
 	protoList
 }](gv schema.GroupVersion, resource, kindName string, namespaced bool,
 	field func(*Snapshot) *[]T, items func(PL) *[]T, slim func(*T)) kind {
+	stored := gv.String()
 	return kind{
 		GVR:        gv.WithResource(resource),
 		Kind:       kindName,
@@ -79,7 +81,7 @@ func define[T any, PT interface {
 			src := *items(l.(PL))
 			dst := field(s)
 			for i := range src {
-				slimMeta(PT(&src[i]))
+				slimMeta(PT(&src[i]), stored)
 				if slim != nil {
 					slim(&src[i])
 				}
@@ -93,7 +95,7 @@ func define[T any, PT interface {
 			if err != nil {
 				return nil, err
 			}
-			slimMeta(PT(&t))
+			slimMeta(PT(&t), stored)
 			if slim != nil {
 				slim(&t)
 			}
@@ -116,22 +118,31 @@ func define[T any, PT interface {
 	}
 }
 
-// LastAppliedAnnotation is kubectl's copy of the last applied manifest: large
-// and read by no engine.
+// LastAppliedAnnotation is kubectl's copy of the last applied manifest:
+// large, and read by no engine beyond its apiVersion.
 const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
-func slimMeta(o metav1.Object) {
+// slimMeta drops the managed fields and the last-applied annotation, except
+// what engines read of them (see apiversions.go); stored is the API version
+// the object is kept in.
+func slimMeta(o metav1.Object, stored string) {
+	managed := o.GetManagedFields()
+	var kept []metav1.ManagedFieldsEntry
 	switch o.(type) {
 	case *appsv1.Deployment, *appsv1.StatefulSet:
 		// Who last set the replicas, and when, is the evidence behind a
 		// workload scaled to zero; one entry, cut to that field, is kept.
-		o.SetManagedFields(ReplicasManager(o.GetManagedFields()))
-	default:
-		o.SetManagedFields(nil)
+		kept = ReplicasManager(managed)
 	}
+	kept = append(kept, keepWrittenAPIVersions(managed, stored)...)
+	o.SetManagedFields(kept)
 	if a := o.GetAnnotations(); a != nil {
-		if _, ok := a[LastAppliedAnnotation]; ok {
-			delete(a, LastAppliedAnnotation)
+		if last, ok := a[LastAppliedAnnotation]; ok {
+			if v := lastAppliedAPIVersion(last); v != "" && v != stored {
+				a[LastAppliedAnnotation] = compactLastApplied(v)
+			} else {
+				delete(a, LastAppliedAnnotation)
+			}
 			if len(a) == 0 {
 				o.SetAnnotations(nil)
 			}
@@ -213,6 +224,11 @@ func kinds() []kind {
 		define(storagev1.SchemeGroupVersion, "storageclasses", "StorageClass", false,
 			func(s *Snapshot) *[]storagev1.StorageClass { return &s.StorageClasses },
 			func(l *storagev1.StorageClassList) *[]storagev1.StorageClass { return &l.Items }, nil),
+		define(apiextensionsv1.SchemeGroupVersion, "customresourcedefinitions", "CustomResourceDefinition", false,
+			func(s *Snapshot) *[]apiextensionsv1.CustomResourceDefinition { return &s.CRDs },
+			func(l *apiextensionsv1.CustomResourceDefinitionList) *[]apiextensionsv1.CustomResourceDefinition {
+				return &l.Items
+			}, slimCRD),
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 )
 
 // FormatVersion is the version of the saved snapshot format. Bump it when
@@ -58,6 +59,10 @@ type Snapshot struct {
 	ClusterRoles        []rbacv1.ClusterRole
 	ClusterRoleBindings []rbacv1.ClusterRoleBinding
 	Events              []corev1.Event // warnings only
+
+	// CRDs keep only their names and versions: which versions are
+	// served, stored and deprecated (see slimCRD).
+	CRDs []apiextensionsv1.CustomResourceDefinition
 
 	// Others are namespaced objects of every other listable kind (custom
 	// resources included), kept as references so that "is this namespace
@@ -116,6 +121,9 @@ type ObjectRef struct {
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
+	// WrittenThrough lists the API versions other than Version that the
+	// object's managed fields record writes through (live snapshots).
+	WrittenThrough []string `json:"writtenThrough,omitempty"`
 }
 
 // compareObjectRefs orders references by kind, then namespace and name.

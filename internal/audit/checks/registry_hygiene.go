@@ -33,5 +33,7 @@ func hygieneChecks() []audit.Check {
 		podRunsAsRoot(),
 		secretInEnvLiteral(),
 		namespaceMissingLabels(),
+		// API lifecycle.
+		apiDeprecated(),
 	}
 }

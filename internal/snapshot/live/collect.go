@@ -16,10 +16,12 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/metadata"
@@ -86,7 +88,12 @@ func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*snaps
 		CollectedAt:   opts.Clock.Now().UTC(),
 	}}
 
-	c := &collector{cfg: cfg, http: httpClient, opts: opts, s: s, rest: map[schema.GroupVersion]*rest.RESTClient{}}
+	sch, err := collectScheme()
+	if err != nil {
+		return nil, err
+	}
+	c := &collector{cfg: cfg, http: httpClient, opts: opts, s: s, rest: map[schema.GroupVersion]*rest.RESTClient{},
+		codecs: serializer.NewCodecFactory(sch), params: runtime.NewParameterCodec(sch)}
 	if c.meta, err = metadata.NewForConfigAndClient(cfg, httpClient); err != nil {
 		return nil, fmt.Errorf("building metadata client for %s: %w", cfg.Host, err)
 	}
@@ -158,6 +165,11 @@ type collector struct {
 	opts CollectOptions
 	s    *snapshot.Snapshot
 	meta metadata.Interface
+	// codecs decode every modelled kind and params encode list options
+	// for each: client-go's scheme knows the built-in kinds, not
+	// CustomResourceDefinitions.
+	codecs serializer.CodecFactory
+	params runtime.ParameterCodec
 
 	mu   sync.Mutex
 	rest map[schema.GroupVersion]*rest.RESTClient
@@ -235,7 +247,7 @@ func (c *collector) restFor(gv schema.GroupVersion) (*rest.RESTClient, error) {
 	if gv.Group == "" {
 		cfg.APIPath = "/api"
 	}
-	cfg.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
+	cfg.NegotiatedSerializer = c.codecs.WithoutConversion()
 	cfg.ContentType = runtime.ContentTypeProtobuf
 	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	rc, err := rest.RESTClientForConfigAndClient(cfg, c.http)
@@ -301,7 +313,7 @@ func (c *collector) listKind(ctx context.Context, lst *list, k snapshot.Kind) (s
 	part := &snapshot.Snapshot{}
 	err = c.paged(ctx, lst, func() { part = &snapshot.Snapshot{} }, func(ctx context.Context, opts metav1.ListOptions) (string, int, error) {
 		l := k.NewList()
-		err := rc.Get().Resource(k.Resource().Resource).VersionedParams(&opts, scheme.ParameterCodec).Do(ctx).Into(l)
+		err := rc.Get().Resource(k.Resource().Resource).VersionedParams(&opts, c.params).Do(ctx).Into(l)
 		if err != nil {
 			return "", 0, err
 		}
@@ -430,7 +442,8 @@ func (c *collector) listMetadata(ctx context.Context, lst *list, o otherKind) (s
 			return "", 0, err
 		}
 		for _, it := range l.Items {
-			refs = append(refs, snapshot.ObjectRef{Group: o.Group, Version: o.Version, Kind: o.Kind, Namespace: it.Namespace, Name: it.Name})
+			refs = append(refs, snapshot.ObjectRef{Group: o.Group, Version: o.Version, Kind: o.Kind, Namespace: it.Namespace, Name: it.Name,
+				WrittenThrough: snapshot.WrittenThroughVersions(it.ManagedFields, o.GroupVersion().String())})
 		}
 		return l.Continue, len(l.Items), nil
 	}, "")
@@ -440,4 +453,18 @@ func (c *collector) listMetadata(ctx context.Context, lst *list, o otherKind) (s
 	}
 	st.Count = len(refs)
 	return st, refs, nil
+}
+
+// collectScheme knows the built-in kinds and CustomResourceDefinitions. It
+// is built per collection rather than added to client-go's shared scheme,
+// which other code in the process uses.
+func collectScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := scheme.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("registering built-in kinds: %w", err)
+	}
+	if err := apiextensionsv1.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("registering CustomResourceDefinitions: %w", err)
+	}
+	return s, nil
 }
