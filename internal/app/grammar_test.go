@@ -60,7 +60,7 @@ func TestGrammar(t *testing.T) {
 		tc{"max-input-size refuses a larger input", []string{"snapshot", "--from", "../snapshot/testdata/small.yaml", "--max-input-size", "100"}, want{1, "", "input size exceeds the limit of 100 bytes; if the input is genuine, raise the limit with --max-input-size"}},
 		tc{"max-input-size raised", []string{"snapshot", "--from", "../snapshot/testdata/small.yaml", "--max-input-size", "1Mi", "-o", "json"}, want{0, `"kind": "SnapshotSummary"`, ""}},
 		tc{"max-input-size bounds --manifests", []string{"audit", "--manifests", "../cli/testdata/manifests/podinfo/kustomize", "--max-input-size", "100"}, want{1, "", "input size exceeds the limit of 100 bytes"}},
-		tc{"max-input-size without --from", []string{"audit", "--demo", "--max-input-size", "1Gi"}, want{1, "", "--max-input-size bounds what --from reads"}},
+		tc{"max-input-size without --from", []string{"audit", "--demo", "--max-input-size", "1Gi"}, want{1, "", "--max-input-size bounds what --from (or --manifests) reads"}},
 		tc{"max-input-size malformed", []string{"audit", "--from", "../snapshot/testdata/small.yaml", "--max-input-size", "lots"}, want{1, "", `--max-input-size "lots": expected a positive size`}},
 		tc{"collected-at without --from", []string{"snapshot", "--demo", "--collected-at", "2026-03-01T10:00:00Z"}, want{1, "", "--collected-at dates files read with --from"}},
 		tc{"collected-at malformed", []string{"snapshot", "--from", "../snapshot/testdata/small.yaml", "--collected-at", "yesterday"}, want{1, "", "expected an RFC 3339 time"}},

@@ -51,7 +51,7 @@ func (f *EnvFlags) AddSourceFlags(cmd *cobra.Command) {
 	fs.StringVar(&f.From, "from", "", "read a saved snapshot, a YAML/JSON file or directory, or - for stdin, instead of the live cluster")
 	fs.BoolVar(&f.Demo, "demo", false, "use the embedded BlueOcean demo cluster")
 	fs.StringVar(&f.CollectedAt, "collected-at", "", "with --from, when the files were taken (RFC 3339, 2026-03-01T10:00:00Z), instead of the newest time their objects record")
-	fs.StringVar(&f.MaxInputSize, "max-input-size", "", "with --from, the most Purser reads and a saved snapshot may expand to (default 2Gi read, 1Gi expanded), e.g. 8Gi")
+	fs.StringVar(&f.MaxInputSize, "max-input-size", "", "with --from (or --manifests), the most Purser reads and a saved snapshot may expand to (default 2Gi read, 1Gi expanded), e.g. 8Gi")
 	fs.BoolVarP(&f.AllNamespaces, "all-namespaces", "A", false, "every namespace, the default; exclusive with -n. The snapshot always covers the whole cluster: costs and checks need it")
 }
 
@@ -114,7 +114,7 @@ func (f *EnvFlags) Validate() error {
 	}
 	if f.MaxInputSize != "" {
 		if f.From == "" && !f.readsManifests {
-			return fmt.Errorf("--max-input-size bounds what --from reads")
+			return fmt.Errorf("--max-input-size bounds what --from (or --manifests) reads")
 		}
 		if _, err := f.maxInputBytes(); err != nil {
 			return err
