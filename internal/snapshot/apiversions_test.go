@@ -1,8 +1,6 @@
 package snapshot
 
 import (
-	"bytes"
-	"context"
 	"slices"
 	"testing"
 
@@ -66,15 +64,7 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var saved bytes.Buffer
-	if err := Encode(context.Background(), &saved, s); err != nil {
-		t.Fatal(err)
-	}
-	reloaded, err := Decode(&saved)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, snap := range map[string]*Snapshot{"loaded": s, "saved and reloaded": reloaded} {
+	for name, snap := range loadedAndReloaded(t, s) {
 		if len(snap.Ingresses) != 2 {
 			t.Fatalf("%s: %d ingresses, want 2", name, len(snap.Ingresses))
 		}
@@ -155,15 +145,7 @@ spec:
 	}
 	s.Others = append(s.Others, ObjectRef{Group: "example.purser.dev", Version: "v1", Kind: "Widget", Namespace: "shop",
 		Name: "w", WrittenThrough: []string{"example.purser.dev/v1alpha1"}})
-	var saved bytes.Buffer
-	if err := Encode(context.Background(), &saved, s); err != nil {
-		t.Fatal(err)
-	}
-	reloaded, err := Decode(&saved)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, snap := range map[string]*Snapshot{"loaded": s, "saved and reloaded": reloaded} {
+	for name, snap := range loadedAndReloaded(t, s) {
 		if len(snap.CRDs) != 1 || len(snap.CRDs[0].Spec.Versions) != 2 {
 			t.Fatalf("%s: CRDs %+v, want one with two versions", name, snap.CRDs)
 		}

@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"bytes"
-	"context"
 	"testing"
 )
 
@@ -81,15 +80,7 @@ metadata:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var saved bytes.Buffer
-	if err := Encode(context.Background(), &saved, s); err != nil {
-		t.Fatal(err)
-	}
-	reloaded, err := Decode(&saved)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, snap := range map[string]*Snapshot{"loaded": s, "saved and reloaded": reloaded} {
+	for name, snap := range loadedAndReloaded(t, s) {
 		if len(snap.Deployments) != 1 || len(snap.StatefulSets) != 1 || len(snap.ConfigMaps) != 1 {
 			t.Fatalf("%s: objects lost", name)
 		}
@@ -148,4 +139,19 @@ status:
 			t.Errorf("container %s keeps its container ID", st.Name)
 		}
 	}
+}
+
+// loadedAndReloaded returns s and s saved and read back, by name: what a
+// snapshot keeps must survive the saved format.
+func loadedAndReloaded(t *testing.T, s *Snapshot) map[string]*Snapshot {
+	t.Helper()
+	var saved bytes.Buffer
+	if err := Encode(t.Context(), &saved, s); err != nil {
+		t.Fatal(err)
+	}
+	reloaded, err := Decode(&saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]*Snapshot{"loaded": s, "saved and reloaded": reloaded}
 }
