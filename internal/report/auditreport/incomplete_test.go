@@ -23,21 +23,32 @@ func incompleteResult(t *testing.T) *audit.Result {
 	s.SetKind(snapshot.KindStatus{Version: "v1", Resource: "secrets", Kind: "Secret", Namespaced: true, Error: "forbidden"})
 	s.SetKind(snapshot.KindStatus{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies", Kind: "NetworkPolicy",
 		Namespaced: true, Error: "forbidden"})
-	ids := []string{"pod-crashloop", "secret-unused", "namespace-empty"}
-	res, err := audit.Run(context.Background(), snapshot.NewIndex(s), checks.Registry(), nil, audit.Options{Checks: ids})
+	return auditFixture(t, s, audit.Options{Checks: []string{"pod-crashloop", "secret-unused", "namespace-empty"}})
+}
+
+func TestGoldenIncomplete(t *testing.T) {
+	t.Parallel()
+	assertTableGolden(t, incompleteResult(t), "audit-incomplete.txt")
+}
+
+// auditFixture runs the checks o names over s.
+func auditFixture(t *testing.T, s *snapshot.Snapshot, o audit.Options) *audit.Result {
+	t.Helper()
+	res, err := audit.Run(context.Background(), snapshot.NewIndex(s), checks.Registry(), nil, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
 }
 
-func TestGoldenIncomplete(t *testing.T) {
-	t.Parallel()
+// assertTableGolden compares the table view of res with testdata/name.
+func assertTableGolden(t *testing.T, res *audit.Result, name string) {
+	t.Helper()
 	var b bytes.Buffer
-	if err := Table(&b, incompleteResult(t)); err != nil {
+	if err := Table(&b, res); err != nil {
 		t.Fatal(err)
 	}
-	golden.Assert(t, filepath.Join("testdata", "audit-incomplete.txt"), b.Bytes())
+	golden.Assert(t, filepath.Join("testdata", name), b.Bytes())
 }
 
 // Every format names the incomplete checks and what they could not read.

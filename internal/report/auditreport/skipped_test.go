@@ -2,15 +2,10 @@ package auditreport
 
 import (
 	"bytes"
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/purserhq/purser/internal/audit"
-	"github.com/purserhq/purser/internal/audit/checks"
-	"github.com/purserhq/purser/internal/snapshot"
-	"github.com/purserhq/purser/internal/testutil/golden"
 )
 
 // skippedResult audits testdata/cluster.yaml in manifests mode with one
@@ -18,22 +13,12 @@ import (
 // (image-latest-tag).
 func skippedResult(t *testing.T) *audit.Result {
 	t.Helper()
-	ids := []string{"pod-crashloop", "image-latest-tag"}
-	res, err := audit.Run(context.Background(), snapshot.NewIndex(fixtureSnapshot(t)), checks.Registry(), nil,
-		audit.Options{Checks: ids, Mode: audit.ModeManifests})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return auditFixture(t, fixtureSnapshot(t), audit.Options{Checks: []string{"pod-crashloop", "image-latest-tag"}, Mode: audit.ModeManifests})
 }
 
 func TestGoldenSkipped(t *testing.T) {
 	t.Parallel()
-	var b bytes.Buffer
-	if err := Table(&b, skippedResult(t)); err != nil {
-		t.Fatal(err)
-	}
-	golden.Assert(t, filepath.Join("testdata", "audit-skipped.txt"), b.Bytes())
+	assertTableGolden(t, skippedResult(t), "audit-skipped.txt")
 }
 
 // Every format but SARIF names the skipped checks and why they did not
@@ -71,11 +56,7 @@ func TestSkippedInEveryFormat(t *testing.T) {
 // A cluster audit says nothing of skipped checks or of its mode.
 func TestClusterAuditHasNoSkipped(t *testing.T) {
 	t.Parallel()
-	res, err := audit.Run(context.Background(), snapshot.NewIndex(fixtureSnapshot(t)), checks.Registry(), nil,
-		audit.Options{Checks: []string{"pod-crashloop"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := auditFixture(t, fixtureSnapshot(t), audit.Options{Checks: []string{"pod-crashloop"}})
 	for _, format := range []string{"json", "markdown", "table"} {
 		var b bytes.Buffer
 		if err := Write(&b, format, res); err != nil {
