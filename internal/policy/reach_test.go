@@ -25,7 +25,9 @@ func world() ([]corev1.Namespace, map[string]Endpoint) {
 			Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Ports: ports}}},
 			Status: corev1.PodStatus{PodIP: ip}}
 	}
-	tcp := func(name string, n int32) corev1.ContainerPort { return corev1.ContainerPort{Name: name, ContainerPort: n} }
+	tcp := func(name string, n int32) corev1.ContainerPort {
+		return corev1.ContainerPort{Name: name, ContainerPort: n}
+	}
 	eps := map[string]Endpoint{}
 	for _, p := range []*corev1.Pod{
 		pod("prod", "api", "10.0.1.1", map[string]string{"app": "api", "tier": "backend"}, tcp("http", 8080), tcp("metrics", 9090),
@@ -101,7 +103,7 @@ var policyYAML = map[string]string{
 	"api-http-from-web": `{metadata: {namespace: prod, name: api-http-from-web}, spec: {podSelector: {matchLabels: {app: api}},
 		ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 8080}]}]}}`,
 	"dev-isolates-dev": `{metadata: {namespace: dev, name: dev-isolates-dev}, spec: {podSelector: {}, policyTypes: [Ingress]}}`,
-	"db-only": `{metadata: {namespace: prod, name: db-only}, spec: {podSelector: {matchLabels: {app: db}}, policyTypes: [Ingress]}}`,
+	"db-only":          `{metadata: {namespace: prod, name: db-only}, spec: {podSelector: {matchLabels: {app: db}}, policyTypes: [Ingress]}}`,
 }
 
 func TestReachTruthTable(t *testing.T) {
