@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
 	"go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/purserhq/purser/internal/classify"
 	"github.com/purserhq/purser/internal/policy"

@@ -91,4 +91,3 @@ func Namespaces(in Input) ([]corev1.Namespace, error) {
 	slices.SortFunc(out, func(a, b corev1.Namespace) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
-
