@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+
 	"github.com/purserhq/purser/internal/govern"
 	"github.com/purserhq/purser/internal/yamldoc"
 )
@@ -17,11 +19,12 @@ func (c *Config) CheckGovernEnvironments(known []string) error {
 // default figures when the config gives none).
 func (c *Config) QuotaOveruse(o govern.Overuse, hint string) error {
 	msg := o.Error()
-	if !c.docOf("govern").Has("govern") || c.Govern.Quotas.Environments == nil {
-		msg += " (the strategy's default figures: set govern.quotas.environments)"
-	}
 	if hint != "" {
 		msg += "; " + hint
+	}
+	if c.Govern.Quotas.Environments == nil {
+		// No line to point at: the figures are the defaults.
+		return fmt.Errorf("%s: govern.quotas (not set, the strategy's default figures): %s: %s", c.Path(), o.Field, msg)
 	}
 	return c.Check("govern", &yamldoc.FieldError{Path: o.Field, Msg: msg})
 }

@@ -81,5 +81,5 @@ func TestGovernAgainstSnapshot(t *testing.T) {
 	checkErr(t, c.QuotaOveruse(o, "pass --force to generate it anyway"),
 		`t.yaml:11: govern.quotas.environments[0].hard.services.loadbalancers: namespace nextstep-dev (development) uses 1 services.loadbalancers, above its quota 0; pass --force`)
 	d := Default()
-	checkErr(t, d.QuotaOveruse(o, ""), `(defaults): govern.quotas.environments[0].hard.services.loadbalancers: namespace nextstep-dev (development) uses 1 services.loadbalancers, above its quota 0 (the strategy's default figures`)
+	checkErr(t, d.QuotaOveruse(o, ""), `(defaults): govern.quotas (not set, the strategy's default figures): quotas.environments[0].hard.services.loadbalancers: namespace nextstep-dev (development) uses 1 services.loadbalancers, above its quota 0`)
 }

@@ -82,7 +82,7 @@ func (v Verdict) Reason() string {
 		case d.Allowed:
 			return name + ": allowed by " + strings.Join(d.Deciding, ", ")
 		}
-		return name + ": denied; isolated by " + strings.Join(d.Deciding, ", ") + " and no rule allows it"
+		return name + ": denied: isolated by " + strings.Join(d.Deciding, ", ") + " and no rule allows it"
 	}
 	return side("egress", v.Egress) + "; " + side("ingress", v.Ingress)
 }
