@@ -34,6 +34,8 @@ func TestGovernSection(t *testing.T) {
 			`t.yaml:8: govern.quotas.environments[0].hard.requests.gpu: unknown resource "requests.gpu"`},
 		{"bad quantity", "govern:\n  quotas:\n    environments:\n    - name: production\n      hard: {pods: lots}\n",
 			`t.yaml:7: govern.quotas.environments[0].hard.pods: "lots" is not a quantity`},
+		{"default limit below default request", "govern:\n  quotas:\n    limitRange:\n      defaultRequest: {cpu: 500m}\n      default: {cpu: 200m}\n",
+			`t.yaml:7: govern.quotas.limitRange.default.cpu: 200m is below the default request 500m`},
 		{"bad mode", "govern:\n  quotas:\n    mode: generous\n", `t.yaml:5: govern.quotas.mode: unknown mode "generous"`},
 		{"unknown field", "govern:\n  networkPolicy: {}\n", `t.yaml:4: govern.networkPolicy: unknown field; expected one of labelPrefix, networkPolicies, quotas`},
 	}

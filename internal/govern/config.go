@@ -279,6 +279,15 @@ func (q QuotaConfig) validate() error {
 			}
 		}
 	}
+	// The API server refuses a LimitRange whose default request is above
+	// its default limit; say so here, at the line, not at apply time.
+	for _, k := range sortedKeys(q.LimitRange.Default) {
+		req, ok := q.LimitRange.DefaultRequest[k]
+		r, d := parsed(req), parsed(q.LimitRange.Default[k])
+		if ok && r.Cmp(d) > 0 {
+			return fieldErr("quotas.limitRange.default."+k, "%s is below the default request %s", q.LimitRange.Default[k], req)
+		}
+	}
 	return nil
 }
 
