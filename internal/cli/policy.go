@@ -234,6 +234,11 @@ func (o *PolicyReachOptions) Run(ctx context.Context, env *action.Env) error {
 	if err != nil {
 		return err
 	}
+	// A rule that selects nothing allows nothing: usually a label nobody
+	// sets, which the verdict alone would not explain.
+	for _, u := range ev.Unmatched(env.Snapshot.Pods) {
+		fmt.Fprintf(o.streams.ErrOut, "Warning: %s\n", output.TerminalText(u))
+	}
 	from, err := resolveEndpoint(env.Index, o.From)
 	if err != nil {
 		return err

@@ -166,6 +166,14 @@ func NetworkPolicies(in Input) (*NetworkResult, error) {
 	slices.SortStableFunc(r.Policies, func(a, b networkingv1.NetworkPolicy) int {
 		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
 	})
+	// What the generated rules select is checked against the snapshot: a
+	// Service whose selector misses its pods gets a rule that allows
+	// nothing, which a reviewer must hear of.
+	ev, err := policy.New(ix.S.Namespaces, r.Policies)
+	if err != nil {
+		return nil, fmt.Errorf("checking the generated NetworkPolicies: %w", err)
+	}
+	r.Notes = append(r.Notes, ev.Unmatched(ix.S.Pods)...)
 	return r, nil
 }
 

@@ -403,3 +403,68 @@ func NamedPort(pod *corev1.Pod, name string, proto corev1.Protocol) (int32, bool
 	}
 	return 0, false
 }
+
+// Unmatched lists, for every peer of the policies, the selectors that
+// select nothing in the snapshot: a namespaceSelector no namespace
+// matches (the strategy's `name: ingress-nginx`, a label nobody sets), or
+// pod selectors no pod matches. Such a rule allows nothing, which is
+// rarely what its author meant. Each entry names the policy and the rule.
+func (e *Evaluator) Unmatched(pods []corev1.Pod) []string {
+	var out []string
+	for _, c := range e.policies {
+		// A policy of a namespace without pods governs nothing yet; one
+		// whose own selector misses every pod of its namespace is a
+		// mistake (a Service selector that matches no pod, say).
+		inNS, selected := 0, 0
+		for k := range pods {
+			if pods[k].Namespace == c.np.Namespace {
+				inNS++
+				if c.pods.Matches(labels.Set(pods[k].Labels)) {
+					selected++
+				}
+			}
+		}
+		if inNS == 0 {
+			continue
+		}
+		if selected == 0 {
+			out = append(out, fmt.Sprintf("NetworkPolicy %s: spec.podSelector %s selects no pod of its namespace", c.name, c.pods))
+			continue
+		}
+		check := func(dir string, i int, r compiledRule) {
+			for j, p := range r.peers {
+				if p.block != nil {
+					continue
+				}
+				at := fmt.Sprintf("NetworkPolicy %s: %s[%d] peer %d", c.name, dir, i, j)
+				nsMatch := 0
+				for _, l := range e.nsLabels {
+					if p.namespaces == nil || p.namespaces.Matches(l) {
+						nsMatch++
+					}
+				}
+				if p.namespaces != nil && nsMatch == 0 {
+					out = append(out, fmt.Sprintf("%s: namespaceSelector %s matches no namespace", at, p.namespaces))
+					continue
+				}
+				matched := false
+				for k := range pods {
+					if e.peerMatches(c.np.Namespace, p, PodEndpoint(&pods[k])) {
+						matched = true
+						break
+					}
+				}
+				if !matched {
+					out = append(out, fmt.Sprintf("%s: selects no pod of the snapshot", at))
+				}
+			}
+		}
+		for i, r := range c.in {
+			check("ingress", i, r)
+		}
+		for i, r := range c.out {
+			check("egress", i, r)
+		}
+	}
+	return out
+}

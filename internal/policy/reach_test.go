@@ -240,3 +240,42 @@ func TestNewRejectsInvalidPolicies(t *testing.T) {
 		})
 	}
 }
+
+func TestUnmatched(t *testing.T) {
+	t.Parallel()
+	nss, eps := world()
+	var pods []corev1.Pod
+	for _, e := range eps {
+		if e.Pod != nil {
+			pods = append(pods, *e.Pod)
+		}
+	}
+	tests := []struct {
+		name, policy, want string
+	}{
+		{"selects nothing in its namespace", `{metadata: {namespace: prod, name: p}, spec: {podSelector: {matchLabels: {app: gone}}, ingress: [{}]}}`,
+			"NetworkPolicy prod/p: spec.podSelector app=gone selects no pod of its namespace"},
+		{"a namespace without pods is skipped", `{metadata: {namespace: empty, name: p}, spec: {podSelector: {matchLabels: {app: gone}}}}`, ""},
+		{"a pod peer that selects nothing", `{metadata: {namespace: prod, name: p}, spec: {podSelector: {}, ingress: [{from: [{podSelector: {matchLabels: {app: gone}}}]}]}}`,
+			"NetworkPolicy prod/p: ingress[0] peer 0: selects no pod of the snapshot"},
+		{"a namespace selector no namespace matches", `{metadata: {namespace: prod, name: p}, spec: {podSelector: {}, egress: [{to: [{namespaceSelector: {matchLabels: {name: mon}}}]}]}}`,
+			"NetworkPolicy prod/p: egress[0] peer 0: namespaceSelector name=mon matches no namespace"},
+		{"selectors that match", `{metadata: {namespace: prod, name: p}, spec: {podSelector: {}, ingress: [{from: [{namespaceSelector: {matchLabels: {team: monitoring}}}, {ipBlock: {cidr: 10.0.0.0/8}}]}]}}`, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var np networkingv1.NetworkPolicy
+			if err := yaml.UnmarshalStrict([]byte(tc.policy), &np); err != nil {
+				t.Fatal(err)
+			}
+			ev, err := New(nss, []networkingv1.NetworkPolicy{np})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(ev.Unmatched(pods), "\n"); got != tc.want {
+				t.Errorf("unmatched %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
