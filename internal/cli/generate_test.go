@@ -160,3 +160,27 @@ func TestPolicyReachErrors(t *testing.T) {
 		}
 	}
 }
+
+// The strategy's own policy, put in a namespace of the demo: the
+// ingress controller is denied, and the warning says why.
+func TestPolicyReachWarnsOfUnmatchedSelectors(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "policy", "testdata", "strategy-networkpolicy.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "strategy.yaml")
+	if err := os.WriteFile(p, []byte(strings.Replace(string(data), "namespace: production", "namespace: nextstep", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := run(t, "policy", "reach", "--demo", "--policies", p, "ingress-nginx/deploy/ingress-nginx-controller", "nextstep/deploy/nextstep-web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "DENIED ") || !strings.Contains(out, "ingress: denied: isolated by nextstep/production-isolation") {
+		t.Errorf("output:\n%s", out)
+	}
+	if !strings.Contains(stderr, "Warning: NetworkPolicy nextstep/production-isolation: ingress[0] peer 0: namespaceSelector name=ingress-nginx matches no namespace") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+}
