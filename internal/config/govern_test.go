@@ -17,6 +17,7 @@ func TestGovernSection(t *testing.T) {
   labelPrefix: nexia.io
   networkPolicies:
     isolate: [production, development]
+    scope: environment
     shared: [platform]
     flows: [{from: nextstep-dev, to: nextstep/nextstep-api}]
   quotas:
@@ -36,6 +37,7 @@ func TestGovernSection(t *testing.T) {
 			`t.yaml:7: govern.quotas.environments[0].hard.pods: "lots" is not a quantity`},
 		{"default limit below default request", "govern:\n  quotas:\n    limitRange:\n      defaultRequest: {cpu: 500m}\n      default: {cpu: 200m}\n",
 			`t.yaml:7: govern.quotas.limitRange.default.cpu: 200m is below the default request 500m`},
+		{"bad scope", "govern:\n  networkPolicies:\n    scope: cluster\n", `t.yaml:5: govern.networkPolicies.scope: unknown scope "cluster": expected namespace or environment`},
 		{"bad mode", "govern:\n  quotas:\n    mode: generous\n", `t.yaml:5: govern.quotas.mode: unknown mode "generous"`},
 		{"unknown field", "govern:\n  networkPolicy: {}\n", `t.yaml:4: govern.networkPolicy: unknown field; expected one of labelPrefix, networkPolicies, quotas`},
 	}

@@ -22,6 +22,7 @@ import (
 //	  labelPrefix: nexia.io
 //	  networkPolicies:
 //	    isolate: [production, staging, development]
+//	    scope: namespace          # or environment
 //	    shared: [platform]
 //	    sharedNamespaces: [monitoring]
 //	    ingressNamespaces: [ingress-nginx]
@@ -50,6 +51,11 @@ type NetworkConfig struct {
 	// Isolate names the environments whose namespaces get a default deny;
 	// default production, staging and development.
 	Isolate []string `yaml:"isolate"`
+	// Scope is what pods may reach freely: their own namespace
+	// (namespace, the default) or every namespace of their environment
+	// (environment, selected by the <labelPrefix>/environment label that
+	// purser generate namespaces writes, so apply those labels first).
+	Scope string `yaml:"scope"`
 	// Shared names the environments every isolated namespace may reach
 	// (the strategy's "egress only to platform"); default platform.
 	Shared []string `yaml:"shared"`
@@ -68,6 +74,12 @@ type NetworkConfig struct {
 	// Flows the references do not show, declared by hand.
 	Flows []FlowConfig `yaml:"flows"`
 }
+
+// Isolation scopes.
+const (
+	ScopeNamespace   = "namespace"
+	ScopeEnvironment = "environment"
+)
 
 // DNSConfig locates the cluster DNS pods.
 type DNSConfig struct {
@@ -144,6 +156,9 @@ func (c Config) withDefaults() Config {
 	if n.Shared == nil {
 		n.Shared = []string{"platform"}
 	}
+	if n.Scope == "" {
+		n.Scope = ScopeNamespace
+	}
 	q := &c.Quotas
 	if q.Mode == "" {
 		q.Mode = QuotaStrategy
@@ -184,6 +199,11 @@ func (c Config) Validate() error {
 				return fieldErr(fmt.Sprintf("%s[%d]", l.path, i), "%q is not an environment name", e)
 			}
 		}
+	}
+	switch n.Scope {
+	case "", ScopeNamespace, ScopeEnvironment:
+	default:
+		return fieldErr("networkPolicies.scope", "unknown scope %q: expected %s or %s", n.Scope, ScopeNamespace, ScopeEnvironment)
 	}
 	for _, e := range n.Isolate {
 		if slices.Contains(n.Shared, e) {

@@ -225,3 +225,58 @@ func TestDemoQuotas(t *testing.T) {
 	}
 	golden.Assert(t, filepath.Join("testdata", "demo-quotas.yaml"), buf.Bytes())
 }
+
+// With scope environment, pods reach every namespace of their
+// environment once the namespaces carry the generated labels; before,
+// only their own namespace, and the generator warns of the labels.
+func TestDemoEnvironmentScope(t *testing.T) {
+	t.Parallel()
+	in := demoInput(t)
+	in.Config.NetworkPolicies.Scope = ScopeEnvironment
+	res, err := NetworkPolicies(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warned := slices.ContainsFunc(res.Notes, func(n string) bool {
+		return strings.Contains(n, "namespaceSelector purser.dev/environment=production matches no namespace")
+	})
+	if !warned {
+		t.Errorf("no warning that the environment labels are missing: %q", res.Notes)
+	}
+	nss, err := Namespaces(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := in.Index
+	before, err := policy.New(ix.S.Namespaces, res.Policies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := policy.New(nss, res.Policies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		fromNS, from, toNS, to string
+		port                   int32
+		before, after          bool
+	}{
+		{"nextstep", "nextstep-api", "nextstep", "nextstep-web", 3000, true, true},
+		{"nextstep", "nextstep-api", "kvibe-prod", "kvibe-backend", 8080, false, true},
+		{"kvibes-dev", "kvibes-app", "nextstep-dev", "nextstep-db", 5432, false, true},
+		{"nextstep-dev", "nextstep-api", "nextstep", "nextstep-web", 3000, false, false},
+		{"kvibe-staging", "kvibe-backend", "kvibe-prod", "kvibe-backend", 8080, false, false},
+	} {
+		for _, a := range pods(t, ix, tc.fromNS, tc.from) {
+			for _, b := range pods(t, ix, tc.toNS, tc.to) {
+				q := policy.Query{From: policy.PodEndpoint(a), To: policy.PodEndpoint(b), Port: tc.port}
+				if v := before.Reach(q); v.Allowed != tc.before {
+					t.Errorf("unlabelled: %s -> %s: allowed=%v, want %v (%s)", q.From, q.To, v.Allowed, tc.before, v.Reason())
+				}
+				if v := after.Reach(q); v.Allowed != tc.after {
+					t.Errorf("labelled: %s -> %s: allowed=%v, want %v (%s)", q.From, q.To, v.Allowed, tc.after, v.Reason())
+				}
+			}
+		}
+	}
+}

@@ -38,6 +38,7 @@ const (
 	DefaultDenyPolicy = policyPrefix + "default-deny"
 	DNSPolicy         = policyPrefix + "allow-dns"
 	SameNamespace     = policyPrefix + "allow-same-namespace"
+	SameEnvironment   = policyPrefix + "allow-same-environment"
 	SharedPolicy      = policyPrefix + "allow-shared"
 )
 
@@ -91,6 +92,17 @@ func NetworkPolicies(in Input) (*NetworkResult, error) {
 		same := newPolicy(ns, SameNamespace, metav1.LabelSelector{}, "pods of the namespace reach each other",
 			networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress)
 		all := []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
+		if nc.Scope == ScopeEnvironment {
+			env := in.Classify.Environment(ix.Namespace(ns))
+			same = newPolicy(ns, SameEnvironment, metav1.LabelSelector{},
+				"pods of environment "+env+" reach each other (namespaces labelled by purser generate namespaces)",
+				networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress)
+			// The namespace's own pods too, by a peer of their own: until
+			// the labels are applied, the scope is the namespace, never
+			// nothing.
+			all = append(all, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{
+				MatchLabels: map[string]string{cfg.LabelPrefix + "/environment": env}}})
+		}
 		same.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{From: all}}
 		same.Spec.Egress = []networkingv1.NetworkPolicyEgressRule{{To: all}}
 		add(same)
