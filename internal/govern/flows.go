@@ -3,6 +3,7 @@ package govern
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +32,9 @@ type Target struct {
 	// Name is the Service's name, or the scraped workload's.
 	Name     string
 	Selector map[string]string
+	// Addresses replace Selector for a Service without one: the IPs its
+	// EndpointSlices list, reached by ipBlock.
+	Addresses []string
 	// Ports are destination ports (a Service's target ports, by number or
 	// name, as NetworkPolicies match them after the Service's
 	// translation); none means every port.
@@ -109,12 +113,46 @@ func podSpecs(ix *snapshot.Index) []podSpec {
 		d := &s.CronJobs[i]
 		out = append(out, podSpec{"CronJob " + d.Namespace + "/" + d.Name, d.Namespace, &d.Spec.JobTemplate.Spec.Template.Spec})
 	}
+	for i := range s.Jobs {
+		d := &s.Jobs[i]
+		out = append(out, podSpec{"Job " + d.Namespace + "/" + d.Name, d.Namespace, &d.Spec.Template.Spec})
+	}
 	for i := range s.Pods {
 		p := &s.Pods[i]
 		top := ix.TopOwner("Pod", p)
 		out = append(out, podSpec{top.Kind + " " + top.Namespace + "/" + top.Name, p.Namespace, &p.Spec})
 	}
 	return out
+}
+
+// endpointsTarget is the target of a Service without a selector: the
+// addresses and ports of its EndpointSlices (an external database, the
+// API server behind default/kubernetes), reached by ipBlock.
+func endpointsTarget(ix *snapshot.Index, svc *corev1.Service) (Target, bool) {
+	t := Target{Namespace: svc.Namespace, Name: svc.Name}
+	for _, i := range ix.EndpointSlicesOf(svc.Namespace, svc.Name) {
+		es := &ix.S.EndpointSlices[i]
+		for _, ep := range es.Endpoints {
+			for _, a := range ep.Addresses {
+				if addr, err := netip.ParseAddr(a); err == nil && !slices.Contains(t.Addresses, addr.String()) {
+					t.Addresses = append(t.Addresses, addr.String())
+				}
+			}
+		}
+		for _, p := range es.Ports {
+			if p.Port == nil {
+				continue
+			}
+			proto := corev1.ProtocolTCP
+			if p.Protocol != nil {
+				proto = *p.Protocol
+			}
+			n := intstr.FromInt32(*p.Port)
+			t.Ports = appendPort(t.Ports, networkingv1.NetworkPolicyPort{Protocol: &proto, Port: &n})
+		}
+	}
+	slices.Sort(t.Addresses)
+	return t, len(t.Addresses) > 0
 }
 
 // servicePorts are the destination ports of every port of a Service.
@@ -196,8 +234,16 @@ func inferFlows(ix *snapshot.Index, cfg Config, ingressNS, monitoringNS []string
 	}
 	toService := func(kind, from string, svc *corev1.Service, ports []networkingv1.NetworkPolicyPort, evidence string) {
 		if len(svc.Spec.Selector) == 0 {
-			set.note("%s: Service %s/%s has no selector; allow its endpoints by hand (govern.networkPolicies.flows cannot name addresses)",
-				evidence, svc.Namespace, svc.Name)
+			if kind == FlowExternal {
+				return // no pods of the cluster behind it to open
+			}
+			t, ok := endpointsTarget(ix, svc)
+			if !ok {
+				set.note("%s: Service %s/%s has no selector and no endpoint addresses; allow what it stands for by hand",
+					evidence, svc.Namespace, svc.Name)
+				return
+			}
+			set.add(kind, from, t, evidence)
 			return
 		}
 		if ports == nil {

@@ -67,6 +67,19 @@ spec:
   clusterIP: 10.96.0.51
   ports: [{port: 5432}]
 ---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: legacy-1, namespace: billing, labels: {kubernetes.io/service-name: legacy}}
+addressType: IPv4
+endpoints: [{addresses: [192.0.2.10]}]
+ports: [{port: 5432, protocol: TCP}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ghost, namespace: billing}
+spec:
+  ports: [{port: 80}]
+---
 apiVersion: v1
 kind: Service
 metadata: {name: audit, namespace: billing}
@@ -98,6 +111,7 @@ spec:
         env:
         - {name: LEDGER_SERVICE_HOST, value: 10.96.0.50}
         - {name: DB, value: "legacy.billing:5432"}
+        - {name: OLD, value: "http://ghost.billing.svc"}
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -140,13 +154,14 @@ func TestInferFlows(t *testing.T) {
 		"declared shop -> billing/audit TCP:http,UDP:514",
 		"ingress edge -> shop/web TCP:8080",
 		"reference shop -> billing/ledger TCP:9443",
+		"reference shop -> billing/legacy TCP:5432",
 		"scrape obs -> shop/cart TCP:9102",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("flows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	wantNotes := []string{
-		"Deployment shop/cart container c env DB: legacy.billing: Service billing/legacy has no selector",
+		"Deployment shop/cart container c env OLD: ghost.billing.svc: Service billing/ghost has no selector and no endpoint addresses",
 		"Ingress shop/web: backend Service missing does not exist",
 	}
 	for _, w := range wantNotes {
@@ -168,6 +183,15 @@ func TestInferFlows(t *testing.T) {
 	var prom *corev1.Pod
 	for _, p := range in.Index.PodsInNamespace("obs") {
 		prom = p
+	}
+	// A Service without a selector is reached at its endpoints' addresses.
+	for _, tc := range []struct {
+		ip   string
+		want bool
+	}{{"192.0.2.10", true}, {"192.0.2.11", false}} {
+		if v := ev.Reach(policy.Query{From: policy.Endpoint{Pod: cart}, To: policy.Endpoint{IP: tc.ip}, Port: 5432}); v.Allowed != tc.want {
+			t.Errorf("cart -> %s:5432 allowed=%v, want %v (%s)", tc.ip, v.Allowed, tc.want, v.Reason())
+		}
 	}
 	for _, tc := range []struct {
 		port int32

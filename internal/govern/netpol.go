@@ -3,6 +3,7 @@ package govern
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -138,18 +139,21 @@ func NetworkPolicies(in Input) (*NetworkResult, error) {
 	}
 	for _, f := range r.Flows.Flows {
 		t := f.To
-		if f.From == t.Namespace {
-			continue
+		if f.From == t.Namespace && t.Addresses == nil {
+			continue // the same-namespace policy allows it
 		}
 		if f.From != "" && isolated(f.From) {
 			np := policyFor(f.From, policyPrefix+"egress-"+t.Name+"."+t.Namespace, metav1.LabelSelector{}, networkingv1.PolicyTypeEgress)
-			peer := networkingv1.NetworkPolicyPeer{NamespaceSelector: byName(t.Namespace), PodSelector: &metav1.LabelSelector{MatchLabels: t.Selector}}
+			peers := []networkingv1.NetworkPolicyPeer{{NamespaceSelector: byName(t.Namespace), PodSelector: &metav1.LabelSelector{MatchLabels: t.Selector}}}
+			if t.Addresses != nil {
+				peers = addressPeers(t.Addresses)
+			}
 			if !slices.ContainsFunc(np.Spec.Egress, func(r networkingv1.NetworkPolicyEgressRule) bool { return portsKey(r.Ports) == portsKey(t.Ports) }) {
-				np.Spec.Egress = append(np.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: []networkingv1.NetworkPolicyPeer{peer}, Ports: t.Ports})
+				np.Spec.Egress = append(np.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: peers, Ports: t.Ports})
 			}
 			explain(np, f)
 		}
-		if !isolated(t.Namespace) {
+		if !isolated(t.Namespace) || t.Addresses != nil {
 			continue
 		}
 		name := policyPrefix + "ingress-" + t.Name
@@ -202,6 +206,16 @@ func newPolicy(ns, name string, pods metav1.LabelSelector, reason string, types 
 		np.Annotations[ReasonAnnotation] = reason
 	}
 	return np
+}
+
+// addressPeers are one ipBlock per address, as a single host.
+func addressPeers(addrs []string) []networkingv1.NetworkPolicyPeer {
+	var out []networkingv1.NetworkPolicyPeer
+	for _, a := range addrs {
+		addr := netip.MustParseAddr(a) // parsed by endpointsTarget
+		out = append(out, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: netip.PrefixFrom(addr, addr.BitLen()).String()}})
+	}
+	return out
 }
 
 // byName selects one namespace by the label the API server sets on each.
