@@ -103,8 +103,10 @@ func TestDemoNetworkPolicies(t *testing.T) {
 	if len(isolatedPods) < 20 {
 		t.Fatalf("%d pods in isolated namespaces %v: the demo should isolate most applications", len(isolatedPods), res.Isolated)
 	}
+	queries := 0
 	check := func(from, to policy.Endpoint, port int32, proto corev1.Protocol, want bool, why string) {
 		t.Helper()
+		queries++
 		v := ev.Reach(policy.Query{From: from, To: to, Port: port, Protocol: proto})
 		if v.Allowed != want {
 			t.Errorf("%s -> %s %d/%s (%s): allowed=%v, want %v: %s", from, to, port, proto, why, v.Allowed, want, v.Reason())
@@ -163,6 +165,7 @@ func TestDemoNetworkPolicies(t *testing.T) {
 			check(policy.PodEndpoint(a), policy.PodEndpoint(b), 8080, "", false, "ingress controller to a pod no Ingress names")
 		}
 	}
+	t.Logf("%d policies, %d connections evaluated", len(res.Policies), queries)
 	var buf bytes.Buffer
 	if err := WriteYAML(&buf, res.Objects()); err != nil {
 		t.Fatal(err)
