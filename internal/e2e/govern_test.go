@@ -11,6 +11,7 @@ import (
 
 	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/govern"
+	"github.com/purserhq/purser/internal/outdir"
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/scenario/clusterload"
 	"github.com/purserhq/purser/internal/snapshot"
@@ -89,5 +90,21 @@ func TestGovernLive(t *testing.T) {
 			t.Errorf("%s: %d objects applied in the dry run, %d generated:\n%s", tc.what, applied, len(tc.objs), res)
 		}
 		t.Logf("%s: %d objects pass the server-side dry run", tc.what, len(tc.objs))
+	}
+	// The tree --out writes applies as the command says: kubectl apply -R -f DIR.
+	files, err := govern.Files(nps.Objects())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "np")
+	if err := outdir.WriteTree(ctx, dir, files); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Kubectl(ctx, "apply", "--server-side", "--dry-run=server", "--field-manager=purser-govern", "-R", "-f", dir)
+	if err != nil {
+		t.Fatalf("tree: server-side dry run: %v\n%s", err, res)
+	}
+	if applied := strings.Count(string(res), "serverside-applied (server dry run)"); applied != len(files) {
+		t.Errorf("tree: %d objects applied in the dry run, %d files", applied, len(files))
 	}
 }
