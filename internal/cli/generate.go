@@ -30,6 +30,7 @@ type GenerateOptions struct {
 	What    string
 	Out     string
 	Force   bool
+	Output  *choice
 	streams genericiooptions.IOStreams
 }
 
@@ -39,7 +40,7 @@ func newGenerateCmd(streams genericiooptions.IOStreams, kube *genericclioptions.
 		Use:   "generate namespaces|networkpolicies|quotas",
 		Short: "Generate guardrails from the cluster as it is: namespace labels, NetworkPolicies, quotas",
 		Long: `Write the strategy's Phase 2 guardrails for the cluster as it is, as YAML for
-kubectl apply -f - (or one file per object with --out DIR):
+kubectl apply -f - (-o json: one List), or one file per object with --out DIR:
 
   namespaces       the environment and team labels of every namespace
                    (<govern.labelPrefix>/environment and /team, from classify)
@@ -82,6 +83,7 @@ The generators read the whole cluster, so -n does not apply.`,
 	cmd.Flags().StringVar(&o.Env.ConfigPath, "config", "", "purser.yaml: classify (environments, teams) and govern (apiVersion purser.dev/v1alpha1)")
 	cmd.Flags().StringVar(&o.Out, "out", "", "write one file per object into this directory (namespace/kind-name.yaml) instead of printing")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "generate quotas below current use, with a warning instead of an error")
+	o.Output = outputFormat(cmd, "yaml", "json")
 	return cmd
 }
 
@@ -94,6 +96,9 @@ func (o *GenerateOptions) Validate() error {
 	}
 	if o.Force && o.What != generateQuotas {
 		return fmt.Errorf("--force applies to purser generate quotas only")
+	}
+	if o.Out != "" && o.Output.value != "yaml" {
+		return fmt.Errorf("-o %s: --out writes YAML files; -o chooses what is printed instead", o.Output.value)
 	}
 	if err := checkOutputs(o.Env.inputs(), []pathFlag{{flag: "--out", path: o.Out, dir: true}}); err != nil {
 		return err
@@ -169,7 +174,11 @@ func (o *GenerateOptions) Run(ctx context.Context, env *action.Env) error {
 		return nil
 	}
 	var buf bytes.Buffer
-	if err := govern.WriteYAML(&buf, objs); err != nil {
+	write := govern.WriteYAML
+	if o.Output.value == "json" {
+		write = govern.WriteJSON
+	}
+	if err := write(&buf, objs); err != nil {
 		return err
 	}
 	_, err := o.streams.Out.Write(buf.Bytes())

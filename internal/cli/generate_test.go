@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,6 +46,38 @@ func TestGenerateDemoPrintsTheGenerated(t *testing.T) {
 	}
 }
 
+// -o json prints one List of the same objects.
+func TestGenerateJSON(t *testing.T) {
+	t.Parallel()
+	out, stderr, err := run(t, "generate", "namespaces", "--demo", "-o", "json")
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	var list struct {
+		Kind  string `json:"kind"`
+		Items []struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name   string            `json:"name"`
+				Labels map[string]string `json:"labels"`
+			} `json:"metadata"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	yamlOut, _, err := run(t, "generate", "namespaces", "--demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list.Kind != "List" || len(list.Items) != strings.Count(yamlOut, "kind: Namespace") || len(list.Items) == 0 {
+		t.Fatalf("kind %s with %d items, the YAML has %d namespaces", list.Kind, len(list.Items), strings.Count(yamlOut, "kind: Namespace"))
+	}
+	if it := list.Items[0]; it.Kind != "Namespace" || it.Metadata.Labels["purser.dev/environment"] == "" {
+		t.Errorf("first item %+v", it)
+	}
+}
+
 func TestGenerateErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -78,6 +111,7 @@ func TestGenerateErrors(t *testing.T) {
 		{"the strategy's figures", []string{"generate", "quotas", "--demo"},
 			`govern.quotas (not set, the strategy's default figures): quotas.environments[1].hard.services.loadbalancers: namespace nextstep-dev (development) uses 1 services.loadbalancers, above its quota 0`, ""},
 		{"unknown kind", []string{"generate", "rbac", "--demo"}, "purser generate rbac: expected namespaces, networkpolicies or quotas", ""},
+		{"json into files", []string{"generate", "namespaces", "--demo", "-o", "json", "--out", filepath.Join(dir, "t")}, "-o json: --out writes YAML files", ""},
 		{"force elsewhere", []string{"generate", "namespaces", "--demo", "--force"}, "--force applies to purser generate quotas only", ""},
 	}
 	for _, tc := range tests {

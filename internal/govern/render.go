@@ -2,6 +2,7 @@ package govern
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -59,13 +60,38 @@ func Files(objs []Object) ([]manifest.File, error) {
 	return out, nil
 }
 
-func encode(o Object) ([]byte, error) {
+// WriteJSON writes objects as one v1 List, which kubectl apply -f reads
+// as it reads a YAML stream.
+func WriteJSON(w io.Writer, objs []Object) error {
+	items := make([]any, 0, len(objs))
+	for _, o := range objs {
+		m, err := clean(o)
+		if err != nil {
+			return err
+		}
+		items = append(items, m)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
+}
+
+func clean(o Object) (map[string]any, error) {
 	gvk := o.GetObjectKind().GroupVersionKind()
 	u, err := manifest.Clean(o, gvk.GroupVersion().String(), gvk.Kind)
 	if err != nil {
 		return nil, err
 	}
-	data, err := yaml.Marshal(u.Object)
+	return u.Object, nil
+}
+
+func encode(o Object) ([]byte, error) {
+	gvk := o.GetObjectKind().GroupVersionKind()
+	m, err := clean(o)
+	if err != nil {
+		return nil, err
+	}
+	data, err := yaml.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s %s/%s: %w", gvk.Kind, o.GetNamespace(), o.GetName(), err)
 	}
