@@ -10,6 +10,7 @@
 //	audit: {...}
 //	cost: {...}
 //	plan: {...}
+//	govern: {...}
 package config
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/purserhq/purser/internal/audit/checks"
 	"github.com/purserhq/purser/internal/classify"
 	"github.com/purserhq/purser/internal/cost"
+	"github.com/purserhq/purser/internal/govern"
 	"github.com/purserhq/purser/internal/plan"
 	"github.com/purserhq/purser/internal/yamldoc"
 )
@@ -42,6 +44,8 @@ type Config struct {
 	Audit    audit.Config   `yaml:"audit"`
 	Cost     cost.Config    `yaml:"cost"`
 	Plan     plan.Config    `yaml:"plan"`
+	// Govern shapes the generated guardrails (purser generate).
+	Govern govern.Config `yaml:"govern"`
 
 	doc *yamldoc.Doc
 	// sections maps a section taken from another file (Layer) to that
@@ -50,7 +54,7 @@ type Config struct {
 }
 
 // sectionNames are the sections of a Config, as written.
-func sectionNames() []string { return []string{"classify", "audit", "cost", "plan"} }
+func sectionNames() []string { return []string{"classify", "audit", "cost", "plan", "govern"} }
 
 // Layer returns base with the sections over gives replaced by over's: a
 // user's purser.yaml on top of the demo's keeps the demo's teams and line
@@ -77,6 +81,9 @@ func Layer(base, over *Config) *Config {
 	}
 	if over.doc.Has("plan") {
 		out.Plan = over.Plan
+	}
+	if over.doc.Has("govern") {
+		out.Govern = over.Govern
 	}
 	return &out
 }
@@ -127,6 +134,7 @@ func (c *Config) validate() error {
 		{"audit", c.Audit.Validate(audit.IDs(checks.Registry()))},
 		{"cost", c.Cost.Validate()},
 		{"plan", c.Plan.Validate()},
+		{"govern", c.Govern.Validate()},
 	} {
 		if err := c.doc.Check(s.name, s.err); err != nil {
 			return err

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -11,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/purserhq/purser/internal/svcref"
 )
 
 func labelSelectorMatches(ls *metav1.LabelSelector, l map[string]string) bool {
@@ -21,50 +22,28 @@ func labelSelectorMatches(ls *metav1.LabelSelector, l map[string]string) bool {
 	return sel.Matches(labels.Set(l))
 }
 
-// dnsRE finds "<svc>.<ns>" optionally followed by ".svc" and
-// ".svc.cluster.local"; the caller keeps only pairs naming a real Service.
-var dnsRE = regexp.MustCompile(`([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)((?:\.svc)(?:\.cluster\.local)?)?`)
-
 // dnsHit is one reference found in a text.
 type dnsHit struct {
 	old, new string
 	target   string // where the Service lands
 }
 
-// followedByDomain tells a Service address from a public host name: in
-// "svc.ns.io" the match "svc.ns" is followed by ".io".
-func followedByDomain(text string, end int, suffix string) bool {
-	if suffix != "" || end >= len(text) {
-		return false
-	}
-	return text[end] == '.'
-}
-
 // dnsScan rewrites a text held by an object and records what it found:
 // rewritten when the holder moves, a risk when it stays.
 func (b *builder) dnsScan(holder *object, field, text string, set func(string)) {
 	var hits []dnsHit
-	idx := dnsRE.FindAllStringSubmatchIndex(text, -1)
 	var sb strings.Builder
 	last := 0
-	for _, m := range idx {
-		svc, ns := text[m[2]:m[3]], text[m[4]:m[5]]
-		suffix := ""
-		if m[6] >= 0 {
-			suffix = text[m[6]:m[7]]
-		}
-		if followedByDomain(text, m[1], suffix) || (m[0] > 0 && (text[m[0]-1] == '.' || text[m[0]-1] == '-')) {
-			continue
-		}
-		d, ok := b.moved[objKey{"Service", ns, svc}]
+	for _, m := range svcref.Find(text) {
+		d, ok := b.moved[objKey{"Service", m.Namespace, m.Service}]
 		if !ok {
 			continue
 		}
-		n := d.name + "." + d.ns + suffix
-		hits = append(hits, dnsHit{old: text[m[0]:m[1]], new: n, target: d.ns})
-		sb.WriteString(text[last:m[0]])
+		n := d.name + "." + d.ns + m.Suffix
+		hits = append(hits, dnsHit{old: text[m.Start:m.End], new: n, target: d.ns})
+		sb.WriteString(text[last:m.Start])
 		sb.WriteString(n)
-		last = m[1]
+		last = m.End
 	}
 	if len(hits) == 0 {
 		return
