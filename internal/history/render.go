@@ -48,8 +48,12 @@ func Table(w io.Writer, d *Diff) error {
 	}
 	section("NEW", d.New)
 	section("FIXED", d.Fixed)
-	section("STILL OPEN", d.Open)
 	section("UNKNOWN", d.Unknown)
+	// The findings that did not change are most of them and no news: a
+	// terminal gets their number, the documents list them.
+	if len(d.Open) > 0 {
+		fmt.Fprintf(tw, "\nSTILL OPEN: %d (-o markdown, json or yaml lists them)\n", len(d.Open))
+	}
 	if len(d.Cost) > 0 {
 		fmt.Fprintf(tw, "\nCOST CHANGE (monthly, %s): total %s -> %s\n", d.Currency, d.TotalFrom.Format(2), d.TotalTo.Format(2))
 		fmt.Fprintln(tw, "BY\tGROUP\tFROM\tTO\tCHANGE")
