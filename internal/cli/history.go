@@ -23,11 +23,15 @@ type StoreFlags struct {
 	Target   string
 	MaxAge   string
 	MaxScans int
+
+	// flags tells which of the flags the command line gave.
+	flags interface{ Changed(string) bool }
 }
 
 // addStoreFlag registers --store alone, for commands that only read.
 func (f *StoreFlags) addStoreFlag(cmd *cobra.Command, usage string) {
 	cmd.Flags().StringVar(&f.Target, "store", "", usage)
+	f.flags = cmd.Flags()
 }
 
 // addFlags registers --store and the retention flags, for commands that
@@ -42,11 +46,11 @@ func (f *StoreFlags) addFlags(cmd *cobra.Command, usage string) {
 
 func formatDays(d time.Duration) string { return strconv.Itoa(int(d/(24*time.Hour))) + "d" }
 
-// validate checks the flags; set says which of them the command line gave.
-func (f *StoreFlags) validate(cmd *cobra.Command) error {
+// validate checks the flags; it changes nothing.
+func (f *StoreFlags) validate() error {
 	if f.Target == "" {
 		for _, name := range []string{"store-max-age", "store-max-scans"} {
-			if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
+			if f.flags != nil && f.flags.Changed(name) {
 				return fmt.Errorf("--%s bounds the history --store keeps; give --store too", name)
 			}
 		}

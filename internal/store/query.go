@@ -11,7 +11,6 @@ import (
 
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/history"
-	"github.com/purserhq/purser/internal/money"
 )
 
 // ErrNotFound is returned for a scan the database does not hold.
@@ -274,26 +273,18 @@ func sortStored(fs []Finding) {
 	}
 }
 
-// DayCost is one group's cost on one day.
-type DayCost struct {
-	Day    string       `json:"day"`
-	By     string       `json:"by"`
-	Key    string       `json:"key"`
-	Amount money.Amount `json:"amount"`
-}
-
 // DailyCosts lists a cluster's daily costs from day from to day to
 // (inclusive, "2026-03-01"), by day, grouping and key.
-func (s *Store) DailyCosts(ctx context.Context, cluster, from, to string) ([]DayCost, error) {
+func (s *Store) DailyCosts(ctx context.Context, cluster, from, to string) ([]history.DayCost, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT day, grouping, group_key, currency, amount FROM cost_daily
 		WHERE cluster = ? AND day >= ? AND day <= ? ORDER BY day, grouping, group_key`), cluster, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("history database %s: daily costs of %q: %w", s.where, cluster, err)
 	}
 	defer rows.Close()
-	out := []DayCost{}
+	out := []history.DayCost{}
 	for rows.Next() {
-		var d DayCost
+		var d history.DayCost
 		if err := rows.Scan(&d.Day, &d.By, &d.Key, &d.Amount.Currency, &d.Amount.Micros); err != nil {
 			return nil, fmt.Errorf("history database %s: daily costs of %q: %w", s.where, cluster, err)
 		}

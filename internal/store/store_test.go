@@ -282,7 +282,7 @@ func TestDailyCosts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []store.DayCost{{Day: "2026-03-01", By: "team", Key: "web", Amount: money.New("USD", 48_000_000)},
+		want := []history.DayCost{{Day: "2026-03-01", By: "team", Key: "web", Amount: money.New("USD", 48_000_000)},
 			{Day: "2026-03-02", By: "team", Key: "web", Amount: money.New("USD", 12_000_000)}}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("daily costs %v, want %v", got, want)

@@ -326,3 +326,24 @@ func Require(t testing.TB, s *Server) *Server {
 	}
 	return s
 }
+
+// ForTest starts a server for one test, stopped when it ends, and
+// returns the URL of a database on it: for a package whose other tests
+// need no PostgreSQL. Under -short the test is skipped; a PostgreSQL
+// that cannot start fails it.
+func ForTest(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs PostgreSQL; skipped under -short")
+	}
+	s, err := Start(t.Context())
+	if err != nil {
+		t.Fatalf("starting PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("stopping PostgreSQL: %v", err)
+		}
+	})
+	return s.Database(t)
+}
