@@ -72,3 +72,15 @@ func TestServerUser(t *testing.T) {
 		t.Errorf("the data directory %s belongs to root", dir)
 	}
 }
+
+// A PostgreSQL that is not there is an error naming where it was looked
+// for, which Main turns into a failed package rather than a skip.
+func TestBinMissing(t *testing.T) {
+	t.Setenv(pgtest.EnvBin, t.TempDir())
+	if _, err := pgtest.Bin(); err == nil {
+		t.Error("found PostgreSQL in an empty directory")
+	}
+	if _, err := pgtest.Start(t.Context()); err == nil {
+		t.Error("started PostgreSQL from an empty directory")
+	}
+}
