@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -66,9 +67,7 @@ func (s *Store) Prune(ctx context.Context, r Retention, now time.Time) (Pruned, 
 			}
 		}
 		if r.MaxScans > 0 {
-			// A scan is dropped when the cluster has MaxScans newer ones.
-			if err := s.dropScans(exec, &p, `(SELECT COUNT(*) FROM scans n WHERE n.cluster = scans.cluster
-				AND (n.started_at > scans.started_at OR (n.started_at = scans.started_at AND n.id > scans.id))) >= ?`, r.MaxScans); err != nil {
+			if err := s.dropOldScans(ctx, tx, exec, &p, r.MaxScans); err != nil {
 				return err
 			}
 		}
@@ -94,4 +93,43 @@ func (s *Store) dropScans(exec func(*int64, string, string, ...any) error, p *Pr
 		return err
 	}
 	return exec(&p.Scans, "scans", "DELETE FROM scans WHERE "+cond, args...)
+}
+
+// dropOldScans keeps the newest max scans of each cluster. It finds the
+// newest scan to drop with the (cluster, started_at) index and drops it
+// and everything older: one query a cluster, where counting the newer
+// scans of every scan would cost the square of their number.
+func (s *Store) dropOldScans(ctx context.Context, tx *sql.Tx, exec func(*int64, string, string, ...any) error, p *Pruned, max int) error {
+	rows, err := tx.QueryContext(ctx, "SELECT name FROM clusters ORDER BY name")
+	if err != nil {
+		return fmt.Errorf("pruning scans: %w", err)
+	}
+	var clusters []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return fmt.Errorf("pruning scans: %w", err)
+		}
+		clusters = append(clusters, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("pruning scans: %w", err)
+	}
+	for _, c := range clusters {
+		var started, id int64
+		err := tx.QueryRowContext(ctx, s.q(`SELECT started_at, id FROM scans WHERE cluster = ?
+			ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?`), c, max).Scan(&started, &id)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("pruning the scans of %q: %w", c, err)
+		}
+		if err := s.dropScans(exec, p, "cluster = ? AND (started_at < ? OR (started_at = ? AND id <= ?))", c, started, started, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
