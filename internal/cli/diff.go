@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -44,7 +46,9 @@ func newDiffCmd(streams genericiooptions.IOStreams) *cobra.Command {
 		Short: "What changed between two snapshots or two stored scans: findings new, fixed and still open, cost, objects",
 		Long: `Compare two states of a cluster, A the earlier and B the later. Each is a saved
 snapshot, a YAML/JSON file or directory, "demo" for the embedded BlueOcean demo,
-or scan:ID for a scan recorded with --store (purser audit --store DB).
+or scan:ID for a scan recorded with --store (purser audit --store DB):
+scan:latest is the newest, scan:latest~1 the one before, when the database
+holds the scans of one cluster.
 
 A finding is the same on both sides when its check and its workload are: the
 Deployment of a crash-looping pod, not the pod, so a rollout changes nothing.
@@ -60,6 +64,7 @@ catalogue: diff never reads a network.`,
 		Example: `  purser diff demo fixed.snap                         # what fixing the demo changed
   purser diff monday.snap today.snap -o markdown
   purser diff --store history.db scan:12 scan:40      # two recorded scans
+  purser diff --store history.db scan:latest~1 scan:latest   # what the last scan changed
   purser diff --store history.db scan:12 now.snap     # a recorded scan against a file`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -87,8 +92,8 @@ func (o *DiffOptions) Validate(args []string) error {
 		if !ok {
 			continue
 		}
-		if _, err := strconv.ParseInt(id, 10, 64); err != nil {
-			return fmt.Errorf("%s: expected scan:ID with a number, as purser audit --store prints", a)
+		if _, _, err := parseScanRef(id); err != nil {
+			return fmt.Errorf("%s: %w", a, err)
 		}
 		if o.Store.Target == "" {
 			return fmt.Errorf("%s is a recorded scan: give the database with --store", a)
@@ -109,6 +114,56 @@ func (o *DiffOptions) Validate(args []string) error {
 		}
 	}
 	return checkOutputs(inputs, []pathFlag{{flag: "--report", path: o.Report}})
+}
+
+// parseScanRef reads what follows scan:, a number (12) or latest,
+// latest~1 for the one before it, and so on.
+func parseScanRef(ref string) (id int64, back int, err error) {
+	bad := errors.New("expected scan:ID with the number purser audit --store prints, or scan:latest, scan:latest~1 (the one before)...")
+	if rest, ok := strings.CutPrefix(ref, "latest"); ok {
+		if rest == "" {
+			return 0, 0, nil
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(rest, "~"))
+		if !strings.HasPrefix(rest, "~") || err != nil || n < 0 {
+			return 0, 0, bad
+		}
+		return 0, n, nil
+	}
+	id, err = strconv.ParseInt(ref, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, 0, bad
+	}
+	return id, 0, nil
+}
+
+// resolveScanRef finds the scan ref names; latest needs a database that
+// holds the scans of one cluster, or it could not say whose.
+func resolveScanRef(ctx context.Context, st *store.Store, ref string) (int64, error) {
+	id, back, err := parseScanRef(ref)
+	if err != nil || id > 0 {
+		return id, err
+	}
+	scans, err := st.Scans(ctx, "", 0)
+	if err != nil {
+		return 0, err
+	}
+	clusters := map[string]bool{}
+	for _, s := range scans {
+		clusters[s.Cluster] = true
+	}
+	if len(clusters) > 1 {
+		names := make([]string, 0, len(clusters))
+		for c := range clusters {
+			names = append(names, c)
+		}
+		slices.Sort(names)
+		return 0, fmt.Errorf("the database holds the scans of %d clusters (%s): name the scan by its number", len(names), strings.Join(names, ", "))
+	}
+	if back >= len(scans) {
+		return 0, fmt.Errorf("the database holds %d scans: there is no scan:latest~%d", len(scans), back)
+	}
+	return scans[back].ID, nil
 }
 
 // Run reads both sides and renders what changed.
@@ -152,7 +207,10 @@ func (o *DiffOptions) Run(ctx context.Context, args []string) error {
 // side reads one side: a recorded scan, or a snapshot audited and priced.
 func (o *DiffOptions) side(ctx context.Context, st *store.Store, arg string) (history.Scan, error) {
 	if id, ok := strings.CutPrefix(arg, scanPrefix); ok {
-		n, _ := strconv.ParseInt(id, 10, 64)
+		n, err := resolveScanRef(ctx, st, id)
+		if err != nil {
+			return history.Scan{}, err
+		}
 		info, s, err := st.Scan(ctx, n)
 		if err != nil {
 			return history.Scan{}, err

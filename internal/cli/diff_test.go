@@ -160,7 +160,9 @@ func TestDiffArguments(t *testing.T) {
 	}{
 		{[]string{"diff", "demo"}, "accepts 2 arg(s)"},
 		{[]string{"diff", "demo", "scan:3"}, "give the database with --store"},
-		{[]string{"diff", "--store", "x.db", "demo", "scan:three"}, "expected scan:ID with a number"},
+		{[]string{"diff", "--store", "x.db", "demo", "scan:three"}, "expected scan:ID with the number"},
+		{[]string{"diff", "--store", "x.db", "demo", "scan:latest-1"}, "scan:latest~1"},
+		{[]string{"diff", "--store", "x.db", "demo", "scan:0"}, "expected scan:ID"},
 		{[]string{"diff", "-", "-"}, "both sides read stdin"},
 		{[]string{"diff", "demo", "demo", "-o", "html"}, "html"},
 		{[]string{"diff", "demo", "missing.snap"}, "missing.snap"},

@@ -120,19 +120,25 @@ func TestAuditStore(t *testing.T) {
 			if !json.Valid([]byte(out)) || !strings.Contains(errOut, "recorded scan 3 in ") || !strings.Contains(errOut, ": 0 new, 0 resolved") {
 				t.Errorf("-o json: valid %v, stderr %s", json.Valid([]byte(out)), errOut)
 			}
-			out, _, err = runPurser(t, nil, "diff", "--store", target, "scan:1", "scan:2", "-o", "json")
-			if err != nil {
-				t.Fatal(err)
+			// Scan 3 saw what scan 2 did: latest~2 is scan 1.
+			for _, sides := range [][2]string{{"scan:1", "scan:2"}, {"scan:latest~2", "scan:latest~1"}} {
+				out, _, err = runPurser(t, nil, "diff", "--store", target, sides[0], sides[1], "-o", "json")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var d history.Diff
+				if err := json.Unmarshal([]byte(out), &d); err != nil {
+					t.Fatal(err)
+				}
+				if len(d.New) != 1 || d.New[0].Object != prometheusServer || len(d.Fixed) != 1 || d.Fixed[0].Workload != gone {
+					t.Errorf("%s to %s: new %v, fixed %v", sides[0], sides[1], d.New, d.Fixed)
+				}
+				if len(d.Cost) != 0 || len(d.Added)+len(d.Removed) != 0 {
+					t.Errorf("%s to %s: cost %v, added %v, removed %v", sides[0], sides[1], d.Cost, d.Added, d.Removed)
+				}
 			}
-			var d history.Diff
-			if err := json.Unmarshal([]byte(out), &d); err != nil {
-				t.Fatal(err)
-			}
-			if len(d.New) != 1 || d.New[0].Object != prometheusServer || len(d.Fixed) != 1 || d.Fixed[0].Workload != gone {
-				t.Errorf("scan 1 to 2: new %v, fixed %v", d.New, d.Fixed)
-			}
-			if len(d.Cost) != 0 || len(d.Added)+len(d.Removed) != 0 {
-				t.Errorf("scan 1 to 2: cost %v, added %v, removed %v", d.Cost, d.Added, d.Removed)
+			if _, _, err := runPurser(t, nil, "diff", "--store", target, "scan:latest~3", "scan:latest"); err == nil || !strings.Contains(err.Error(), "holds 3 scans") {
+				t.Errorf("scan:latest~3 of 3 scans: %v", err)
 			}
 		})
 	}
@@ -230,4 +236,27 @@ func absDiff(a, b int64) int64 {
 		return a - b
 	}
 	return b - a
+}
+
+// scan:latest names a scan only when the database follows one cluster.
+func TestDiffLatestOfSeveralClusters(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "h.db")
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"prod", "staging"} {
+		if _, err := st.Record(context.Background(), store.ScanRecord{Cluster: c, Started: time.Now(), Scan: history.Scan{Source: c}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	_, _, err = runPurser(t, nil, "diff", "--store", db, "scan:latest", "demo")
+	if err == nil || !strings.Contains(err.Error(), "the scans of 2 clusters (prod, staging)") {
+		t.Errorf("scan:latest of two clusters: %v", err)
+	}
+	if _, _, err := runPurser(t, nil, "diff", "--store", db, "scan:1", "scan:2", "-o", "json"); err != nil {
+		t.Errorf("scans named by number: %v", err)
+	}
 }
