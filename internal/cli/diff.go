@@ -119,7 +119,7 @@ func (o *DiffOptions) Validate(args []string) error {
 // parseScanRef reads what follows scan:, a number (12) or latest,
 // latest~1 for the one before it, and so on.
 func parseScanRef(ref string) (id int64, back int, err error) {
-	bad := errors.New("expected scan:ID with the number purser audit --store prints, or scan:latest, scan:latest~1 (the one before)...")
+	bad := errors.New("expected scan:ID with the number purser audit --store prints, or scan:latest, scan:latest~1 (the one before), and so on")
 	if rest, ok := strings.CutPrefix(ref, "latest"); ok {
 		if rest == "" {
 			return 0, 0, nil
