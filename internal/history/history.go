@@ -126,17 +126,19 @@ func moreSerious(a, b Finding) bool {
 	return a.Object.String() < b.Object.String()
 }
 
-// SortFindings sorts by severity (most serious first), check, workload.
-func SortFindings(fs []Finding) {
-	slices.SortFunc(fs, func(a, b Finding) int {
-		if a.Severity != b.Severity {
-			return int(b.Severity) - int(a.Severity)
-		}
-		if c := strings.Compare(a.Check, b.Check); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Workload.String(), b.Workload.String())
-	})
+// SortFindings sorts by CompareFindings.
+func SortFindings(fs []Finding) { slices.SortFunc(fs, CompareFindings) }
+
+// CompareFindings orders findings by severity (most serious first),
+// check, workload.
+func CompareFindings(a, b Finding) int {
+	if a.Severity != b.Severity {
+		return int(b.Severity) - int(a.Severity)
+	}
+	if c := strings.Compare(a.Check, b.Check); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Workload.String(), b.Workload.String())
 }
 
 // Costs flattens a breakdown into rows.

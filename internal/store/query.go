@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -258,19 +260,15 @@ func (s *Store) Findings(ctx context.Context, ff FindingFilter) ([]Finding, erro
 	return out, nil
 }
 
+// sortStored sorts as history does, and a finding that recurred by
+// its occurrences' order.
 func sortStored(fs []Finding) {
-	hs := make([]history.Finding, len(fs))
-	byKey := map[string][]Finding{}
-	for i, f := range fs {
-		hs[i] = f.Finding
-		byKey[f.Key] = append(byKey[f.Key], f)
-	}
-	history.SortFindings(hs)
-	used := map[string]int{}
-	for i, h := range hs {
-		fs[i] = byKey[h.Key][used[h.Key]]
-		used[h.Key]++
-	}
+	slices.SortFunc(fs, func(a, b Finding) int {
+		if c := history.CompareFindings(a.Finding, b.Finding); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
 }
 
 // DailyCosts lists a cluster's daily costs from day from to day to
