@@ -76,13 +76,15 @@ func Open(ctx context.Context, target string) (*Store, error) {
 		s.db, err = sql.Open("pgx", target)
 	} else {
 		s.db, err = sql.Open("sqlite", sqliteDSN(target))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening history database %s: %w", s.where, err)
+	}
+	if s.dialect == SQLite {
 		// One writer at a time is all SQLite allows; more connections
 		// would only queue on its lock. Readers share the one too, which
 		// keeps a short command simple and a server's reads serialised.
 		s.db.SetMaxOpenConns(1)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("opening history database %s: %w", s.where, err)
 	}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
