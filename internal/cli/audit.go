@@ -41,7 +41,9 @@ type AuditOptions struct {
 	// Manifests are files, directories (kustomizations built) or "-" to
 	// audit before they ship, instead of a cluster.
 	Manifests []string
-	streams   genericiooptions.IOStreams
+	// History is --store and --since (audit_history.go).
+	History auditHistory
+	streams genericiooptions.IOStreams
 }
 
 func newAuditCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
@@ -117,6 +119,7 @@ default ServiceAccounts and kube-dns are known.`,
 	cmd.Flags().BoolVar(&o.Details, "details", false, "with -o table, print each finding's cause, evidence and fix under its check (-o wide does the same)")
 	o.MinSeverity = newChoice("info", "info", "warning", "error")
 	addChoice(cmd, o.MinSeverity, "min-severity", "", "with -o table or wide, hide the findings below this severity")
+	o.History.addFlags(cmd)
 	return cmd
 }
 
@@ -162,6 +165,9 @@ func (o *AuditOptions) Validate() error {
 		return err
 	}
 	o.Env.readsManifests = len(o.Manifests) > 0
+	if err := o.History.validate(len(o.Manifests) > 0); err != nil {
+		return err
+	}
 	return o.Env.Validate()
 }
 
@@ -182,6 +188,10 @@ func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 		verb.Namespace = ns
 	}
 	res, err := verb.Run(ctx, env)
+	if err != nil {
+		return err
+	}
+	hist, err := o.History.record(ctx, env, res, verb.Namespace)
 	if err != nil {
 		return err
 	}
@@ -207,6 +217,9 @@ func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 		}
 		return auditreport.WriteFrom(w, format, res, env.Index)
 	}); err != nil {
+		return err
+	}
+	if err := hist.render(o.streams.Out, o.streams.ErrOut, o.Output.value); err != nil {
 		return err
 	}
 	if o.FailOn.value != "" {

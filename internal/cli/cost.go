@@ -24,6 +24,8 @@ type CostOptions struct {
 	Prometheus string
 	OpenCost   string
 	Window     string
+	// History is --store and --month-to-date (cost_history.go).
+	History costHistory
 
 	streams genericiooptions.IOStreams
 }
@@ -69,6 +71,7 @@ catalogue, a --price-book file, or the DigitalOcean API when a token is given.`,
 	cmd.Flags().StringVar(&o.Prometheus, "prometheus", "", "Prometheus URL: allocate by max(request, usage) over --window")
 	cmd.Flags().StringVar(&o.OpenCost, "opencost", "", "OpenCost API URL: show its allocation beside Purser's")
 	cmd.Flags().StringVar(&o.Window, "window", "24h", "usage window for --prometheus and --opencost (Prometheus duration: 1h, 24h, 7d)")
+	o.History.addFlags(cmd)
 	return cmd
 }
 
@@ -86,6 +89,9 @@ func (o *CostOptions) Validate() error {
 		return fmt.Errorf("--prometheus and --opencost measure a live cluster; they do not apply to --demo")
 	}
 	if err := checkOutputs(o.Env.inputs(), []pathFlag{{flag: "--report", path: o.Report}}); err != nil {
+		return err
+	}
+	if err := o.History.validate(o.Env.Namespace(), o.Output.value, o.Report, o.By); err != nil {
 		return err
 	}
 	return o.Env.Validate()
@@ -112,6 +118,9 @@ func (o *CostOptions) Run(ctx context.Context, env *action.Env) error {
 	groupings, _ := o.groupings()
 	r, err := action.Cost{GroupBy: groupings, Prometheus: o.Prometheus, OpenCost: o.OpenCost, Window: o.Window, Namespace: ns}.Run(ctx, env)
 	if err != nil {
+		return err
+	}
+	if done, err := o.History.after(ctx, env, ns, r, o.streams, o.Output.value, o.By); done || err != nil {
 		return err
 	}
 	if o.Output.value != "table" {

@@ -131,6 +131,7 @@ exits at once.`,
 		newConfigCmd(streams, kube),
 		newApplyCmd(streams, kube), newRollbackCmd(streams, kube),
 		newGenerateCmd(streams, kube), newPolicyCmd(streams, kube),
+		newDiffCmd(streams),
 	)
 	return root
 }
