@@ -12,7 +12,6 @@ import (
 
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/audit"
-	"github.com/purserhq/purser/internal/history"
 	"github.com/purserhq/purser/internal/output"
 	"github.com/purserhq/purser/internal/store"
 )
@@ -100,7 +99,7 @@ func (h *auditHistory) record(ctx context.Context, env *action.Env, res *audit.R
 	}
 	v := &auditHistoryView{where: st.String(), recorded: rec, now: env.Clock.Now(), resolvedHere: len(rec.Resolved)}
 	for _, f := range res.Findings {
-		key := history.Key(f.CheckID, env.Index.Workload(f.Object))
+		key := audit.Identity(f.CheckID, env.Index.Workload(f.Object))
 		state := "new"
 		if !isNew[key] {
 			state = "open " + age(v.now.Sub(firstSeen[key]))

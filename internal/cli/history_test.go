@@ -61,7 +61,7 @@ func seedDemoHistory(t *testing.T, target string) (gone snapshot.Ref) {
 		kept = append(kept, f)
 	}
 	gone = snapshot.Ref{Kind: "Deployment", Namespace: "shop", Name: "gone"}
-	scan.Findings = append(kept, history.Finding{Key: history.Key("pod-crashloop", gone), Check: "pod-crashloop", Severity: audit.Error,
+	scan.Findings = append(kept, history.Finding{Key: audit.Identity("pod-crashloop", gone), Check: "pod-crashloop", Severity: audit.Error,
 		Workload: gone, Object: snapshot.Ref{Kind: "Pod", Namespace: "shop", Name: "gone-abc"}, Message: "crash loop"})
 	st, err := store.Open(ctx, target)
 	if err != nil {

@@ -5,8 +5,6 @@
 package history
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"slices"
 	"strings"
 	"time"
@@ -18,17 +16,6 @@ import (
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/snapshot"
 )
-
-// Key is the stable identity of a finding: its check and the workload at
-// the top of its object's controller chain, hashed. A rollout renames a
-// Deployment's pods but not the Deployment, so a crash-looping pod keeps
-// its finding across rollouts. It is the fingerprint the SARIF report
-// gives code scanning ("purser/v1"), so both agree on what "the same
-// problem" is.
-func Key(check string, workload snapshot.Ref) string {
-	h := sha256.Sum256([]byte(check + "|" + workload.Kind + "|" + workload.Namespace + "|" + workload.Name))
-	return hex.EncodeToString(h[:])
-}
 
 // Finding is one problem as history follows it: by Key, with what its
 // latest sighting said.
@@ -103,7 +90,7 @@ func Findings(fs []audit.Finding, ix *snapshot.Index) []Finding {
 		if ix != nil {
 			w = ix.Workload(f.Object)
 		}
-		h := Finding{Key: Key(f.CheckID, w), Check: f.CheckID, Severity: f.Severity, Workload: w, Object: f.Object, Message: f.Message}
+		h := Finding{Key: audit.Identity(f.CheckID, w), Check: f.CheckID, Severity: f.Severity, Workload: w, Object: f.Object, Message: f.Message}
 		if old, ok := byKey[h.Key]; ok && !moreSerious(h, old) {
 			continue
 		}

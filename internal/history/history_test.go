@@ -200,7 +200,7 @@ func TestIdentitySurvivesRollout(t *testing.T) {
 }
 
 // History and code scanning agree on what the same problem is.
-func TestKeyIsTheSARIFFingerprint(t *testing.T) {
+func TestIdentityIsTheSARIFFingerprint(t *testing.T) {
 	t.Parallel()
 	res, env := run(t, demoSnapshot(t))
 	var buf bytes.Buffer
@@ -222,7 +222,7 @@ func TestKeyIsTheSARIFFingerprint(t *testing.T) {
 		t.Fatalf("%d results for %d findings", len(results), len(res.Findings))
 	}
 	for i, f := range res.Findings {
-		if got, want := history.Key(f.CheckID, env.Index.Workload(f.Object)), results[i].PartialFingerprints["purser/v1"]; got != want {
+		if got, want := audit.Identity(f.CheckID, env.Index.Workload(f.Object)), results[i].PartialFingerprints["purser/v1"]; got != want {
 			t.Errorf("%s on %s: key %s, SARIF fingerprint %s", f.CheckID, f.Object, got, want)
 		}
 	}
@@ -231,8 +231,8 @@ func TestKeyIsTheSARIFFingerprint(t *testing.T) {
 func TestCompareFindings(t *testing.T) {
 	t.Parallel()
 	svc := snapshot.Ref{Kind: "Service", Namespace: "a", Name: "web"}
-	f := history.Finding{Key: history.Key("service-no-endpoints", svc), Check: "service-no-endpoints", Workload: svc, Object: svc}
-	g := history.Finding{Key: history.Key("pod-crashloop", svc), Check: "pod-crashloop", Workload: svc, Object: svc}
+	f := history.Finding{Key: audit.Identity("service-no-endpoints", svc), Check: "service-no-endpoints", Workload: svc, Object: svc}
+	g := history.Finding{Key: audit.Identity("pod-crashloop", svc), Check: "pod-crashloop", Workload: svc, Object: svc}
 	tests := []struct {
 		name               string
 		status             string // of f's check in the later scan

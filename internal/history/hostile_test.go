@@ -18,7 +18,7 @@ func TestDiffHostileText(t *testing.T) {
 	t.Parallel()
 	h := mdcheck.Hostile()
 	obj := snapshot.Ref{Kind: "Service", Namespace: "shop", Name: h}
-	f := history.Finding{Key: history.Key("service-no-endpoints", obj), Check: "service-no-endpoints", Severity: audit.Error, Workload: obj, Object: obj, Message: h}
+	f := history.Finding{Key: audit.Identity("service-no-endpoints", obj), Check: "service-no-endpoints", Severity: audit.Error, Workload: obj, Object: obj, Message: h}
 	a := history.Scan{Source: h, Checks: map[string]string{f.Check: audit.StatusOK}, Currency: "USD",
 		Cost: []history.GroupCost{{By: "namespace", Key: h, Monthly: money.New("USD", 1)}}}
 	b := history.Scan{Source: "later", Findings: []history.Finding{f}, Checks: a.Checks, Currency: "USD", Objects: []snapshot.Ref{obj}}

@@ -69,7 +69,7 @@ var (
 )
 
 func finding(check string, workload, object snapshot.Ref, sev audit.Severity) history.Finding {
-	return history.Finding{Key: history.Key(check, workload), Check: check, Severity: sev, Workload: workload, Object: object,
+	return history.Finding{Key: audit.Identity(check, workload), Check: check, Severity: sev, Workload: workload, Object: object,
 		Message: check + " on " + object.String()}
 }
 

@@ -1,7 +1,6 @@
 package auditreport
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"net/url"
@@ -278,7 +277,7 @@ func SARIFWith(w io.Writer, res *audit.Result, opts SARIFOptions) error {
 		run.Results = append(run.Results, sarifResult{
 			RuleID: f.CheckID, RuleIndex: index[f.CheckID], Level: sarifLevel(f.Severity), Message: sarifText{msg},
 			Locations:           []sarifLocation{loc},
-			PartialFingerprints: map[string]string{sarifFingerprintKey: fingerprint(f.CheckID, workload)},
+			PartialFingerprints: map[string]string{sarifFingerprintKey: audit.Identity(f.CheckID, workload)},
 			Properties:          props,
 		})
 	}
@@ -308,13 +307,6 @@ func sarifRuleFor(c audit.CheckInfo) sarifRule {
 		DefaultConfiguration: sarifRuleConfig{Level: sarifLevel(c.Severity)},
 		Properties:           props,
 	}
-}
-
-// fingerprint identifies a result across runs: the check and the workload
-// (never a pod's name, which changes on every rollout).
-func fingerprint(check string, workload snapshot.Ref) string {
-	h := sha256.Sum256([]byte(check + "|" + workload.Kind + "|" + workload.Namespace + "|" + workload.Name))
-	return hex.EncodeToString(h[:])
 }
 
 // locate finds the artifact location of a finding about obj, whose

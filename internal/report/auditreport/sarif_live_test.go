@@ -120,7 +120,7 @@ func TestSARIFLiveRollout(t *testing.T) {
 	} {
 		check, _, _ := strings.Cut(want, " ")
 		workload := map[string]string{"pod-crashloop": "api", "pod-pending": "gpu"}[check]
-		line := fmt.Sprintf(want, fingerprint(check, snapshot.Ref{Kind: "Deployment", Namespace: ns, Name: workload}))
+		line := fmt.Sprintf(want, audit.Identity(check, snapshot.Ref{Kind: "Deployment", Namespace: ns, Name: workload}))
 		if !slices.Contains(before, line) {
 			t.Errorf("no result %q among:\n%s", line, strings.Join(before, "\n"))
 		}

@@ -248,13 +248,13 @@ func TestSARIFFingerprintsNameTheWorkload(t *testing.T) {
 	found := false
 	for i, f := range res.Findings {
 		r := d.Runs[0].Results[i]
-		want := fingerprint(f.CheckID, ix.Workload(f.Object))
+		want := audit.Identity(f.CheckID, ix.Workload(f.Object))
 		if got := r.PartialFingerprints["purser/v1"]; got != want {
 			t.Errorf("%s on %s: fingerprint %q, want %q", f.CheckID, f.Object, got, want)
 		}
 		if f.Object.Kind == "Pod" && ix.Workload(f.Object).Kind != "Pod" {
 			found = true
-			if fp := fingerprint(f.CheckID, f.Object); r.PartialFingerprints["purser/v1"] == fp {
+			if fp := audit.Identity(f.CheckID, f.Object); r.PartialFingerprints["purser/v1"] == fp {
 				t.Errorf("%s on %s: fingerprinted by the pod", f.CheckID, f.Object)
 			}
 		}
@@ -269,7 +269,7 @@ func TestSARIFFingerprintsNameTheWorkload(t *testing.T) {
 	}
 	plain := parseSARIF(t, b.Bytes())
 	for i, f := range res.Findings {
-		if got := plain.Runs[0].Results[i].PartialFingerprints["purser/v1"]; got != fingerprint(f.CheckID, f.Object) {
+		if got := plain.Runs[0].Results[i].PartialFingerprints["purser/v1"]; got != audit.Identity(f.CheckID, f.Object) {
 			t.Errorf("without the snapshot, %s on %s: fingerprint %q", f.CheckID, f.Object, got)
 		}
 	}
