@@ -1,7 +1,6 @@
 package history_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,13 +12,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
-	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/audit/checks"
+	"github.com/purserhq/purser/internal/cost"
 	"github.com/purserhq/purser/internal/history"
 	"github.com/purserhq/purser/internal/money"
-	"github.com/purserhq/purser/internal/report/auditreport"
+	"github.com/purserhq/purser/internal/pricing"
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/testutil/demo"
 )
 
 // The Service whose selector the demo's audit knows how to fix: the
@@ -35,32 +36,41 @@ func demoSnapshot(t *testing.T) *snapshot.Snapshot {
 	return s
 }
 
-func run(t *testing.T, s *snapshot.Snapshot) (*audit.Result, *action.Env) {
+// run audits s as `purser audit --demo` would, with the demo's purser.yaml
+// and the embedded DigitalOcean price book.
+func run(t *testing.T, s *snapshot.Snapshot) (*audit.Result, *snapshot.Index) {
 	t.Helper()
-	ctx := context.Background()
-	cfg, err := action.LoadConfig("", true)
+	cfg := demo.Config(t)
+	ix := snapshot.NewIndex(s)
+	res, err := audit.Run(context.Background(), ix, checks.Registry(), &cfg.Audit, audit.Options{Prices: demoBook(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := action.NewEnvFor(ctx, s, cfg, action.PriceOptions{Offline: true})
+	return res, ix
+}
+
+func demoBook(t *testing.T) *pricing.Book {
+	t.Helper()
+	book, err := pricing.DigitalOcean()
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := action.Audit{}.Run(ctx, env)
-	if err != nil {
+	if book, err = demo.Config(t).Cost.Apply(book); err != nil {
 		t.Fatal(err)
 	}
-	return res, env
+	return book
 }
 
 func scanOf(t *testing.T, s *snapshot.Snapshot) history.Scan {
 	t.Helper()
-	res, env := run(t, s)
-	c, err := action.Cost{GroupBy: history.CostGroupings()}.Run(context.Background(), env)
+	res, ix := run(t, s)
+	cfg := demo.Config(t)
+	c, err := cost.Allocate(context.Background(), ix, cost.Input{Book: demoBook(t), Config: cfg.Cost, Rules: cfg.Classify,
+		TargetUtilization: cfg.Plan.Packing.Target, PackingPools: cfg.Plan.Packing.PoolNames()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return history.Capture(res, env.Index, c.Result)
+	return history.Capture(res, ix, c)
 }
 
 // fixSelector applies the merge patch the audit suggests for the
@@ -200,34 +210,6 @@ func TestIdentitySurvivesRollout(t *testing.T) {
 }
 
 // History and code scanning agree on what the same problem is.
-func TestIdentityIsTheSARIFFingerprint(t *testing.T) {
-	t.Parallel()
-	res, env := run(t, demoSnapshot(t))
-	var buf bytes.Buffer
-	if err := auditreport.WriteFrom(&buf, "sarif", res, env.Index); err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Runs []struct {
-			Results []struct {
-				PartialFingerprints map[string]string `json:"partialFingerprints"`
-			} `json:"results"`
-		} `json:"runs"`
-	}
-	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
-		t.Fatal(err)
-	}
-	results := doc.Runs[0].Results
-	if len(results) != len(res.Findings) {
-		t.Fatalf("%d results for %d findings", len(results), len(res.Findings))
-	}
-	for i, f := range res.Findings {
-		if got, want := audit.Identity(f.CheckID, env.Index.Workload(f.Object)), results[i].PartialFingerprints["purser/v1"]; got != want {
-			t.Errorf("%s on %s: key %s, SARIF fingerprint %s", f.CheckID, f.Object, got, want)
-		}
-	}
-}
-
 func TestCompareFindings(t *testing.T) {
 	t.Parallel()
 	svc := snapshot.Ref{Kind: "Service", Namespace: "a", Name: "web"}
