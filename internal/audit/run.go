@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -240,7 +241,7 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 		}
 	}
 	ignores := ignoreAnnotations(s)
-	in := &Input{Index: ix, Config: cfg, Prices: opts.Prices}
+	in := &Input{Index: ix, Config: cfg, Prices: opts.Prices, Mode: cmp.Or(mode, ModeCluster)}
 	for _, c := range registry {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("audit interrupted before check %s: %w", c.ID(), err)

@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -90,6 +91,29 @@ type Meta struct {
 	// Locations are where the objects read from files were found; nil
 	// for a live snapshot. Index.Location answers from them.
 	Locations *Locations `json:"locations,omitempty"`
+	// ServedAPIs are the group/versions the API server's discovery
+	// listed ("custom.metrics.k8s.io/v1beta2", "v1"), sorted; nil when
+	// unknown (files, manifests, or discovery refused): whether an
+	// autoscaler's metrics API exists is then unknown, never "no".
+	ServedAPIs []string `json:"servedAPIs,omitempty"`
+}
+
+// Serves reports whether discovery listed some version of group, and
+// whether discovery is known at all.
+func (m Meta) Serves(group string) (served, known bool) {
+	if m.ServedAPIs == nil {
+		return false, false
+	}
+	for _, gv := range m.ServedAPIs {
+		g, _, ok := strings.Cut(gv, "/")
+		if !ok {
+			g = ""
+		}
+		if g == group {
+			return true, true
+		}
+	}
+	return false, true
 }
 
 // KindStatus tells whether one kind was read and, if not, why.

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"sync"
 	"time"
 
@@ -96,6 +97,11 @@ func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*snaps
 		codecs: serializer.NewCodecFactory(sch), params: runtime.NewParameterCodec(sch)}
 	if c.meta, err = metadata.NewForConfigAndClient(cfg, httpClient); err != nil {
 		return nil, fmt.Errorf("building metadata client for %s: %w", cfg.Host, err)
+	}
+	// The served groups answer whether an autoscaler's metrics API
+	// exists; a refusal leaves it unknown rather than failing the read.
+	if groups, err := dc.ServerGroups(); err == nil {
+		s.Meta.ServedAPIs = servedAPIs(groups)
 	}
 	others, discoveryGaps := c.otherKinds(dc)
 	for _, gap := range discoveryGaps {
@@ -467,4 +473,16 @@ func collectScheme() (*runtime.Scheme, error) {
 		return nil, fmt.Errorf("registering CustomResourceDefinitions: %w", err)
 	}
 	return s, nil
+}
+
+// servedAPIs lists every group/version discovery names, sorted.
+func servedAPIs(groups *metav1.APIGroupList) []string {
+	out := []string{}
+	for _, g := range groups.Groups {
+		for _, v := range g.Versions {
+			out = append(out, v.GroupVersion)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
