@@ -153,4 +153,8 @@ type Input struct {
 	// Mode is ModeManifests when the objects are manifests that carry no
 	// status (over a cluster's objects or not); ModeCluster otherwise.
 	Mode Mode
+	// Cluster, with ModeManifests, names the cluster the manifests were
+	// laid over (--cluster): what the set does not define may exist
+	// there. Empty for manifests alone.
+	Cluster string
 }
