@@ -2,8 +2,8 @@ package checks
 
 import (
 	"bufio"
-	"cmp"
 	"bytes"
+	"cmp"
 	"context"
 	"os"
 	"path/filepath"
