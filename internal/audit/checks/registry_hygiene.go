@@ -21,6 +21,7 @@ func hygieneChecks() []audit.Check {
 		imageLatestTag(),
 		deploymentSingleReplicaNoPDB(),
 		hpaTargetMissing(),
+		workloadMissingReference(),
 		hpaMetricsUnavailable(),
 		quotaWithoutLimitRange(),
 		// Security and governance.
