@@ -144,4 +144,23 @@ func manifestsOverLive(ctx context.Context, t *testing.T, c *testcluster.Cluster
 	if f, ok := got["service-selector-matches-nothing Service/landing/web"]; ok {
 		t.Errorf("Service web selects the cluster's Deployment web, yet: %s", f.Message)
 	}
+
+	// The strategy's own Phase 3 autoscaler, which manifests alone leave
+	// unknown, is a warning once discovery shows no metrics API at all.
+	strategyHPA := filepath.Join("..", "cli", "testdata", "manifests", "strategy", "as-applied", "phase3-hpa.yaml")
+	out.Reset()
+	root = cli.NewRoot(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	root.SetArgs([]string{"audit", "--manifests", strategyHPA, "--cluster", "--kubeconfig", c.Kubeconfig, "-o", "json",
+		"--checks", "hpa-metrics-unavailable"})
+	if err := root.ExecuteContext(ctx); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	var strategy audit.Result
+	if err := json.Unmarshal(out.Bytes(), &strategy); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if len(strategy.Findings) != 1 || strategy.Findings[0].Severity != audit.Warning ||
+		!strings.Contains(strategy.Findings[0].Message, "nextstep-prod/nextstep-api-hpa would not compute its metrics: the cluster serves no metrics.k8s.io (metrics-server) and custom.metrics.k8s.io") {
+		t.Errorf("the strategy's autoscaler over the live cluster: %+v", strategy.Findings)
+	}
 }
