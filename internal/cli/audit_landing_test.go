@@ -16,8 +16,9 @@ import (
 // landingManifests are changes to the demo cluster: a Service for the
 // pods onlyoneapi-api already runs, one that selects them by Helm's label
 // (which they do not carry), a new worker that needs a ConfigMap the
-// cluster has and one nobody has, and onlyoneapi-gateway relabelled,
-// which leaves the cluster's Service of that name selecting nothing.
+// cluster has and one nobody has, onlyoneapi-gateway relabelled, which
+// leaves the cluster's Service of that name selecting nothing, and a
+// quota of 4 pods for a namespace whose workloads want 6.
 const landingManifests = `apiVersion: v1
 kind: Service
 metadata: {name: api-internal, namespace: onlyoneapi-prod}
@@ -53,6 +54,12 @@ spec:
       containers:
       - name: gateway
         image: registry.digitalocean.com/blueocean/onlyoneapi-gateway:1.5.0
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: compute, namespace: onlyoneapi-prod}
+spec:
+  hard: {pods: "4", requests.cpu: "2"}
 `
 
 // saveDemo writes the demo cluster as a saved snapshot and returns its
@@ -118,6 +125,10 @@ func TestAuditManifestsOverSnapshot(t *testing.T) {
 		{key: "workload-missing-reference Deployment/kvibe-prod/kvibe-worker",
 			alone: audit.Info, aloneText: "ConfigMap kvibe-config and ConfigMap kvibe-worker-settings, which the manifests do not hold",
 			over: audit.Error, overText: "needs ConfigMap kvibe-worker-settings, which does not exist"},
+		// The cluster's onlyoneapi-api (3) and public-api (1) with the
+		// manifests' gateway (2); alone, only the gateway's 2 count.
+		{key: "quota-exceeded ResourceQuota/onlyoneapi-prod/compute",
+			over: audit.Error, overText: "pods 6 wanted, 4 allowed"},
 		// A cluster object the manifests break.
 		{key: "service-selector-matches-nothing Service/onlyoneapi-prod/onlyoneapi-gateway",
 			over: audit.Error, overText: "no pod template in the manifests or the cluster matches its selector app=onlyoneapi-gateway"},
@@ -145,7 +156,8 @@ func TestAuditManifestsOverSnapshot(t *testing.T) {
 		_, obj, _ := strings.Cut(key, " ")
 		switch obj {
 		case "Service/onlyoneapi-prod/api-internal", "Service/onlyoneapi-prod/api-v2", "Deployment/kvibe-prod/kvibe-worker",
-			"Deployment/onlyoneapi-prod/onlyoneapi-gateway", "Service/onlyoneapi-prod/onlyoneapi-gateway":
+			"Deployment/onlyoneapi-prod/onlyoneapi-gateway", "Service/onlyoneapi-prod/onlyoneapi-gateway",
+			"ResourceQuota/onlyoneapi-prod/compute":
 		default:
 			t.Errorf("finding about a cluster object the manifests do not change: %s", key)
 		}

@@ -24,6 +24,7 @@ func hygieneChecks() []audit.Check {
 		workloadMissingReference(),
 		hpaMetricsUnavailable(),
 		quotaWithoutLimitRange(),
+		quotaExceeded(),
 		// Security and governance.
 		namespaceNoNetworkPolicy(),
 		networkPolicySelectorMatchesNothing(),
