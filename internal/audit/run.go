@@ -284,6 +284,9 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 		for _, f := range fs {
 			f.CheckID = c.ID()
 			f.Category = c.Category()
+			if mode == ModeManifests {
+				asFileEdit(&f, ix, opts.Cluster != "")
+			}
 			if overridden {
 				f.Severity = sev
 			}

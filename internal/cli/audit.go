@@ -73,6 +73,11 @@ cluster as DIR/patches/<check>/<namespace>/<kind>-<name>.json, which each
 finding's command applies with kubectl patch --patch-file, run in DIR. DIR is
 replaced as a whole.
 
+With --manifests, the patches change the manifests' own objects: DIR is then a
+kustomize Component (its resources the objects to add, its patches aimed at
+their targets), to list under components: in the kustomization that builds
+the manifests, and each finding names the file and line to edit.
+
 --manifests PATH audits manifests before they ship, without a cluster: files,
 directories, a directory with a kustomization.yaml (built as kubectl apply -k
 would), or - for rendered output on stdin (helm template ... | purser audit
@@ -204,7 +209,11 @@ func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 		}
 	}
 	if o.WriteFixes != "" {
-		files, err := audit.FixFiles(res.Findings)
+		fixFiles, how := audit.FixFiles, fmt.Sprintf("kubectl apply --dry-run=server -k %s; patches: see each finding's command", o.WriteFixes)
+		if res.Mode == audit.ModeManifests {
+			fixFiles, how = audit.ManifestFixFiles, "a kustomize component: list it under components: in the kustomization that builds the manifests"
+		}
+		files, err := fixFiles(res.Findings)
 		if err != nil {
 			return fmt.Errorf("--write-fixes %s: %w", o.WriteFixes, err)
 		}
@@ -212,8 +221,7 @@ func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 			return fmt.Errorf("--write-fixes: %w", err)
 		}
 		// The kustomization is always written; the rest are fixes.
-		fmt.Fprintf(o.streams.ErrOut, "%d %s written to %s (kubectl apply --dry-run=server -k %s; patches: see each finding's command)\n",
-			len(files)-1, pluralWord(len(files)-1, "fix file"), o.WriteFixes, o.WriteFixes)
+		fmt.Fprintf(o.streams.ErrOut, "%d %s written to %s (%s)\n", len(files)-1, pluralWord(len(files)-1, "fix file"), o.WriteFixes, how)
 	}
 	width, color := output.Terminal(o.streams.Out, os.Getenv)
 	minSev, _ := audit.ParseSeverity(o.MinSeverity.value)

@@ -402,3 +402,14 @@ func ownsReplicas(raw []byte) bool {
 	_, ok := fields.Spec["f:replicas"]
 	return ok
 }
+
+// APIVersionOf returns the apiVersion of a modelled kind ("apps/v1" for
+// Deployment), the version the snapshot stores it in.
+func APIVersionOf(kindName string) (string, bool) {
+	for _, k := range kinds() {
+		if k.Kind == kindName {
+			return k.GVR.GroupVersion().String(), true
+		}
+	}
+	return "", false
+}
