@@ -197,7 +197,9 @@ func usedNamespaces(s *Snapshot) []string {
 		k.each(s, func(o metav1.Object) { seen[o.GetNamespace()] = true })
 	}
 	for _, o := range s.Others {
-		seen[o.Namespace] = true
+		if o.Namespace != "" {
+			seen[o.Namespace] = true
+		}
 	}
 	out := make([]string, 0, len(seen))
 	for ns := range seen {

@@ -67,7 +67,10 @@ type Snapshot struct {
 
 	// Others are namespaced objects of every other listable kind (custom
 	// resources included), kept as references so that "is this namespace
-	// empty" can be answered for every kind.
+	// empty" can be answered for every kind. Read from files, objects
+	// without a namespace are kept too, with none (cluster-scoped kinds,
+	// or modelled kinds in another version), so that their apiVersion
+	// can be judged.
 	Others []ObjectRef
 }
 
