@@ -135,7 +135,9 @@ func auditAndFix(ctx context.Context, t *testing.T, c *testcluster.Cluster, live
 func stableFindings(res *audit.Result) []string {
 	var out []string
 	for _, f := range res.Findings {
-		if f.Object.Kind == "Pod" {
+		// The embedded demo was saved without the API server's metrics,
+		// which name the deprecated APIs the control plane itself calls.
+		if f.Object.Kind == "Pod" || f.Object.Kind == "APIResource" {
 			continue
 		}
 		out = append(out, f.CheckID+" "+f.Object.String())

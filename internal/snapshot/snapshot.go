@@ -99,6 +99,25 @@ type Meta struct {
 	// unknown (files, manifests, or discovery refused): whether an
 	// autoscaler's metrics API exists is then unknown, never "no".
 	ServedAPIs []string `json:"servedAPIs,omitempty"`
+	// DeprecatedRequests are the deprecated APIs the API server counted
+	// requests to since it started (its apiserver_requested_deprecated_apis
+	// metric), sorted; nil when /metrics could not be read (files,
+	// manifests, or RBAC refused it), empty when it was and nothing
+	// deprecated was requested.
+	DeprecatedRequests *[]DeprecatedAPIRequest `json:"deprecatedRequests,omitempty"`
+}
+
+// DeprecatedAPIRequest is one series of the API server's
+// apiserver_requested_deprecated_apis gauge: some client requested this
+// resource in this version. The metric does not say which client.
+type DeprecatedAPIRequest struct {
+	Group       string `json:"group,omitempty"`
+	Version     string `json:"version"`
+	Resource    string `json:"resource"`
+	Subresource string `json:"subresource,omitempty"`
+	// RemovedRelease is the release that removes the version ("1.25"),
+	// empty when none is planned.
+	RemovedRelease string `json:"removedRelease,omitempty"`
 }
 
 // Serves reports whether discovery listed some version of group, and
