@@ -109,6 +109,13 @@ func TestAuditManifestsOverSnapshot(t *testing.T) {
 		return got
 	}
 	alone, over := run(), run("--from", snap)
+	table, _, err := runAudit(t, "--manifests", file, "--from", snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table, "manifests, as they would land in demo:blueocean:") {
+		t.Errorf("the report does not say where the manifests land:\n%s", table)
+	}
 
 	tests := []struct {
 		key string
