@@ -40,11 +40,18 @@ type nsDemand struct {
 
 func runQuotaExceeded(c ruleCheck, in *audit.Input) []audit.Finding {
 	s := in.Index.S
+	if len(s.ResourceQuotas) == 0 {
+		return nil
+	}
+	owners := map[string][]templateOwner{}
+	for _, o := range templateOwners(in.Index) {
+		owners[o.Ref.Namespace] = append(owners[o.Ref.Namespace], o)
+	}
 	demands := map[string]*nsDemand{}
 	demandOf := func(ns string) *nsDemand {
 		d, ok := demands[ns]
 		if !ok {
-			d = namespaceDemand(in.Index, ns)
+			d = namespaceDemand(in.Index, ns, owners[ns])
 			demands[ns] = d
 		}
 		return d
@@ -86,9 +93,10 @@ func runQuotaExceeded(c ruleCheck, in *audit.Input) []audit.Finding {
 	return out
 }
 
-// namespaceDemand sums, for ns, each workload's pod template times its
-// desired replicas, bare pods, LoadBalancer Services and claims.
-func namespaceDemand(ix *snapshot.Index, ns string) *nsDemand {
+// namespaceDemand sums, for ns, each workload's pod template (owners, the
+// namespace's) times its desired replicas, bare pods, LoadBalancer
+// Services and claims.
+func namespaceDemand(ix *snapshot.Index, ns string, owners []templateOwner) *nsDemand {
 	d := &nsDemand{used: map[corev1.ResourceName]*resource.Quantity{}}
 	add := func(name corev1.ResourceName, q resource.Quantity, times int64) {
 		if _, ok := d.used[name]; !ok {
@@ -102,10 +110,7 @@ func namespaceDemand(ix *snapshot.Index, ns string) *nsDemand {
 		pods int64
 	}
 	var contributors []contributor
-	for _, o := range templateOwners(ix) {
-		if o.Ref.Namespace != ns {
-			continue
-		}
+	for _, o := range owners {
 		var n int64
 		switch {
 		case o.Replicas >= 0:

@@ -44,17 +44,13 @@ func runServiceSelectorMatchesNothing(c ruleCheck, in *audit.Input) []audit.Find
 	}
 	ix := in.Index
 	var out []audit.Finding
-	byNS := map[string][]podTemplate{}
+	byNS := podTemplates(ix)
 	for i := range ix.S.Services {
 		svc := &ix.S.Services[i]
 		if len(svc.Spec.Selector) == 0 || svc.Spec.Type == corev1.ServiceTypeExternalName || snapshot.IsBuiltin(svc) {
 			continue
 		}
-		tpls, seen := byNS[svc.Namespace]
-		if !seen {
-			tpls = podTemplates(ix, svc.Namespace)
-			byNS[svc.Namespace] = tpls
-		}
+		tpls := byNS[svc.Namespace]
 		sel := labels.SelectorFromSet(svc.Spec.Selector)
 		matched := false
 		for _, t := range tpls {
@@ -70,52 +66,49 @@ func runServiceSelectorMatchesNothing(c ruleCheck, in *audit.Input) []audit.Find
 	return out
 }
 
-// podTemplates lists what pods of ns look like once the manifests land:
-// each workload's pod template, and each pod whose controller is not a
-// workload of the snapshot (a pod of a workload is judged by its
-// template, which the manifests may have changed).
-func podTemplates(ix *snapshot.Index, ns string) []podTemplate {
-	var out []podTemplate
-	add := func(kind, name string, l map[string]string) {
-		out = append(out, podTemplate{owner: ref(kind, ns, name), labels: l})
+// podTemplates lists, by namespace, what pods look like once the
+// manifests land: each workload's pod template, and each pod whose
+// controller is not a workload of the snapshot (a pod of a workload is
+// judged by its template, which the manifests may have changed).
+func podTemplates(ix *snapshot.Index) map[string][]podTemplate {
+	out := map[string][]podTemplate{}
+	add := func(kind, ns, name string, l map[string]string) {
+		out[ns] = append(out[ns], podTemplate{owner: ref(kind, ns, name), labels: l})
 	}
 	s := ix.S
 	for i := range s.Deployments {
-		if d := &s.Deployments[i]; d.Namespace == ns {
-			add("Deployment", d.Name, d.Spec.Template.Labels)
-		}
+		d := &s.Deployments[i]
+		add("Deployment", d.Namespace, d.Name, d.Spec.Template.Labels)
 	}
 	for i := range s.StatefulSets {
-		if o := &s.StatefulSets[i]; o.Namespace == ns {
-			add("StatefulSet", o.Name, o.Spec.Template.Labels)
-		}
+		o := &s.StatefulSets[i]
+		add("StatefulSet", o.Namespace, o.Name, o.Spec.Template.Labels)
 	}
 	for i := range s.DaemonSets {
-		if o := &s.DaemonSets[i]; o.Namespace == ns {
-			add("DaemonSet", o.Name, o.Spec.Template.Labels)
-		}
+		o := &s.DaemonSets[i]
+		add("DaemonSet", o.Namespace, o.Name, o.Spec.Template.Labels)
 	}
 	for i := range s.ReplicaSets {
-		if o := &s.ReplicaSets[i]; o.Namespace == ns && len(o.OwnerReferences) == 0 {
-			add("ReplicaSet", o.Name, o.Spec.Template.Labels)
+		if o := &s.ReplicaSets[i]; len(o.OwnerReferences) == 0 {
+			add("ReplicaSet", o.Namespace, o.Name, o.Spec.Template.Labels)
 		}
 	}
 	for i := range s.Jobs {
-		if o := &s.Jobs[i]; o.Namespace == ns && len(o.OwnerReferences) == 0 {
-			add("Job", o.Name, o.Spec.Template.Labels)
+		if o := &s.Jobs[i]; len(o.OwnerReferences) == 0 {
+			add("Job", o.Namespace, o.Name, o.Spec.Template.Labels)
 		}
 	}
 	for i := range s.CronJobs {
-		if o := &s.CronJobs[i]; o.Namespace == ns {
-			add("CronJob", o.Name, o.Spec.JobTemplate.Spec.Template.Labels)
-		}
+		o := &s.CronJobs[i]
+		add("CronJob", o.Namespace, o.Name, o.Spec.JobTemplate.Spec.Template.Labels)
 	}
-	for _, p := range ix.PodsInNamespace(ns) {
+	for i := range s.Pods {
+		p := &s.Pods[i]
 		if podTerminal(p) {
 			continue
 		}
 		if w := workloadOf(ix, p); w.Kind == "Pod" || ix.Object(w) == nil {
-			add("Pod", p.Name, p.Labels)
+			add("Pod", p.Namespace, p.Name, p.Labels)
 		}
 	}
 	return out
