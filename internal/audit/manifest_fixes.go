@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/purserhq/purser/internal/snapshot"
@@ -21,14 +23,11 @@ func asFileEdit(f *Finding, ix *snapshot.Index, overCluster bool) {
 	if r.Patch != nil {
 		target = r.Patch.Target
 	}
-	loc, located := ix.Location(target)
+	_, located := ix.Location(target)
 	if overCluster && !located {
 		return
 	}
-	place := "the manifest of " + target.String()
-	if located {
-		place = fmt.Sprintf("%s:%d (%s)", loc.File, loc.Line, target)
-	}
+	place := EditPlace(ix, target)
 	// The sentence that sends the reader to run the command goes with
 	// the command.
 	r.Text = strings.TrimSpace(strings.Replace(r.Text, WrittenBy(r.File), "", 1))
@@ -71,4 +70,20 @@ func patchName(t string) string {
 // WrittenBy says where the file a remediation's command names comes from.
 func WrittenBy(file string) string {
 	return "The command's file, " + file + ", is written by `purser audit --write-fixes DIR`: run it in DIR."
+}
+
+// EditPlace names where a person edits an object of the manifests: its
+// file and line; for an object of a kustomize build, whose line is in the
+// build's output, the kustomization whose sources define it; else the
+// object (read from stdin).
+func EditPlace(ix *snapshot.Index, r snapshot.Ref) string {
+	loc, ok := ix.Location(r)
+	if !ok {
+		return "the manifest of " + r.String()
+	}
+	switch path.Base(filepath.ToSlash(loc.File)) {
+	case "kustomization.yaml", "kustomization.yml", "Kustomization":
+		return fmt.Sprintf("the sources of %s that define %s (a kustomize build)", loc.File, r)
+	}
+	return fmt.Sprintf("%s:%d (%s)", loc.File, loc.Line, r)
 }

@@ -62,3 +62,18 @@ func TestAsFileEdit(t *testing.T) {
 		})
 	}
 }
+
+// An object of a kustomize build has a line in the build's output, not in
+// a file anyone edits: the fix names the kustomization's sources instead.
+func TestEditPlaceOfABuild(t *testing.T) {
+	t.Parallel()
+	s, err := snapshot.LoadManifests("overlays/prod/kustomization.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: shop}\n"+
+		"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: shop}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := EditPlace(snapshot.NewIndex(s), snapshot.Ref{Kind: "ConfigMap", Namespace: "shop", Name: "b"})
+	if want := "the sources of overlays/prod/kustomization.yaml that define ConfigMap/shop/b (a kustomize build)"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -238,11 +238,5 @@ func labelDiff(sel, tpl map[string]string) []string {
 	return out
 }
 
-// manifestPlace names where a person edits an object: its file and line
-// when it was read from one, else the object (stdin, a build).
-func manifestPlace(ix *snapshot.Index, r snapshot.Ref) string {
-	if loc, ok := ix.Location(r); ok {
-		return fmt.Sprintf("%s:%d (%s)", loc.File, loc.Line, r)
-	}
-	return "the manifest of " + r.String()
-}
+// manifestPlace names where a person edits an object (audit.EditPlace).
+func manifestPlace(ix *snapshot.Index, r snapshot.Ref) string { return audit.EditPlace(ix, r) }
