@@ -95,6 +95,11 @@ func ManifestFixFiles(findings []Finding) ([]manifest.File, error) {
 	}
 	var ps []patch
 	for _, p := range patches {
+		if p.live {
+			// Its object is in the cluster, not in the manifests the
+			// component patches: the finding's command applies the file.
+			continue
+		}
 		ps = append(ps, patch{Path: p.path, Target: target{Kind: p.target.Kind, Namespace: p.target.Namespace, Name: p.target.Name}})
 		if p.typ == "json" {
 			continue // an RFC 6902 list, which kustomize applies to the target as it is
@@ -137,6 +142,9 @@ type fixPatch struct {
 	path   string
 	typ    string
 	target snapshot.Ref
+	// live is a patch its finding's command applies to the cluster (a
+	// cluster object that manifests laid over it break).
+	live bool
 }
 
 // fixFiles returns one file per finding whose fix is an object or a
@@ -202,7 +210,7 @@ func fixFiles(findings []Finding) ([]manifest.File, []string, []fixPatch, error)
 		if r.Manifest != "" {
 			resources = append(resources, r.File)
 		} else {
-			patches = append(patches, fixPatch{path: r.File, typ: r.Patch.Type, target: r.Patch.Target})
+			patches = append(patches, fixPatch{path: r.File, typ: r.Patch.Type, target: r.Patch.Target, live: r.Command != ""})
 		}
 	}
 	files := make([]manifest.File, 0, len(byPath)+1)
