@@ -157,7 +157,7 @@ func TestManifestFixFiles(t *testing.T) {
 			File: ManifestPath("deployment-single-replica-no-pdb", snapshot.Ref{Kind: "PodDisruptionBudget", Namespace: "shop", Name: "web"})}},
 		{CheckID: "pod-runs-as-root", Object: web, Remediation: Remediation{Text: "t",
 			Patch: &Patch{Target: web, Type: "strategic", Body: `{"spec":{"template":{"spec":{"securityContext":{"runAsNonRoot":true}}}}}`},
-			File: PatchPath("pod-runs-as-root", web)}},
+			File:  PatchPath("pod-runs-as-root", web)}},
 		{CheckID: "rolebinding-missing-subject", Object: crb, Remediation: Remediation{Text: "t",
 			Patch: &Patch{Target: crb, Type: "json", Body: `[{"op":"remove","path":"/subjects/0"}]`}, File: PatchPath("rolebinding-missing-subject", crb)}},
 		{CheckID: "service-selector-matches-nothing", Object: live, Remediation: Remediation{Text: "t", Command: "kubectl patch service live --patch-file x",
