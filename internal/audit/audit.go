@@ -150,4 +150,11 @@ type Input struct {
 	// balancer, an unused volume) from the same book `purser cost` uses.
 	// Nil when no book fits the cluster: checks then give sizes only.
 	Prices *pricing.Book
+	// Mode is ModeManifests when the objects are manifests that carry no
+	// status (over a cluster's objects or not); ModeCluster otherwise.
+	Mode Mode
+	// Cluster, with ModeManifests, names the cluster the manifests were
+	// laid over (--cluster): what the set does not define may exist
+	// there. Empty for manifests alone.
+	Cluster string
 }

@@ -54,7 +54,9 @@ that ran is incomplete.
 ` + "`purser audit --manifests`" + ` audits manifests before they ship. The checks that need what
 only a cluster has (status, nodes, endpoints, the objects outside the set) are skipped
 there, and listed as skipped with the reason in every report; each check below says
-which it is.
+which it is. With ` + "`--cluster`" + ` (or ` + "`--from SNAPSHOT`" + `) the manifests are laid over that
+cluster's objects and judged there; only the findings about the manifests' objects,
+and those they bring to the cluster's objects, are reported.
 
 ## Checks
 

@@ -56,57 +56,152 @@ func PatchPath(checkID string, target snapshot.Ref) string {
 // two objects of one kind, namespace and name, which kustomize would
 // refuse, are an error naming both findings.
 func FixFiles(findings []Finding) ([]manifest.File, error) {
+	files, resources, _, err := fixFiles(findings)
+	if err != nil {
+		return nil, err
+	}
+	k, err := yaml.Marshal(map[string]any{"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources})
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s: %w", Kustomization, err)
+	}
+	head := "# Written by purser audit --write-fixes: the objects the audit's findings suggest creating.\n" +
+		"# Review them, then: kubectl apply --dry-run=server -k <dir> && kubectl apply -k <dir>\n" +
+		"# The patches under " + PatchDir + "/ change objects in the cluster; each finding's command applies its own\n" +
+		"# (kubectl patch ... --patch-file " + PatchDir + "/...), run in this directory.\n"
+	return withKustomization(files, append([]byte(head), k...)), nil
+}
+
+// ManifestFixFiles is FixFiles for manifests that have not shipped: the
+// patches change the manifests' own objects, so kustomize can apply them,
+// and DIR is a kustomize Component (resources to add, patches with their
+// targets) that the kustomization building the manifests lists under
+// components. A Component rather than patched copies of the files: the
+// files keep their comments and layout, the fixes stay reviewable apart,
+// and kustomize resolves the targets after the build, so manifests
+// rendered by kustomize or Helm are patched as well as plain files.
+func ManifestFixFiles(findings []Finding) ([]manifest.File, error) {
+	files, resources, patches, err := fixFiles(findings)
+	if err != nil {
+		return nil, err
+	}
+	type target struct {
+		Kind      string `json:"kind"`
+		Namespace string `json:"namespace,omitempty"`
+		Name      string `json:"name"`
+	}
+	type patch struct {
+		Path   string `json:"path"`
+		Target target `json:"target"`
+	}
+	var ps []patch
+	for _, p := range patches {
+		if p.live {
+			// Its object is in the cluster, not in the manifests the
+			// component patches: the finding's command applies the file.
+			continue
+		}
+		ps = append(ps, patch{Path: p.path, Target: target{Kind: p.target.Kind, Namespace: p.target.Namespace, Name: p.target.Name}})
+		if p.typ == "json" {
+			continue // an RFC 6902 list, which kustomize applies to the target as it is
+		}
+		for i := range files {
+			if files[i].Path != p.path {
+				continue
+			}
+			data, err := asKustomizePatch(files[i].Data, p.target)
+			if err != nil {
+				return nil, fmt.Errorf("the patch of %s in %s: %w", p.target, p.path, err)
+			}
+			files[i].Data = data
+		}
+	}
+	doc := map[string]any{"apiVersion": "kustomize.config.k8s.io/v1alpha1", "kind": "Component", "resources": resources}
+	if len(ps) > 0 {
+		doc["patches"] = ps
+	}
+	k, err := yaml.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s: %w", Kustomization, err)
+	}
+	head := "# Written by purser audit --manifests --write-fixes: the fixes of the manifests' findings, as a kustomize\n" +
+		"# Component. List this directory under components: in the kustomization that builds the manifests, then\n" +
+		"# kubectl kustomize (or kubectl apply -k) that kustomization. resources: are objects to add; patches: change\n" +
+		"# the manifests' own objects.\n"
+	return withKustomization(files, append([]byte(head), k...)), nil
+}
+
+// withKustomization adds the kustomization to the fix files, in order.
+func withKustomization(files []manifest.File, k []byte) []manifest.File {
+	files = append(files, manifest.File{Path: Kustomization, Data: k})
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files
+}
+
+// fixPatch is a patch file and the object it changes.
+type fixPatch struct {
+	path   string
+	typ    string
+	target snapshot.Ref
+	// live is a patch its finding's command applies to the cluster (a
+	// cluster object that manifests laid over it break).
+	live bool
+}
+
+// fixFiles returns one file per finding whose fix is an object or a
+// patch, the objects' paths and the patches, in order.
+func fixFiles(findings []Finding) ([]manifest.File, []string, []fixPatch, error) {
 	byPath := map[string][]byte{}
 	owner := map[string]string{}
 	ids := map[string]string{}
 	var resources []string
+	var patches []fixPatch
 	for _, f := range findings {
 		r := f.Remediation
 		who := f.CheckID + " " + f.Object.String()
 		var data []byte
 		switch {
 		case r.Manifest != "" && r.Patch != nil:
-			return nil, fmt.Errorf("finding %s: a fix is an object or a patch, not both", who)
+			return nil, nil, nil, fmt.Errorf("finding %s: a fix is an object or a patch, not both", who)
 		case r.Manifest != "":
 			objs, err := ManifestObjects(r.Manifest)
 			if err != nil {
-				return nil, fmt.Errorf("finding %s: manifest: %w", who, err)
+				return nil, nil, nil, fmt.Errorf("finding %s: manifest: %w", who, err)
 			}
 			// The file is named after the first object; the others
 			// (a policy's companions) go with it.
 			if want := ManifestPath(f.CheckID, objs[0]); r.File != want {
-				return nil, fmt.Errorf("finding %s: its manifest, %s, belongs in %s, not %q", who, objs[0], want, r.File)
+				return nil, nil, nil, fmt.Errorf("finding %s: its manifest, %s, belongs in %s, not %q", who, objs[0], want, r.File)
 			}
 			for _, obj := range objs {
 				id := obj.String()
 				if prev, ok := ids[id]; ok && prev != r.File {
-					return nil, fmt.Errorf("finding %s: %s is also created by %s: kustomize takes an object once", who, id, owner[prev])
+					return nil, nil, nil, fmt.Errorf("finding %s: %s is also created by %s: kustomize takes an object once", who, id, owner[prev])
 				}
 				ids[id] = r.File
 			}
 			data = []byte(manifestHeader(f) + r.Manifest)
 		case r.Patch != nil:
 			if want := PatchPath(f.CheckID, r.Patch.Target); r.File != want {
-				return nil, fmt.Errorf("finding %s: its patch of %s belongs in %s, not %q", who, r.Patch.Target, want, r.File)
+				return nil, nil, nil, fmt.Errorf("finding %s: its patch of %s belongs in %s, not %q", who, r.Patch.Target, want, r.File)
 			}
 			if !json.Valid([]byte(r.Patch.Body)) {
-				return nil, fmt.Errorf("finding %s: the patch of %s is not JSON", who, r.Patch.Target)
+				return nil, nil, nil, fmt.Errorf("finding %s: the patch of %s is not JSON", who, r.Patch.Target)
 			}
 			var b bytes.Buffer
 			if err := json.Indent(&b, []byte(r.Patch.Body), "", "  "); err != nil {
-				return nil, fmt.Errorf("finding %s: the patch of %s: %w", who, r.Patch.Target, err)
+				return nil, nil, nil, fmt.Errorf("finding %s: the patch of %s: %w", who, r.Patch.Target, err)
 			}
 			b.WriteByte('\n')
 			data = b.Bytes()
 		default:
 			if r.File != "" {
-				return nil, fmt.Errorf("finding %s: names the file %q but holds no manifest or patch", who, r.File)
+				return nil, nil, nil, fmt.Errorf("finding %s: names the file %q but holds no manifest or patch", who, r.File)
 			}
 			continue
 		}
 		if prev, ok := byPath[r.File]; ok {
 			if !bytes.Equal(prev, data) && !sameFix(prev, data) {
-				return nil, fmt.Errorf("finding %s: %s holds another fix, from %s", who, r.File, owner[r.File])
+				return nil, nil, nil, fmt.Errorf("finding %s: %s holds another fix, from %s", who, r.File, owner[r.File])
 			}
 			continue
 		}
@@ -114,6 +209,8 @@ func FixFiles(findings []Finding) ([]manifest.File, error) {
 		owner[r.File] = who
 		if r.Manifest != "" {
 			resources = append(resources, r.File)
+		} else {
+			patches = append(patches, fixPatch{path: r.File, typ: r.Patch.Type, target: r.Patch.Target, live: r.Command != ""})
 		}
 	}
 	files := make([]manifest.File, 0, len(byPath)+1)
@@ -124,17 +221,8 @@ func FixFiles(findings []Finding) ([]manifest.File, error) {
 	if resources == nil {
 		resources = []string{}
 	}
-	k, err := yaml.Marshal(map[string]any{"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources})
-	if err != nil {
-		return nil, fmt.Errorf("encoding %s: %w", Kustomization, err)
-	}
-	head := "# Written by purser audit --write-fixes: the objects the audit's findings suggest creating.\n" +
-		"# Review them, then: kubectl apply --dry-run=server -k <dir> && kubectl apply -k <dir>\n" +
-		"# The patches under " + PatchDir + "/ change objects in the cluster; each finding's command applies its own\n" +
-		"# (kubectl patch ... --patch-file " + PatchDir + "/...), run in this directory.\n"
-	files = append(files, manifest.File{Path: Kustomization, Data: append([]byte(head), k...)})
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	return files, nil
+	sort.Slice(patches, func(i, j int) bool { return patches[i].path < patches[j].path })
+	return files, resources, patches, nil
 }
 
 // sameFix reports two files that differ only in their header comment:
@@ -192,4 +280,33 @@ func ManifestObjects(doc string) ([]snapshot.Ref, error) {
 		return nil, errors.New("holds no object")
 	}
 	return out, nil
+}
+
+// asKustomizePatch gives a merge patch the apiVersion, kind and metadata
+// kustomize reads a strategic merge patch by. kustomize applies it as a
+// strategic merge patch: for the merge patches the checks write (maps,
+// null to remove a key) the result is the same.
+func asKustomizePatch(body []byte, target snapshot.Ref) ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, err
+	}
+	apiVersion, ok := snapshot.APIVersionOf(target.Kind)
+	if !ok {
+		return nil, fmt.Errorf("no apiVersion known for kind %s", target.Kind)
+	}
+	meta, _ := doc["metadata"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+	}
+	meta["name"] = target.Name
+	if target.Namespace != "" {
+		meta["namespace"] = target.Namespace
+	}
+	doc["apiVersion"], doc["kind"], doc["metadata"] = apiVersion, target.Kind, meta
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
 }

@@ -140,3 +140,54 @@ func TestFixPathsAreContained(t *testing.T) {
 		}
 	}
 }
+
+// For manifests, the fixes are a kustomize Component: objects under
+// resources, merge patches given the target's apiVersion, kind and name
+// (as kustomize reads a strategic merge patch), RFC 6902 patches as they
+// are; a patch whose command still applies it to a cluster object is
+// written but not listed.
+func TestManifestFixFiles(t *testing.T) {
+	t.Parallel()
+	web := snapshot.Ref{Kind: "Deployment", Namespace: "shop", Name: "web"}
+	crb := snapshot.Ref{Kind: "ClusterRoleBinding", Name: "ci"}
+	live := snapshot.Ref{Kind: "Service", Namespace: "shop", Name: "live"}
+	pdb := "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  maxUnavailable: 0\n"
+	findings := []Finding{
+		{CheckID: "deployment-single-replica-no-pdb", Object: web, Remediation: Remediation{Text: "t", Manifest: pdb,
+			File: ManifestPath("deployment-single-replica-no-pdb", snapshot.Ref{Kind: "PodDisruptionBudget", Namespace: "shop", Name: "web"})}},
+		{CheckID: "pod-runs-as-root", Object: web, Remediation: Remediation{Text: "t",
+			Patch: &Patch{Target: web, Type: "strategic", Body: `{"spec":{"template":{"spec":{"securityContext":{"runAsNonRoot":true}}}}}`},
+			File:  PatchPath("pod-runs-as-root", web)}},
+		{CheckID: "rolebinding-missing-subject", Object: crb, Remediation: Remediation{Text: "t",
+			Patch: &Patch{Target: crb, Type: "json", Body: `[{"op":"remove","path":"/subjects/0"}]`}, File: PatchPath("rolebinding-missing-subject", crb)}},
+		{CheckID: "service-selector-matches-nothing", Object: live, Remediation: Remediation{Text: "t", Command: "kubectl patch service live --patch-file x",
+			Patch: &Patch{Target: live, Type: "merge", Body: `{"spec":{"selector":{"app":"web"}}}`}, File: PatchPath("service-selector-matches-nothing", live)}},
+	}
+	files, err := ManifestFixFiles(findings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPath := map[string]string{}
+	for _, f := range files {
+		byPath[f.Path] = string(f.Data)
+	}
+	k := byPath[Kustomization]
+	for _, want := range []string{"kind: Component", "- deployment-single-replica-no-pdb/shop/poddisruptionbudget-web.yaml",
+		"path: patches/pod-runs-as-root/shop/deployment-web.json", "path: patches/rolebinding-missing-subject/_/clusterrolebinding-ci.json"} {
+		if !strings.Contains(k, want) {
+			t.Errorf("kustomization lacks %q:\n%s", want, k)
+		}
+	}
+	if strings.Contains(k, "service-live") {
+		t.Errorf("a patch applied to the cluster is listed in the component:\n%s", k)
+	}
+	if _, ok := byPath["patches/service-selector-matches-nothing/shop/service-live.json"]; !ok {
+		t.Error("the live patch's file, which its command names, is not written")
+	}
+	if p := byPath["patches/pod-runs-as-root/shop/deployment-web.json"]; !strings.Contains(p, `"apiVersion": "apps/v1"`) || !strings.Contains(p, `"name": "web"`) {
+		t.Errorf("merge patch without the target's identity:\n%s", p)
+	}
+	if p := byPath["patches/rolebinding-missing-subject/_/clusterrolebinding-ci.json"]; !strings.HasPrefix(p, "[") {
+		t.Errorf("RFC 6902 patch changed:\n%s", p)
+	}
+}

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -27,6 +28,9 @@ type Options struct {
 	// Mode is what the snapshot holds; ModeManifests skips the checks
 	// that manifests cannot answer. Empty means ModeCluster.
 	Mode Mode
+	// Cluster, with ModeManifests, names the cluster whose objects the
+	// manifests were laid over (see Input.Cluster).
+	Cluster string
 }
 
 // Suppressed is a finding dropped by an exemption or an annotation; it is
@@ -73,7 +77,10 @@ type Result struct {
 	Source string `json:"source"`
 	// Mode is "manifests" for manifests audited before they ship, where
 	// the checks that need a cluster are skipped; empty for a cluster.
-	Mode          Mode      `json:"mode,omitempty"`
+	Mode Mode `json:"mode,omitempty"`
+	// Cluster names the cluster the manifests were laid over, when one
+	// was given (--cluster or --cluster-from).
+	Cluster       string    `json:"cluster,omitempty"`
 	Context       string    `json:"context,omitempty"`
 	ServerVersion string    `json:"serverVersion,omitempty"`
 	CollectedAt   time.Time `json:"collectedAt,omitzero"` // zero when unknown
@@ -217,6 +224,7 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 	res := &Result{
 		Source:        s.Meta.Source,
 		Mode:          mode,
+		Cluster:       opts.Cluster,
 		Context:       s.Meta.Context,
 		ServerVersion: s.Meta.ServerVersion,
 		CollectedAt:   s.Meta.CollectedAt,
@@ -240,7 +248,7 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 		}
 	}
 	ignores := ignoreAnnotations(s)
-	in := &Input{Index: ix, Config: cfg, Prices: opts.Prices}
+	in := &Input{Index: ix, Config: cfg, Prices: opts.Prices, Mode: cmp.Or(mode, ModeCluster), Cluster: opts.Cluster}
 	for _, c := range registry {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("audit interrupted before check %s: %w", c.ID(), err)
@@ -276,6 +284,9 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 		for _, f := range fs {
 			f.CheckID = c.ID()
 			f.Category = c.Category()
+			if mode == ModeManifests {
+				asFileEdit(&f, ix, opts.Cluster != "")
+			}
 			if overridden {
 				f.Severity = sev
 			}

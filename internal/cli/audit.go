@@ -43,6 +43,11 @@ type AuditOptions struct {
 	Manifests []string
 	// History is --store and --since (audit_history.go).
 	History auditHistory
+	// Cluster lays the manifests over the live cluster (--cluster); with
+	// --from or --demo they are laid over that snapshot instead.
+	Cluster bool
+	// landed is set once the manifests are laid over a cluster.
+	landed  *landing
 	streams genericiooptions.IOStreams
 }
 
@@ -70,13 +75,25 @@ cluster as DIR/patches/<check>/<namespace>/<kind>-<name>.json, which each
 finding's command applies with kubectl patch --patch-file, run in DIR. DIR is
 replaced as a whole.
 
+With --manifests, the patches change the manifests' own objects: DIR is then a
+kustomize Component (its resources the objects to add, its patches aimed at
+their targets), to list under components: in the kustomization that builds
+the manifests, and each finding names the file and line to edit.
+
 --manifests PATH audits manifests before they ship, without a cluster: files,
 directories, a directory with a kustomization.yaml (built as kubectl apply -k
 would), or - for rendered output on stdin (helm template ... | purser audit
 --manifests -). Namespaced objects without a namespace go to -n's namespace, or
 default. The checks that need a cluster (status, nodes, endpoints, objects
 outside the set) are skipped and listed as skipped; the built-in ClusterRoles,
-default ServiceAccounts and kube-dns are known.`,
+default ServiceAccounts and kube-dns are known. With --cluster (the live cluster
+of the kubeconfig), --from SNAPSHOT or --demo, the manifests are laid over that
+cluster's objects as kubectl apply would (an object of the manifests replaces
+the cluster's of the same kind, namespace and name) and judged there: a
+Service that would select no pod, a reference to an object neither the
+manifests nor the cluster hold, an autoscaler whose metrics API the cluster
+does not serve. Only the findings about the manifests' objects are reported,
+and those about the cluster's objects that the manifests would break.`,
 		Example: `  purser audit --demo                          # the BlueOcean audit
   purser audit --demo --report audit.html      # also write the HTML report
   purser audit --demo -n monitoring            # the findings of one namespace
@@ -86,7 +103,9 @@ default ServiceAccounts and kube-dns are known.`,
   purser audit --checks service-no-endpoints --checks pod-crashloop
   purser audit --write-fixes fixes/ && kubectl apply --dry-run=server -k fixes/   # the fixes as files
   purser audit --manifests deploy/ --fail-on error    # manifests in CI, before they ship
-  helm template my-chart | purser audit --manifests - -n prod`,
+  helm template my-chart | purser audit --manifests - -n prod
+  purser audit --manifests deploy/ --cluster           # as they would land in the current context
+  purser audit --manifests deploy/ --from prod.snap    # as they would land in a saved snapshot`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -116,6 +135,7 @@ default ServiceAccounts and kube-dns are known.`,
 	cmd.Flags().StringVar(&o.WriteFixes, "write-fixes", "", "write the fixes that are objects or patches as files into this directory (replaced as a whole), with a kustomization.yaml")
 	_ = cmd.MarkFlagDirname("write-fixes")
 	cmd.Flags().StringSliceVar(&o.Manifests, "manifests", nil, "audit these manifests instead of a cluster: files, directories, kustomizations, or - for stdin; comma-separated or repeated")
+	cmd.Flags().BoolVar(&o.Cluster, "cluster", false, "with --manifests, lay them over the live cluster's objects and audit them as they would land (--from or --demo: over that snapshot)")
 	cmd.Flags().BoolVar(&o.Details, "details", false, "with -o table, print each finding's cause, evidence and fix under its check (-o wide does the same)")
 	o.MinSeverity = newChoice("info", "info", "warning", "error")
 	addChoice(cmd, o.MinSeverity, "min-severity", "", "with -o table or wide, hide the findings below this severity")
@@ -133,15 +153,10 @@ func (o *AuditOptions) Validate() error {
 	if _, err := audit.SelectChecks(strings.Join(o.Checks, ","), checks.Registry()); err != nil {
 		return err
 	}
+	if err := o.validateCluster(); err != nil {
+		return err
+	}
 	if len(o.Manifests) > 0 {
-		switch {
-		case o.Env.Demo:
-			return fmt.Errorf("--manifests and --demo are exclusive: choose one source")
-		case o.Env.From != "":
-			return fmt.Errorf("--manifests and --from are exclusive: choose one source")
-		case o.Env.CollectedAt != "":
-			return fmt.Errorf("--collected-at dates a snapshot; manifests have no time")
-		}
 		stdin := 0
 		for _, p := range o.Manifests {
 			if p == "" {
@@ -175,28 +190,40 @@ func (o *AuditOptions) Validate() error {
 func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 	selected, _ := audit.SelectChecks(strings.Join(o.Checks, ","), checks.Registry())
 	verb := action.Audit{Checks: selected}
-	if len(o.Manifests) > 0 {
+	res, err := o.landing(ctx, env, selected)
+	switch {
+	case err != nil:
+		return err
+	case res != nil:
+		// laid over a cluster: res is already narrowed
+	case len(o.Manifests) > 0:
 		// -n is where the manifests land, as with kubectl apply -n (the
 		// loader gives it to objects without one and refuses others), so
 		// it narrows nothing: the cluster-scoped objects land too.
 		verb.Mode = audit.ModeManifests
-	} else {
+		if res, err = verb.Run(ctx, env); err != nil {
+			return err
+		}
+	default:
 		ns, err := o.Env.Scope(env)
 		if err != nil {
 			return err
 		}
 		verb.Namespace = ns
-	}
-	res, err := verb.Run(ctx, env)
-	if err != nil {
-		return err
+		if res, err = verb.Run(ctx, env); err != nil {
+			return err
+		}
 	}
 	hist, err := o.History.record(ctx, env, res, verb.Namespace)
 	if err != nil {
 		return err
 	}
 	if o.WriteFixes != "" {
-		files, err := audit.FixFiles(res.Findings)
+		fixFiles, how := audit.FixFiles, fmt.Sprintf("kubectl apply --dry-run=server -k %s; patches: see each finding's command", o.WriteFixes)
+		if res.Mode == audit.ModeManifests {
+			fixFiles, how = audit.ManifestFixFiles, "a kustomize component: list it under components: in the kustomization that builds the manifests"
+		}
+		files, err := fixFiles(res.Findings)
 		if err != nil {
 			return fmt.Errorf("--write-fixes %s: %w", o.WriteFixes, err)
 		}
@@ -204,8 +231,7 @@ func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 			return fmt.Errorf("--write-fixes: %w", err)
 		}
 		// The kustomization is always written; the rest are fixes.
-		fmt.Fprintf(o.streams.ErrOut, "%d %s written to %s (kubectl apply --dry-run=server -k %s; patches: see each finding's command)\n",
-			len(files)-1, pluralWord(len(files)-1, "fix file"), o.WriteFixes, o.WriteFixes)
+		fmt.Fprintf(o.streams.ErrOut, "%d %s written to %s (%s)\n", len(files)-1, pluralWord(len(files)-1, "fix file"), o.WriteFixes, how)
 	}
 	width, color := output.Terminal(o.streams.Out, os.Getenv)
 	minSev, _ := audit.ParseSeverity(o.MinSeverity.value)
@@ -241,6 +267,9 @@ func (o *AuditOptions) Run(ctx context.Context, env *action.Env) error {
 func (o *AuditOptions) completeEnv(ctx context.Context) (*action.Env, error) {
 	if len(o.Manifests) == 0 {
 		return o.Env.Complete(ctx, o.streams)
+	}
+	if o.overCluster() {
+		return o.completeLanding(ctx)
 	}
 	env, err := action.NewEnv(ctx, action.Options{
 		Source: action.Source{Manifests: o.Manifests, ManifestNamespace: o.Env.Namespace(), Stdin: o.streams.In,

@@ -103,9 +103,10 @@ func (f *StoreFlags) open(ctx context.Context) (*store.Store, error) {
 	return store.Open(ctx, f.Target)
 }
 
-// clusterName is the name history files a snapshot's scans under: the
-// kubeconfig context of a live cluster, else where the snapshot came from
-// ("demo", a file's path).
+// clusterName names a snapshot's cluster, for the scans history files
+// under it and for reports of manifests laid over it: the kubeconfig
+// context of a live cluster, else where the snapshot came from ("demo", a
+// file's path).
 func clusterName(s *snapshot.Snapshot) string {
 	if s.Meta.Context != "" {
 		return s.Meta.Context

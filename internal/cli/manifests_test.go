@@ -192,8 +192,11 @@ func TestAuditManifestsFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--manifests", file, "--demo"}, "--manifests and --demo are exclusive"},
-		{[]string{"--manifests", file, "--from", file}, "--manifests and --from are exclusive"},
+		{[]string{"--cluster", "--demo"}, "--cluster lays --manifests over the live cluster"},
+		{[]string{"--manifests", file, "--cluster", "--from", file}, "--cluster and --from are exclusive"},
+		{[]string{"--manifests", file, "--cluster", "--demo"}, "--cluster and --demo are exclusive"},
+		{[]string{"--manifests", "-", "--from", "-"}, "--from - and --manifests - both read stdin"},
+		{[]string{"--manifests", file, "--collected-at", "2026-03-01T10:00:00Z"}, "manifests have no time"},
 		{[]string{"--manifests", "-,-"}, "- (stdin) is given 2 times"},
 		{[]string{"--manifests", filepath.Join(manifestsDir, "missing.yaml")}, "missing.yaml"},
 	}

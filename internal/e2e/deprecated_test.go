@@ -156,6 +156,8 @@ func TestDeprecatedAPIsLive(t *testing.T) {
 		}
 	})
 
+	t.Run("deprecated APIs clients call, from the API server's metric", func(t *testing.T) { deprecatedRequestsLive(t, s, run) })
+
 	t.Run("saved snapshot with a version no longer served", func(t *testing.T) {
 		old, err := snapshot.LoadManifests("old-ingress.yaml", []byte(oldIngress))
 		if err != nil {

@@ -54,6 +54,9 @@ type kind struct {
 	count func(s *Snapshot) int
 	// each calls fn for every object of the kind in the snapshot.
 	each func(s *Snapshot, fn func(metav1.Object))
+	// overlay sets dst's objects of the kind to over's laid on under's
+	// (see Overlay).
+	overlay func(dst, under, over *Snapshot)
 }
 
 // GroupResource is the kubectl-style name of the kind.
@@ -115,7 +118,43 @@ func define[T any, PT interface {
 				fn(PT(&items[i]))
 			}
 		},
+		overlay: func(dst, under, over *Snapshot) {
+			*field(dst) = overlayItems[T, PT](*field(under), *field(over))
+		},
 	}
+}
+
+// overlayItems returns over's objects, then under's that over does not
+// replace (same namespace and name). A built-in stand-in of over gives
+// way to under's own object.
+func overlayItems[T any, PT interface {
+	*T
+	metav1.Object
+}](under, over []T) []T {
+	type id struct{ ns, name string }
+	inUnder := make(map[id]bool, len(under))
+	for i := range under {
+		o := PT(&under[i])
+		inUnder[id{o.GetNamespace(), o.GetName()}] = true
+	}
+	out := make([]T, 0, len(under)+len(over))
+	replaced := map[id]bool{}
+	for i := range over {
+		o := PT(&over[i])
+		k := id{o.GetNamespace(), o.GetName()}
+		if IsBuiltin(o) && inUnder[k] {
+			continue
+		}
+		replaced[k] = true
+		out = append(out, over[i])
+	}
+	for i := range under {
+		o := PT(&under[i])
+		if !replaced[id{o.GetNamespace(), o.GetName()}] {
+			out = append(out, under[i])
+		}
+	}
+	return out
 }
 
 // LastAppliedAnnotation is kubectl's copy of the last applied manifest:
@@ -362,4 +401,15 @@ func ownsReplicas(raw []byte) bool {
 	}
 	_, ok := fields.Spec["f:replicas"]
 	return ok
+}
+
+// APIVersionOf returns the apiVersion of a modelled kind ("apps/v1" for
+// Deployment), the version the snapshot stores it in.
+func APIVersionOf(kindName string) (string, bool) {
+	for _, k := range kinds() {
+		if k.Kind == kindName {
+			return k.GVR.GroupVersion().String(), true
+		}
+	}
+	return "", false
 }

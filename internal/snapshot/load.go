@@ -534,10 +534,12 @@ func (l *loader) addObjectAt(file string, line, at int, path string, raw []byte)
 		l.warnings = append(l.warnings, fmt.Sprintf("%s:%d: %s %s in version %s is kept as a reference only; export %s",
 			file, line, h.Kind, h.Metadata.Name, h.APIVersion, k.GVR.GroupVersion()))
 	}
-	if h.Metadata.Namespace != "" {
-		l.s.Others = append(l.s.Others, ObjectRef{Group: gv.Group, Version: gv.Version, Kind: h.Kind,
-			Namespace: h.Metadata.Namespace, Name: h.Metadata.Name})
-	}
+	// An object without a namespace is kept too, with none: a
+	// cluster-scoped kind (a PodSecurityPolicy, a ClusterRole in an old
+	// version) or one whose scope the loader cannot know. The audit
+	// reports its apiVersion; namespace contents ignore it.
+	l.s.Others = append(l.s.Others, ObjectRef{Group: gv.Group, Version: gv.Version, Kind: h.Kind,
+		Namespace: h.Metadata.Namespace, Name: h.Metadata.Name})
 	return nil
 }
 

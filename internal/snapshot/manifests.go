@@ -267,7 +267,7 @@ func inNamespace(s *Snapshot, ns string) error {
 		})
 	}
 	for _, o := range s.Others {
-		if o.Namespace != ns {
+		if o.Namespace != "" && o.Namespace != ns {
 			bad = append(bad, fmt.Sprintf("%s %s/%s", o.Kind, o.Namespace, o.Name))
 		}
 	}

@@ -97,6 +97,16 @@ func BuiltinNamespaces() []string {
 // bootstrapLabel marks what the API server creates itself, as it does.
 const bootstrapLabel = "kubernetes.io/bootstrapping"
 
+// BuiltinAnnotation marks the objects the manifest reader adds because
+// every cluster has them (see addBuiltins): they stand in for the
+// cluster's own, which win over them when manifests are laid over a
+// cluster, and no finding is about them.
+const BuiltinAnnotation = "purser.dev/builtin"
+
+// IsBuiltin reports whether o was added by the manifest reader as an
+// object every cluster has, rather than read from the manifests.
+func IsBuiltin(o metav1.Object) bool { return o.GetAnnotations()[BuiltinAnnotation] == "true" }
+
 // addBuiltins adds to a snapshot of manifests the objects every cluster
 // already has and the set does not define: the bootstrap ClusterRoles,
 // kube-system's kube-dns Service, and in every namespace the set uses
@@ -105,6 +115,7 @@ const bootstrapLabel = "kubernetes.io/bootstrapping"
 // Namespaces themselves are not added: a namespace the set does not
 // define is judged by the cluster it lands in, not by the manifests.
 func addBuiltins(s *Snapshot) {
+	builtin := map[string]string{BuiltinAnnotation: "true"}
 	roles := map[string]bool{}
 	for i := range s.ClusterRoles {
 		roles[s.ClusterRoles[i].Name] = true
@@ -112,7 +123,7 @@ func addBuiltins(s *Snapshot) {
 	for _, name := range BootstrapClusterRoles() {
 		if !roles[name] {
 			s.ClusterRoles = append(s.ClusterRoles, rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name,
-				Labels: map[string]string{bootstrapLabel: "rbac-defaults"}}})
+				Labels: map[string]string{bootstrapLabel: "rbac-defaults"}, Annotations: builtin}})
 		}
 	}
 	namespaces := map[string]bool{}
@@ -139,10 +150,10 @@ func addBuiltins(s *Snapshot) {
 	sort.Strings(names)
 	for _, ns := range names {
 		if !sas[ns+"/default"] {
-			s.ServiceAccounts = append(s.ServiceAccounts, corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "default"}})
+			s.ServiceAccounts = append(s.ServiceAccounts, corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "default", Annotations: builtin}})
 		}
 		if !cms[ns+"/kube-root-ca.crt"] {
-			s.ConfigMaps = append(s.ConfigMaps, corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kube-root-ca.crt"}})
+			s.ConfigMaps = append(s.ConfigMaps, corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kube-root-ca.crt", Annotations: builtin}})
 		}
 	}
 	hasDNS := false
@@ -153,7 +164,8 @@ func addBuiltins(s *Snapshot) {
 	}
 	if !hasDNS {
 		s.Services = append(s.Services, corev1.Service{
-			ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceSystem, Name: "kube-dns", Labels: map[string]string{"k8s-app": "kube-dns"}},
+			ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceSystem, Name: "kube-dns", Labels: map[string]string{"k8s-app": "kube-dns"},
+				Annotations: builtin},
 			Spec: corev1.ServiceSpec{Selector: map[string]string{"k8s-app": "kube-dns"}, Ports: []corev1.ServicePort{
 				{Name: "dns", Port: 53, Protocol: corev1.ProtocolUDP},
 				{Name: "dns-tcp", Port: 53, Protocol: corev1.ProtocolTCP},
@@ -185,7 +197,9 @@ func usedNamespaces(s *Snapshot) []string {
 		k.each(s, func(o metav1.Object) { seen[o.GetNamespace()] = true })
 	}
 	for _, o := range s.Others {
-		seen[o.Namespace] = true
+		if o.Namespace != "" {
+			seen[o.Namespace] = true
+		}
 	}
 	out := make([]string, 0, len(seen))
 	for ns := range seen {

@@ -241,3 +241,45 @@ func TestLoadManifestSetNoKustomize(t *testing.T) {
 		t.Fatalf("error %v, want a refusal", err)
 	}
 }
+
+// Objects of kinds the snapshot does not model and that name no
+// namespace (a PodSecurityPolicy, a ClusterRole in an old version) are
+// kept, with none, so that their apiVersion can be judged; they are in
+// no namespace, so -n does not refuse them and no namespace "" appears.
+func TestManifestSetKeepsClusterScopedUnmodelled(t *testing.T) {
+	t.Parallel()
+	const doc = `apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata: {name: restricted}
+spec: {privileged: false}
+---
+apiVersion: rbac.authorization.k8s.io/v1beta1
+kind: ClusterRole
+metadata: {name: reader}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+`
+	s, err := snapshot.LoadManifestSet(context.Background(), []string{"-"}, snapshot.ManifestOptions{Namespace: "team-a", Stdin: strings.NewReader(doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range s.Others {
+		got = append(got, o.Group+"/"+o.Version+"/"+o.Kind+"/"+o.Namespace+"/"+o.Name)
+	}
+	want := []string{"policy/v1beta1/PodSecurityPolicy//restricted", "rbac.authorization.k8s.io/v1beta1/ClusterRole//reader"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("others %v, want %v", got, want)
+	}
+	for _, sa := range s.ServiceAccounts {
+		if sa.Namespace == "" {
+			t.Errorf("a default ServiceAccount in namespace \"\": %+v", sa.ObjectMeta)
+		}
+	}
+	ix := snapshot.NewIndex(s)
+	if c := ix.NamespaceContents(""); c.Objects["PodSecurityPolicy.policy"] > 0 || c.Objects["ClusterRole.rbac.authorization.k8s.io"] > 0 {
+		t.Errorf("cluster-scoped objects counted in a namespace \"\": %v", c.Objects)
+	}
+}

@@ -119,6 +119,9 @@ func (ix *Index) buildContents() {
 		})
 	}
 	for _, o := range ix.S.Others {
+		if o.Namespace == "" {
+			continue // cluster-scoped: in no namespace
+		}
 		c := get(o.Namespace)
 		name := o.Kind
 		if o.Group != "" {

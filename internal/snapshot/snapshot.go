@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -66,7 +67,10 @@ type Snapshot struct {
 
 	// Others are namespaced objects of every other listable kind (custom
 	// resources included), kept as references so that "is this namespace
-	// empty" can be answered for every kind.
+	// empty" can be answered for every kind. Read from files, objects
+	// without a namespace are kept too, with none (cluster-scoped kinds,
+	// or modelled kinds in another version), so that their apiVersion
+	// can be judged.
 	Others []ObjectRef
 }
 
@@ -90,6 +94,48 @@ type Meta struct {
 	// Locations are where the objects read from files were found; nil
 	// for a live snapshot. Index.Location answers from them.
 	Locations *Locations `json:"locations,omitempty"`
+	// ServedAPIs are the group/versions the API server's discovery
+	// listed ("custom.metrics.k8s.io/v1beta2", "v1"), sorted; nil when
+	// unknown (files, manifests, or discovery refused): whether an
+	// autoscaler's metrics API exists is then unknown, never "no".
+	ServedAPIs []string `json:"servedAPIs,omitempty"`
+	// DeprecatedRequests are the deprecated APIs the API server counted
+	// requests to since it started (its apiserver_requested_deprecated_apis
+	// metric), sorted; nil when /metrics could not be read (files,
+	// manifests, or RBAC refused it), empty when it was and nothing
+	// deprecated was requested.
+	DeprecatedRequests *[]DeprecatedAPIRequest `json:"deprecatedRequests,omitempty"`
+}
+
+// DeprecatedAPIRequest is one series of the API server's
+// apiserver_requested_deprecated_apis gauge: some client requested this
+// resource in this version. The metric does not say which client.
+type DeprecatedAPIRequest struct {
+	Group       string `json:"group,omitempty"`
+	Version     string `json:"version"`
+	Resource    string `json:"resource"`
+	Subresource string `json:"subresource,omitempty"`
+	// RemovedRelease is the release that removes the version ("1.25"),
+	// empty when none is planned.
+	RemovedRelease string `json:"removedRelease,omitempty"`
+}
+
+// Serves reports whether discovery listed some version of group, and
+// whether discovery is known at all.
+func (m Meta) Serves(group string) (served, known bool) {
+	if m.ServedAPIs == nil {
+		return false, false
+	}
+	for _, gv := range m.ServedAPIs {
+		g, _, ok := strings.Cut(gv, "/")
+		if !ok {
+			g = ""
+		}
+		if g == group {
+			return true, true
+		}
+	}
+	return false, true
 }
 
 // KindStatus tells whether one kind was read and, if not, why.

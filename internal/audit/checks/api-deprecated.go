@@ -39,7 +39,11 @@ func apiDeprecated() audit.Check {
 			"k8s.io/api's generated prerelease-lifecycle data and, for older removals, the Kubernetes deprecation guide " +
 			"(https://kubernetes.io/docs/reference/using-api/deprecation-guide/); docs/api-lifecycle.md lists every entry with its " +
 			"source. Custom resources are reported when written through, or declared in, a version their " +
-			"CustomResourceDefinition marks `deprecated: true`, with its deprecation warning.",
+			"CustomResourceDefinition marks `deprecated: true`, with its deprecation warning. When the API server's " +
+			"/metrics is readable, its apiserver_requested_deprecated_apis gauge says which deprecated APIs clients " +
+			"still call (an object of kind APIResource, such as `endpoints.v1`): info while no removal is planned, a " +
+			"warning for a deprecated custom resource version or a planned removal; the metric does not name the caller, " +
+			"the audit log does.",
 		run: runAPIDeprecated,
 	}
 }
@@ -110,7 +114,101 @@ func runAPIDeprecated(c checkSpec, ix *snapshot.Index, _ *audit.Config) []audit.
 			report(snapshot.Ref{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}, uses)
 		}
 	}
+	if reqs := ix.S.Meta.DeprecatedRequests; reqs != nil {
+		for _, r := range *reqs {
+			out = append(out, requestedFinding(c, ix.S, table, r, cluster, known))
+		}
+	}
 	return out
+}
+
+// requestedFinding reports a deprecated API that clients still call, from
+// the API server's own count. The object is the API resource in that
+// version ("endpoints.v1", "widgets.v1alpha1.example.purser.dev", as
+// kubectl names a resource fully), since no stored object is involved.
+func requestedFinding(c checkSpec, s *snapshot.Snapshot, table apilifecycle.Table, r snapshot.DeprecatedAPIRequest,
+	cluster apilifecycle.Version, known bool) audit.Finding {
+	gv := schema.GroupVersion{Group: r.Group, Version: r.Version}
+	name := r.Resource + "." + r.Version
+	if r.Group != "" {
+		name += "." + r.Group
+	}
+	what := r.Resource
+	if r.Subresource != "" {
+		what += "/" + r.Subresource
+	}
+	series := fmt.Sprintf("apiserver_requested_deprecated_apis{group=%q,version=%q,resource=%q,subresource=%q,removed_release=%q}",
+		r.Group, r.Version, r.Resource, r.Subresource, r.RemovedRelease)
+	f := c.newFinding(snapshot.Ref{Kind: "APIResource", Name: name}, fmt.Sprintf("Clients still call %s in %s, which is deprecated",
+		what, gv))
+	f.Severity = audit.Info
+	f.Evidence = []string{series + " is set: some client requested it since the API server started (source: apiserver " +
+		"metric; high confidence that it was called; the metric does not name the caller)"}
+	replacement := ""
+	switch {
+	case r.Group == "" && r.Version == "v1" && r.Resource == "endpoints":
+		replacement = "discovery.k8s.io/v1 EndpointSlice"
+	case r.Group == "" && r.Version == "v1" && r.Resource == "componentstatuses":
+		replacement = "the API server's /livez and /readyz endpoints"
+	}
+	if e, ok := lifecycleOfResource(table, gv, r.Resource); ok {
+		f.Severity = audit.Warning
+		if repl := e.ReplacementAPIVersion(); repl != "" {
+			replacement = repl
+		}
+		f.Evidence = append(f.Evidence, fmt.Sprintf("%s %s: deprecated in %s, removed in %s (source: %s)",
+			e.APIVersion(), e.GVK.Kind, orUnknown(e.Deprecated), orUnknown(e.Removed), e.Source))
+		if known && !e.Removed.IsZero() && cluster.AtLeast(e.Removed) {
+			f.Severity = audit.Error
+		}
+	}
+	for i := range s.CRDs {
+		crd := &s.CRDs[i]
+		if crd.Spec.Group != r.Group || crd.Spec.Names.Plural != r.Resource {
+			continue
+		}
+		f.Severity = audit.Warning
+		for _, v := range crd.Spec.Versions {
+			switch {
+			case v.Name == r.Version && v.DeprecationWarning != nil:
+				f.Evidence = append(f.Evidence, "CustomResourceDefinition "+crd.Name+" warns: "+*v.DeprecationWarning)
+			case v.Name != r.Version && v.Served && !v.Deprecated && replacement == "":
+				replacement = crd.Spec.Group + "/" + v.Name
+			}
+		}
+	}
+	if r.RemovedRelease != "" {
+		f.Message += ", and removed in Kubernetes " + r.RemovedRelease
+		if f.Severity == audit.Info {
+			f.Severity = audit.Warning
+		}
+	}
+	if replacement != "" {
+		f.Message += "; use " + replacement
+	}
+	f.Cause = "A client (a controller, an operator, a script or a person with kubectl) still requests " + gv.String() + " " +
+		what + ". It works until the version is removed; then that client fails. The API server counts the requests but " +
+		"not who made them."
+	f.Remediation = audit.Remediation{Text: "Find the caller in the API server's audit log: its events for these requests " +
+		"carry the annotation k8s.io/deprecated: \"true\" with the user and userAgent. Move that client to " +
+		replacementOrNone(replacement) + ". The gauge resets only when the API server restarts."}
+	return f
+}
+
+// lifecycleOfResource finds the lifecycle entry of a resource by its
+// plural name, which the metric gives instead of the kind.
+func lifecycleOfResource(table apilifecycle.Table, gv schema.GroupVersion, resource string) (apilifecycle.Entry, bool) {
+	for _, e := range table.Entries() {
+		if e.GVK.GroupVersion() != gv {
+			continue
+		}
+		k := strings.ToLower(e.GVK.Kind)
+		switch resource {
+		case k + "s", k + "es", strings.TrimSuffix(k, "y") + "ies":
+			return e, true
+		}
+	}
+	return apilifecycle.Entry{}, false
 }
 
 // crdVersion finds the version of the CustomResourceDefinition that defines

@@ -3,6 +3,7 @@ package checks
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"os"
 	"path/filepath"
@@ -23,8 +24,10 @@ import (
 //	# expect-evidence: 26 of 27         (a substring of some evidence line or message)
 //	# expect-fix: maxUnavailable: 0     (a substring of some fix: text, command, manifest or patch)
 //	# expect-no-fix: --replicas=2       (a substring of no fix)
+//	# mode: manifests                    (audit the fixture as manifests before they ship)
 type fixtureExpect struct {
 	objects, commands, causes, evidence, fixes, noFixes []string
+	mode                                                audit.Mode
 }
 
 func readExpect(data []byte) fixtureExpect {
@@ -50,6 +53,8 @@ func readExpect(data []byte) fixtureExpect {
 			e.fixes = append(e.fixes, val)
 		case "expect-no-fix":
 			e.noFixes = append(e.noFixes, val)
+		case "mode":
+			e.mode = audit.Mode(val)
 		}
 	}
 	return e
@@ -112,7 +117,8 @@ func TestFixtures(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got := check.Run(context.Background(), &audit.Input{Index: snapshot.NewIndex(s), Config: fixtureConfig()})
+				got := check.Run(context.Background(), &audit.Input{Index: snapshot.NewIndex(s), Config: fixtureConfig(),
+					Mode: cmp.Or(readExpect(data).mode, audit.ModeCluster)})
 				for _, f := range got {
 					if f.CheckID != id || f.Message == "" || f.Cause == "" || f.Remediation.Text == "" || f.Object.Name == "" {
 						t.Errorf("incomplete finding: %+v", f)

@@ -49,9 +49,7 @@ func patchCommand(target snapshot.Ref, typ, file string) string {
 }
 
 // writtenBy says where the file a command names comes from.
-func writtenBy(file string) string {
-	return "The command's file, " + file + ", is written by `purser audit --write-fixes DIR`: run it in DIR."
-}
+func writtenBy(file string) string { return audit.WrittenBy(file) }
 
 // yamlString quotes s for a manifest: a JSON string is a YAML
 // double-quoted scalar, so no name, however it was written in a file, can

@@ -13,6 +13,7 @@ func Registry() []audit.Check {
 func coreChecks() []audit.Check {
 	return []audit.Check{
 		serviceNoEndpoints(),
+		serviceSelectorMatchesNothing(),
 		podCrashLoop(),
 		podPending(),
 		daemonSetCoverage(),

@@ -21,8 +21,10 @@ func hygieneChecks() []audit.Check {
 		imageLatestTag(),
 		deploymentSingleReplicaNoPDB(),
 		hpaTargetMissing(),
+		workloadMissingReference(),
 		hpaMetricsUnavailable(),
 		quotaWithoutLimitRange(),
+		quotaExceeded(),
 		// Security and governance.
 		namespaceNoNetworkPolicy(),
 		networkPolicySelectorMatchesNothing(),

@@ -281,7 +281,6 @@ type near struct {
 // application (instance, version, part-of); a key whose counterpart holds
 // another value rules the workload out.
 func nearMatch(ix *snapshot.Index, svc *corev1.Service) (near, bool) {
-	conv := conventions()
 	groups := map[snapshot.Ref][]*corev1.Pod{}
 	for _, p := range ix.PodsInNamespace(svc.Namespace) {
 		if !podTerminal(p) {
@@ -297,36 +296,8 @@ func nearMatch(ix *snapshot.Index, svc *corev1.Service) (near, bool) {
 	var best []near
 	for _, o := range owners {
 		pl := groups[o][0].Labels
-		corrected := map[string]string{}
-		ok, identity := true, false
-		for k, v := range svc.Spec.Selector {
-			if pl[k] == v {
-				corrected[k] = v
-				identity = identity || identityKey(k)
-				continue
-			}
-			found, conflict := "", false
-			for _, alt := range conv[k] {
-				if pv, has := pl[alt]; has {
-					if pv == v {
-						found = alt
-						break
-					}
-					conflict = true
-				}
-			}
-			switch {
-			case found != "":
-				corrected[found] = v
-				identity = identity || identityKey(found)
-			case conflict || identityKey(k) || pl[k] != "":
-				ok = false
-			}
-			if !ok {
-				break
-			}
-		}
-		if !ok || !identity || len(corrected) == 0 {
+		corrected, ok := correctSelector(svc.Spec.Selector, pl)
+		if !ok {
 			continue
 		}
 		pods := ix.PodsMatching(svc.Namespace, corrected)
@@ -353,6 +324,46 @@ func nearMatch(ix *snapshot.Index, svc *corev1.Service) (near, bool) {
 		return len(best[i].pods) > len(best[j].pods)
 	})
 	return best[0], true
+}
+
+// correctSelector reads each key of sel in the other label convention
+// where pl, a pod's or template's labels, carries it. A key with no
+// counterpart in pl is dropped when it only qualifies the application
+// (instance, version, part-of); a key whose counterpart holds another
+// value, or an identity key with none, rules pl out. The corrected
+// selector must keep an identity key.
+func correctSelector(sel, pl map[string]string) (map[string]string, bool) {
+	conv := conventions()
+	corrected := map[string]string{}
+	identity := false
+	for k, v := range sel {
+		if pl[k] == v {
+			corrected[k] = v
+			identity = identity || identityKey(k)
+			continue
+		}
+		found, conflict := "", false
+		for _, alt := range conv[k] {
+			if pv, has := pl[alt]; has {
+				if pv == v {
+					found = alt
+					break
+				}
+				conflict = true
+			}
+		}
+		switch {
+		case found != "":
+			corrected[found] = v
+			identity = identity || identityKey(found)
+		case conflict || identityKey(k) || pl[k] != "":
+			return nil, false
+		}
+	}
+	if !identity || len(corrected) == 0 {
+		return nil, false
+	}
+	return corrected, true
 }
 
 // selectorRemediation writes the selector patch: every wrong key removed

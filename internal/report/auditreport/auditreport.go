@@ -121,6 +121,9 @@ func scopeText(ns string) string {
 // ship are no cluster, whole or not.
 func resultScope(res *audit.Result) string {
 	if res.Mode == audit.ModeManifests && res.Scope == "" {
+		if res.Cluster != "" {
+			return "manifests, as they would land in " + res.Cluster
+		}
 		return "manifests, before they ship"
 	}
 	return scopeText(res.Scope)

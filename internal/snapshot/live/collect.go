@@ -6,14 +6,18 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"sync"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -96,6 +100,17 @@ func Collect(ctx context.Context, cfg *rest.Config, opts CollectOptions) (*snaps
 		codecs: serializer.NewCodecFactory(sch), params: runtime.NewParameterCodec(sch)}
 	if c.meta, err = metadata.NewForConfigAndClient(cfg, httpClient); err != nil {
 		return nil, fmt.Errorf("building metadata client for %s: %w", cfg.Host, err)
+	}
+	// The served groups answer whether an autoscaler's metrics API
+	// exists; a refusal leaves it unknown rather than failing the read.
+	if groups, err := dc.ServerGroups(); err == nil {
+		s.Meta.ServedAPIs = servedAPIs(groups)
+	}
+	// Which deprecated APIs clients still call is only in the API
+	// server's metrics, which RBAC often keeps from users: unreadable
+	// leaves it unknown.
+	if reqs, err := deprecatedRequests(ctx, dc.RESTClient()); err == nil {
+		s.Meta.DeprecatedRequests = &reqs
 	}
 	others, discoveryGaps := c.otherKinds(dc)
 	for _, gap := range discoveryGaps {
@@ -467,4 +482,70 @@ func collectScheme() (*runtime.Scheme, error) {
 		return nil, fmt.Errorf("registering CustomResourceDefinitions: %w", err)
 	}
 	return s, nil
+}
+
+// servedAPIs lists every group/version discovery names, sorted.
+func servedAPIs(groups *metav1.APIGroupList) []string {
+	out := []string{}
+	for _, g := range groups.Groups {
+		for _, v := range g.Versions {
+			out = append(out, v.GroupVersion)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// deprecatedRequests reads the apiserver_requested_deprecated_apis gauge
+// from the API server's /metrics.
+func deprecatedRequests(ctx context.Context, rc rest.Interface) ([]snapshot.DeprecatedAPIRequest, error) {
+	body, err := rc.Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading /metrics: %w", err)
+	}
+	return parseDeprecatedRequests(body)
+}
+
+// parseDeprecatedRequests picks the series of
+// apiserver_requested_deprecated_apis whose value is not 0 out of a
+// Prometheus text exposition.
+func parseDeprecatedRequests(body []byte) ([]snapshot.DeprecatedAPIRequest, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("parsing /metrics: %w", err)
+	}
+	out := []snapshot.DeprecatedAPIRequest{}
+	fam, ok := families["apiserver_requested_deprecated_apis"]
+	if !ok {
+		return out, nil
+	}
+	for _, m := range fam.GetMetric() {
+		if m.GetGauge().GetValue() == 0 {
+			continue
+		}
+		var r snapshot.DeprecatedAPIRequest
+		for _, l := range m.GetLabel() {
+			switch l.GetName() {
+			case "group":
+				r.Group = l.GetValue()
+			case "version":
+				r.Version = l.GetValue()
+			case "resource":
+				r.Resource = l.GetValue()
+			case "subresource":
+				r.Subresource = l.GetValue()
+			case "removed_release":
+				r.RemovedRelease = l.GetValue()
+			}
+		}
+		if r.Version != "" && r.Resource != "" {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return a.Group+"/"+a.Version+"/"+a.Resource+"/"+a.Subresource < b.Group+"/"+b.Version+"/"+b.Resource+"/"+b.Subresource
+	})
+	return out, nil
 }
