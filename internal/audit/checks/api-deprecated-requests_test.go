@@ -33,8 +33,9 @@ spec:
 		severity audit.Severity
 		want     []string
 	}{
-		{"core endpoints", snapshot.DeprecatedAPIRequest{Version: "v1", Resource: "endpoints"}, "v1.34.4", "APIResource/endpoints.v1", audit.Info,
-			[]string{"Clients still call endpoints in v1, which is deprecated; use discovery.k8s.io/v1 EndpointSlice", "source: apiserver metric"}},
+		{"planned removal", snapshot.DeprecatedAPIRequest{Group: "flowcontrol.apiserver.k8s.io", Version: "v1beta3", Resource: "flowschemas", RemovedRelease: "1.32"},
+			"v1.31.0", "APIResource/flowschemas.v1beta3.flowcontrol.apiserver.k8s.io", audit.Warning,
+			[]string{"Clients still call flowschemas in flowcontrol.apiserver.k8s.io/v1beta3, which is deprecated, and removed in Kubernetes 1.32; use flowcontrol.apiserver.k8s.io/v1", "source: apiserver metric"}},
 		{"deprecated CRD version", snapshot.DeprecatedAPIRequest{Group: "example.purser.dev", Version: "v1alpha1", Resource: "widgets"}, "v1.34.4",
 			"APIResource/widgets.v1alpha1.example.purser.dev", audit.Warning,
 			[]string{"; use example.purser.dev/v1", "CustomResourceDefinition widgets.example.purser.dev warns: use v1"}},
@@ -69,6 +70,19 @@ spec:
 				t.Errorf("the fix does not say how to find the caller: %s", f.Remediation.Text)
 			}
 		})
+	}
+	// GA core versions Kubernetes keeps serving, which the control plane
+	// itself calls, say nothing: no caller of them will ever break.
+	for _, r := range []snapshot.DeprecatedAPIRequest{{Version: "v1", Resource: "endpoints"}, {Version: "v1", Resource: "componentstatuses"}} {
+		s, err := snapshot.LoadManifests("crd.yaml", []byte(crd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Meta.ServerVersion = "v1.34.4"
+		s.Meta.DeprecatedRequests = &[]snapshot.DeprecatedAPIRequest{r}
+		if got := apiDeprecated().Run(context.Background(), &audit.Input{Index: snapshot.NewIndex(s), Config: fixtureConfig()}); len(got) != 0 {
+			t.Errorf("%s: findings about a version nothing removes: %+v", r.Resource, got)
+		}
 	}
 	// Unread metrics say nothing.
 	s, err := snapshot.LoadManifests("crd.yaml", []byte(crd))

@@ -41,9 +41,10 @@ func apiDeprecated() audit.Check {
 			"source. Custom resources are reported when written through, or declared in, a version their " +
 			"CustomResourceDefinition marks `deprecated: true`, with its deprecation warning. When the API server's " +
 			"/metrics is readable, its apiserver_requested_deprecated_apis gauge says which deprecated APIs clients " +
-			"still call (an object of kind APIResource, such as `endpoints.v1`): info while no removal is planned, a " +
-			"warning for a deprecated custom resource version or a planned removal; the metric does not name the caller, " +
-			"the audit log does.",
+			"still call (an object of kind APIResource, such as `flowschemas.v1beta3.flowcontrol.apiserver.k8s.io`): a " +
+			"warning for a planned removal or a deprecated custom resource version, an error once this cluster has " +
+			"removed it; deprecated versions Kubernetes keeps serving (v1 Endpoints, ComponentStatus), which the " +
+			"control plane calls itself, are not reported. The metric does not name the caller, the audit log does.",
 		run: runAPIDeprecated,
 	}
 }
@@ -116,7 +117,9 @@ func runAPIDeprecated(c checkSpec, ix *snapshot.Index, _ *audit.Config) []audit.
 	}
 	if reqs := ix.S.Meta.DeprecatedRequests; reqs != nil {
 		for _, r := range *reqs {
-			out = append(out, requestedFinding(c, ix.S, table, r, cluster, known))
+			if f, ok := requestedFinding(c, ix.S, table, r, cluster, known); ok {
+				out = append(out, f)
+			}
 		}
 	}
 	return out
@@ -126,8 +129,14 @@ func runAPIDeprecated(c checkSpec, ix *snapshot.Index, _ *audit.Config) []audit.
 // the API server's own count. The object is the API resource in that
 // version ("endpoints.v1", "widgets.v1alpha1.example.purser.dev", as
 // kubectl names a resource fully), since no stored object is involved.
+//
+// A deprecated version nothing will remove is not reported: Kubernetes
+// keeps serving its GA core versions (v1 Endpoints, ComponentStatus), and
+// the control plane itself still calls them, so such a finding could never
+// be cleared. Only a planned removal, a removal the lifecycle table knows,
+// or a deprecated custom resource version makes a caller worth finding.
 func requestedFinding(c checkSpec, s *snapshot.Snapshot, table apilifecycle.Table, r snapshot.DeprecatedAPIRequest,
-	cluster apilifecycle.Version, known bool) audit.Finding {
+	cluster apilifecycle.Version, known bool) (audit.Finding, bool) {
 	gv := schema.GroupVersion{Group: r.Group, Version: r.Version}
 	name := r.Resource + "." + r.Version
 	if r.Group != "" {
@@ -145,13 +154,9 @@ func requestedFinding(c checkSpec, s *snapshot.Snapshot, table apilifecycle.Tabl
 	f.Evidence = []string{series + " is set: some client requested it since the API server started (source: apiserver " +
 		"metric; high confidence that it was called; the metric does not name the caller)"}
 	replacement := ""
-	switch {
-	case r.Group == "" && r.Version == "v1" && r.Resource == "endpoints":
-		replacement = "discovery.k8s.io/v1 EndpointSlice"
-	case r.Group == "" && r.Version == "v1" && r.Resource == "componentstatuses":
-		replacement = "the API server's /livez and /readyz endpoints"
-	}
+	removable := r.RemovedRelease != ""
 	if e, ok := lifecycleOfResource(table, gv, r.Resource); ok {
+		removable = removable || !e.Removed.IsZero()
 		f.Severity = audit.Warning
 		if repl := e.ReplacementAPIVersion(); repl != "" {
 			replacement = repl
@@ -168,6 +173,7 @@ func requestedFinding(c checkSpec, s *snapshot.Snapshot, table apilifecycle.Tabl
 			continue
 		}
 		f.Severity = audit.Warning
+		removable = true
 		for _, v := range crd.Spec.Versions {
 			switch {
 			case v.Name == r.Version && v.DeprecationWarning != nil:
@@ -176,6 +182,9 @@ func requestedFinding(c checkSpec, s *snapshot.Snapshot, table apilifecycle.Tabl
 				replacement = crd.Spec.Group + "/" + v.Name
 			}
 		}
+	}
+	if !removable {
+		return audit.Finding{}, false
 	}
 	if r.RemovedRelease != "" {
 		f.Message += ", and removed in Kubernetes " + r.RemovedRelease
@@ -192,7 +201,7 @@ func requestedFinding(c checkSpec, s *snapshot.Snapshot, table apilifecycle.Tabl
 	f.Remediation = audit.Remediation{Text: "Find the caller in the API server's audit log: its events for these requests " +
 		"carry the annotation k8s.io/deprecated: \"true\" with the user and userAgent. Move that client to " +
 		replacementOrNone(replacement) + ". The gauge resets only when the API server restarts."}
-	return f
+	return f, true
 }
 
 // lifecycleOfResource finds the lifecycle entry of a resource by its
