@@ -70,6 +70,10 @@ type Options struct {
 	// run there, as a crash between two steps would. Tests use it to
 	// change the cluster in the middle of a run or to stop it.
 	BeforeStep func(ctx context.Context, s Step) error
+	// AtStage, when set, runs once a stage of a step of several writes (a
+	// rebind) is journalled; an error stops the run there, as a crash in
+	// the middle of the step would.
+	AtStage func(ctx context.Context, s Step, stage string) error
 }
 
 func (o *Options) defaults() {

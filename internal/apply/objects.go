@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -149,6 +150,10 @@ func waitFor(parent context.Context, timeout time.Duration, what string, cond fu
 	var last string
 	for {
 		ok, why, err := cond(ctx)
+		var stop *stopError
+		if errors.As(err, &stop) {
+			return err
+		}
 		switch {
 		case err == nil && ok:
 			return nil

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -70,7 +71,7 @@ func (v *volumes) release(ctx context.Context, ns, name, uid, volume string) err
 	}
 	if c != nil {
 		if string(c.UID) != uid {
-			return fmt.Errorf("claim %s/%s was recreated (uid %s, expected %s): its volume is left alone", ns, name, c.UID, uid)
+			return &stopError{fmt.Sprintf("claim %s/%s was recreated (uid %s, expected %s): its volume is left alone", ns, name, c.UID, uid)}
 		}
 		if err := v.stopUsers(ctx, ns, name); err != nil {
 			return err
@@ -96,7 +97,7 @@ func (v *volumes) release(ctx context.Context, ns, name, uid, volume string) err
 		}
 		ref := pv.Spec.ClaimRef
 		if ref != nil && string(ref.UID) != uid && ref.UID != "" {
-			return false, "", fmt.Errorf("volume %s is bound to claim %s/%s (uid %s), not to the one being released", volume, ref.Namespace, ref.Name, ref.UID)
+			return false, "", &stopError{fmt.Sprintf("volume %s is bound to claim %s/%s (uid %s), not to the one being released", volume, ref.Namespace, ref.Name, ref.UID)}
 		}
 		return pv.Status.Phase == corev1.VolumeReleased || pv.Status.Phase == corev1.VolumeAvailable,
 			fmt.Sprintf("phase %s", pv.Status.Phase), nil
@@ -138,7 +139,7 @@ func (v *volumes) stopUsers(ctx context.Context, ns, claim string) error {
 			return err
 		}
 		if w == nil {
-			return fmt.Errorf("pod %s/%s mounts claim %s and no Deployment or StatefulSet controls it: stop it, then resume", ns, p.Name, claim)
+			return &stopError{fmt.Sprintf("pod %s/%s mounts claim %s and no Deployment or StatefulSet controls it: stop it, then resume", ns, p.Name, claim)}
 		}
 		if done[w.key()] {
 			continue
@@ -236,7 +237,13 @@ func (v *volumes) waitBound(ctx context.Context, volume, ns, name string) error 
 // offered to two claims.
 func (r *run) rebindStep(ctx context.Context, s *StepResult) (string, *After, error) {
 	v := &volumes{cl: r.cl, wait: r.o.Wait, progress: func(stage string) error {
-		return r.j.add(Record{Type: RecordProgress, Step: s.Index, Change: s.Change, Object: &s.Object, Stage: stage})
+		if err := r.j.add(Record{Type: RecordProgress, Step: s.Index, Change: s.Change, Object: &s.Object, Stage: stage}); err != nil {
+			return err
+		}
+		if r.o.AtStage != nil {
+			return r.o.AtStage(ctx, s.Step, stage)
+		}
+		return nil
 	}}
 	vol, src, dst := *s.Volume, *s.From, s.Object
 	pv, err := v.pv(ctx, vol.Name)
@@ -260,7 +267,11 @@ func (r *run) rebindStep(ctx context.Context, s *StepResult) (string, *After, er
 	}
 	if ref := pv.Spec.ClaimRef; ref == nil || ref.Namespace != dst.Namespace || ref.Name != dst.Name {
 		if err := v.release(ctx, src.Namespace, src.Name, src.UID, vol.Name); err != nil {
-			return "", nil, r.blocked(s, err.Error())
+			var stop *stopError
+			if errors.As(err, &stop) {
+				return "", nil, r.blocked(s, stop.msg)
+			}
+			return "", nil, err
 		}
 		if err := v.pointTo(ctx, vol.Name, dst.Namespace, dst.Name); err != nil {
 			return "", nil, err
@@ -302,6 +313,12 @@ func policyOf(saved []unstructured.Unstructured, vol Object) (corev1.PersistentV
 	}
 	return "", fmt.Errorf("%s (uid %s) is not in the backup: its reclaim policy is unknown", vol, vol.UID)
 }
+
+// stopError is a volume found other than a rebind expects: the step
+// blocks, changing nothing more.
+type stopError struct{ msg string }
+
+func (e *stopError) Error() string { return e.msg }
 
 // fromUnstructured converts a live object into its typed form.
 func fromUnstructured(u *unstructured.Unstructured, into any) error {

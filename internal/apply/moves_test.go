@@ -1,0 +1,142 @@
+package apply
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/purserhq/purser/internal/plan"
+)
+
+// TestBlockers checks what stops an approved run of the product plan
+// before it writes anything, and that each flag accepts its own kind only.
+func TestBlockers(t *testing.T) {
+	t.Parallel()
+	p := demoPlan(t, plan.StrategyProduct)
+	steps, err := Steps(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(list []string, prefix string) int {
+		n := 0
+		for _, s := range list {
+			if strings.HasPrefix(s, prefix) {
+				n++
+			}
+		}
+		return n
+	}
+	cases := []struct {
+		name                       string
+		o                          Options
+		secrets, refs, helm        int // blocking
+		acceptedRefs, acceptedHelm int
+	}{
+		{name: "nothing accepted", secrets: 1, refs: 1, helm: 4},
+		{name: "secret values", o: Options{IncludeSecretValues: true}, refs: 1, helm: 4},
+		{name: "references", o: Options{AcceptReference: true}, secrets: 1, helm: 4, acceptedRefs: 1},
+		{name: "helm", o: Options{AcceptHelm: true}, secrets: 1, refs: 1, acceptedHelm: 4},
+		{name: "everything", o: Options{IncludeSecretValues: true, AcceptReference: true, AcceptHelm: true}, acceptedRefs: 1, acceptedHelm: 4},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			blocking, accepted := blockers(p, steps, tc.o)
+			got := [5]int{count(blocking, "Secret "), count(blocking, "reference "), count(blocking, "Helm release "),
+				count(accepted, "reference "), count(accepted, "Helm release ")}
+			want := [5]int{tc.secrets, tc.refs, tc.helm, tc.acceptedRefs, tc.acceptedHelm}
+			if got != want {
+				t.Errorf("secrets, references, helm blocking; references, helm accepted: %v, want %v\nblocking: %q\naccepted: %q", got, want, blocking, accepted)
+			}
+		})
+	}
+	blocking, _ := blockers(p, steps, Options{})
+	text := strings.Join(blocking, "\n")
+	for _, want := range []string{
+		"Secret postgres-central/",
+		"Deployment/platform/pgbouncer",
+		"Helm release loki of namespace loki",
+		"helm upgrade --install loki",
+		"-n monitoring",
+		"meta.helm.sh/release-namespace=monitoring",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the blockers do not say %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestSecretManifest checks the copy of a Secret: new name and namespace,
+// same type, data, labels and annotations, nothing the server set.
+func TestSecretManifest(t *testing.T) {
+	t.Parallel()
+	src := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "old", UID: "u1", ResourceVersion: "7", Labels: map[string]string{"app": "db"},
+			Annotations: map[string]string{"note": "x", "kubectl.kubernetes.io/last-applied-configuration": "{}"}},
+		Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"password": []byte("hunter2")},
+	}
+	m, err := secretManifest(src, Object{Kind: "Secret", Namespace: "new", Name: "db-old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.GetName() != "db-old" || m.GetNamespace() != "new" || m.GetUID() != "" || m.GetResourceVersion() != "" ||
+		m.GetLabels()["app"] != "db" || m.GetAnnotations()["note"] != "x" || len(m.GetAnnotations()) != 1 {
+		t.Errorf("metadata %+v", m.Object["metadata"])
+	}
+	if d, _, _ := unstructured.NestedString(m.Object, "data", "password"); d != "aHVudGVyMg==" {
+		t.Errorf("data %q", d)
+	}
+	if typ, _, _ := unstructured.NestedString(m.Object, "type"); typ != "Opaque" {
+		t.Errorf("type %q", typ)
+	}
+}
+
+// TestConflictManagers reads the managers out of a server-side apply
+// conflict as the API server reports it.
+func TestConflictManagers(t *testing.T) {
+	t.Parallel()
+	err := apierrors.NewApplyConflict([]metav1.StatusCause{
+		{Type: metav1.CauseTypeFieldManagerConflict, Message: `conflict with "kubectl-client-side-apply" using v1: .data.A`, Field: ".data.A"},
+		{Type: metav1.CauseTypeFieldManagerConflict, Message: `conflict with "kubectl-client-side-apply" using v1: .data.B`, Field: ".data.B"},
+		{Type: metav1.CauseTypeFieldManagerConflict, Message: `conflict with "helm" using v1: .data.C`, Field: ".data.C"},
+	}, "Apply failed with 3 conflicts")
+	got := conflictManagers(err)
+	if strings.Join(got, ",") != "kubectl-client-side-apply,helm" {
+		t.Errorf("managers %v", got)
+	}
+	ce := &ConflictError{Object: Object{Kind: "ConfigMap", Namespace: "t", Name: "c"}, Managers: got, Err: err}
+	if msg := ce.Error(); !strings.Contains(msg, "ConfigMap t/c") || !strings.Contains(msg, "kubectl-client-side-apply, helm") || !strings.Contains(msg, "never forces") {
+		t.Errorf("conflict message: %s", msg)
+	}
+}
+
+// TestReferences finds the Service addresses a moved object holds.
+func TestReferences(t *testing.T) {
+	t.Parallel()
+	cm := &unstructured.Unstructured{Object: map[string]any{"kind": "ConfigMap", "data": map[string]any{
+		"A": "http://api.shop.svc.cluster.local:8080", "B": "redis.cache.svc:6379 and api.shop.svc", "C": "app.example.com"}}}
+	dep := &unstructured.Unstructured{Object: map[string]any{"kind": "Deployment", "spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+		"containers": []any{map[string]any{"env": []any{map[string]any{"name": "DB", "value": "pg.data.svc.cluster.local"}, map[string]any{"name": "X", "value": "plain"}}}}}}}}}
+	cases := []struct {
+		obj  *unstructured.Unstructured
+		want [][2]string
+	}{
+		{cm, [][2]string{{"api", "shop"}, {"redis", "cache"}}},
+		{dep, [][2]string{{"pg", "data"}}},
+	}
+	for _, tc := range cases {
+		got := references(tc.obj)
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.obj.GetKind(), got, tc.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Errorf("%s: %v, want %v", tc.obj.GetKind(), got, tc.want)
+			}
+		}
+	}
+}
