@@ -37,8 +37,8 @@ type ApplyOptions struct {
 	// --accept-reference and --accept-helm.
 	Secrets, References, Helm bool
 	Parallel                  int
-	Output    *choice
-	streams   genericiooptions.IOStreams
+	Output                    *choice
+	streams                   genericiooptions.IOStreams
 	// terminal tells whether confirmations may be typed at a prompt.
 	terminal func() bool
 }
