@@ -202,6 +202,20 @@ func (v *volumes) pointTo(ctx context.Context, volume, ns, name string) error {
 	if _, err := v.cl.patch(ctx, Object{APIVersion: "v1", Kind: "PersistentVolume", Name: volume}, patch, true, false); err != nil {
 		return err
 	}
+	// The claim is created only once the volume controller has seen the
+	// new claimRef and made the volume Available: a claim it sees first,
+	// while its cache still holds the old binding, waits Pending for its
+	// periodic resync.
+	err = waitFor(ctx, v.wait, "waiting for volume "+volume+" to be Available to "+ns+"/"+name, func(ctx context.Context) (bool, string, error) {
+		pv, err := v.pv(ctx, volume)
+		if err != nil {
+			return false, "", err
+		}
+		return pv.Status.Phase == corev1.VolumeAvailable || pv.Status.Phase == corev1.VolumeBound, fmt.Sprintf("phase %s", pv.Status.Phase), nil
+	})
+	if err != nil {
+		return err
+	}
 	return v.progress(stageClaimRef)
 }
 
