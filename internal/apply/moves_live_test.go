@@ -1,10 +1,12 @@
 package apply_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -80,6 +82,9 @@ func TestApplyProductPlanLive(t *testing.T) {
 	hash := p.Metadata.ContentHash
 	touched := planObjects(p)
 	before := l.objects(t, dyn, touched)
+	if len(before) != len(touched) || len(touched) < 100 {
+		t.Fatalf("read %d of the %d objects the plan moves or hands over", len(before), len(touched))
+	}
 	nsBefore := l.namespaces(t)
 	var confirm []string
 	for _, pre := range p.Spec.Preconditions {
@@ -126,13 +131,55 @@ func TestApplyProductPlanLive(t *testing.T) {
 
 	dir := filepath.Join(t.TempDir(), "op")
 	journal := filepath.Join(dir, apply.JournalFile)
+	t.Run("a conflict stops the run naming the other manager", func(t *testing.T) {
+		var cm apply.Object
+		_, err := apply.Apply(ctx, c.Config, apply.Options{Plan: p, Approve: hash, Confirmed: confirmNames(confirm), Dir: dir,
+			IncludeSecretValues: true, AcceptReference: true, AcceptHelm: true,
+			BeforeStep: func(ctx context.Context, s apply.Step) error {
+				m := manifestOf(p, s.Object)
+				if cm.Name != "" || s.Change != apply.ChangeCreate || m == nil {
+					return nil
+				}
+				data, _, _ := unstructured.NestedStringMap(m.Object, "data")
+				if len(data) == 0 {
+					return nil
+				}
+				cm = s.Object
+				j, err := apply.ReadJournal(journal)
+				if err != nil {
+					return err
+				}
+				// Someone else writes the same ConfigMap first, with the
+				// run's label (as after a crash) but other values.
+				other := m.DeepCopy()
+				other.SetLabels(map[string]string{apply.OperationLabel: j.Begin.Operation})
+				for k := range data {
+					data[k] = "someone else's value"
+				}
+				if err := unstructured.SetNestedStringMap(other.Object, data, "data"); err != nil {
+					return err
+				}
+				_, err = dyn.Resource(gvr(s.Object)).Namespace(s.Object.Namespace).Apply(ctx, s.Object.Name, other, metav1.ApplyOptions{FieldManager: "someone-else"})
+				return err
+			}})
+		var conflict *apply.ConflictError
+		if !errors.As(err, &conflict) || !strings.Contains(err.Error(), "someone-else") || !strings.Contains(err.Error(), cm.String()) {
+			t.Fatalf("a conflicting write: %v", err)
+		}
+		if err := dyn.Resource(gvr(cm)).Namespace(cm.Namespace).Delete(ctx, cm.Name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("stopped while a volume is handed over, resumed", func(t *testing.T) {
 		rctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		var stopped *apply.Step
+		var logs bytes.Buffer
 		start := time.Now()
-		_, err := apply.Apply(rctx, c.Config, apply.Options{Plan: p, Approve: hash, Confirmed: confirmNames(confirm), Dir: dir,
+		rep, err := apply.Apply(rctx, c.Config, apply.Options{Plan: p, Approve: hash, Confirmed: confirmNames(confirm), Resume: journal,
 			IncludeSecretValues: true, AcceptReference: true, AcceptHelm: true, Parallel: 8,
+			Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 			AtStage: func(_ context.Context, s apply.Step, stage string) error {
 				if stage == "released" && stopped == nil {
 					stopped = &s
@@ -144,6 +191,15 @@ func TestApplyProductPlanLive(t *testing.T) {
 			t.Fatalf("the run was not stopped in the middle of a rebind: %v", err)
 		}
 		t.Logf("stopped in step %d (%s) after %s", stopped.Index, stopped.Object, time.Since(start).Round(time.Millisecond))
+		js, _ := json.Marshal(rep)
+		l.noSecrets(t, logs.String()+string(js))
+		copied := false
+		for _, s := range rep.Steps {
+			copied = copied || s.Change == apply.ChangeCopySecret && s.Status == apply.StatusDone
+		}
+		if !copied || !strings.Contains(logs.String(), "copy-secret") {
+			t.Errorf("the Secret was not copied before the run stopped, or not logged: %v", copied)
+		}
 		pv, err := kube.CoreV1().PersistentVolumes().Get(ctx, stopped.Volume.Name, metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -168,7 +224,14 @@ func TestApplyProductPlanLive(t *testing.T) {
 		l.noSecrets(t, string(data))
 		fi, err := os.Stat(filepath.Join(dir, apply.BackupFile))
 		if err != nil || fi.Mode().Perm() != 0o600 {
-			t.Errorf("backup: %v, mode %v", err, fi.Mode().Perm())
+			t.Fatalf("backup: %v", err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("backup mode %v", fi.Mode().Perm())
+		}
+		backup, _ := os.ReadFile(filepath.Join(dir, apply.BackupFile))
+		if !strings.Contains(string(backup), "kind: Secret") || !strings.Contains(string(backup), "data:") {
+			t.Error("the backup does not hold the copied Secret with its values")
 		}
 	})
 
@@ -183,6 +246,10 @@ func TestApplyProductPlanLive(t *testing.T) {
 			t.Fatalf("rollback: %v\n%s\n%s", err, out, stderr)
 		}
 		t.Logf("rollback: %s", time.Since(start).Round(time.Millisecond))
+		n := statuses(t, out)
+		if n[apply.StatusRestored] < len(touched) || n[apply.StatusBlocked]+n[apply.StatusFailed]+n[apply.StatusPending] > 0 {
+			t.Errorf("rollback steps: %v", n)
+		}
 		sameObjects(t, before, l.objects(t, dyn, touched))
 		restoredNS := l.namespaces(t)
 		for name := range nsBefore {
@@ -197,6 +264,18 @@ func TestApplyProductPlanLive(t *testing.T) {
 		}
 		l.noVolumeAdrift(t)
 	})
+}
+
+// manifestOf is the plan's manifest of a target object, or nil.
+func manifestOf(p *plan.Plan, o apply.Object) *unstructured.Unstructured {
+	for _, t := range p.Spec.Targets {
+		for _, m := range t.Manifests {
+			if m.GetKind() == o.Kind && m.GetNamespace() == o.Namespace && m.GetName() == o.Name && o.Kind == "ConfigMap" {
+				return m
+			}
+		}
+	}
+	return nil
 }
 
 func confirmNames(args []string) []string {

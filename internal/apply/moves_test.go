@@ -8,8 +8,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/purserhq/purser/internal/plan"
+	"github.com/purserhq/purser/internal/snapshot"
 )
 
 // TestBlockers checks what stops an approved run of the product plan
@@ -138,5 +140,76 @@ func TestReferences(t *testing.T) {
 				t.Errorf("%s: %v, want %v", tc.obj.GetKind(), got, tc.want)
 			}
 		}
+	}
+}
+
+// TestVerifyMoves checks the verification of a plan with moves against a
+// fresh snapshot: moved objects and volumes by UID and resourceVersion
+// (UID only once resumed), source namespaces not judged empty before
+// their objects are gone, other namespaces still are.
+func TestVerifyMoves(t *testing.T) {
+	t.Parallel()
+	ns := func(name, uid string) corev1.Namespace {
+		return corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID(uid), ResourceVersion: "1"}}
+	}
+	cm := func(ns, name, uid, rv string) corev1.ConfigMap {
+		return corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID(uid), ResourceVersion: rv}}
+	}
+	obj := func(kind, ns, name, uid, rv string) Object {
+		return Object{APIVersion: "v1", Kind: kind, Namespace: ns, Name: name, UID: uid, ResourceVersion: rv}
+	}
+	src := obj("ConfigMap", "old", "app", "c1", "5")
+	pv := obj("PersistentVolume", "", "vol", "v1", "9")
+	claim := obj("PersistentVolumeClaim", "old", "data", "p1", "3")
+	steps := []StepResult{
+		{Step: Step{Index: 1, Change: ChangeCreate, Object: obj("ConfigMap", "new", "app", "", "")}, Status: StatusPending},
+		{Step: Step{Index: 2, Change: ChangeRebind, Object: obj("PersistentVolumeClaim", "new", "data", "", ""), From: &claim, Volume: &pv}, Status: StatusPending},
+		{Step: Step{Index: 3, Change: ChangeDelete, Object: src}, Status: StatusPending},
+		{Step: Step{Index: 4, Change: ChangeDelete, Object: obj("Namespace", "", "old", "n1", "1")}, Status: StatusPending},
+		{Step: Step{Index: 5, Change: ChangeDelete, Object: obj("Namespace", "", "empty", "n2", "1")}, Status: StatusPending},
+	}
+	base := func() *snapshot.Snapshot {
+		return &snapshot.Snapshot{
+			Namespaces: []corev1.Namespace{ns("old", "n1"), ns("empty", "n2"), ns("new", "n3")},
+			ConfigMaps: []corev1.ConfigMap{cm("old", "app", "c1", "5")},
+			PVCs:       []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Namespace: "old", Name: "data", UID: "p1", ResourceVersion: "3"}}},
+			PVs:        []corev1.PersistentVolume{{ObjectMeta: metav1.ObjectMeta{Name: "vol", UID: "v1", ResourceVersion: "9"}}},
+		}
+	}
+	cases := []struct {
+		name    string
+		edit    func(s *snapshot.Snapshot)
+		resumed bool
+		want    []string
+	}{
+		{name: "as planned"},
+		{name: "a moved object changed", edit: func(s *snapshot.Snapshot) { s.ConfigMaps[0].ResourceVersion = "6" },
+			want: []string{"ConfigMap old/app: changed since the plan was built (resourceVersion 6, the plan's 5)"}},
+		{name: "a moved object changed, resumed", edit: func(s *snapshot.Snapshot) { s.ConfigMaps[0].ResourceVersion = "6" }, resumed: true},
+		{name: "a moved object recreated", edit: func(s *snapshot.Snapshot) { s.ConfigMaps[0].UID = "c2" }, resumed: true,
+			want: []string{"ConfigMap old/app: deleted and created again since the plan was built (uid c2, the plan's c1)"}},
+		{name: "a volume gone", edit: func(s *snapshot.Snapshot) { s.PVs = nil },
+			want: []string{"PersistentVolume vol: deleted since the plan was built"}},
+		{name: "a claim changed", edit: func(s *snapshot.Snapshot) { s.PVCs[0].ResourceVersion = "4" },
+			want: []string{"PersistentVolumeClaim old/data: changed since the plan was built"}},
+		{name: "an empty namespace filled", edit: func(s *snapshot.Snapshot) { s.ConfigMaps = append(s.ConfigMaps, cm("empty", "late", "c3", "1")) },
+			want: []string{"Namespace empty: not empty any more, it holds 1 ConfigMap: not deleted"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := base()
+			if tc.edit != nil {
+				tc.edit(s)
+			}
+			got := verify(steps, nil, s, tc.resumed)
+			if len(got) != len(tc.want) {
+				t.Fatalf("problems %q, want %q", got, tc.want)
+			}
+			for i := range got {
+				if !strings.Contains(got[i], tc.want[i]) {
+					t.Errorf("problem %q, want %q", got[i], tc.want[i])
+				}
+			}
+		})
 	}
 }
