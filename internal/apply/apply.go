@@ -163,11 +163,12 @@ func DefaultDir(operation string) string { return "purser-apply-" + operation }
 // the plan's hash; a live cluster other than the plan's source; any object
 // of the plan deleted, recreated (another UID) or changed (another
 // resourceVersion) since the plan was built; a namespace to delete that is
-// not empty, or whose emptiness is unknown; an approved deletion not
-// confirmed by name. An approved run then backs up every object it will
-// change, journals each step before and after it, and deletes each
-// namespace with UID and resourceVersion preconditions after checking once
-// more that it is empty.
+// not empty, or whose emptiness is unknown, but for what moves out of it;
+// an approved deletion not confirmed by name; a Secret to copy without
+// IncludeSecretValues, a reference the plan could not rewrite without
+// AcceptReference, a Helm release without AcceptHelm. An approved run then
+// backs up every object it will change or delete, journals each step
+// before and after it, and carries the steps out in order (see Steps).
 func Apply(ctx context.Context, cfg *rest.Config, o Options) (*Report, error) {
 	o.defaults()
 	p := o.Plan
@@ -491,7 +492,7 @@ func (r *run) dryStep(ctx context.Context, s *StepResult, creates map[string]int
 	if err := cl.deleteNamespace(ctx, s.Object, true); err != nil {
 		return "", err
 	}
-	if sourceNamespaces([]Step{s.Step})[s.Object.Name] || r.hasMovesFrom(s.Object.Name) {
+	if r.hasMovesFrom(s.Object.Name) {
 		return "emptied by the steps before it; the server accepts the deletion", nil
 	}
 	return "empty; the server accepts the deletion", nil
