@@ -129,6 +129,51 @@ func TestApplyProductPlanLive(t *testing.T) {
 		sameObjects(t, before, l.objects(t, dyn, touched))
 	})
 
+	t.Run("stopped while a claim is deleted, rolled back", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "op")
+		journal := filepath.Join(dir, apply.JournalFile)
+		rctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		_, err := apply.Apply(rctx, c.Config, apply.Options{Plan: p, Approve: hash, Confirmed: confirmNames(confirm), Dir: dir,
+			IncludeSecretValues: true, AcceptReference: true, AcceptHelm: true,
+			AtStage: func(_ context.Context, s apply.Step, stage string) error {
+				if stage == "claim-deleted" {
+					cancel()
+				}
+				return nil
+			}})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("the run was not stopped in the middle of a rebind: %v", err)
+		}
+		mid := l.namespaces(t)
+		out, stderr, err := l.purser(t, "rollback", journal, "-o", "json")
+		if err != nil {
+			t.Fatalf("rollback dry run: %v\n%s\n%s", err, out, stderr)
+		}
+		if n := statuses(t, out); n[apply.StatusDryRun] == 0 || n[apply.StatusBlocked]+n[apply.StatusFailed]+n[apply.StatusPending] > 0 {
+			t.Errorf("rollback dry run: %v", n)
+		}
+		unchanged(t, mid, l.namespaces(t))
+		start := time.Now()
+		if out, stderr, err := l.purser(t, "rollback", journal, "--approve", hash); err != nil {
+			t.Fatalf("rollback: %v\n%s\n%s", err, out, stderr)
+		}
+		t.Logf("rollback of a run stopped in its first rebind: %s", time.Since(start).Round(time.Millisecond))
+		sameObjects(t, before, l.objects(t, dyn, touched))
+		restoredNS := l.namespaces(t)
+		if len(restoredNS) != len(nsBefore) {
+			t.Errorf("%d namespaces after the rollback, %d before", len(restoredNS), len(nsBefore))
+		}
+		l.noVolumeAdrift(t)
+	})
+
+	// The rollback recreated the claim it had deleted: the plan is built
+	// again from the cluster as it is now.
+	if _, stderr, err := l.purser(t, "plan", "--strategy", "product", "--config", l.config, "--plan-file", path); err != nil {
+		t.Fatalf("purser plan: %v\n%s", err, stderr)
+	}
+	p = readPlan(t, path)
+	hash = p.Metadata.ContentHash
 	dir := filepath.Join(t.TempDir(), "op")
 	journal := filepath.Join(dir, apply.JournalFile)
 	t.Run("a conflict stops the run naming the other manager", func(t *testing.T) {

@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -211,5 +212,60 @@ func TestVerifyMoves(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRollbackSteps checks the order a rollback undoes a run in: source
+// namespaces back, the run's own objects removed, volumes handed back,
+// source objects restored, the run's namespaces removed; only what the
+// run started, each once.
+func TestRollbackSteps(t *testing.T) {
+	t.Parallel()
+	o := func(kind, ns, name string) *Object {
+		return &Object{APIVersion: "v1", Kind: kind, Namespace: ns, Name: name, UID: "uid-" + name}
+	}
+	intent := func(step int, change Change, obj *Object) Record {
+		return Record{Type: RecordIntent, Step: step, Change: change, Object: obj}
+	}
+	claim, pv := o("PersistentVolumeClaim", "src", "data"), o("PersistentVolume", "", "vol")
+	rebind := intent(3, ChangeRebind, o("PersistentVolumeClaim", "dst", "data"))
+	rebind.From, rebind.Volume = claim, pv
+	jr := &Journal{Begin: Record{Type: RecordBegin}, Records: []Record{
+		intent(1, ChangeCreate, o("Namespace", "", "dst")),
+		intent(2, ChangeCreate, o("ConfigMap", "dst", "cfg")),
+		rebind,
+		intent(4, ChangeScaleDown, &Object{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "src", Name: "web", UID: "uid-web"}),
+		intent(5, ChangeDelete, o("ConfigMap", "src", "cfg")),
+		intent(6, ChangeDelete, o("Namespace", "", "src")),
+		{Type: RecordRestoreDone, Step: 2, Change: ChangeRemove, Object: o("ConfigMap", "dst", "cfg")},
+	}}
+	saved := []unstructured.Unstructured{}
+	for _, s := range []struct{ apiVersion, kind, ns, name string }{
+		{"apps/v1", "Deployment", "src", "web"}, {"v1", "ConfigMap", "src", "cfg"}, {"v1", "Namespace", "", "src"},
+		{"v1", "PersistentVolumeClaim", "src", "data"}, {"v1", "PersistentVolume", "", "vol"},
+	} {
+		u := unstructured.Unstructured{}
+		u.SetAPIVersion(s.apiVersion)
+		u.SetKind(s.kind)
+		u.SetNamespace(s.ns)
+		u.SetName(s.name)
+		u.SetUID(types.UID("uid-" + s.name))
+		saved = append(saved, u)
+	}
+	got := rollbackSteps(jr, saved)
+	var order []string
+	for _, s := range got {
+		order = append(order, fmt.Sprintf("%d %s %s %s", s.Index, s.Change, s.Object, s.Status))
+	}
+	want := []string{
+		"6 restore Namespace src pending",
+		"2 remove ConfigMap dst/cfg restored",
+		"3 unbind PersistentVolumeClaim dst/data pending",
+		"5 restore ConfigMap src/cfg pending",
+		"4 restore Deployment src/web pending",
+		"1 remove Namespace dst pending",
+	}
+	if strings.Join(order, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rollback steps:\n%s\nwant:\n%s", strings.Join(order, "\n"), strings.Join(want, "\n"))
 	}
 }

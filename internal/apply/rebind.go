@@ -188,7 +188,7 @@ func (v *volumes) pointTo(ctx context.Context, volume, ns, name string) error {
 	if err != nil {
 		return err
 	}
-	if ref := pv.Spec.ClaimRef; ref != nil && ref.Namespace == ns && ref.Name == name {
+	if ref := pv.Spec.ClaimRef; ref != nil && ref.Namespace == ns && ref.Name == name && ref.UID == "" {
 		return v.progress(stageClaimRef)
 	}
 	op := "add"

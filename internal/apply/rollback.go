@@ -402,7 +402,24 @@ func (rb *rollback) unbind(ctx context.Context, r *StepResult) error {
 			return err
 		}
 	}
-	if ref := pv.Spec.ClaimRef; ref == nil || ref.Namespace != src.Namespace || ref.Name != src.Name {
+	srcClaim, err := v.claim(ctx, src.Namespace, src.Name)
+	if err != nil {
+		return err
+	}
+	ref := pv.Spec.ClaimRef
+	onSource := ref != nil && ref.Namespace == src.Namespace && ref.Name == src.Name
+	switch {
+	case onSource && ref.UID != "" && srcClaim == nil:
+		// The run stopped after deleting the original claim and before
+		// re-pointing the volume: it still names the deleted claim's UID,
+		// which no new claim can match.
+		if err := v.pointTo(ctx, vol.Name, src.Namespace, src.Name); err != nil {
+			return err
+		}
+	case onSource && ref.UID != "" && srcClaim.UID != ref.UID:
+		r.Status, r.Message = StatusBlocked, fmt.Sprintf("volume %s names claim %s/%s uid %s, and that claim is now another (uid %s): left as it is", vol.Name, src.Namespace, src.Name, ref.UID, srcClaim.UID)
+		return nil
+	case !onSource:
 		c, err := v.claim(ctx, dst.Namespace, dst.Name)
 		if err != nil {
 			return err
@@ -423,12 +440,11 @@ func (rb *rollback) unbind(ctx context.Context, r *StepResult) error {
 		if err := v.pointTo(ctx, vol.Name, src.Namespace, src.Name); err != nil {
 			return err
 		}
+		if srcClaim, err = v.claim(ctx, src.Namespace, src.Name); err != nil {
+			return err
+		}
 	}
-	c, err := v.claim(ctx, src.Namespace, src.Name)
-	if err != nil {
-		return err
-	}
-	if c == nil {
+	if srcClaim == nil {
 		var backed *unstructured.Unstructured
 		for i := range rb.saved {
 			if savedObject(&rb.saved[i]).key() == src.key() {
