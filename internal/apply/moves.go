@@ -100,8 +100,14 @@ func helmReleases(p *plan.Plan) []string {
 	var out []string
 	for _, k := range slices.Sorted(maps.Keys(byKey)) {
 		r := byKey[k]
-		out = append(out, fmt.Sprintf("Helm release %s of namespace %s (%s): its release record stays in %s; re-point it after the move with `helm upgrade --install %s %s -n %s`, or set the annotation %s=%s on the moved objects (kubectl annotate -n %s … %s=%s --overwrite); accept with --accept-helm",
-			r.name, r.from, strings.Join(r.objects, ", "), r.from, shell.Quote(r.name), shell.Quote(r.chart), shell.Quote(r.to),
+		// helm.sh/chart is "<chart>-<version>"; the repository is not
+		// recorded on the objects, so it is left for the person to name.
+		chart, version := r.chart, ""
+		if i := strings.LastIndexByte(r.chart, '-'); i > 0 {
+			chart, version = r.chart[:i], " --version "+shell.Quote(r.chart[i+1:])
+		}
+		out = append(out, fmt.Sprintf("Helm release %s of namespace %s (%s): its release record stays in %s; re-point it after the move with `helm upgrade --install %s %s%s -n %s`, or set the annotation %s=%s on the moved objects (kubectl annotate -n %s … %s=%s --overwrite); accept with --accept-helm",
+			r.name, r.from, strings.Join(r.objects, ", "), r.from, shell.Quote(r.name), shell.Quote("REPO/"+chart), version, shell.Quote(r.to),
 			helmReleaseNamespace, r.to, shell.Quote(r.to), helmReleaseNamespace, shell.Quote(r.to)))
 	}
 	return out

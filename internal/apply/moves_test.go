@@ -62,7 +62,7 @@ func TestBlockers(t *testing.T) {
 		"Secret postgres-central/",
 		"Deployment/platform/pgbouncer",
 		"Helm release loki of namespace loki",
-		"helm upgrade --install loki",
+		"helm upgrade --install loki REPO/loki --version 1.0.0 -n monitoring",
 		"-n monitoring",
 		"meta.helm.sh/release-namespace=monitoring",
 	} {

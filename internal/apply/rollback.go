@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -176,7 +177,7 @@ func rollbackSteps(jr *Journal, saved []unstructured.Unstructured) []StepResult 
 			}
 		}
 	}
-	for _, k := range slices.Sorted(mapKeys(sources)) {
+	for _, k := range slices.Sorted(maps.Keys(sources)) {
 		i := sources[k]
 		for _, u := range saved {
 			if o := savedObject(&u); o.key() == k {
@@ -198,16 +199,6 @@ func rollbackSteps(jr *Journal, saved []unstructured.Unstructured) []StepResult 
 		res[i] = e.res
 	}
 	return res
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // savedObject names a backed-up object.
