@@ -209,8 +209,19 @@ func (o *ApplyOptions) finish(rep *apply.Report, err error) error {
 	case rep.Journal != "" && err != nil && !rep.DryRun:
 		// The run stopped with its journal written: say how to go on, or
 		// back, while the person still has the command line in view.
-		fmt.Fprintf(o.streams.ErrOut, "the run stopped; the journal says how far it went. Continue with:\n  purser apply %s --approve %s --resume %s --confirm-namespace …\nor undo it with:\n  purser rollback %s --approve %s\n",
-			output.TerminalText(shell.Quote(o.Path)), rep.Plan, journal, journal, rep.Plan)
+		// The acceptances of the run are needed again: a resumed run checks
+		// what blocks it as the first run did.
+		var accepted string
+		for _, f := range []struct {
+			set  bool
+			flag string
+		}{{o.Secrets, "--include-secret-values"}, {o.References, "--accept-reference"}, {o.Helm, "--accept-helm"}} {
+			if f.set {
+				accepted += " " + f.flag
+			}
+		}
+		fmt.Fprintf(o.streams.ErrOut, "the run stopped; the journal says how far it went. Continue with:\n  purser apply %s --approve %s --resume %s%s --confirm-namespace …\nor undo it with:\n  purser rollback %s --approve %s\n",
+			output.TerminalText(shell.Quote(o.Path)), rep.Plan, journal, accepted, journal, rep.Plan)
 	case rep.Journal != "":
 		fmt.Fprintf(o.streams.ErrOut, "backup and journal in %s; undo with: purser rollback %s --approve %s\n",
 			output.TerminalText(rep.Dir), journal, rep.Plan)
