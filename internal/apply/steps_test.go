@@ -157,6 +157,32 @@ func TestStepsOfMoves(t *testing.T) {
 	}
 }
 
+// TestStepsOfStrategies: every strategy's demo plan becomes steps, the
+// environment strategy's too, each move once.
+func TestStepsOfStrategies(t *testing.T) {
+	t.Parallel()
+	for _, strategy := range []string{plan.StrategyEnvironment, plan.StrategyProduct} {
+		p := demoPlan(t, strategy)
+		steps, err := Steps(p)
+		if err != nil {
+			t.Fatalf("%s: %v", strategy, err)
+		}
+		moves := 0
+		for _, tg := range p.Spec.Targets {
+			moves += len(tg.Moves)
+		}
+		writes := 0
+		for _, s := range steps {
+			if (s.Change == ChangeCreate && s.Object.Kind != "Namespace") || s.Change == ChangeCopySecret || s.Change == ChangeRebind {
+				writes++
+			}
+		}
+		if moves == 0 || writes != moves {
+			t.Errorf("%s: %d moves, %d steps that write a moved object", strategy, moves, writes)
+		}
+	}
+}
+
 // stepPhase is the phase a step belongs to.
 func stepPhase(s Step) phase {
 	switch s.Change {
