@@ -10,8 +10,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -45,8 +47,21 @@ type Options struct {
 	// Resume is the journal of an earlier run of the same plan, which
 	// this run continues.
 	Resume string
-	// Wait bounds the wait for each deleted namespace to go; DefaultWait
-	// when zero.
+	// IncludeSecretValues lets the run read the Secrets it copies, at the
+	// step that copies each; without it a plan that copies Secrets is
+	// refused before anything is written.
+	IncludeSecretValues bool
+	// AcceptReference and AcceptHelm accept what the plan could not
+	// rewrite (Service addresses, binding subjects and namespace selectors
+	// in objects that stay) and the moving of objects of Helm releases,
+	// whose records stay behind; each blocks an approved run otherwise.
+	AcceptReference, AcceptHelm bool
+	// Parallel is how many namespace deletions run at once (1 when zero):
+	// each takes the namespace controller some seconds.
+	Parallel int
+	// Wait bounds each wait: for a deleted namespace to go, a workload to
+	// be available, a volume to be released or bound; DefaultWait when
+	// zero.
 	Wait  time.Duration
 	Clock clock.PassiveClock
 	Log   *slog.Logger
@@ -55,9 +70,16 @@ type Options struct {
 	// run there, as a crash between two steps would. Tests use it to
 	// change the cluster in the middle of a run or to stop it.
 	BeforeStep func(ctx context.Context, s Step) error
+	// AtStage, when set, runs once a stage of a step of several writes (a
+	// rebind) is journalled; an error stops the run there, as a crash in
+	// the middle of the step would.
+	AtStage func(ctx context.Context, s Step, stage string) error
 }
 
-func (o *Options) defaults() { defaults(&o.Wait, &o.Clock, &o.Log) }
+func (o *Options) defaults() {
+	defaults(&o.Wait, &o.Clock, &o.Log)
+	o.Parallel = max(o.Parallel, 1)
+}
 
 // defaults fills the settings Apply and Rollback share when left zero.
 func defaults(wait *time.Duration, clk *clock.PassiveClock, log **slog.Logger) {
@@ -141,11 +163,12 @@ func DefaultDir(operation string) string { return "purser-apply-" + operation }
 // the plan's hash; a live cluster other than the plan's source; any object
 // of the plan deleted, recreated (another UID) or changed (another
 // resourceVersion) since the plan was built; a namespace to delete that is
-// not empty, or whose emptiness is unknown; an approved deletion not
-// confirmed by name. An approved run then backs up every object it will
-// change, journals each step before and after it, and deletes each
-// namespace with UID and resourceVersion preconditions after checking once
-// more that it is empty.
+// not empty, or whose emptiness is unknown, but for what moves out of it;
+// an approved deletion not confirmed by name; a Secret to copy without
+// IncludeSecretValues, a reference the plan could not rewrite without
+// AcceptReference, a Helm release without AcceptHelm. An approved run then
+// backs up every object it will change or delete, journals each step
+// before and after it, and carries the steps out in order (see Steps).
 func Apply(ctx context.Context, cfg *rest.Config, o Options) (*Report, error) {
 	o.defaults()
 	p := o.Plan
@@ -185,9 +208,20 @@ func Apply(ctx context.Context, cfg *rest.Config, o Options) (*Report, error) {
 		}
 		rep.Steps = append(rep.Steps, r)
 	}
+	blocking, accepted := blockers(p, steps, o)
+	for _, a := range accepted {
+		rep.Warnings = append(rep.Warnings, "accepted: "+a)
+	}
 	if o.Approve != "" {
+		if len(blocking) > 0 {
+			return rep, fmt.Errorf("the plan cannot be carried out as it stands: nothing was changed:\n  %s", strings.Join(blocking, "\n  "))
+		}
 		if err := checkConfirmed(rep.Steps, o.Confirmed); err != nil {
 			return rep, err
+		}
+	} else {
+		for _, b := range blocking {
+			rep.Warnings = append(rep.Warnings, "blocks an approved run: "+b)
 		}
 	}
 
@@ -206,13 +240,14 @@ func Apply(ctx context.Context, cfg *rest.Config, o Options) (*Report, error) {
 	if v := p.Metadata.KubernetesVersion; v != "" && v != s.Meta.ServerVersion {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the plan was built on Kubernetes %s, the cluster now runs %s", v, s.Meta.ServerVersion))
 	}
-	if problems := verify(rep.Steps, states, s); len(problems) > 0 {
+	if problems := verify(rep.Steps, states, s, o.Resume != ""); len(problems) > 0 {
 		return rep, fmt.Errorf("the cluster is not as the plan found it: nothing was changed; build the plan again:\n  %s", strings.Join(problems, "\n  "))
 	}
+	r := newRun(cl, o, rep)
 	if o.Approve == "" {
-		return rep, dryRun(ctx, cl, rep)
+		return rep, r.dryRun(ctx)
 	}
-	return rep, execute(ctx, cl, o, rep)
+	return rep, r.execute(ctx)
 }
 
 // checkConfirmed refuses an approved run unless every namespace it is
@@ -250,53 +285,114 @@ func (e *UnconfirmedError) Error() string {
 		len(e.Namespaces), strings.Join(e.Namespaces, ", "))
 }
 
-// verify compares every step not yet done with the fresh snapshot s:
-// the object must be the one the plan recorded (same UID), unchanged
-// (same resourceVersion), and a namespace to delete must still be empty.
-// A step the journal says was started is judged by what it may have done:
-// a namespace already gone, or Terminating, is fine.
-func verify(results []StepResult, states map[int]*stepState, s *snapshot.Snapshot) []string {
+// verify compares every step not yet done with the fresh snapshot s: each
+// object the plan acts on must be the one it recorded (same UID) and, on a
+// fresh run, unchanged (same resourceVersion; a resumed run changed some
+// of them itself); a namespace to delete must still be empty, but for the
+// objects that move out of it, which its own step checks once they are
+// gone. A step the journal says was started is judged by its own step,
+// which finds where it stands.
+func verify(results []StepResult, states map[int]*stepState, s *snapshot.Snapshot, resumed bool) []string {
 	ix := snapshot.NewIndex(s)
-	byName := map[string]*corev1.Namespace{}
-	for i := range s.Namespaces {
-		byName[s.Namespaces[i].Name] = &s.Namespaces[i]
+	var steps []Step
+	for _, r := range results {
+		steps = append(steps, r.Step)
 	}
+	sources := sourceNamespaces(steps)
 	var problems []string
+	check := func(o Object, checkRV bool) bool {
+		live := ix.Object(snapshot.Ref{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name})
+		switch {
+		case live == nil:
+			problems = append(problems, fmt.Sprintf("%s: deleted since the plan was built", o))
+		case string(live.GetUID()) != o.UID:
+			problems = append(problems, fmt.Sprintf("%s: deleted and created again since the plan was built (uid %s, the plan's %s)", o, live.GetUID(), o.UID))
+		case checkRV && live.GetResourceVersion() != o.ResourceVersion:
+			problems = append(problems, fmt.Sprintf("%s: changed since the plan was built (resourceVersion %s, the plan's %s)", o, live.GetResourceVersion(), o.ResourceVersion))
+		case live.GetDeletionTimestamp() != nil:
+			problems = append(problems, fmt.Sprintf("%s: being deleted", o))
+		default:
+			return true
+		}
+		return false
+	}
 	for _, r := range results {
 		if r.Status != StatusPending {
 			continue
 		}
-		o := r.Object
-		ns := byName[o.Name]
 		if st := states[r.Index]; st != nil && st.intent {
-			if ns == nil || string(ns.UID) != o.UID || ns.DeletionTimestamp != nil {
+			continue
+		}
+		o := r.Object
+		switch {
+		case r.Change == ChangeDelete && o.Kind == "Namespace":
+			if !check(o, true) || sources[o.Name] {
 				continue
 			}
-		}
-		switch {
-		case ns == nil:
-			problems = append(problems, fmt.Sprintf("%s: deleted since the plan was built", o))
-			continue
-		case string(ns.UID) != o.UID:
-			problems = append(problems, fmt.Sprintf("%s: deleted and created again since the plan was built (uid %s, the plan's %s)", o, ns.UID, o.UID))
-			continue
-		case ns.ResourceVersion != o.ResourceVersion:
-			problems = append(problems, fmt.Sprintf("%s: changed since the plan was built (resourceVersion %s, the plan's %s)", o, ns.ResourceVersion, o.ResourceVersion))
-			continue
-		}
-		c := ix.NamespaceContents(o.Name)
-		switch c.State() {
-		case snapshot.NotEmpty:
-			var held []string
-			for _, k := range c.Kinds() {
-				held = append(held, fmt.Sprintf("%d %s", c.Objects[k], k))
+			c := ix.NamespaceContents(o.Name)
+			switch c.State() {
+			case snapshot.NotEmpty:
+				var held []string
+				for _, k := range c.Kinds() {
+					held = append(held, fmt.Sprintf("%d %s", c.Objects[k], k))
+				}
+				problems = append(problems, fmt.Sprintf("%s: not empty any more, it holds %s: not deleted", o, strings.Join(held, ", ")))
+			case snapshot.Unknown:
+				problems = append(problems, fmt.Sprintf("%s: cannot be shown empty, these kinds could not be listed: %s: not deleted", o, strings.Join(c.Unlisted, ", ")))
 			}
-			problems = append(problems, fmt.Sprintf("%s: not empty any more, it holds %s: not deleted", o, strings.Join(held, ", ")))
-		case snapshot.Unknown:
-			problems = append(problems, fmt.Sprintf("%s: cannot be shown empty, these kinds could not be listed: %s: not deleted", o, strings.Join(c.Unlisted, ", ")))
+		case r.Change == ChangeDelete || r.Change == ChangeScaleDown:
+			check(o, !resumed)
+		case r.Change == ChangeCopySecret || r.Change == ChangeRebind:
+			check(*r.From, !resumed)
+			if r.Volume != nil {
+				check(*r.Volume, !resumed)
+			}
 		}
 	}
 	return problems
+}
+
+// run is one approved or dry run under way.
+type run struct {
+	cl  *cluster
+	o   Options
+	rep *Report
+	j   *journal
+	// saved is the backup: what the objects were before the run.
+	saved []unstructured.Unstructured
+	// movedTo maps a source object's key to its target's.
+	movedTo map[string]string
+	// deleted are the namespaces the plan deletes.
+	deleted map[string]bool
+}
+
+func newRun(cl *cluster, o Options, rep *Report) *run {
+	r := &run{cl: cl, o: o, rep: rep, movedTo: map[string]string{}, deleted: map[string]bool{}}
+	for _, t := range o.Plan.Spec.Targets {
+		for _, mv := range t.Moves {
+			name := mv.Name
+			if mv.NewName != "" {
+				name = mv.NewName
+			}
+			r.movedTo[Object{Kind: mv.Kind, Namespace: mv.From, Name: mv.Name}.key()] = Object{Kind: mv.Kind, Namespace: t.Name, Name: name}.key()
+		}
+	}
+	for _, d := range o.Plan.Spec.Deletions {
+		r.deleted[d.Namespace] = true
+	}
+	return r
+}
+
+// blocked records that a step found the cluster other than the plan
+// expects, and stops the run there.
+func (r *run) blocked(s *StepResult, reason string) error {
+	s.Status, s.Message = StatusBlocked, reason
+	obj := s.Object
+	if err := r.j.add(Record{Type: RecordBlocked, Step: s.Index, Change: s.Change, Object: &obj, Reason: reason}); err != nil {
+		return err
+	}
+	return fmt.Errorf("step %d: %s: %s; not done; the steps before it are done (journal %s): resume with --resume once this is resolved, or roll back",
+		s.Index, obj, reason, r.j.path)
 }
 
 // dryRun sends each step's write to the server as a dry run. The
@@ -304,35 +400,111 @@ func verify(results []StepResult, states map[int]*stepState, s *snapshot.Snapsho
 // as the check an approved run makes before each deletion; repeating that
 // check here, one discovery and one LIST per kind for each namespace, would
 // cost the client's rate limit several seconds and tell nothing more.
-func dryRun(ctx context.Context, cl *cluster, rep *Report) error {
+func (r *run) dryRun(ctx context.Context) error {
 	var failed []string
-	for i := range rep.Steps {
-		r := &rep.Steps[i]
-		if r.Status != StatusPending {
+	creates := map[string]int{}
+	for i := range r.rep.Steps {
+		s := &r.rep.Steps[i]
+		if s.Status != StatusPending {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ns, err := cl.namespace(ctx, r.Object.Name)
+		msg, err := r.dryStep(ctx, s, creates)
 		if err != nil {
-			return err
-		}
-		if ns == nil || string(ns.UID) != r.Object.UID || ns.DeletionTimestamp != nil {
-			r.Status, r.Message = StatusDoneBefore, "already gone or going: the run the journal records deleted it"
+			s.Status, s.Message = StatusFailed, err.Error()
+			failed = append(failed, s.Object.String())
 			continue
 		}
-		if err := cl.deleteNamespace(ctx, r.Object, true); err != nil {
-			r.Status, r.Message = StatusFailed, err.Error()
-			failed = append(failed, r.Object.String())
-			continue
+		if s.Status == StatusPending {
+			s.Status, s.Message = StatusDryRun, msg
 		}
-		r.Status, r.Message = StatusDryRun, "empty; the server accepts the deletion"
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("dry run: %d steps would not run (%s)", len(failed), strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// dryStep dry-runs one step. Objects of a namespace the run creates cannot
+// be sent before it exists: the server checks them when they are written.
+func (r *run) dryStep(ctx context.Context, s *StepResult, creates map[string]int) (string, error) {
+	cl := r.cl
+	switch s.Change {
+	case ChangeCreate, ChangeCopySecret, ChangeRebind:
+		if s.Object.Kind == "Namespace" {
+			creates[s.Object.Name] = s.Index
+		}
+		live, err := cl.get(ctx, s.Object)
+		if err != nil {
+			return "", err
+		}
+		if live != nil && !ours(live, r.rep.Operation) {
+			return "", fmt.Errorf("%s already exists in the target and was not created by this run", s.Object)
+		}
+		var extra string
+		switch s.Change {
+		case ChangeCopySecret:
+			extra = "; the values are read when the step runs"
+			if !r.o.IncludeSecretValues {
+				extra += " (needs --include-secret-values)"
+			}
+			return "the Secret is copied with its type, labels and annotations" + extra, nil
+		case ChangeRebind:
+			if _, err := cl.patch(ctx, *s.Volume, map[string]any{"spec": map[string]any{"persistentVolumeReclaimPolicy": corev1.PersistentVolumeReclaimRetain}}, false, true); err != nil {
+				return "", err
+			}
+			extra = "; the server accepts Retain on the volume"
+		}
+		if n, ok := creates[s.Object.Namespace]; ok {
+			return fmt.Sprintf("namespace %s is created by step %d: the server checks this object when the run writes it%s", s.Object.Namespace, n, extra), nil
+		}
+		m := s.manifest
+		if s.Change == ChangeCreate || s.Change == ChangeRebind {
+			if _, err := cl.apply(ctx, s.Object, labelled(m, r.rep.Operation), true); err != nil {
+				return "", err
+			}
+		}
+		return "the server accepts the server-side apply" + extra, nil
+	case ChangeVerify:
+		return "checked during the run, before anything of the sources goes", nil
+	case ChangeScaleDown:
+		if _, err := cl.patch(ctx, s.Object, map[string]any{"spec": map[string]any{"replicas": 0}}, false, true, "scale"); err != nil {
+			return "", err
+		}
+		return "the server accepts the scaling to 0", nil
+	}
+	if s.Object.Kind != "Namespace" {
+		if err := cl.remove(ctx, s.Object, s.Object.UID, true); err != nil {
+			return "", err
+		}
+		return "the server accepts the deletion (uid precondition)", nil
+	}
+	ns, err := cl.namespace(ctx, s.Object.Name)
+	if err != nil {
+		return "", err
+	}
+	if ns == nil || string(ns.UID) != s.Object.UID || ns.DeletionTimestamp != nil {
+		s.Status = StatusDoneBefore
+		return "already gone or going: the run the journal records deleted it", nil
+	}
+	if err := cl.deleteNamespace(ctx, s.Object, true); err != nil {
+		return "", err
+	}
+	if r.hasMovesFrom(s.Object.Name) {
+		return "emptied by the steps before it; the server accepts the deletion", nil
+	}
+	return "empty; the server accepts the deletion", nil
+}
+
+func (r *run) hasMovesFrom(ns string) bool {
+	for k := range r.movedTo {
+		if strings.Split(k, "/")[1] == ns {
+			return true
+		}
+	}
+	return false
 }
 
 // notEmpty says why a namespace cannot be deleted, or "" when it is empty.
@@ -353,15 +525,16 @@ func notEmpty(found, unknown []string) string {
 }
 
 // execute carries out an approved run: directory, backup and journal
-// first, then each step.
-func execute(ctx context.Context, cl *cluster, o Options, rep *Report) (err error) {
-	var j *journal
+// first, then each step; consecutive namespace deletions run o.Parallel
+// at a time.
+func (r *run) execute(ctx context.Context) (err error) {
+	rep, o := r.rep, r.o
 	now := o.Clock.Now
 	if o.Resume != "" {
-		if _, err := os.Stat(filepath.Join(rep.Dir, BackupFile)); err != nil {
+		if r.saved, err = ReadBackup(filepath.Join(rep.Dir, BackupFile)); err != nil {
 			return fmt.Errorf("resuming %s: its backup: %w", o.Resume, err)
 		}
-		if j, err = appendJournal(o.Resume, now); err != nil {
+		if r.j, err = appendJournal(o.Resume, now); err != nil {
 			return err
 		}
 	} else {
@@ -372,98 +545,182 @@ func execute(ctx context.Context, cl *cluster, o Options, rep *Report) (err erro
 		if err := prepareDir(rep.Dir); err != nil {
 			return err
 		}
-		if err := backup(ctx, cl, rep); err != nil {
+		if r.saved, err = backup(ctx, r.cl, rep); err != nil {
 			return err
 		}
-		if j, err = createJournal(rep.Dir, now); err != nil {
+		if r.j, err = createJournal(rep.Dir, now); err != nil {
 			return err
 		}
-		rep.Journal = j.path
-		if err := j.add(Record{Type: RecordBegin, Version: journalVersion, Operation: rep.Operation, Plan: rep.Plan, Source: rep.Source,
+		rep.Journal = r.j.path
+		if err := r.j.add(Record{Type: RecordBegin, Version: journalVersion, Operation: rep.Operation, Plan: rep.Plan, Source: rep.Source,
 			Backup: BackupFile, Steps: len(rep.Steps)}); err != nil {
-			j.close()
+			r.j.close()
 			return err
 		}
 	}
 	defer func() {
-		if cerr := j.close(); err == nil {
+		if cerr := r.j.close(); err == nil {
 			err = cerr
 		}
 	}()
-	for i := range rep.Steps {
-		r := &rep.Steps[i]
-		if r.Status != StatusPending {
+	for i := 0; i < len(rep.Steps); i++ {
+		s := &rep.Steps[i]
+		if s.Status != StatusPending {
 			continue
 		}
-		if o.BeforeStep != nil {
-			if err := o.BeforeStep(ctx, r.Step); err != nil {
-				return fmt.Errorf("before step %d (%s): %w", r.Index, r.Object, err)
+		if s.Change == ChangeDelete && s.Object.Kind == "Namespace" && o.Parallel > 1 {
+			end := i
+			for end < len(rep.Steps) && rep.Steps[end].Change == ChangeDelete && rep.Steps[end].Object.Kind == "Namespace" {
+				end++
 			}
+			if err := r.parallel(ctx, rep.Steps[i:end]); err != nil {
+				return err
+			}
+			i = end - 1
+			continue
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		obj := r.Object
-		if err := j.add(Record{Type: RecordIntent, Step: r.Index, Change: r.Change, Object: &obj}); err != nil {
-			return err
-		}
-		o.Log.Info("step", "index", r.Index, "change", r.Change, "object", obj.String())
-		if err := deleteStep(ctx, cl, o, j, r); err != nil {
+		if err := r.step(ctx, s); err != nil {
 			return err
 		}
 	}
-	return j.add(Record{Type: RecordEnd})
+	return r.j.add(Record{Type: RecordEnd})
 }
 
-// deleteStep deletes one namespace and waits until it is gone.
-func deleteStep(ctx context.Context, cl *cluster, o Options, j *journal, r *StepResult) error {
-	obj := r.Object
+// parallel runs namespace deletions o.Parallel at a time. A deletion that
+// blocks or fails lets those under way finish and starts no other.
+func (r *run) parallel(ctx context.Context, steps []StepResult) error {
+	var (
+		mu    sync.Mutex
+		first error
+	)
+	sem := make(chan struct{}, r.o.Parallel)
+	var wg sync.WaitGroup
+	for i := range steps {
+		s := &steps[i]
+		if s.Status != StatusPending {
+			continue
+		}
+		sem <- struct{}{}
+		mu.Lock()
+		stop := first != nil
+		mu.Unlock()
+		if stop || ctx.Err() != nil {
+			<-sem
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := r.step(ctx, s); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}
+
+// step journals the intent of one step, carries it out, and journals it
+// done.
+func (r *run) step(ctx context.Context, s *StepResult) error {
+	if r.o.BeforeStep != nil {
+		if err := r.o.BeforeStep(ctx, s.Step); err != nil {
+			return fmt.Errorf("before step %d (%s): %w", s.Index, s.Object, err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	obj := s.Object
+	if err := r.j.add(Record{Type: RecordIntent, Step: s.Index, Change: s.Change, Object: &obj, From: s.From, Volume: s.Volume}); err != nil {
+		return err
+	}
+	r.o.Log.Info("step", "index", s.Index, "change", s.Change, "object", obj.String())
+	if s.Change == ChangeDelete && obj.Kind == "Namespace" {
+		return r.deleteNamespaceStep(ctx, s)
+	}
+	var (
+		msg   string
+		after *After
+		err   error
+	)
+	switch s.Change {
+	case ChangeCreate:
+		msg, after, err = r.createStep(ctx, s, s.manifest)
+	case ChangeCopySecret:
+		msg, after, err = r.copySecretStep(ctx, s)
+	case ChangeRebind:
+		msg, after, err = r.rebindStep(ctx, s)
+	case ChangeVerify:
+		msg, after, err = r.verifyStep(ctx, s)
+	case ChangeScaleDown:
+		msg, after, err = r.scaleDownStep(ctx, s)
+	case ChangeDelete:
+		msg, after, err = r.deleteObjectStep(ctx, s)
+	default:
+		err = fmt.Errorf("step %d: unknown change %q", s.Index, s.Change)
+	}
+	if err != nil {
+		if s.Status != StatusBlocked {
+			s.Status, s.Message = StatusFailed, err.Error()
+			if ctx.Err() == nil {
+				err = fmt.Errorf("step %d: %w (journal %s: resume with --resume once this is resolved, or roll back)", s.Index, err, r.j.path)
+			}
+		}
+		return err
+	}
+	s.Status, s.Message = StatusDone, msg
+	return r.j.add(Record{Type: RecordDone, Step: s.Index, Change: s.Change, Object: &obj, After: after})
+}
+
+// deleteNamespaceStep deletes one namespace and waits until it is gone.
+func (r *run) deleteNamespaceStep(ctx context.Context, s *StepResult) error {
+	cl, obj := r.cl, s.Object
 	ns, err := cl.namespace(ctx, obj.Name)
 	if err != nil {
 		return err
 	}
-	block := func(reason string) error {
-		r.Status, r.Message = StatusBlocked, reason
-		if err := j.add(Record{Type: RecordBlocked, Step: r.Index, Change: r.Change, Object: &obj, Reason: reason}); err != nil {
-			return err
-		}
-		return fmt.Errorf("step %d: %s: %s; not deleted; the steps before it are done (journal %s): resume with --resume once this is resolved, or roll back",
-			r.Index, obj, reason, j.path)
-	}
 	switch {
 	case ns == nil || string(ns.UID) != obj.UID:
-		r.Message = "already gone"
+		s.Message = "already gone"
 	case ns.DeletionTimestamp != nil:
-		r.Message = "already Terminating; waited for it to go"
+		s.Message = "already Terminating; waited for it to go"
 	default:
 		found, unknown, err := cl.namespaceHolds(ctx, obj.Name)
 		if err != nil {
 			return err
 		}
 		if reason := notEmpty(found, unknown); reason != "" {
-			return block(reason)
+			return r.blocked(s, reason)
 		}
 		err = cl.deleteNamespace(ctx, obj, false)
 		if apierrors.IsConflict(err) {
-			return block("changed since the plan was built (the server refused the UID and resourceVersion preconditions)")
+			return r.blocked(s, "changed since the plan was built (the server refused the UID and resourceVersion preconditions)")
 		}
 		if err != nil {
-			r.Status, r.Message = StatusFailed, err.Error()
+			s.Status, s.Message = StatusFailed, err.Error()
 			return err
 		}
 	}
-	if err := cl.waitGone(ctx, obj.Name, obj.UID, o.Wait); err != nil {
+	if err := cl.waitGone(ctx, obj.Name, obj.UID, r.o.Wait); err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
-		r.Status, r.Message = StatusFailed, err.Error()
-		return fmt.Errorf("step %d: %w (journal %s: resume with --resume once it is gone)", r.Index, err, j.path)
+		s.Status, s.Message = StatusFailed, err.Error()
+		return fmt.Errorf("step %d: %w (journal %s: resume with --resume once it is gone)", s.Index, err, r.j.path)
 	}
-	if r.Message == "" {
-		r.Message = "deleted"
+	if s.Message == "" {
+		s.Message = "deleted"
 	}
-	r.Status = StatusDone
-	return j.add(Record{Type: RecordDone, Step: r.Index, Change: r.Change, Object: &obj, After: &After{Gone: true}})
+	s.Status = StatusDone
+	return r.j.add(Record{Type: RecordDone, Step: s.Index, Change: s.Change, Object: &obj, After: &After{Gone: true}})
 }
 
 // prepareDir makes the operation's directory: created with mode 0700, or
@@ -494,27 +751,59 @@ func prepareDir(dir string) error {
 	return nil
 }
 
-// backup reads every object the run will change, checks that it is still
-// the one the plan recorded, and saves it before the first write.
-func backup(ctx context.Context, cl *cluster, rep *Report) error {
-	var objs []*unstructured.Unstructured
+// backup reads every object the run will change or delete (the sources of
+// moves, the volumes handed over, the namespaces deleted), checks that it
+// is still the one the plan recorded, and saves it before the first
+// write. A Secret is saved with its values: the run was given
+// --include-secret-values, or it would have stopped before this.
+func backup(ctx context.Context, cl *cluster, rep *Report) ([]unstructured.Unstructured, error) {
+	var objs []Object
+	seen := map[string]bool{}
+	keep := func(o Object) {
+		if !seen[o.key()] {
+			seen[o.key()] = true
+			objs = append(objs, o)
+		}
+	}
 	for _, r := range rep.Steps {
 		if r.Status != StatusPending {
 			continue
 		}
-		ns, err := cl.namespace(ctx, r.Object.Name)
-		if err != nil {
-			return err
+		switch r.Change {
+		case ChangeDelete, ChangeScaleDown:
+			keep(r.Object)
+		case ChangeCopySecret, ChangeRebind:
+			keep(*r.From)
+			if r.Volume != nil {
+				keep(*r.Volume)
+			}
 		}
-		if ns == nil || string(ns.UID) != r.Object.UID || ns.ResourceVersion != r.Object.ResourceVersion {
-			return fmt.Errorf("%s changed while the plan was being verified: nothing was changed; build the plan again", r.Object)
-		}
-		ns.APIVersion, ns.Kind = "v1", "Namespace"
-		u, err := toUnstructured(ns)
-		if err != nil {
-			return fmt.Errorf("backing up %s: %w", r.Object, err)
-		}
-		objs = append(objs, u)
 	}
-	return writeBackup(rep.Dir, objs)
+	saved := make([]*unstructured.Unstructured, len(objs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, o := range objs {
+		g.Go(func() error {
+			u, err := cl.get(gctx, o)
+			if err != nil {
+				return err
+			}
+			if u == nil || string(u.GetUID()) != o.UID || u.GetResourceVersion() != o.ResourceVersion {
+				return fmt.Errorf("%s changed while the plan was being verified: nothing was changed; build the plan again", o)
+			}
+			saved[i] = u
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := writeBackup(rep.Dir, saved); err != nil {
+		return nil, err
+	}
+	out := make([]unstructured.Unstructured, len(saved))
+	for i, u := range saved {
+		out[i] = *u
+	}
+	return out, nil
 }

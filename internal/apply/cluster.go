@@ -11,13 +11,17 @@ import (
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
 
 	"github.com/purserhq/purser/internal/snapshot"
 )
@@ -28,6 +32,9 @@ type cluster struct {
 	kube kubernetes.Interface
 	meta metadata.Interface
 	disc discovery.DiscoveryInterface
+	dyn  dynamic.Interface
+	// mapper finds the resource of a kind, by discovery cached for the run.
+	mapper meta.RESTMapper
 }
 
 func newCluster(cfg *rest.Config) (*cluster, error) {
@@ -49,6 +56,10 @@ func newCluster(cfg *rest.Config) (*cluster, error) {
 	if c.disc, err = discovery.NewDiscoveryClientForConfigAndClient(cfg, hc); err != nil {
 		return nil, fmt.Errorf("building discovery client for %s: %w", cfg.Host, err)
 	}
+	if c.dyn, err = dynamic.NewForConfigAndClient(cfg, hc); err != nil {
+		return nil, fmt.Errorf("building dynamic client for %s: %w", cfg.Host, err)
+	}
+	c.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.disc))
 	return c, nil
 }
 

@@ -13,6 +13,8 @@
 // moment it runs: re-reading the object it changes and re-checking that a
 // namespace is still empty.
 //
-// This version carries out namespace deletions (the empty strategy, and
-// the empty namespaces of any plan whose other steps are done by hand).
+// It carries out namespace deletions and moves: targets created by
+// server-side apply, Secrets copied, volumes handed over from claim to
+// claim, each target verified before its sources are scaled down and
+// deleted.
 package apply

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -34,6 +35,10 @@ const (
 	// RecordBlocked: the step found the cluster other than the plan
 	// expects and changed nothing; the run stopped there.
 	RecordBlocked = "blocked"
+	// RecordProgress marks a stage of a step of several writes (a
+	// rebind): what was reached, so that a person reading the journal
+	// after a crash sees where the volume stands.
+	RecordProgress = "progress"
 	// RecordEnd: every step is done.
 	RecordEnd = "end"
 	// RecordRestoreIntent and RecordRestoreDone are written by a rollback,
@@ -57,6 +62,13 @@ type Record struct {
 	Step   int     `json:"step,omitempty"`
 	Change Change  `json:"change,omitempty"`
 	Object *Object `json:"object,omitempty"`
+	// From and Volume are the source object of a copy or a rebind and
+	// the volume a rebind hands over: a rollback reads them here, since
+	// it has the journal and the backup, not the plan.
+	From   *Object `json:"from,omitempty"`
+	Volume *Object `json:"volume,omitempty"`
+	// Stage names what a progress record reached.
+	Stage string `json:"stage,omitempty"`
 	// After is the object once the step is done.
 	After *After `json:"after,omitempty"`
 	// Reason says why a step was blocked.
@@ -75,6 +87,9 @@ type After struct {
 // before the step it announces runs: after a crash, the journal says at
 // least what was attempted.
 type journal struct {
+	// mu orders the records of steps that run at once (namespace
+	// deletions): each record is one whole line.
+	mu   sync.Mutex
 	f    *os.File
 	path string
 	now  func() time.Time
@@ -110,6 +125,8 @@ func appendJournal(path string, now func() time.Time) (*journal, error) {
 
 // add writes one record and syncs it.
 func (j *journal) add(r Record) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	r.Time = j.now().UTC()
 	b, err := json.Marshal(r)
 	if err != nil {

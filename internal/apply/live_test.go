@@ -59,6 +59,9 @@ type liveRun struct {
 	// secrets are the values of BlueOcean's Secrets: none may appear in
 	// any output, journal or backup.
 	secrets []string
+	// unavailable are the workloads ("ns/name") not fully available and
+	// noEndpoints the Services without ready endpoints before a run.
+	unavailable, noEndpoints []string
 }
 
 // purser runs one command line against the shared cluster, as a user

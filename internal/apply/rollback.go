@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,8 +19,17 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// ChangeRestore recreates an object from the backup, in a rollback.
-const ChangeRestore Change = "restore"
+// Changes a rollback makes.
+const (
+	// ChangeRestore recreates an object from the backup, or sets back
+	// what the run changed in it (replicas).
+	ChangeRestore Change = "restore"
+	// ChangeRemove deletes an object the run created: only when its
+	// operation label and the journal agree.
+	ChangeRemove Change = "remove"
+	// ChangeUnbind hands a volume back to its original claim.
+	ChangeUnbind Change = "unbind"
+)
 
 // RollbackOptions say which run to roll back.
 type RollbackOptions struct {
@@ -27,22 +38,26 @@ type RollbackOptions struct {
 	// Approve is the content hash of the plan the run carried out, as its
 	// journal records it. Empty, the rollback is a dry run.
 	Approve string
-	// Wait bounds the wait for a namespace still Terminating to go before
-	// it is recreated; DefaultWait when zero.
+	// Wait bounds each wait: a namespace still Terminating to go before it
+	// is recreated, an object to go, a volume to bind; DefaultWait when
+	// zero.
 	Wait  time.Duration
 	Clock clock.PassiveClock
 	Log   *slog.Logger
 }
 
 // Rollback restores what the run of a journal changed, from its backup,
-// last step first: every namespace a step started to delete is recreated
-// with its labels, annotations, finalizers and spec when it is gone. A namespace that
-// is still there is left alone; one that was created again by someone else
-// since (another UID) is reported, never touched. Without an approval it
-// is a dry run: each creation is sent to the server as a dry run.
-//
-// The steps of this version create nothing, so there is nothing of
-// Purser's own to remove.
+// and removes what it created, in this order: the source namespaces it
+// deleted are recreated (with their labels, annotations, finalizers and
+// spec); the objects it created in the targets are removed, each only if
+// it carries the run's operation label and the journal records its
+// creation; every volume it handed over is handed back to its original
+// claim (recreated from the backup, bound to the same volume, reclaim
+// policy restored); the source objects it deleted are recreated from the
+// backup, allocated addresses included, and those it scaled down get
+// their replicas back; last, the target namespaces it created are removed.
+// An object that was created again by someone else since (another UID) is
+// reported, never touched. Without an approval it is a dry run.
 func Rollback(ctx context.Context, cfg *rest.Config, o RollbackOptions) (*Report, error) {
 	defaults(&o.Wait, &o.Clock, &o.Log)
 	jr, err := ReadJournal(o.Journal)
@@ -63,27 +78,7 @@ func Rollback(ctx context.Context, cfg *rest.Config, o RollbackOptions) (*Report
 		return nil, err
 	}
 	rep := &Report{Operation: jr.Begin.Operation, Plan: hash, Source: jr.Begin.Source, DryRun: o.Approve == "", Dir: dir, Journal: o.Journal}
-	started := map[int]Object{}
-	for _, r := range jr.Records {
-		if r.Type == RecordIntent && r.Object != nil {
-			started[r.Step] = *r.Object
-		}
-	}
-	states := jr.states()
-	idx := make([]int, 0, len(started))
-	for i := range started {
-		idx = append(idx, i)
-	}
-	sort.Sort(sort.Reverse(sort.IntSlice(idx)))
-	for _, i := range idx {
-		obj := started[i]
-		res := StepResult{Step: Step{Index: i, Change: ChangeRestore, Object: obj,
-			What: fmt.Sprintf("recreate %s from the backup, with its labels and annotations", obj)}, Status: StatusPending}
-		if states[i].restored {
-			res.Status, res.Message = StatusRestored, "restored by an earlier rollback"
-		}
-		rep.Steps = append(rep.Steps, res)
-	}
+	rep.Steps = rollbackSteps(jr, saved)
 	cl, err := newCluster(cfg)
 	if err != nil {
 		return rep, err
@@ -91,12 +86,12 @@ func Rollback(ctx context.Context, cfg *rest.Config, o RollbackOptions) (*Report
 	if host := "live:" + cfg.Host; jr.Begin.Source != host {
 		return rep, fmt.Errorf("journal %s records a run on %s, not on this cluster (%s): nothing was changed", o.Journal, jr.Begin.Source, host)
 	}
-	var j *journal
+	rb := &rollback{cl: cl, o: o, rep: rep, saved: saved, created: createdUIDs(jr)}
 	if o.Approve != "" {
-		if j, err = appendJournal(o.Journal, o.Clock.Now); err != nil {
+		if rb.j, err = appendJournal(o.Journal, o.Clock.Now); err != nil {
 			return rep, err
 		}
-		defer j.close()
+		defer rb.j.close()
 	}
 	var blocked []string
 	for k := range rep.Steps {
@@ -107,11 +102,10 @@ func Rollback(ctx context.Context, cfg *rest.Config, o RollbackOptions) (*Report
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		src, err := fromBackup(saved, r.Object)
-		if err != nil {
-			return rep, fmt.Errorf("journal %s, step %d: %w", o.Journal, r.Index, err)
-		}
-		if err := restoreNamespace(ctx, cl, o, j, r, src); err != nil {
+		if err := rb.step(ctx, r); err != nil {
+			if ctx.Err() == nil {
+				err = fmt.Errorf("rollback, step %d (%s): %w", r.Index, r.Object, err)
+			}
 			return rep, err
 		}
 		if r.Status == StatusBlocked {
@@ -124,13 +118,371 @@ func Rollback(ctx context.Context, cfg *rest.Config, o RollbackOptions) (*Report
 	return rep, nil
 }
 
-// fromBackup finds the backed-up copy of o: same kind, name and UID.
+// rollbackSteps orders what a rollback does with the run a journal
+// records: only steps the run started are undone, each once.
+func rollbackSteps(jr *Journal, saved []unstructured.Unstructured) []StepResult {
+	type entry struct {
+		phase int
+		res   StepResult
+	}
+	started := map[int]Record{}
+	for _, r := range jr.Records {
+		if r.Type == RecordIntent && r.Object != nil {
+			started[r.Step] = r
+		}
+	}
+	restored := map[string]bool{}
+	for _, r := range jr.Records {
+		if r.Type == RecordRestoreDone && r.Object != nil {
+			restored[fmt.Sprint(r.Step, r.Change, r.Object.key())] = true
+		}
+	}
+	var out []entry
+	add := func(phase, index int, change Change, obj Object, from, volume *Object, what string) {
+		res := StepResult{Step: Step{Index: index, Change: change, Object: obj, From: from, Volume: volume, What: what}, Status: StatusPending}
+		if restored[fmt.Sprint(index, change, obj.key())] {
+			res.Status, res.Message = StatusRestored, "restored by an earlier rollback"
+		}
+		out = append(out, entry{phase, res})
+	}
+	idx := make([]int, 0, len(started))
+	for i := range started {
+		idx = append(idx, i)
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(idx)))
+	sources := map[string]int{}
+	for _, i := range idx {
+		r := started[i]
+		obj := *r.Object
+		switch {
+		case r.Change == ChangeDelete && obj.Kind == "Namespace":
+			add(0, i, ChangeRestore, obj, nil, nil, fmt.Sprintf("recreate %s from the backup, with its labels and annotations", obj))
+		case r.Change == ChangeCreate && obj.Kind == "Namespace":
+			add(4, i, ChangeRemove, obj, nil, nil, fmt.Sprintf("remove %s, created by the run", obj))
+		case r.Change == ChangeCreate || r.Change == ChangeCopySecret:
+			add(1, i, ChangeRemove, obj, nil, nil, fmt.Sprintf("remove %s, created by the run", obj))
+		case r.Change == ChangeRebind && r.From != nil && r.Volume != nil:
+			add(2, i, ChangeUnbind, obj, r.From, r.Volume, fmt.Sprintf("hand volume %s back to claim %s/%s", r.Volume.Name, r.From.Namespace, r.From.Name))
+			// What mounted the claim was scaled down with it.
+			for _, u := range saved {
+				if u.GetNamespace() == r.From.Namespace && scaled(u.GetKind()) {
+					if _, ok := sources[savedObject(&u).key()]; !ok {
+						sources[savedObject(&u).key()] = i
+					}
+				}
+			}
+		case r.Change == ChangeDelete || r.Change == ChangeScaleDown:
+			if cur, ok := sources[obj.key()]; !ok || i > cur {
+				sources[obj.key()] = i
+			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(sources)) {
+		i := sources[k]
+		for _, u := range saved {
+			if o := savedObject(&u); o.key() == k {
+				add(3, i, ChangeRestore, o, nil, nil, fmt.Sprintf("restore %s from the backup", o))
+			}
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].phase != out[b].phase {
+			return out[a].phase < out[b].phase
+		}
+		if out[a].phase == 3 {
+			return out[a].res.Index > out[b].res.Index
+		}
+		return false
+	})
+	res := make([]StepResult, len(out))
+	for i, e := range out {
+		res[i] = e.res
+	}
+	return res
+}
+
+// savedObject names a backed-up object.
+func savedObject(u *unstructured.Unstructured) Object {
+	return Object{APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName(),
+		UID: string(u.GetUID()), ResourceVersion: u.GetResourceVersion()}
+}
+
+// createdUIDs are the UIDs of the objects the journal records the run
+// created, by step.
+func createdUIDs(jr *Journal) map[int]string {
+	out := map[int]string{}
+	for _, r := range jr.Records {
+		if r.Type == RecordDone && r.After != nil && r.After.UID != "" {
+			out[r.Step] = r.After.UID
+		}
+	}
+	return out
+}
+
+// rollback is one rollback under way; j is nil on a dry run.
+type rollback struct {
+	cl      *cluster
+	o       RollbackOptions
+	rep     *Report
+	j       *journal
+	saved   []unstructured.Unstructured
+	created map[int]string
+}
+
+func (rb *rollback) journal(typ string, r *StepResult, after *After) error {
+	if rb.j == nil {
+		return nil
+	}
+	obj := r.Object
+	return rb.j.add(Record{Type: typ, Step: r.Index, Change: r.Change, Object: &obj, From: r.From, Volume: r.Volume, After: after})
+}
+
+func (rb *rollback) step(ctx context.Context, r *StepResult) error {
+	switch r.Change {
+	case ChangeRestore:
+		if r.Object.Kind == "Namespace" {
+			src, err := fromBackup(rb.saved, r.Object)
+			if err != nil {
+				return err
+			}
+			return restoreNamespace(ctx, rb.cl, rb.o, rb.j, r, src)
+		}
+		return rb.restoreObject(ctx, r)
+	case ChangeRemove:
+		return rb.remove(ctx, r)
+	case ChangeUnbind:
+		return rb.unbind(ctx, r)
+	}
+	return fmt.Errorf("unknown rollback change %q", r.Change)
+}
+
+// remove deletes an object the run created: it must carry the run's
+// operation label, and, when the journal recorded its creation, the UID
+// recorded then. Anything else of that name is someone else's.
+func (rb *rollback) remove(ctx context.Context, r *StepResult) error {
+	live, err := rb.cl.get(ctx, r.Object)
+	if err != nil {
+		return err
+	}
+	if live == nil {
+		r.Status, r.Message = StatusUnchanged, "not there: nothing to remove"
+		return nil
+	}
+	uid := rb.created[r.Index]
+	if !ours(live, rb.rep.Operation) || uid != "" && string(live.GetUID()) != uid {
+		r.Status, r.Message = StatusBlocked, fmt.Sprintf("not the object this run created (uid %s, label %s=%q): left as it is", live.GetUID(), OperationLabel, live.GetLabels()[OperationLabel])
+		return nil
+	}
+	if rb.j == nil {
+		if err := rb.cl.remove(ctx, r.Object, string(live.GetUID()), true); err != nil {
+			return err
+		}
+		r.Status, r.Message = StatusDryRun, "created by the run; the server accepts its deletion"
+		return nil
+	}
+	if err := rb.journal(RecordRestoreIntent, r, nil); err != nil {
+		return err
+	}
+	if r.Object.Kind == "Namespace" {
+		if err := rb.cl.deleteNamespace(ctx, Object{Name: r.Object.Name, UID: string(live.GetUID()), ResourceVersion: live.GetResourceVersion()}, false); err != nil {
+			return err
+		}
+		if err := rb.cl.waitGone(ctx, r.Object.Name, string(live.GetUID()), rb.o.Wait); err != nil {
+			return err
+		}
+	} else {
+		if err := rb.cl.remove(ctx, r.Object, string(live.GetUID()), false); err != nil {
+			return err
+		}
+		if err := rb.cl.waitObjectGone(ctx, r.Object, string(live.GetUID()), rb.o.Wait); err != nil {
+			return err
+		}
+	}
+	r.Status, r.Message = StatusRestored, "removed"
+	return rb.journal(RecordRestoreDone, r, &After{Gone: true})
+}
+
+// restoreObject recreates a source object from the backup when it is
+// gone, and sets back the replicas the run scaled down when it is there.
+func (rb *rollback) restoreObject(ctx context.Context, r *StepResult) error {
+	var src *unstructured.Unstructured
+	for i := range rb.saved {
+		if savedObject(&rb.saved[i]).key() == r.Object.key() {
+			src = &rb.saved[i]
+		}
+	}
+	if src == nil {
+		return fmt.Errorf("%s is not in the backup", r.Object)
+	}
+	live, err := rb.cl.get(ctx, r.Object)
+	if err != nil {
+		return err
+	}
+	if live != nil && string(live.GetUID()) != r.Object.UID {
+		r.Status, r.Message = StatusBlocked, "exists again with another uid, created since: left as it is"
+		return nil
+	}
+	if live == nil {
+		if rb.j == nil {
+			r.Status, r.Message = StatusDryRun, "gone; recreated from the backup once its namespace is back"
+			return nil
+		}
+		if err := rb.journal(RecordRestoreIntent, r, nil); err != nil {
+			return err
+		}
+		ri, err := rb.cl.resource(r.Object)
+		if err != nil {
+			return err
+		}
+		created, err := ri.Create(ctx, restorable(src), metav1.CreateOptions{FieldManager: fieldManager})
+		if err != nil {
+			r.Status, r.Message = StatusFailed, err.Error()
+			return fmt.Errorf("recreating %s: %w", r.Object, err)
+		}
+		r.Status, r.Message = StatusRestored, fmt.Sprintf("recreated from the backup (uid %s)", created.GetUID())
+		return rb.journal(RecordRestoreDone, r, &After{UID: string(created.GetUID()), ResourceVersion: created.GetResourceVersion()})
+	}
+	want, hasReplicas, _ := unstructured.NestedInt64(src.Object, "spec", "replicas")
+	got, _, _ := unstructured.NestedInt64(live.Object, "spec", "replicas")
+	if !hasReplicas || got == want {
+		r.Status, r.Message = StatusUnchanged, "as in the backup: nothing to restore"
+		return nil
+	}
+	if _, err := rb.cl.patch(ctx, r.Object, map[string]any{"spec": map[string]any{"replicas": want}}, false, rb.j == nil, "scale"); err != nil {
+		return err
+	}
+	if rb.j == nil {
+		r.Status, r.Message = StatusDryRun, fmt.Sprintf("scaled to %d; the server accepts %d replicas again", got, want)
+		return nil
+	}
+	r.Status, r.Message = StatusRestored, fmt.Sprintf("replicas %d again (were %d)", want, got)
+	return rb.journal(RecordRestoreDone, r, nil)
+}
+
+// unbind hands a volume back from the target claim to its original claim:
+// Retain, remove the target claim (the run's own), wait until the volume
+// is released, re-point it to the original claim, recreate that claim from
+// the backup with spec.volumeName, wait Bound, restore the reclaim policy.
+func (rb *rollback) unbind(ctx context.Context, r *StepResult) error {
+	vol, src, dst := *r.Volume, *r.From, r.Object
+	if rb.j == nil {
+		r.Status, r.Message = StatusDryRun, fmt.Sprintf("volume %s goes back to claim %s/%s", vol.Name, src.Namespace, src.Name)
+		return nil
+	}
+	if err := rb.journal(RecordRestoreIntent, r, nil); err != nil {
+		return err
+	}
+	v := &volumes{cl: rb.cl, wait: rb.o.Wait, progress: func(stage string) error {
+		obj := r.Object
+		return rb.j.add(Record{Type: RecordProgress, Step: r.Index, Change: r.Change, Object: &obj, Stage: "unbind-" + stage})
+	}}
+	policy, err := policyOf(rb.saved, vol)
+	if err != nil {
+		return err
+	}
+	pv, err := v.pv(ctx, vol.Name)
+	if err != nil {
+		return err
+	}
+	if string(pv.UID) != vol.UID {
+		r.Status, r.Message = StatusBlocked, fmt.Sprintf("volume %s was recreated (uid %s): left as it is", vol.Name, pv.UID)
+		return nil
+	}
+	if pv.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain {
+		if err := v.setPolicy(ctx, vol.Name, corev1.PersistentVolumeReclaimRetain); err != nil {
+			return err
+		}
+	}
+	srcClaim, err := v.claim(ctx, src.Namespace, src.Name)
+	if err != nil {
+		return err
+	}
+	ref := pv.Spec.ClaimRef
+	onSource := ref != nil && ref.Namespace == src.Namespace && ref.Name == src.Name
+	switch {
+	case onSource && ref.UID != "" && srcClaim == nil:
+		// The run stopped after deleting the original claim and before
+		// re-pointing the volume: it still names the deleted claim's UID,
+		// which no new claim can match.
+		if err := v.pointTo(ctx, vol.Name, src.Namespace, src.Name); err != nil {
+			return err
+		}
+	case onSource && ref.UID != "" && srcClaim.UID != ref.UID:
+		r.Status, r.Message = StatusBlocked, fmt.Sprintf("volume %s names claim %s/%s uid %s, and that claim is now another (uid %s): left as it is", vol.Name, src.Namespace, src.Name, ref.UID, srcClaim.UID)
+		return nil
+	case !onSource:
+		c, err := v.claim(ctx, dst.Namespace, dst.Name)
+		if err != nil {
+			return err
+		}
+		uid := ""
+		if c != nil {
+			uid = string(c.UID)
+			if c.Labels[OperationLabel] != rb.rep.Operation {
+				r.Status, r.Message = StatusBlocked, fmt.Sprintf("claim %s was not created by this run: volume %s left as it is", dst, vol.Name)
+				return nil
+			}
+		} else if ref != nil {
+			uid = string(ref.UID)
+		}
+		if err := v.release(ctx, dst.Namespace, dst.Name, uid, vol.Name); err != nil {
+			return err
+		}
+		if err := v.pointTo(ctx, vol.Name, src.Namespace, src.Name); err != nil {
+			return err
+		}
+		if srcClaim, err = v.claim(ctx, src.Namespace, src.Name); err != nil {
+			return err
+		}
+	}
+	if srcClaim == nil {
+		var backed *unstructured.Unstructured
+		for i := range rb.saved {
+			if savedObject(&rb.saved[i]).key() == src.key() {
+				backed = &rb.saved[i]
+			}
+		}
+		if backed == nil {
+			return fmt.Errorf("claim %s/%s is not in the backup", src.Namespace, src.Name)
+		}
+		ri, err := rb.cl.resource(src)
+		if err != nil {
+			return err
+		}
+		m := restorable(backed)
+		// The controllers' bookkeeping of the old binding would make the
+		// new claim look bound already; the binder sets it again.
+		ann := m.GetAnnotations()
+		for k := range ann {
+			if strings.HasPrefix(k, "pv.kubernetes.io/") || strings.HasPrefix(k, "volume.kubernetes.io/") {
+				delete(ann, k)
+			}
+		}
+		m.SetAnnotations(ann)
+		m.SetFinalizers(nil)
+		if _, err := ri.Create(ctx, m, metav1.CreateOptions{FieldManager: fieldManager}); err != nil {
+			return fmt.Errorf("recreating claim %s/%s: %w", src.Namespace, src.Name, err)
+		}
+	}
+	if err := v.waitBound(ctx, vol.Name, src.Namespace, src.Name); err != nil {
+		return err
+	}
+	if policy != corev1.PersistentVolumeReclaimRetain {
+		if err := v.setPolicy(ctx, vol.Name, policy); err != nil {
+			return err
+		}
+	}
+	r.Status, r.Message = StatusRestored, fmt.Sprintf("volume %s bound to claim %s/%s again; reclaim policy %s", vol.Name, src.Namespace, src.Name, policy)
+	return rb.journal(RecordRestoreDone, r, nil)
+}
+
+// fromBackup finds the backed-up copy of a namespace: same name and UID.
 func fromBackup(saved []unstructured.Unstructured, o Object) (*corev1.Namespace, error) {
 	for i := range saved {
 		u := &saved[i]
 		if u.GetAPIVersion() == o.APIVersion && u.GetKind() == o.Kind && u.GetNamespace() == o.Namespace && u.GetName() == o.Name && string(u.GetUID()) == o.UID {
 			if o.Kind != "Namespace" || o.APIVersion != "v1" {
-				return nil, fmt.Errorf("%s: cannot restore a %s", o, o.Kind)
+				return nil, fmt.Errorf("%s: not a namespace", o)
 			}
 			var ns corev1.Namespace
 			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &ns); err != nil {

@@ -2,9 +2,11 @@ package apply
 
 import (
 	"fmt"
-	"maps"
 	"slices"
+	"sort"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/purserhq/purser/internal/plan"
 )
@@ -28,64 +30,268 @@ func (o Object) String() string {
 	return o.Kind + " " + o.Namespace + "/" + o.Name
 }
 
+// key identifies an object whatever its version.
+func (o Object) key() string { return o.Kind + "/" + o.Namespace + "/" + o.Name }
+
 // Change is the kind of change a step makes.
 type Change string
 
-// ChangeDelete deletes the object, with a UID and resourceVersion
-// precondition so that an object recreated or changed since the plan was
-// built is never deleted.
-const ChangeDelete Change = "delete"
+// Changes, in the order a run makes them.
+const (
+	// ChangeCreate creates an object of a target by server-side apply,
+	// labelled with the run's operation: a target namespace, or a moved
+	// object as the plan's manifests give it.
+	ChangeCreate Change = "create"
+	// ChangeCopySecret copies a Secret into its target, values read from
+	// the cluster at the moment the step runs.
+	ChangeCopySecret Change = "copy-secret"
+	// ChangeRebind hands a PersistentVolume from its claim to the moved
+	// claim.
+	ChangeRebind Change = "rebind"
+	// ChangeVerify checks a target before anything of its sources goes:
+	// workloads available, Services with ready endpoints, references that
+	// resolve.
+	ChangeVerify Change = "verify"
+	// ChangeScaleDown scales a source workload to zero.
+	ChangeScaleDown Change = "scale-down"
+	// ChangeDelete deletes the object, with a UID precondition so that an
+	// object recreated since the plan was built is never deleted (and a
+	// resourceVersion one for namespaces).
+	ChangeDelete Change = "delete"
+)
+
+// OperationLabel marks every object a run creates with the run's
+// operation: a rollback removes an object only when this label and the
+// journal agree.
+const OperationLabel = "purser.dev/operation"
 
 // Step is one change to one object, in the order the plan carries them out.
 type Step struct {
 	// Index counts steps from 1, as the journal and the report do.
 	Index  int    `json:"index"`
 	Change Change `json:"change"`
+	// Object is the object the step writes: created in a target, or
+	// scaled down or deleted in a source.
 	Object Object `json:"object"`
+	// From is the source object of a copy or a rebind, as the plan
+	// recorded it.
+	From *Object `json:"from,omitempty"`
+	// Volume is the PersistentVolume a rebind hands over.
+	Volume *Object `json:"volume,omitempty"`
 	// What says what the step changes, for the person approving it.
 	What string `json:"what"`
+	// manifest is the object a create or rebind step applies.
+	manifest *unstructured.Unstructured
 }
 
-// Steps returns the ordered steps that carry p out. This version carries
-// out namespace deletions only: a plan that moves objects into targets is
-// refused whole, never carried out in part, since deleting the sources of
-// a move before the move would lose what they hold.
-func Steps(p *plan.Plan) ([]Step, error) {
-	if n := len(p.Spec.Targets); n > 0 {
-		names := make([]string, 0, n)
-		for _, t := range p.Spec.Targets {
-			names = append(names, t.Name)
-		}
-		return nil, fmt.Errorf("plan %s moves objects into %d target namespaces (%s): purser apply carries out namespace deletions only (the %s strategy); carry out the moves with the plan's steps (purser plan show)",
-			p.Metadata.ContentHash, n, strings.Join(names, ", "), plan.StrategyEmpty)
+// phase orders the steps of a plan with moves: what others refer to
+// first, each target checked before anything of its sources goes.
+type phase int
+
+const (
+	phaseNamespaces phase = iota
+	phaseConfig           // ServiceAccounts, ConfigMaps, Secrets, quotas
+	phaseVolumes          // claims, by handing their volumes over
+	phaseWorkloads
+	phaseServices
+	phaseIngresses
+	phaseRBAC
+	phaseNetworkPolicies
+	phaseVerify
+	phaseScaleDown
+	phaseDeleteSources
+	phaseDeleteNamespaces
+)
+
+// kindPhase is the phase in which an object of kind is created.
+func kindPhase(kind string) phase {
+	switch kind {
+	case "Namespace":
+		return phaseNamespaces
+	case "ServiceAccount", "ConfigMap", "Secret", "ResourceQuota", "LimitRange":
+		return phaseConfig
+	case "PersistentVolumeClaim":
+		return phaseVolumes
+	case "Service":
+		return phaseServices
+	case "Ingress":
+		return phaseIngresses
+	case "Role", "RoleBinding":
+		return phaseRBAC
+	case "NetworkPolicy":
+		return phaseNetworkPolicies
 	}
+	return phaseWorkloads
+}
+
+// scaled are the kinds a run scales down before it deletes them, so that
+// their pods are gone before their objects.
+func scaled(kind string) bool {
+	return kind == "Deployment" || kind == "StatefulSet" || kind == "ReplicaSet"
+}
+
+type planned struct {
+	phase phase
+	step  Step
+}
+
+// Steps returns the ordered steps that carry p out: namespaces, then
+// ServiceAccounts, ConfigMaps and Secrets, claims by handing their
+// volumes over, workloads, Services, Ingresses, RBAC, NetworkPolicies,
+// then a verification of every target, and only then the sources scaled
+// down, deleted, and their namespaces deleted. A plan it cannot carry out
+// whole is refused whole.
+func Steps(p *plan.Plan) ([]Step, error) {
 	pre := map[string]plan.Precondition{}
 	for i, c := range p.Spec.Preconditions {
-		if c.Action != plan.ActionDelete || c.Kind != "Namespace" || c.APIVersion != "v1" {
-			return nil, fmt.Errorf("spec.preconditions[%d]: %s %s %s: purser apply carries out namespace deletions only", i, c.Action, c.Kind, c.Name)
-		}
 		if c.UID == "" || c.ResourceVersion == "" {
-			return nil, fmt.Errorf("spec.preconditions[%d]: namespace %s has no uid or resourceVersion: the plan was built from files that do not record them, so the namespace cannot be verified; build the plan from the live cluster", i, c.Name)
+			return nil, fmt.Errorf("spec.preconditions[%d]: %s %s has no uid or resourceVersion: the plan was built from files that do not record them, so the object cannot be verified; build the plan from the live cluster", i, c.Kind, c.Name)
 		}
-		pre[c.Name] = c
+		k := Object{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name}.key()
+		if _, dup := pre[k]; dup {
+			return nil, fmt.Errorf("spec.preconditions[%d]: %s %s/%s twice", i, c.Kind, c.Namespace, c.Name)
+		}
+		pre[k] = c
 	}
-	steps := make([]Step, 0, len(p.Spec.Deletions))
+	used := map[string]bool{}
+	precond := func(kind, ns, name, action string) (Object, error) {
+		o := Object{Kind: kind, Namespace: ns, Name: name}
+		k := o.key()
+		c, ok := pre[k]
+		if !ok || c.Action != action {
+			return Object{}, fmt.Errorf("%s has no %s precondition: the plan cannot be verified", o, action)
+		}
+		used[k] = true
+		return Object{APIVersion: c.APIVersion, Kind: c.Kind, Namespace: c.Namespace, Name: c.Name, UID: c.UID, ResourceVersion: c.ResourceVersion}, nil
+	}
+	var all []planned
+	add := func(ph phase, s Step) { all = append(all, planned{ph, s}) }
+	for ti, t := range p.Spec.Targets {
+		at := fmt.Sprintf("spec.targets[%d] (%s)", ti, t.Name)
+		if t.Exists {
+			if _, err := precond("Namespace", "", t.Name, plan.ActionReuse); err != nil && len(t.Moves) > 0 {
+				return nil, fmt.Errorf("%s: %w", at, err)
+			}
+		}
+		if len(t.Moves) == 0 {
+			continue
+		}
+		byTarget := map[string]*unstructured.Unstructured{}
+		for _, m := range t.Manifests {
+			byTarget[Object{Kind: m.GetKind(), Namespace: m.GetNamespace(), Name: m.GetName()}.key()] = m
+		}
+		if !t.Exists {
+			ns := t.Manifests[0]
+			add(phaseNamespaces, Step{Change: ChangeCreate, Object: Object{APIVersion: "v1", Kind: "Namespace", Name: t.Name},
+				What: "create target namespace " + t.Name, manifest: ns})
+		}
+		var sourceSteps []planned
+		for mi, mv := range t.Moves {
+			at := fmt.Sprintf("%s.moves[%d]", at, mi)
+			name := mv.Name
+			if mv.NewName != "" {
+				name = mv.NewName
+			}
+			src, err := precond(mv.Kind, mv.From, mv.Name, plan.ActionMove)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", at, err)
+			}
+			dst := Object{APIVersion: src.APIVersion, Kind: mv.Kind, Namespace: t.Name, Name: name}
+			m := byTarget[dst.key()]
+			switch mv.How {
+			case "copy-secret":
+				if mv.Kind != "Secret" {
+					return nil, fmt.Errorf("%s: a copy-secret move of a %s", at, mv.Kind)
+				}
+				add(phaseConfig, Step{Change: ChangeCopySecret, Object: dst, From: &src,
+					What: fmt.Sprintf("copy Secret %s/%s to %s/%s, values read at this step", src.Namespace, src.Name, dst.Namespace, dst.Name)})
+			case "rebind":
+				if mv.Kind != "PersistentVolumeClaim" || m == nil {
+					return nil, fmt.Errorf("%s: a rebind move of %s %s/%s without its claim among the target's manifests", at, mv.Kind, mv.From, mv.Name)
+				}
+				pvName, _, _ := unstructured.NestedString(m.Object, "spec", "volumeName")
+				if pvName == "" {
+					return nil, fmt.Errorf("%s: the moved claim %s has no spec.volumeName", at, dst)
+				}
+				pv, err := precond("PersistentVolume", "", pvName, plan.ActionRebind)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", at, err)
+				}
+				add(phaseVolumes, Step{Change: ChangeRebind, Object: dst, From: &src, Volume: &pv, manifest: m,
+					What: fmt.Sprintf("hand volume %s from claim %s/%s to %s/%s: Retain, stop what mounts it, delete the claim, re-point the volume, create the claim, restore the reclaim policy",
+						pvName, src.Namespace, src.Name, dst.Namespace, dst.Name)})
+			case "manifest":
+				if m == nil {
+					return nil, fmt.Errorf("%s: %s is not among the target's manifests", at, dst)
+				}
+				add(kindPhase(mv.Kind), Step{Change: ChangeCreate, Object: dst, manifest: m,
+					What: fmt.Sprintf("create %s, moved from %s/%s", dst, src.Namespace, src.Name)})
+			default:
+				return nil, fmt.Errorf("%s: unknown move %q", at, mv.How)
+			}
+			if scaled(mv.Kind) {
+				sourceSteps = append(sourceSteps, planned{phaseScaleDown, Step{Change: ChangeScaleDown, Object: src,
+					What: fmt.Sprintf("scale %s to 0: %s runs in its place", src, dst)}})
+			}
+			if mv.How != "rebind" {
+				sourceSteps = append(sourceSteps, planned{phaseDeleteSources, Step{Change: ChangeDelete, Object: src,
+					What: fmt.Sprintf("delete %s, moved to %s", src, dst)}})
+			}
+		}
+		add(phaseVerify, Step{Change: ChangeVerify, Object: Object{APIVersion: "v1", Kind: "Namespace", Name: t.Name},
+			What: fmt.Sprintf("check target %s: workloads available, Services with ready endpoints, references resolving", t.Name)})
+		all = append(all, sourceSteps...)
+		for _, src := range t.Sources {
+			if src == t.Name {
+				continue
+			}
+			ns, err := precond("Namespace", "", src, plan.ActionDelete)
+			if err != nil {
+				return nil, fmt.Errorf("%s: source namespace: %w", at, err)
+			}
+			add(phaseDeleteNamespaces, Step{Change: ChangeDelete, Object: ns, What: fmt.Sprintf("delete source namespace %s, its objects moved to %s", src, t.Name)})
+		}
+	}
 	for i, d := range p.Spec.Deletions {
-		c, ok := pre[d.Namespace]
-		if !ok {
-			return nil, fmt.Errorf("spec.deletions[%d]: namespace %s has no precondition: the plan cannot be verified", i, d.Namespace)
+		if used[Object{Kind: "Namespace", Name: d.Namespace}.key()] {
+			continue
 		}
-		delete(pre, d.Namespace)
-		steps = append(steps, Step{
-			Index:  len(steps) + 1,
-			Change: ChangeDelete,
-			Object: Object{APIVersion: c.APIVersion, Kind: c.Kind, Name: c.Name, UID: c.UID, ResourceVersion: c.ResourceVersion},
-			What:   fmt.Sprintf("delete namespace %s (%s)", d.Namespace, d.Reason),
-		})
+		ns, err := precond("Namespace", "", d.Namespace, plan.ActionDelete)
+		if err != nil {
+			return nil, fmt.Errorf("spec.deletions[%d]: %w", i, err)
+		}
+		add(phaseDeleteNamespaces, Step{Change: ChangeDelete, Object: ns, What: fmt.Sprintf("delete namespace %s (%s)", d.Namespace, d.Reason)})
 	}
-	if len(pre) > 0 {
-		left := slices.Sorted(maps.Keys(pre))
-		return nil, fmt.Errorf("spec.preconditions: namespaces %s are to be deleted but are not in spec.deletions", strings.Join(left, ", "))
+	var left []string
+	for k, c := range pre {
+		if !used[k] && c.Action != plan.ActionReuse {
+			left = append(left, fmt.Sprintf("%s %s %s", c.Action, c.Kind, strings.TrimPrefix(c.Namespace+"/"+c.Name, "/")))
+		}
+	}
+	if len(left) > 0 {
+		slices.Sort(left)
+		return nil, fmt.Errorf("spec.preconditions: %s: acted on by no target move or deletion", strings.Join(left, ", "))
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].phase < all[j].phase })
+	steps := make([]Step, len(all))
+	for i, s := range all {
+		s.step.Index = i + 1
+		steps[i] = s.step
 	}
 	return steps, nil
+}
+
+// sourceNamespaces are the namespaces objects move out of: their emptiness
+// is judged once their moved objects are gone, at their own step.
+func sourceNamespaces(steps []Step) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range steps {
+		if s.Change == ChangeDelete && s.Object.Kind != "Namespace" {
+			out[s.Object.Namespace] = true
+		}
+		if s.From != nil {
+			out[s.From.Namespace] = true
+		}
+	}
+	return out
 }

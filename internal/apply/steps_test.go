@@ -47,13 +47,11 @@ func TestSteps(t *testing.T) {
 		}
 	}
 
-	product := demoPlan(t, plan.StrategyProduct)
 	cases := []struct {
 		name string
 		edit func(p *plan.Plan) *plan.Plan
 		want string
 	}{
-		{"a plan with moves", func(*plan.Plan) *plan.Plan { return product }, "purser apply carries out namespace deletions only (the empty strategy)"},
 		{"a precondition without uid", func(p *plan.Plan) *plan.Plan {
 			p.Spec.Preconditions[3].UID = ""
 			return p
@@ -61,15 +59,19 @@ func TestSteps(t *testing.T) {
 		{"a deletion without precondition", func(p *plan.Plan) *plan.Plan {
 			p.Spec.Preconditions = p.Spec.Preconditions[1:]
 			return p
-		}, "has no precondition"},
+		}, "has no delete precondition"},
 		{"a precondition without deletion", func(p *plan.Plan) *plan.Plan {
 			p.Spec.Deletions = p.Spec.Deletions[1:]
 			return p
-		}, "are to be deleted but are not in spec.deletions"},
+		}, "acted on by no target move or deletion"},
 		{"a precondition of another kind", func(p *plan.Plan) *plan.Plan {
 			p.Spec.Preconditions[0].Kind = "ConfigMap"
 			return p
-		}, "namespace deletions only"},
+		}, "has no delete precondition"},
+		{"a precondition twice", func(p *plan.Plan) *plan.Plan {
+			p.Spec.Preconditions = append(p.Spec.Preconditions, p.Spec.Preconditions[0])
+			return p
+		}, "twice"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,6 +84,123 @@ func TestSteps(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStepsOfMoves checks the order of the product plan's steps: phase by
+// phase as the issue orders them, every move once, every target verified
+// before any of its sources is scaled down or deleted.
+func TestStepsOfMoves(t *testing.T) {
+	t.Parallel()
+	p := demoPlan(t, plan.StrategyProduct)
+	steps, err := Steps(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moves, sources, created := 0, 0, 0
+	for _, tg := range p.Spec.Targets {
+		moves += len(tg.Moves)
+		for _, s := range tg.Sources {
+			if s != tg.Name {
+				sources++
+			}
+		}
+		if !tg.Exists && len(tg.Moves) > 0 {
+			created++
+		}
+	}
+	count := map[Change]int{}
+	last := phaseNamespaces
+	verified := map[string]int{}
+	for i, s := range steps {
+		if s.Index != i+1 {
+			t.Fatalf("step %d has index %d", i+1, s.Index)
+		}
+		count[s.Change]++
+		ph := stepPhase(s)
+		if ph < last {
+			t.Errorf("step %d (%s %s) in phase %d after phase %d", s.Index, s.Change, s.Object, ph, last)
+		}
+		last = ph
+		switch s.Change {
+		case ChangeVerify:
+			verified[s.Object.Name] = s.Index
+		case ChangeCreate, ChangeRebind:
+			if s.manifest == nil || s.manifest.GetName() != s.Object.Name || s.manifest.GetNamespace() != s.Object.Namespace {
+				t.Errorf("step %d: %s without its manifest", s.Index, s.Object)
+			}
+		case ChangeDelete, ChangeScaleDown:
+			if s.Object.UID == "" {
+				t.Errorf("step %d: %s %s without a uid", s.Index, s.Change, s.Object)
+			}
+		}
+	}
+	if count[ChangeCopySecret] != 1 || count[ChangeRebind] != 13 || count[ChangeVerify] != 7 {
+		t.Errorf("steps by change %v: want 1 copy-secret, 13 rebind, 7 verify", count)
+	}
+	if got := count[ChangeCreate]; got != moves-14+created {
+		t.Errorf("%d creates, want %d manifest moves and %d target namespaces", got, moves-14, created)
+	}
+	if got, want := count[ChangeDelete], moves-13+len(p.Spec.Deletions)+sources; got != want {
+		t.Errorf("%d deletions, want %d: every moved object but the claims, and %d namespaces", got, want, len(p.Spec.Deletions)+sources)
+	}
+	for _, s := range steps {
+		if s.Change == ChangeRebind && (s.Volume == nil || s.Volume.Kind != "PersistentVolume" || s.From == nil || s.From.Kind != "PersistentVolumeClaim") {
+			t.Errorf("step %d: a rebind without its volume or claim: %+v", s.Index, s)
+		}
+		if s.Change == ChangeDelete && s.Object.Kind != "Namespace" {
+			for tg, v := range verified {
+				if v > s.Index {
+					t.Errorf("step %d deletes %s before target %s is verified (step %d)", s.Index, s.Object, tg, v)
+				}
+			}
+		}
+	}
+}
+
+// TestStepsOfStrategies: every strategy's demo plan becomes steps, the
+// environment strategy's too, each move once.
+func TestStepsOfStrategies(t *testing.T) {
+	t.Parallel()
+	for _, strategy := range []string{plan.StrategyEnvironment, plan.StrategyProduct} {
+		p := demoPlan(t, strategy)
+		steps, err := Steps(p)
+		if err != nil {
+			t.Fatalf("%s: %v", strategy, err)
+		}
+		moves := 0
+		for _, tg := range p.Spec.Targets {
+			moves += len(tg.Moves)
+		}
+		writes := 0
+		for _, s := range steps {
+			if (s.Change == ChangeCreate && s.Object.Kind != "Namespace") || s.Change == ChangeCopySecret || s.Change == ChangeRebind {
+				writes++
+			}
+		}
+		if moves == 0 || writes != moves {
+			t.Errorf("%s: %d moves, %d steps that write a moved object", strategy, moves, writes)
+		}
+	}
+}
+
+// stepPhase is the phase a step belongs to.
+func stepPhase(s Step) phase {
+	switch s.Change {
+	case ChangeCopySecret:
+		return phaseConfig
+	case ChangeRebind:
+		return phaseVolumes
+	case ChangeVerify:
+		return phaseVerify
+	case ChangeScaleDown:
+		return phaseScaleDown
+	case ChangeDelete:
+		if s.Object.Kind == "Namespace" {
+			return phaseDeleteNamespaces
+		}
+		return phaseDeleteSources
+	}
+	return kindPhase(s.Object.Kind)
 }
 
 func TestCheckConfirmed(t *testing.T) {

@@ -33,8 +33,12 @@ type ApplyOptions struct {
 	BackupDir string
 	Resume    string
 	Wait      time.Duration
-	Output    *choice
-	streams   genericiooptions.IOStreams
+	// Secrets, References and Helm are --include-secret-values,
+	// --accept-reference and --accept-helm.
+	Secrets, References, Helm bool
+	Parallel                  int
+	Output                    *choice
+	streams                   genericiooptions.IOStreams
 	// terminal tells whether confirmations may be typed at a prompt.
 	terminal func() bool
 }
@@ -47,8 +51,22 @@ func newApplyCmd(streams genericiooptions.IOStreams, kube *genericclioptions.Con
 	cmd := &cobra.Command{
 		Use:   "apply PLAN.yaml",
 		Short: "Carry out a reviewed plan on the live cluster: a dry run unless approved",
-		Long: `Verify a plan file against the live cluster and carry it out. This version
-carries out namespace deletions: plans of the empty strategy.
+		Long: `Verify a plan file against the live cluster and carry it out: namespace
+deletions (the empty strategy) and moves (product, environment, file).
+
+Steps run in this order: target namespaces; ServiceAccounts, ConfigMaps and
+Secrets; claims, by handing their volumes over (never copied); workloads;
+Services; Ingresses; RBAC; NetworkPolicies; then each target is verified
+(workloads available, Services with ready endpoints, Service addresses
+resolving) and only then are the sources scaled down, deleted (UID
+precondition) and their namespaces deleted. Objects are written by
+server-side apply, field manager purser, never forced: a conflict stops the
+run naming the object and the other manager. Every object created carries
+the label purser.dev/operation=<operation>.
+
+Copying a Secret needs --include-secret-values. References the plan could not
+rewrite block until --accept-reference; objects of Helm releases block until
+--accept-helm (the refusal says how to re-point each release).
 
 Without --approve it is a dry run: it reads the cluster again, refuses when
 anything the plan acts on changed since the plan was built (another UID or
@@ -58,12 +76,13 @@ the ordered steps. Nothing changes.
 
 With --approve HASH, HASH being the plan's content hash (purser plan show
 prints it), and each namespace confirmed by name with --confirm-namespace (or
-typed at the prompt when stdin is a terminal), it first saves every namespace
-it will delete into a backup (mode 0600) in --backup-dir, then journals each
+typed at the prompt when stdin is a terminal), it first saves every object
+it will change or delete into a backup (mode 0600) in --backup-dir, then journals each
 step there before and after it, and deletes each namespace with its UID and
 resourceVersion as preconditions, never stripping a finalizer, and waits for
 it to go. A crashed or interrupted run continues with --resume JOURNAL;
-purser rollback JOURNAL recreates what it deleted.
+purser rollback JOURNAL restores what it changed or deleted and removes what
+it created.
 
 Exit codes: 0 done (or the dry run passed), 1 refused or failed (the report
 says which step and why), 130/143 interrupted: the journal says how far it went.`,
@@ -90,7 +109,11 @@ says which step and why), 130/143 interrupted: the journal says how far it went.
 	fs.StringArrayVar(&o.Confirm, "confirm-namespace", nil, "confirm the deletion of this namespace (repeat for each; required with --approve unless typed at the prompt)")
 	fs.StringVar(&o.BackupDir, "backup-dir", "", "directory for the backup and the journal, created with mode 0700 (default ./purser-apply-<hash>-<time>)")
 	fs.StringVar(&o.Resume, "resume", "", "continue the run this journal records (its backup is beside it)")
-	fs.DurationVar(&o.Wait, "wait", apply.DefaultWait, "how long to wait for each deleted namespace to go")
+	fs.DurationVar(&o.Wait, "wait", apply.DefaultWait, "how long each wait lasts at most: a deleted namespace to go, a moved workload to be available, a volume to be released or bound")
+	fs.BoolVar(&o.Secrets, "include-secret-values", false, "let the run read the Secrets it copies, at the step that copies each (values go to the target and the 0600 backup only)")
+	fs.BoolVar(&o.References, "accept-reference", false, "carry the plan out although references it could not rewrite (Service addresses, binding subjects, namespace selectors in objects that stay) will point at the old namespaces")
+	fs.BoolVar(&o.Helm, "accept-helm", false, "move objects of Helm releases, whose release records stay in the source namespaces (the report says how to re-point each release)")
+	fs.IntVar(&o.Parallel, "parallel", 4, "how many namespace deletions run at once")
 	o.Output = outputFormat(cmd, applyFormats()...)
 	addLiveOnly(cmd, &o.Env)
 	return cmd
@@ -131,6 +154,9 @@ func (o *ApplyOptions) Validate() error {
 	if o.Wait <= 0 {
 		return fmt.Errorf("--wait %s: give a positive duration", o.Wait)
 	}
+	if o.Parallel < 1 {
+		return fmt.Errorf("--parallel %d: give 1 or more", o.Parallel)
+	}
 	return nil
 }
 
@@ -151,7 +177,7 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 		return err
 	}
 	opts := apply.Options{Plan: p, Approve: o.Approve, Confirmed: o.Confirm, Dir: o.BackupDir, Resume: o.Resume,
-		Wait: o.Wait, Log: loggerFrom(ctx)}
+		Wait: o.Wait, Log: loggerFrom(ctx), IncludeSecretValues: o.Secrets, AcceptReference: o.References, AcceptHelm: o.Helm, Parallel: o.Parallel}
 	rep, err := apply.Apply(ctx, cfg, opts)
 	var unconfirmed *apply.UnconfirmedError
 	if errors.As(err, &unconfirmed) && o.terminal() {
@@ -183,8 +209,19 @@ func (o *ApplyOptions) finish(rep *apply.Report, err error) error {
 	case rep.Journal != "" && err != nil && !rep.DryRun:
 		// The run stopped with its journal written: say how to go on, or
 		// back, while the person still has the command line in view.
-		fmt.Fprintf(o.streams.ErrOut, "the run stopped; the journal says how far it went. Continue with:\n  purser apply %s --approve %s --resume %s --confirm-namespace …\nor undo it with:\n  purser rollback %s --approve %s\n",
-			output.TerminalText(shell.Quote(o.Path)), rep.Plan, journal, journal, rep.Plan)
+		// The acceptances of the run are needed again: a resumed run checks
+		// what blocks it as the first run did.
+		var accepted string
+		for _, f := range []struct {
+			set  bool
+			flag string
+		}{{o.Secrets, "--include-secret-values"}, {o.References, "--accept-reference"}, {o.Helm, "--accept-helm"}} {
+			if f.set {
+				accepted += " " + f.flag
+			}
+		}
+		fmt.Fprintf(o.streams.ErrOut, "the run stopped; the journal says how far it went. Continue with:\n  purser apply %s --approve %s --resume %s%s --confirm-namespace …\nor undo it with:\n  purser rollback %s --approve %s\n",
+			output.TerminalText(shell.Quote(o.Path)), rep.Plan, journal, accepted, journal, rep.Plan)
 	case rep.Journal != "":
 		fmt.Fprintf(o.streams.ErrOut, "backup and journal in %s; undo with: purser rollback %s --approve %s\n",
 			output.TerminalText(rep.Dir), journal, rep.Plan)

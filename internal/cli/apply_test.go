@@ -46,6 +46,7 @@ func TestApplyRefusals(t *testing.T) {
 		{"a confirmation without approval", []string{"apply", planFile, "--confirm-namespace", "x"}, "give --approve too"},
 		{"resume into another directory", []string{"apply", planFile, "--resume", "j.jsonl", "--backup-dir", "d"}, "exclusive"},
 		{"no wait", []string{"apply", planFile, "--wait", "0s"}, "--wait 0s"},
+		{"no parallel deletion", []string{"apply", planFile, "--parallel", "0"}, "--parallel 0: give 1 or more"},
 		{"-n", []string{"apply", planFile, "-n", "shop"}, "does not narrow to a namespace"},
 		{"a plan that does not exist", []string{"apply", filepath.Join(dir, "missing.yaml")}, "reading plan"},
 		{"a journal that does not exist", []string{"rollback", filepath.Join(dir, "missing.jsonl"), "--kubeconfig", filepath.Join(dir, "kubeconfig")}, "reading journal"},
@@ -199,6 +200,8 @@ func TestApplyFinish(t *testing.T) {
 		{"a run that stopped", rep(false, "d ir/journal.jsonl"), errors.New("step 3: blocked"),
 			[]string{"purser apply 'my plan.yaml' --approve sha256:0123 --resume 'd ir/journal.jsonl' --confirm-namespace …",
 				"purser rollback 'd ir/journal.jsonl' --approve sha256:0123"}, nil},
+		{"a run of moves that stopped", rep(false, "d ir/journal.jsonl"), errors.New("step 90: blocked"),
+			[]string{"--resume 'd ir/journal.jsonl' --include-secret-values --accept-reference --accept-helm --confirm-namespace …"}, nil},
 		{"a run refused before its journal", rep(false, ""), errors.New("not confirmed"), nil, []string{"rollback", "Continue"}},
 	}
 	for _, tc := range cases {
@@ -206,6 +209,9 @@ func TestApplyFinish(t *testing.T) {
 			t.Parallel()
 			var out, errOut bytes.Buffer
 			o := &ApplyOptions{Path: "my plan.yaml", Output: newChoice("table", applyFormats()...), streams: genericiooptions.IOStreams{Out: &out, ErrOut: &errOut}}
+			// The run of moves was given every acceptance.
+			moves := tc.name == "a run of moves that stopped"
+			o.Secrets, o.References, o.Helm = moves, moves, moves
 			if err := o.finish(tc.rep, tc.err); err != tc.err {
 				t.Errorf("finish returned %v, want %v", err, tc.err)
 			}
