@@ -13,6 +13,7 @@ import (
 
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/govern"
+	"github.com/purserhq/purser/internal/manifest"
 	"github.com/purserhq/purser/internal/outdir"
 	"github.com/purserhq/purser/internal/output"
 )
@@ -37,7 +38,7 @@ type GenerateOptions struct {
 func newGenerateCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
 	o := &GenerateOptions{Env: EnvFlags{Kube: kube}, streams: streams}
 	cmd := &cobra.Command{
-		Use:   "generate namespaces|networkpolicies|quotas",
+		Use:   "generate " + strings.Join(generatorNames(), "|"),
 		Short: "Generate guardrails from the cluster as it is: namespace labels, NetworkPolicies, quotas",
 		Long: `Write the strategy's Phase 2 guardrails for the cluster as it is, as YAML for
 kubectl apply -f - (-o json: one List), or one file per object with --out DIR:
@@ -56,6 +57,7 @@ kubectl apply -f - (-o json: one List), or one file per object with --out DIR:
                    each environment of govern.quotas (default: the strategy's
                    production and development figures), or current use plus
                    headroom (govern.quotas.mode: usage)
+` + generatorsHelp() + `
 
 A quota below what a namespace already uses is an error naming the namespace,
 the resource, the use and the quota; --force makes it a warning. Check the
@@ -66,7 +68,7 @@ The generators read the whole cluster, so -n does not apply.`,
   purser generate quotas --from cluster.snap --out guardrails/quotas
   purser generate networkpolicies --demo --out /tmp/np && purser policy reach --demo nextstep-dev/deployment/nextstep-api nextstep/deployment/nextstep-api --policies /tmp/np`,
 		Args:      cobra.ExactArgs(1),
-		ValidArgs: []cobra.Completion{generateNamespaces, generateNetworkPolicies, generateQuotas},
+		ValidArgs: generatorNames(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.What = args[0]
 			if err := o.Validate(); err != nil {
@@ -92,7 +94,10 @@ func (o *GenerateOptions) Validate() error {
 	switch o.What {
 	case generateNamespaces, generateNetworkPolicies, generateQuotas:
 	default:
-		return fmt.Errorf("purser generate %s: expected %s, %s or %s", output.TerminalText(o.What), generateNamespaces, generateNetworkPolicies, generateQuotas)
+		if _, ok := generators()[o.What]; !ok {
+			names := generatorNames()
+			return fmt.Errorf("purser generate %s: expected %s or %s", output.TerminalText(o.What), strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
+		}
 	}
 	if o.Force && o.What != generateQuotas {
 		return fmt.Errorf("--force applies to purser generate quotas only")
@@ -117,6 +122,7 @@ func (o *GenerateOptions) Run(ctx context.Context, env *action.Env) error {
 		fmt.Fprintf(o.streams.ErrOut, "Warning: %s\n", output.TerminalText(fmt.Sprintf(format, a...)))
 	}
 	var objs []govern.Object
+	var tree []manifest.File
 	switch o.What {
 	case generateNamespaces:
 		nss, err := govern.Namespaces(in)
@@ -161,6 +167,18 @@ func (o *GenerateOptions) Run(ctx context.Context, env *action.Env) error {
 			warn("%v", cfg.QuotaOveruse(ov, ""))
 		}
 		objs = res.Objects()
+	default:
+		var err error
+		if objs, tree, err = generators()[o.What].run(ctx, o, env, in, warn); err != nil {
+			return err
+		}
+	}
+	if tree != nil {
+		if err := outdir.WriteTree(ctx, o.Out, tree); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.streams.ErrOut, "%d files written to %s\n", len(tree), o.Out)
+		return nil
 	}
 	if o.Out != "" {
 		files, err := govern.Files(objs)
@@ -183,6 +201,14 @@ func (o *GenerateOptions) Run(ctx context.Context, env *action.Env) error {
 	}
 	_, err := o.streams.Out.Write(buf.Bytes())
 	return err
+}
+
+// generators are the generators with a file of their own, by name.
+func generators() map[string]generator {
+	return map[string]generator{
+		generateRBAC: rbacGenerator(),
+		generateHPA:  hpaGenerator(),
+	}
 }
 
 func orNone(s string) string {
