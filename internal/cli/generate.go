@@ -99,8 +99,11 @@ func (o *GenerateOptions) Validate() error {
 			return fmt.Errorf("purser generate %s: expected %s or %s", output.TerminalText(o.What), strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 		}
 	}
-	if o.Force && o.What != generateQuotas {
-		return fmt.Errorf("--force applies to purser generate quotas only")
+	if o.Force && o.What != generateQuotas && o.What != generateGitOps {
+		return fmt.Errorf("--force applies to purser generate quotas and gitops only")
+	}
+	if o.What == generateGitOps && o.Out == "" {
+		return fmt.Errorf("purser generate gitops writes a repository tree: give it a directory with --out DIR")
 	}
 	if o.Out != "" && o.Output.value != "yaml" {
 		return fmt.Errorf("-o %s: --out writes YAML files; -o chooses what is printed instead", o.Output.value)
@@ -206,8 +209,9 @@ func (o *GenerateOptions) Run(ctx context.Context, env *action.Env) error {
 // generators are the generators with a file of their own, by name.
 func generators() map[string]generator {
 	return map[string]generator{
-		generateRBAC: rbacGenerator(),
-		generateHPA:  hpaGenerator(),
+		generateRBAC:   rbacGenerator(),
+		generateHPA:    hpaGenerator(),
+		generateGitOps: gitopsGenerator(),
 	}
 }
 

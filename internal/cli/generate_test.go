@@ -112,7 +112,7 @@ func TestGenerateErrors(t *testing.T) {
 			`govern.quotas (not set, the strategy's default figures): quotas.environments[1].hard.services.loadbalancers: namespace nextstep-dev (development) uses 1 services.loadbalancers, above its quota 0`, ""},
 		{"unknown kind", []string{"generate", "roles", "--demo"}, "purser generate roles: expected namespaces, networkpolicies, quotas, ", ""},
 		{"json into files", []string{"generate", "namespaces", "--demo", "-o", "json", "--out", filepath.Join(dir, "t")}, "-o json: --out writes YAML files", ""},
-		{"force elsewhere", []string{"generate", "namespaces", "--demo", "--force"}, "--force applies to purser generate quotas only", ""},
+		{"force elsewhere", []string{"generate", "namespaces", "--demo", "--force"}, "--force applies to purser generate quotas and gitops only", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
