@@ -19,11 +19,7 @@ type generator struct {
 }
 
 func generatorNames() []string {
-	names := []string{generateNamespaces, generateNetworkPolicies, generateQuotas}
-	for _, n := range sortedNames(generators()) {
-		names = append(names, n)
-	}
-	return names
+	return append([]string{generateNamespaces, generateNetworkPolicies, generateQuotas}, sortedNames(generators())...)
 }
 
 func generatorsHelp() string {

@@ -53,6 +53,9 @@ type GitOpsResult struct {
 	// Secrets are the Secrets the tree does not hold ("namespace/name
 	// (type)"): their values must reach the cluster another way.
 	Secrets []string
+	// Objects are, per namespace, the objects ("Kind/name") the tree
+	// holds for it, in its base or its overlay.
+	Objects map[string][]string
 	Overuse []Overuse
 	Notes   []string
 }
@@ -121,6 +124,12 @@ func GitOps(in Input) (*GitOpsResult, error) {
 		return nil, err
 	}
 	res.Secrets = secrets
+	res.Objects = map[string][]string{}
+	keep := func(ns string) {
+		for _, o := range objs[ns] {
+			res.Objects[ns] = append(res.Objects[ns], o.kind+"/"+o.name)
+		}
+	}
 	var files []manifest.File
 	add := func(p string, data []byte) { files = append(files, manifest.File{Path: p, Data: data}) }
 
@@ -142,7 +151,9 @@ func GitOps(in Input) (*GitOpsResult, error) {
 			unclassified = append(unclassified, ns.Name)
 		case slices.Contains(cfg.NetworkPolicies.Shared, env):
 			res.Platform = append(res.Platform, ns.Name)
+			keep(ns.Name)
 		default:
+			keep(ns.Name)
 			app := in.Classify.Product(ns.Name)
 			if app == "" {
 				app = ns.Name
