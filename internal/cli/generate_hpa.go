@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/client-go/discovery"
+
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/govern"
 	"github.com/purserhq/purser/internal/manifest"
@@ -43,7 +45,13 @@ func (o *GenerateOptions) discovery(env *action.Env) (govern.Discovery, error) {
 	if !strings.HasPrefix(env.Snapshot.Meta.Source, "live:") || o.Env.Kube == nil {
 		return govern.NoDiscovery, nil
 	}
-	dc, err := o.Env.Kube.ToDiscoveryClient()
+	// Not kubectl's discovery cache: it keeps a cluster's groups for hours,
+	// and a metrics-server installed since must count.
+	rc, err := o.Env.Kube.ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("discovery of %s: %w", env.Snapshot.Meta.Source, err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("discovery of %s: %w", env.Snapshot.Meta.Source, err)
 	}
