@@ -14,11 +14,12 @@ const generateGitOps = "gitops"
 
 func gitopsGenerator() generator {
 	return generator{
-		help: `the Phase 3 repository, written with --out DIR: clusters/<cluster>/ (Argo CD
-                   Applications), applications/<product>/base and
+		help: `the Phase 3 repository, written with --out DIR: clusters/<cluster>/
+                   (Argo CD Applications), applications/<product>/base and
                    overlays/<environment> (the cluster's objects, cleaned),
-                   platform/ (the shared environments) and policies/ (the
-                   generators above); Secrets are listed, never written`,
+                   platform/ (the shared environments) and policies/
+                   (namespaces, networkpolicies, quotas, rbac); Secrets are
+                   listed in its README.md, never written`,
 		run: func(_ context.Context, o *GenerateOptions, env *action.Env, in govern.Input, warn func(string, ...any)) ([]govern.Object, []manifest.File, error) {
 			cfg := env.Config
 			res, err := govern.GitOps(in)

@@ -16,8 +16,8 @@ const generateHPA = "hpa"
 
 func hpaGenerator() generator {
 	return generator{
-		help: `an autoscaling/v2 HorizontalPodAutoscaler for every Deployment of more
-                   than one replica with CPU requests and no autoscaler, with
+		help: `an autoscaling/v2 HorizontalPodAutoscaler for every Deployment
+                   of more than one replica with CPU requests and no autoscaler, with
                    the strategy's behaviour (up at most doubling per minute,
                    down after 5 minutes), on the metrics the cluster's
                    discovery serves: CPU (metrics.k8s.io), govern.hpa.pods

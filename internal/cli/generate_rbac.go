@@ -12,8 +12,8 @@ const generateRBAC = "rbac"
 
 func rbacGenerator() generator {
 	return generator{
-		help: `a RoleBinding per namespace of each environment for every group or user
-                   of govern.rbac.access (default: developers view production
+		help: `a RoleBinding per namespace of each environment for every group
+                   or user of govern.rbac.access (default: developers view production
                    and edit development and staging, ops admin), always to a
                    ClusterRole that exists: built in, shipped from
                    govern.rbac.clusterRoles, or the cluster's own`,
