@@ -186,3 +186,29 @@ func TestGitOpsHostileNames(t *testing.T) {
 		t.Errorf("%d apps, want one per namespace (no product matches)", len(res.Apps))
 	}
 }
+
+// A Deployment an autoscaler scales is written without replicas, which
+// the autoscaler owns; the others keep theirs.
+func TestGitOpsLeavesReplicasToAutoscalers(t *testing.T) {
+	t.Parallel()
+	in := hpaInput()
+	in.Classify = classify.Rules{Environments: []classify.Rule{{Name: "production", Match: []string{"shop"}}}}
+	in.Config.NetworkPolicies.DNS = &DNSConfig{Namespace: "kube-system", PodLabels: map[string]string{"k8s-app": "kube-dns"}}
+	res, err := GitOps(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"scaled": false, "api": true, "single": true} {
+		var d struct {
+			Spec struct {
+				Replicas *int32 `json:"replicas"`
+			} `json:"spec"`
+		}
+		if err := yaml.Unmarshal(file(t, res.Files, "applications/shop/base/deployment-"+name+".yaml"), &d); err != nil {
+			t.Fatal(err)
+		}
+		if (d.Spec.Replicas != nil) != want {
+			t.Errorf("deployment %s: replicas %v, want them written: %v", name, d.Spec.Replicas, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/validation/path"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -93,7 +94,8 @@ func (r RBACConfig) validate() error {
 			if errs := validation.IsValidLabelValue(env); env == "" || len(errs) > 0 {
 				return fieldErr(at+".roles."+env, "%q is not an environment name", env)
 			}
-			if errs := validation.IsDNS1123Subdomain(roleNameForCheck(a.Roles[env])); len(errs) > 0 {
+			// ClusterRole names are path segments: system:aggregate-to-view is one.
+			if errs := path.IsValidPathSegmentName(a.Roles[env]); a.Roles[env] == "" || len(errs) > 0 {
 				return fieldErr(at+".roles."+env, "%q is not a ClusterRole name", a.Roles[env])
 			}
 		}
@@ -121,15 +123,6 @@ func (r RBACConfig) validate() error {
 		}
 	}
 	return nil
-}
-
-// roleNameForCheck lets the bootstrap roles with colons (system:...)
-// pass the name check, which is for names a user made up.
-func roleNameForCheck(name string) string {
-	if slices.Contains(snapshot.BootstrapClusterRoles(), name) {
-		return "builtin"
-	}
-	return name
 }
 
 // RBACResult is what RBAC generates.

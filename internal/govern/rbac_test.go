@@ -66,7 +66,8 @@ func TestDemoRBAC(t *testing.T) {
 func TestRBACErrors(t *testing.T) {
 	t.Parallel()
 	in := demoInput(t)
-	in.Index.S.ClusterRoles = append(slices.Clone(in.Index.S.ClusterRoles), rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "team-reader"}})
+	in.Index.S.ClusterRoles = append(slices.Clone(in.Index.S.ClusterRoles), rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "team-reader"}},
+		rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "team:auditor"}})
 	tests := []struct {
 		name   string
 		rbac   RBACConfig
@@ -104,11 +105,20 @@ func TestRBACErrors(t *testing.T) {
 			}
 		})
 	}
-	// A role the cluster already has is bound, not shipped.
-	in.Config = Config{RBAC: RBACConfig{Access: []AccessConfig{{Group: "readers", Roles: map[string]string{"production": "team-reader"}}}}}
-	res, err := RBAC(in)
-	if err != nil || len(res.RoleBindings) == 0 || len(res.ClusterRoles) != 0 {
-		t.Fatalf("binding to the cluster's own role: %v, %d bindings, %d roles", err, len(res.RoleBindings), len(res.ClusterRoles))
+	// A role the cluster already has is bound, not shipped, whatever its
+	// name (ClusterRole names are path segments, colons allowed).
+	for _, role := range []string{"team-reader", "team:auditor"} {
+		in.Config = Config{RBAC: RBACConfig{Access: []AccessConfig{{Group: "readers", Roles: map[string]string{"production": role}}}}}
+		if err := in.Config.Validate(); err != nil {
+			t.Fatalf("%s: %v", role, err)
+		}
+		res, err := RBAC(in)
+		if err != nil || len(res.RoleBindings) == 0 || len(res.ClusterRoles) != 0 || res.RoleBindings[0].RoleRef.Name != role {
+			t.Fatalf("binding to the cluster's own role %s: %v, %d bindings, %d roles", role, err, len(res.RoleBindings), len(res.ClusterRoles))
+		}
+	}
+	if err := (Config{RBAC: RBACConfig{Access: []AccessConfig{{Group: "g", Roles: map[string]string{"production": "a/b"}}}}}).Validate(); err == nil {
+		t.Error("a role name with a slash was accepted")
 	}
 }
 
