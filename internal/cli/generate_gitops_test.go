@@ -72,6 +72,8 @@ func TestGenerateGitOps(t *testing.T) {
 			"namespace nextstep-dev (development) uses 1 services.loadbalancers, above its quota 0; raise it, or pass --force"},
 		{[]string{"generate", "gitops", "--demo", "--force", "--config", writeConfig(t, "govern:\n  gitops:\n    repoURL: \"not a url\"\n"), "--out", filepath.Join(t.TempDir(), "x")},
 			`:5: govern.gitops.repoURL: "not a url" is not a repository URL`},
+		{[]string{"generate", "gitops", "--demo", "--force", "--config", writeConfig(t, "govern:\n  rbac:\n    access:\n    - {group: devs, roles: {production: production-readonly}}\n"), "--out", filepath.Join(t.TempDir(), "x")},
+			`:6: govern.rbac.access[0].roles.production: ClusterRole "production-readonly" does not exist`},
 	} {
 		if _, _, err := run(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)

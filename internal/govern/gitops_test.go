@@ -212,3 +212,23 @@ func TestGitOpsLeavesReplicasToAutoscalers(t *testing.T) {
 		}
 	}
 }
+
+// Two overlays whose Application names would collide are an error, not
+// one Application silently replacing the other.
+func TestGitOpsApplicationNamesCollide(t *testing.T) {
+	t.Parallel()
+	ns := func(name, env string) corev1.Namespace {
+		return corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"environment": env}}}
+	}
+	s := &snapshot.Snapshot{
+		Namespaces: []corev1.Namespace{ns("one", "c"), ns("two", "b-c")},
+		ConfigMaps: []corev1.ConfigMap{{ObjectMeta: metav1.ObjectMeta{Namespace: "one", Name: "x"}}, {ObjectMeta: metav1.ObjectMeta{Namespace: "two", Name: "x"}}},
+	}
+	in := Input{Index: snapshot.NewIndex(s), Classify: classify.Rules{Products: []classify.Rule{{Name: "a-b", Match: []string{"one"}}, {Name: "a", Match: []string{"two"}}}},
+		Config: Config{NetworkPolicies: NetworkConfig{Isolate: []string{}, DNS: &DNSConfig{Namespace: "kube-system", PodLabels: map[string]string{"k8s-app": "kube-dns"}}},
+			RBAC: RBACConfig{Access: []AccessConfig{}}, Quotas: QuotaConfig{Environments: []EnvironmentQuota{}}}}
+	_, err := GitOps(in)
+	if err == nil || !strings.Contains(err.Error(), "two Argo CD Applications would be named a-b-c") {
+		t.Fatalf("error %v", err)
+	}
+}
