@@ -39,7 +39,7 @@ func newGenerateCmd(streams genericiooptions.IOStreams, kube *genericclioptions.
 	o := &GenerateOptions{Env: EnvFlags{Kube: kube}, streams: streams}
 	cmd := &cobra.Command{
 		Use:   "generate " + strings.Join(generatorNames(), "|"),
-		Short: "Generate guardrails from the cluster as it is: namespace labels, NetworkPolicies, quotas",
+		Short: "Generate guardrails from the cluster as it is: namespace labels, NetworkPolicies, quotas, RBAC, autoscalers, a GitOps repository",
 		Long: `Write the strategy's Phase 2 guardrails for the cluster as it is, as YAML for
 kubectl apply -f - (-o json: one List), or one file per object with --out DIR:
 
@@ -66,6 +66,7 @@ The generators read the whole cluster, so -n does not apply.`,
 		Example: `  purser generate networkpolicies --demo
   purser generate namespaces --config purser.yaml | kubectl apply --server-side -f -
   purser generate quotas --from cluster.snap --out guardrails/quotas
+  purser generate gitops --config purser.yaml --out infrastructure
   purser generate networkpolicies --demo --out /tmp/np && purser policy reach --demo nextstep-dev/deployment/nextstep-api nextstep/deployment/nextstep-api --policies /tmp/np`,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: generatorNames(),
