@@ -13,6 +13,7 @@ import (
 
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/govern"
+	"github.com/purserhq/purser/internal/manifest"
 	"github.com/purserhq/purser/internal/outdir"
 	"github.com/purserhq/purser/internal/output"
 )
@@ -37,8 +38,8 @@ type GenerateOptions struct {
 func newGenerateCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
 	o := &GenerateOptions{Env: EnvFlags{Kube: kube}, streams: streams}
 	cmd := &cobra.Command{
-		Use:   "generate namespaces|networkpolicies|quotas",
-		Short: "Generate guardrails from the cluster as it is: namespace labels, NetworkPolicies, quotas",
+		Use:   "generate " + strings.Join(generatorNames(), "|"),
+		Short: "Generate guardrails from the cluster as it is: namespace labels, NetworkPolicies, quotas, RBAC, autoscalers, a GitOps repository",
 		Long: `Write the strategy's Phase 2 guardrails for the cluster as it is, as YAML for
 kubectl apply -f - (-o json: one List), or one file per object with --out DIR:
 
@@ -56,6 +57,7 @@ kubectl apply -f - (-o json: one List), or one file per object with --out DIR:
                    each environment of govern.quotas (default: the strategy's
                    production and development figures), or current use plus
                    headroom (govern.quotas.mode: usage)
+` + generatorsHelp() + `
 
 A quota below what a namespace already uses is an error naming the namespace,
 the resource, the use and the quota; --force makes it a warning. Check the
@@ -64,9 +66,10 @@ The generators read the whole cluster, so -n does not apply.`,
 		Example: `  purser generate networkpolicies --demo
   purser generate namespaces --config purser.yaml | kubectl apply --server-side -f -
   purser generate quotas --from cluster.snap --out guardrails/quotas
+  purser generate gitops --config purser.yaml --out infrastructure
   purser generate networkpolicies --demo --out /tmp/np && purser policy reach --demo nextstep-dev/deployment/nextstep-api nextstep/deployment/nextstep-api --policies /tmp/np`,
 		Args:      cobra.ExactArgs(1),
-		ValidArgs: []cobra.Completion{generateNamespaces, generateNetworkPolicies, generateQuotas},
+		ValidArgs: generatorNames(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.What = args[0]
 			if err := o.Validate(); err != nil {
@@ -92,10 +95,16 @@ func (o *GenerateOptions) Validate() error {
 	switch o.What {
 	case generateNamespaces, generateNetworkPolicies, generateQuotas:
 	default:
-		return fmt.Errorf("purser generate %s: expected %s, %s or %s", output.TerminalText(o.What), generateNamespaces, generateNetworkPolicies, generateQuotas)
+		if _, ok := generators()[o.What]; !ok {
+			names := generatorNames()
+			return fmt.Errorf("purser generate %s: expected %s or %s", output.TerminalText(o.What), strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
+		}
 	}
-	if o.Force && o.What != generateQuotas {
-		return fmt.Errorf("--force applies to purser generate quotas only")
+	if o.Force && o.What != generateQuotas && o.What != generateGitOps {
+		return fmt.Errorf("--force applies to purser generate quotas and gitops only")
+	}
+	if o.What == generateGitOps && o.Out == "" {
+		return fmt.Errorf("purser generate gitops writes a repository tree: give it a directory with --out DIR")
 	}
 	if o.Out != "" && o.Output.value != "yaml" {
 		return fmt.Errorf("-o %s: --out writes YAML files; -o chooses what is printed instead", o.Output.value)
@@ -117,6 +126,7 @@ func (o *GenerateOptions) Run(ctx context.Context, env *action.Env) error {
 		fmt.Fprintf(o.streams.ErrOut, "Warning: %s\n", output.TerminalText(fmt.Sprintf(format, a...)))
 	}
 	var objs []govern.Object
+	var tree []manifest.File
 	switch o.What {
 	case generateNamespaces:
 		nss, err := govern.Namespaces(in)
@@ -161,6 +171,18 @@ func (o *GenerateOptions) Run(ctx context.Context, env *action.Env) error {
 			warn("%v", cfg.QuotaOveruse(ov, ""))
 		}
 		objs = res.Objects()
+	default:
+		var err error
+		if objs, tree, err = generators()[o.What].run(ctx, o, env, in, warn); err != nil {
+			return err
+		}
+	}
+	if tree != nil {
+		if err := outdir.WriteTree(ctx, o.Out, tree); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.streams.ErrOut, "%d files written to %s\n", len(tree), o.Out)
+		return nil
 	}
 	if o.Out != "" {
 		files, err := govern.Files(objs)
@@ -183,6 +205,15 @@ func (o *GenerateOptions) Run(ctx context.Context, env *action.Env) error {
 	}
 	_, err := o.streams.Out.Write(buf.Bytes())
 	return err
+}
+
+// generators are the generators with a file of their own, by name.
+func generators() map[string]generator {
+	return map[string]generator{
+		generateRBAC:   rbacGenerator(),
+		generateHPA:    hpaGenerator(),
+		generateGitOps: gitopsGenerator(),
+	}
 }
 
 func orNone(s string) string {

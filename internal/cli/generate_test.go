@@ -110,9 +110,9 @@ func TestGenerateErrors(t *testing.T) {
 			"", "Warning: " + lowQuota + `:8: govern.quotas.environments[0].hard.pods: namespace nextstep (production) uses 7 pods, above its quota 5`},
 		{"the strategy's figures", []string{"generate", "quotas", "--demo"},
 			`govern.quotas (not set, the strategy's default figures): quotas.environments[1].hard.services.loadbalancers: namespace nextstep-dev (development) uses 1 services.loadbalancers, above its quota 0`, ""},
-		{"unknown kind", []string{"generate", "rbac", "--demo"}, "purser generate rbac: expected namespaces, networkpolicies or quotas", ""},
+		{"unknown kind", []string{"generate", "roles", "--demo"}, "purser generate roles: expected namespaces, networkpolicies, quotas, ", ""},
 		{"json into files", []string{"generate", "namespaces", "--demo", "-o", "json", "--out", filepath.Join(dir, "t")}, "-o json: --out writes YAML files", ""},
-		{"force elsewhere", []string{"generate", "namespaces", "--demo", "--force"}, "--force applies to purser generate quotas only", ""},
+		{"force elsewhere", []string{"generate", "namespaces", "--demo", "--force"}, "--force applies to purser generate quotas and gitops only", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

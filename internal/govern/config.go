@@ -44,6 +44,9 @@ type Config struct {
 	LabelPrefix     string        `yaml:"labelPrefix"`
 	NetworkPolicies NetworkConfig `yaml:"networkPolicies"`
 	Quotas          QuotaConfig   `yaml:"quotas"`
+	RBAC            RBACConfig    `yaml:"rbac"`
+	HPA             HPAConfig     `yaml:"hpa"`
+	GitOps          GitOpsConfig  `yaml:"gitops"`
 }
 
 // NetworkConfig shapes the generated NetworkPolicies.
@@ -238,7 +241,13 @@ func (c Config) Validate() error {
 			return fieldErr(at+".to", "%v", err)
 		}
 	}
-	return c.Quotas.validate()
+	// The first mistake in file order, so that its line is the one shown.
+	for _, err := range []error{c.Quotas.validate(), c.RBAC.validate(), c.HPA.validate(), c.GitOps.validate()} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func splitTo(to string) (ns, svc string, err error) {
