@@ -2,10 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"strings"
-
-	"k8s.io/client-go/discovery"
 
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/govern"
@@ -23,11 +19,10 @@ func hpaGenerator() generator {
                    discovery serves: CPU (metrics.k8s.io), govern.hpa.pods
                    (custom.metrics.k8s.io); a metric left out is a warning`,
 		run: func(_ context.Context, o *GenerateOptions, env *action.Env, in govern.Input, warn func(string, ...any)) ([]govern.Object, []manifest.File, error) {
-			apis, err := o.discovery(env)
-			if err != nil {
-				return nil, nil, err
-			}
-			res, err := govern.HPAs(in, apis)
+			// The snapshot's discovery: live collection asks the API server
+			// afresh (not kubectl's cache, which keeps a cluster's groups for
+			// hours), and a snapshot saved from a cluster keeps what it said.
+			res, err := govern.HPAs(in, env.Snapshot.Meta.Serves)
 			if err != nil {
 				return nil, nil, env.Config.Check("govern", err)
 			}
@@ -37,33 +32,4 @@ func hpaGenerator() generator {
 			return res.Objects(), nil, nil
 		},
 	}
-}
-
-// discovery is what the live cluster's API server says it serves; a
-// snapshot read from files or the demo has none.
-func (o *GenerateOptions) discovery(env *action.Env) (govern.Discovery, error) {
-	if !strings.HasPrefix(env.Snapshot.Meta.Source, "live:") || o.Env.Kube == nil {
-		return govern.NoDiscovery, nil
-	}
-	// Not kubectl's discovery cache: it keeps a cluster's groups for hours,
-	// and a metrics-server installed since must count.
-	rc, err := o.Env.Kube.ToRESTConfig()
-	if err != nil {
-		return nil, fmt.Errorf("discovery of %s: %w", env.Snapshot.Meta.Source, err)
-	}
-	dc, err := discovery.NewDiscoveryClientForConfig(rc)
-	if err != nil {
-		return nil, fmt.Errorf("discovery of %s: %w", env.Snapshot.Meta.Source, err)
-	}
-	groups, err := dc.ServerGroups()
-	if err != nil {
-		return nil, fmt.Errorf("discovery of %s: listing the API groups: %w", env.Snapshot.Meta.Source, err)
-	}
-	var gvs []string
-	for _, g := range groups.Groups {
-		for _, v := range g.Versions {
-			gvs = append(gvs, v.GroupVersion)
-		}
-	}
-	return govern.ServedGroups(gvs), nil
 }

@@ -140,7 +140,7 @@ spec:
 		t.Fatalf("%v\n%s", err, out)
 	}
 	established(ctx, t, c, "probes.metrics.k8s.io")
-	want, err := govern.HPAs(in, govern.ServedGroups([]string{"metrics.k8s.io/v1test1"}))
+	want, err := govern.HPAs(in, snapshot.Meta{ServedAPIs: []string{"metrics.k8s.io/v1test1"}}.Serves)
 	if err != nil {
 		t.Fatal(err)
 	}

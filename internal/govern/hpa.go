@@ -90,28 +90,9 @@ func (h HPAConfig) validate() error {
 }
 
 // Discovery says whether the cluster serves an API group, and whether
-// that is known at all (a snapshot read from files has no discovery).
+// that is known at all (a snapshot read from files has no discovery):
+// snapshot.Meta.Serves.
 type Discovery func(group string) (served, known bool)
-
-// ServedGroups is a Discovery from the group/versions an API server
-// listed ("metrics.k8s.io/v1beta1", "v1").
-func ServedGroups(groupVersions []string) Discovery {
-	return func(group string) (bool, bool) {
-		for _, gv := range groupVersions {
-			g, _, ok := strings.Cut(gv, "/")
-			if !ok {
-				g = ""
-			}
-			if g == group {
-				return true, true
-			}
-		}
-		return false, true
-	}
-}
-
-// NoDiscovery is the Discovery of a snapshot that recorded none.
-func NoDiscovery(string) (bool, bool) { return false, false }
 
 // HPAResult is what HPAs generates.
 type HPAResult struct {

@@ -61,22 +61,22 @@ func TestHPADiscovery(t *testing.T) {
 		notes     []string
 		noteCount int
 	}{
-		{"no metrics API served", ServedGroups([]string{"v1", "apps/v1", "autoscaling/v2"}), nil, nil,
+		{"no metrics API served", snapshot.Meta{ServedAPIs: []string{"v1", "apps/v1", "autoscaling/v2"}}.Serves, nil, nil,
 			[]string{"no CPU metric generated: the cluster's discovery shows no metrics.k8s.io; install metrics-server",
 				"no Pods (http_requests_per_second) metric generated: the cluster's discovery shows no custom.metrics.k8s.io; install prometheus-adapter"}, 2},
-		{"metrics-server only", ServedGroups([]string{"v1", "metrics.k8s.io/v1beta1"}), nil,
+		{"metrics-server only", snapshot.Meta{ServedAPIs: []string{"v1", "metrics.k8s.io/v1beta1"}}.Serves, nil,
 			[]autoscalingv2.MetricSourceType{autoscalingv2.ResourceMetricSourceType},
 			[]string{"no Pods (http_requests_per_second) metric generated: the cluster's discovery shows no custom.metrics.k8s.io"}, 1},
-		{"metrics-server and an adapter", ServedGroups([]string{"v1", "metrics.k8s.io/v1beta1", "custom.metrics.k8s.io/v1beta2"}), nil,
+		{"metrics-server and an adapter", snapshot.Meta{ServedAPIs: []string{"v1", "metrics.k8s.io/v1beta1", "custom.metrics.k8s.io/v1beta2"}}.Serves, nil,
 			[]autoscalingv2.MetricSourceType{autoscalingv2.ResourceMetricSourceType, autoscalingv2.PodsMetricSourceType}, nil, 0},
-		{"an adapter without metrics-server", ServedGroups([]string{"custom.metrics.k8s.io/v1beta2"}), nil,
+		{"an adapter without metrics-server", snapshot.Meta{ServedAPIs: []string{"custom.metrics.k8s.io/v1beta2"}}.Serves, nil,
 			[]autoscalingv2.MetricSourceType{autoscalingv2.PodsMetricSourceType},
 			[]string{"no CPU metric generated: the cluster's discovery shows no metrics.k8s.io"}, 1},
-		{"discovery wins over assumeServed", ServedGroups([]string{"v1"}), []string{"metrics.k8s.io"}, nil,
+		{"discovery wins over assumeServed", snapshot.Meta{ServedAPIs: []string{"v1"}}.Serves, []string{"metrics.k8s.io"}, nil,
 			[]string{"no CPU metric generated: the cluster's discovery shows no metrics.k8s.io"}, 2},
-		{"no discovery", NoDiscovery, nil, nil,
+		{"no discovery", snapshot.Meta{}.Serves, nil, nil,
 			[]string{"no CPU metric generated: the snapshot holds no discovery (read from files), and govern.hpa.assumeServed does not name metrics.k8s.io"}, 2},
-		{"no discovery, assumed served", NoDiscovery, []string{"metrics.k8s.io"},
+		{"no discovery, assumed served", snapshot.Meta{}.Serves, []string{"metrics.k8s.io"},
 			[]autoscalingv2.MetricSourceType{autoscalingv2.ResourceMetricSourceType},
 			[]string{"no Pods (http_requests_per_second) metric generated: the snapshot holds no discovery"}, 1},
 	}
@@ -130,7 +130,7 @@ func TestHPASelectionAndBehaviour(t *testing.T) {
 	t.Parallel()
 	in := hpaInput()
 	in.Config.HPA.Pods = nil
-	res, err := HPAs(in, ServedGroups([]string{"metrics.k8s.io/v1beta1"}))
+	res, err := HPAs(in, snapshot.Meta{ServedAPIs: []string{"metrics.k8s.io/v1beta1"}}.Serves)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestDemoHPA(t *testing.T) {
 	t.Parallel()
 	in := demoInput(t)
 	in.Config.HPA = HPAConfig{AssumeServed: []string{ResourceMetricsAPI}, Pods: []PodsMetricConfig{{Name: "http_requests_per_second", AverageValue: "100"}}}
-	res, err := HPAs(in, NoDiscovery)
+	res, err := HPAs(in, snapshot.Meta{}.Serves)
 	if err != nil {
 		t.Fatal(err)
 	}
