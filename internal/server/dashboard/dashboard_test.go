@@ -1,0 +1,246 @@
+package dashboard_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/server/dashboard"
+	"github.com/purserhq/purser/internal/testutil/golden"
+)
+
+func get(t *testing.T, srv string, path string) (int, http.Header, string) {
+	t.Helper()
+	return do(t, http.MethodGet, srv+path)
+}
+
+func do(t *testing.T, method, u string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// prometheusKey is the identity of the finding the third scan fixed.
+func prometheusKey() string { return audit.Identity("service-no-endpoints", fixedService) }
+
+// TestPages renders every page over the demo's recorded history and
+// compares it with its golden file, and checks the figures a reader
+// looks for.
+func TestPages(t *testing.T) {
+	st, cur := demoHistory(t, nil)
+	srv := server(t, st, cur, "/dashboard")
+	tests := []struct {
+		name, path string
+		want       []string
+	}{
+		{"overview", "/dashboard/", []string{"applications", "degraded", "Open findings", "Top savings", "USD 1,289.30", `href="/dashboard/plan?strategy=product"`}},
+		{"findings", "/dashboard/findings", []string{"pod-crashloop", "CrashLoopBackOff", "kubectl patch", "open 2d", "Fix"}},
+		{"findings-errors", "/dashboard/findings?severity=error", []string{`<option value="error" selected>`}},
+		{"findings-fixed", "/dashboard/findings?state=resolved", []string{"prometheus-server", "Fixed", "2026-11-29 06:00"}},
+		{"finding", "/dashboard/findings/" + prometheusKey(), []string{"This finding is fixed.", "not seen", "seen (error)"}},
+		{"cost", "/dashboard/cost", []string{"By node pool", "By team", "By environment", "<svg", "Month to date", "11-27", "11-29"}},
+		{"plan", "/dashboard/plan?strategy=environment", []string{"Plan (strategy environment)", "Targets", `<option value="environment" selected>`}},
+		{"plan-empty", "/dashboard/plan?strategy=empty", []string{"Plan (strategy empty)"}},
+		{"history", "/dashboard/history", []string{"first scan", "service-no-endpoints Service/monitoring/prometheus-server"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, hd, body := get(t, srv.URL, tt.path)
+			if code != http.StatusOK {
+				t.Fatalf("GET %s: %d\n%s", tt.path, code, body)
+			}
+			if got := hd.Get("Content-Security-Policy"); got != dashboard.CSP {
+				t.Errorf("Content-Security-Policy = %q", got)
+			}
+			if got := hd.Get("Content-Type"); got != "text/html; charset=utf-8" {
+				t.Errorf("Content-Type = %q", got)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("GET %s lacks %q", tt.path, w)
+				}
+			}
+			golden.Assert(t, filepath.Join("testdata", tt.name+".html"), []byte(body))
+		})
+	}
+}
+
+var severityBadge = regexp.MustCompile(`<span class="sev sev-(\w+)">`)
+
+// TestFindingFilters: each GET parameter narrows the list to what it
+// names, and the form shows the choice.
+func TestFindingFilters(t *testing.T) {
+	st, cur := demoHistory(t, nil)
+	srv := server(t, st, cur, "")
+	all := severities(t, srv.URL, url.Values{})
+	if all["error"] == 0 || all["warning"] == 0 {
+		t.Fatalf("the demo's open findings lack errors or warnings: %v", all)
+	}
+	for _, sev := range []string{"error", "warning", "info"} {
+		got := severities(t, srv.URL, url.Values{"severity": {sev}})
+		for s, n := range got {
+			if s != sev {
+				t.Errorf("severity=%s shows %d %s findings", sev, n, s)
+			}
+		}
+		if got[sev] != all[sev] {
+			t.Errorf("severity=%s shows %d of the %d", sev, got[sev], all[sev])
+		}
+	}
+	tests := []struct {
+		name    string
+		q       url.Values
+		want    []string
+		notWant []string
+	}{
+		{"open by default", url.Values{}, []string{"pod-crashloop"}, []string{"Service/monitoring/prometheus-server"}},
+		{"fixed", url.Values{"state": {"resolved"}}, []string{"Service/monitoring/prometheus-server", "1 findings"}, []string{"pod-crashloop"}},
+		{"open and fixed", url.Values{"state": {"all"}}, []string{"Service/monitoring/prometheus-server", "pod-crashloop"}, nil},
+		{"check", url.Values{"check": {"pod-crashloop"}}, []string{"pod-crashloop"}, []string{`<span class="check">service-no-endpoints</span>`}},
+		{"namespace", url.Values{"namespace": {"monitoring"}}, []string{"/monitoring/"}, []string{"/onlyoneapi-prod/"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, body := get(t, srv.URL, "/findings?"+tt.q.Encode())
+			if code != http.StatusOK {
+				t.Fatalf("%d\n%s", code, body)
+			}
+			list := body[strings.Index(body, `role="status"`):]
+			for _, w := range tt.want {
+				if !strings.Contains(list, w) {
+					t.Errorf("lacks %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(list, w) {
+					t.Errorf("shows %q", w)
+				}
+			}
+		})
+	}
+}
+
+func severities(t *testing.T, srv string, q url.Values) map[string]int {
+	t.Helper()
+	code, _, body := get(t, srv, "/findings?"+q.Encode())
+	if code != http.StatusOK {
+		t.Fatalf("findings?%s: %d\n%s", q.Encode(), code, body)
+	}
+	out := map[string]int{}
+	for _, m := range severityBadge.FindAllStringSubmatch(body, -1) {
+		out[m[1]]++
+	}
+	return out
+}
+
+// TestRequests: the dashboard is read-only, answers HEAD without a body,
+// rejects what it cannot show with a status that says why, and keeps to
+// its base path.
+func TestRequests(t *testing.T) {
+	st, cur := demoHistory(t, nil)
+	srv := server(t, st, cur, "/ui")
+	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		code, hd, _ := do(t, m, srv.URL+"/ui/findings")
+		if code != http.StatusMethodNotAllowed || hd.Get("Allow") != "GET, HEAD" {
+			t.Errorf("%s: %d, Allow %q; want 405 and GET, HEAD", m, code, hd.Get("Allow"))
+		}
+	}
+	code, _, body := do(t, http.MethodHead, srv.URL+"/ui/")
+	if code != http.StatusOK || body != "" {
+		t.Errorf("HEAD: %d with %d bytes", code, len(body))
+	}
+	tests := []struct {
+		path string
+		code int
+		want string
+	}{
+		{"/ui/findings?severity=fatal", 400, "severity &#34;fatal&#34;"},
+		{"/ui/findings?state=closed", 400, "state &#34;closed&#34;"},
+		{"/ui/plan?strategy=file", 400, "strategy &#34;file&#34;"},
+		{"/ui/findings/0000", 404, "no finding"},
+		{"/ui/nothing", 404, ""},
+		{"/ui/static/dashboard.css", 200, "focus-visible"},
+		{"/ui", 200, "Overview"},
+	}
+	for _, tt := range tests {
+		code, hd, body := get(t, srv.URL, tt.path)
+		if code != tt.code || !strings.Contains(body, tt.want) {
+			t.Errorf("GET %s: %d, want %d with %q:\n%.300s", tt.path, code, tt.code, tt.want, body)
+		}
+		if hd.Get("Content-Security-Policy") != dashboard.CSP {
+			t.Errorf("GET %s: no Content-Security-Policy", tt.path)
+		}
+	}
+	code, _, body = get(t, srv.URL, "/ui/")
+	for _, href := range regexp.MustCompile(`href="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+		if !strings.HasPrefix(href[1], "/ui/") && !strings.HasPrefix(href[1], "#") {
+			t.Errorf("link outside the base path: %s", href[1])
+		}
+	}
+	if code != 200 {
+		t.Fatal(code)
+	}
+}
+
+// TestBeforeFirstScan: with nothing in memory yet the pages still render
+// from the history and say what is missing.
+func TestBeforeFirstScan(t *testing.T) {
+	st, _ := demoHistory(t, nil)
+	h, err := dashboard.New(dashboard.Options{Store: st, Cluster: cluster, Clock: clocktesting.NewFakePassiveClock(now()),
+		Current: func(context.Context) (*dashboard.Current, error) { return nil, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptestServer(t, h)
+	for path, want := range map[string]string{
+		"/":         "No scan has finished yet",
+		"/findings": "no scan in memory",
+		"/cost":     "No priced scan in memory",
+		"/plan":     "nothing to plan",
+		"/history":  "first scan",
+	} {
+		code, _, body := get(t, srv, path)
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("GET %s: %d, want %q", path, code, want)
+		}
+	}
+}
+
+func TestNewRejectsIncompleteOptions(t *testing.T) {
+	st, cur := demoHistory(t, nil)
+	fn := func(context.Context) (*dashboard.Current, error) { return cur, nil }
+	tests := []struct {
+		name string
+		o    dashboard.Options
+	}{
+		{"no store", dashboard.Options{Cluster: cluster, Current: fn}},
+		{"no current", dashboard.Options{Store: st, Cluster: cluster}},
+		{"no cluster", dashboard.Options{Store: st, Current: fn}},
+		{"relative base", dashboard.Options{Store: st, Cluster: cluster, Current: fn, BasePath: "ui"}},
+	}
+	for _, tt := range tests {
+		if _, err := dashboard.New(tt.o); err == nil {
+			t.Errorf("%s: no error", tt.name)
+		}
+	}
+}
