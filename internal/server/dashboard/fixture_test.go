@@ -65,6 +65,12 @@ func scan(t testing.TB, s *snapshot.Snapshot, at time.Time) scanned {
 // latest state.
 func demoHistory(t testing.TB, mutate func(*snapshot.Snapshot) *snapshot.Snapshot) (*store.Store, *dashboard.Current) {
 	t.Helper()
+	return demoHistoryOf(t, cluster, mutate)
+}
+
+// demoHistoryOf is demoHistory filed under another cluster name.
+func demoHistoryOf(t testing.TB, cluster string, mutate func(*snapshot.Snapshot) *snapshot.Snapshot) (*store.Store, *dashboard.Current) {
+	t.Helper()
 	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "history.db"))
 	if err != nil {
 		t.Fatal(err)
