@@ -474,12 +474,12 @@ type costPage struct {
 }
 
 type costGrouping struct {
-	By, Title string
-	Rows      []costRow
-	Now       chart
-	Over      chart
-	Days      []string
-	DayRows   []dayRow
+	By, Name, Title string
+	Rows            []costRow
+	Now             chart
+	Over            chart
+	Days            []string
+	DayRows         []dayRow
 }
 
 type costRow struct {
@@ -543,7 +543,7 @@ func (h *handler) cost(r *http.Request) (any, error) {
 		}
 	}
 	for _, gb := range history.CostGroupings() {
-		g := costGrouping{By: gb.Kind, Title: "By " + groupTitle(gb.Kind), Rows: current[gb.Kind]}
+		g := costGrouping{By: gb.Kind, Name: groupTitle(gb.Kind), Title: "By " + groupTitle(gb.Kind), Rows: current[gb.Kind]}
 		g.Over, g.Days, g.DayRows = dailyChart(gb.Kind, days)
 		p.Groupings = append(p.Groupings, g)
 	}
