@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -242,5 +243,27 @@ func TestNewRejectsIncompleteOptions(t *testing.T) {
 		if _, err := dashboard.New(tt.o); err == nil {
 			t.Errorf("%s: no error", tt.name)
 		}
+	}
+}
+
+// BenchmarkPages measures each page over the demo's three recorded scans,
+// the plans of the overview included.
+func BenchmarkPages(b *testing.B) {
+	st, cur := demoHistory(b, nil)
+	h, err := dashboard.New(dashboard.Options{Store: st, Cluster: cluster, Clock: clocktesting.NewFakePassiveClock(now()),
+		Current: func(context.Context) (*dashboard.Current, error) { return cur, nil }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, path := range []string{"/", "/findings", "/findings?severity=error", "/cost", "/plan", "/history"} {
+		b.Run(path, func(b *testing.B) {
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequestWithContext(b.Context(), http.MethodGet, path, nil))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("GET %s: %d", path, rec.Code)
+				}
+			}
+		})
 	}
 }
