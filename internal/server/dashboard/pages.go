@@ -172,7 +172,7 @@ func (h *handler) overview(r *http.Request) (any, error) {
 // trends reads the latest scans, oldest first, for the findings and cost
 // trends of the overview.
 func (h *handler) trends(r *http.Request, p *overviewPage) error {
-	scans, err := h.o.Store.Scans(r.Context(), h.o.Cluster, trendScans)
+	scans, err := h.o.Store.Trends(r.Context(), h.o.Cluster, trendScans)
 	if err != nil {
 		return err
 	}
@@ -180,22 +180,17 @@ func (h *handler) trends(r *http.Request, p *overviewPage) error {
 	var sevs, costs []series
 	var topCost money.Amount
 	for _, si := range scans {
-		_, hs, err := h.o.Store.Scan(r.Context(), si.ID)
-		if err != nil {
-			return err
-		}
-		row := trendRow{Scan: si.ID, When: si.Started.UTC().Format("01-02 15:04")}
-		for _, f := range hs.Findings {
-			row.Counts.add(f.Severity)
-		}
+		row := trendRow{Scan: si.ID, When: si.Started.UTC().Format("01-02 15:04"),
+			Counts: sevCounts{Error: si.BySeverity[audit.Error], Warning: si.BySeverity[audit.Warning], Info: si.BySeverity[audit.Info]}}
+		row.Counts.Total = row.Counts.Error + row.Counts.Warning + row.Counts.Info
 		label := fmt.Sprintf("#%d", si.ID)
 		sevs = append(sevs, series{Label: label, Values: []int64{int64(row.Counts.Error), int64(row.Counts.Warning), int64(row.Counts.Info)},
 			Titles: []string{fmt.Sprintf("scan %d: %d errors", si.ID, row.Counts.Error), fmt.Sprintf("scan %d: %d warnings", si.ID, row.Counts.Warning), fmt.Sprintf("scan %d: %d info", si.ID, row.Counts.Info)}})
-		if total, ok := poolTotal(hs); ok {
-			row.Monthly = total.String()
-			costs = append(costs, series{Label: label, Values: []int64{total.Micros}, Titles: []string{fmt.Sprintf("scan %d: %s a month", si.ID, total)}})
-			if total.Micros > topCost.Micros {
-				topCost = total
+		if si.Monthly.Currency != "" {
+			row.Monthly = si.Monthly.String()
+			costs = append(costs, series{Label: label, Values: []int64{si.Monthly.Micros}, Titles: []string{fmt.Sprintf("scan %d: %s a month", si.ID, si.Monthly)}})
+			if si.Monthly.Micros > topCost.Micros {
+				topCost = si.Monthly
 			}
 		}
 		p.TrendRows = append(p.TrendRows, row)
@@ -208,24 +203,6 @@ func (h *handler) trends(r *http.Request, p *overviewPage) error {
 	}
 	slices.Reverse(p.TrendRows)
 	return nil
-}
-
-// poolTotal is a scan's monthly total: the pool breakdown covers every
-// node and line item, as history's diff counts it.
-func poolTotal(s history.Scan) (money.Amount, bool) {
-	total := money.New(s.Currency, 0)
-	seen := false
-	for _, g := range s.Cost {
-		if g.By != "pool" {
-			continue
-		}
-		t, err := total.Add(g.Monthly)
-		if err != nil {
-			return total, false
-		}
-		total, seen = t, true
-	}
-	return total, seen
 }
 
 // planStrategies are the strategies the plan review offers: "file" needs
@@ -413,9 +390,12 @@ type sighting struct {
 func (h *handler) finding(r *http.Request) (any, error) {
 	ctx := r.Context()
 	key := r.PathValue("key")
-	all, err := h.o.Store.Findings(ctx, store.FindingFilter{Cluster: h.o.Cluster})
+	occ, err := h.o.Store.Occurrences(ctx, h.o.Cluster, key)
 	if err != nil {
 		return nil, err
+	}
+	if len(occ) == 0 {
+		return nil, &httpError{status: http.StatusNotFound, msg: "no finding of this cluster has that identity"}
 	}
 	cur, err := h.current(ctx)
 	if err != nil {
@@ -423,42 +403,42 @@ func (h *handler) finding(r *http.Request) (any, error) {
 	}
 	det := details(cur)
 	now := h.o.Clock.Now()
-	p := findingPage{Chrome: h.chrome("Finding history", "findings"), Key: key}
-	var check string
-	for _, f := range all {
-		if f.Key != key {
-			continue
-		}
+	p := findingPage{Chrome: h.chrome("Finding history: "+occ[0].Check+" on "+occ[0].Workload.String(), "findings"), Key: key}
+	for _, f := range occ {
 		row := h.findingRow(f, det, now)
 		p.Occurrences = append(p.Occurrences, row)
-		check = f.Check
 		if f.Open() {
 			p.Current = &row
 		}
 	}
-	if len(p.Occurrences) == 0 {
-		return nil, &httpError{status: http.StatusNotFound, msg: "no finding of this cluster has that identity"}
+	seen, err := h.o.Store.Sightings(ctx, h.o.Cluster, key, trendScans)
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(p.Occurrences, func(a, b findingRow) int { return a.FirstSeen.Compare(b.FirstSeen) })
+	byScan := map[int64]store.Sighting{}
+	for _, sg := range seen {
+		byScan[sg.Scan] = sg
+	}
 	scans, err := h.o.Store.Scans(ctx, h.o.Cluster, trendScans)
 	if err != nil {
 		return nil, err
 	}
+	check := occ[0].Check
 	for _, si := range scans {
-		_, hs, err := h.o.Store.Scan(ctx, si.ID)
-		if err != nil {
-			return nil, err
-		}
 		s := sighting{Scan: si.ID, When: si.Started}
-		for _, f := range hs.Findings {
-			if f.Key == key {
-				s.Seen, s.Severity, s.Message = true, f.Severity.String(), f.Message
+		if sg, ok := byScan[si.ID]; ok {
+			s.Seen, s.Severity, s.Message = true, sg.Severity.String(), sg.Message
+		} else if !si.Complete {
+			// Only a scan whose check ran completely says the finding
+			// was gone; the rare incomplete scan is read whole to tell.
+			_, hs, err := h.o.Store.Scan(ctx, si.ID)
+			if err != nil {
+				return nil, err
 			}
+			s.Unknown = hs.Checks[check] != audit.StatusOK
 		}
-		s.Unknown = !s.Seen && hs.Checks[check] != audit.StatusOK
 		p.Scans = append(p.Scans, s)
 	}
-	p.Chrome.Title = "Finding history: " + p.Occurrences[0].Check + " on " + p.Occurrences[0].Workload
 	return p, nil
 }
 
@@ -718,42 +698,30 @@ type historyPage struct {
 }
 
 type scanRow struct {
-	store.ScanInfo
-	New, Fixed []history.Finding
+	store.ScanTrend
+	New, Fixed []store.Finding
 	First      bool
-	Monthly    string
 }
 
 func (h *handler) history(r *http.Request) (any, error) {
 	ctx := r.Context()
-	scans, err := h.o.Store.Scans(ctx, h.o.Cluster, trendScans+1)
+	// One more than shown tells whether the oldest shown is the first.
+	scans, err := h.o.Store.Trends(ctx, h.o.Cluster, trendScans+1)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := h.o.Store.Changes(ctx, h.o.Cluster, trendScans)
 	if err != nil {
 		return nil, err
 	}
 	p := historyPage{Chrome: h.chrome("History", "history")}
-	loaded := make([]history.Scan, len(scans))
-	for i, si := range scans {
-		if _, loaded[i], err = h.o.Store.Scan(ctx, si.ID); err != nil {
-			return nil, err
-		}
-	}
 	for i, si := range scans {
 		if i == trendScans {
 			break
 		}
-		row := scanRow{ScanInfo: si}
-		if t, ok := poolTotal(loaded[i]); ok {
-			row.Monthly = t.String()
-		}
-		if i+1 < len(scans) {
-			d, err := history.Compare(loaded[i+1], loaded[i])
-			if err != nil {
-				return nil, fmt.Errorf("comparing scan %d with scan %d: %w", scans[i+1].ID, si.ID, err)
-			}
-			row.New, row.Fixed = d.New, d.Fixed
-		} else {
-			row.First = true
-			row.New = loaded[i].Findings
+		row := scanRow{ScanTrend: si, First: i == len(scans)-1}
+		if c := changes[si.ID]; c != nil {
+			row.New, row.Fixed = c.New, c.Resolved
 		}
 		p.Scans = append(p.Scans, row)
 	}
