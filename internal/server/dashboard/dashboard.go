@@ -25,6 +25,7 @@ import (
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/output"
+	"github.com/purserhq/purser/internal/plan"
 	"github.com/purserhq/purser/internal/store"
 )
 
@@ -52,6 +53,11 @@ type Current struct {
 	Cost *action.CostResult
 	// ScannedAt is when the scan ran.
 	ScannedAt time.Time
+	// Plans, when the server built them with the scan, are its plans by
+	// strategy: the overview and the plan review use them rather than
+	// plan again on every request. A strategy missing here is planned
+	// when a page asks for it.
+	Plans map[string]*plan.Plan
 }
 
 // Options configure the dashboard.

@@ -13,7 +13,10 @@ import (
 
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/audit"
+	"github.com/purserhq/purser/internal/money"
+	"github.com/purserhq/purser/internal/plan"
 	"github.com/purserhq/purser/internal/server/dashboard"
 	"github.com/purserhq/purser/internal/testutil/golden"
 )
@@ -265,5 +268,28 @@ func BenchmarkPages(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestPlansBuiltWithTheScan: a plan the server built with the scan is
+// the one the overview and the plan review show; the other strategies
+// are planned on request.
+func TestPlansBuiltWithTheScan(t *testing.T) {
+	st, cur := demoHistory(t, nil)
+	built, err := action.Plan{Strategy: plan.StrategyProduct}.Run(t.Context(), cur.Env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	built.Spec.Savings.Monthly = money.New("USD", 12_345_670_000)
+	withPlans := *cur
+	withPlans.Plans = map[string]*plan.Plan{plan.StrategyProduct: built}
+	srv := server(t, st, &withPlans, "")
+	for path, want := range map[string]string{"/": "USD 12,345.67", "/plan?strategy=product": "USD 12,345.67"} {
+		if _, _, body := get(t, srv.URL, path); !strings.Contains(body, want) {
+			t.Errorf("GET %s does not show the plan built with the scan (%s)", path, want)
+		}
+	}
+	if _, _, body := get(t, srv.URL, "/plan?strategy=environment"); !strings.Contains(body, "Plan (strategy environment)") {
+		t.Error("a strategy the server did not plan is not planned on request")
 	}
 }

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -211,6 +212,15 @@ func planStrategies() []string {
 	return []string{plan.StrategyProduct, plan.StrategyEnvironment, plan.StrategyEmpty}
 }
 
+// planFor returns the current scan's plan for a strategy: the one the
+// server built with the scan, or a new one.
+func planFor(ctx context.Context, cur *Current, strategy string) (*plan.Plan, error) {
+	if p := cur.Plans[strategy]; p != nil {
+		return p, nil
+	}
+	return action.Plan{Strategy: strategy}.Run(ctx, cur.Env)
+}
+
 // savings builds a plan of the current state for each strategy, largest
 // saving first.
 func (h *handler) savings(r *http.Request, cur *Current) ([]savingRow, error) {
@@ -218,7 +228,7 @@ func (h *handler) savings(r *http.Request, cur *Current) ([]savingRow, error) {
 	var monthly = map[string]int64{}
 	for _, s := range planStrategies() {
 		row := savingRow{Strategy: s}
-		pl, err := action.Plan{Strategy: s}.Run(r.Context(), cur.Env)
+		pl, err := planFor(r.Context(), cur, s)
 		if err != nil {
 			if r.Context().Err() != nil {
 				return nil, r.Context().Err()
@@ -658,7 +668,7 @@ func (h *handler) plan(r *http.Request) (any, error) {
 		p.NoScan = true
 		return p, nil
 	}
-	pl, err := action.Plan{Strategy: strategy}.Run(ctx, cur.Env)
+	pl, err := planFor(ctx, cur, strategy)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
