@@ -425,7 +425,7 @@ func TestPolicyBlocksInjection(t *testing.T) {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			resp, err := http.Get(dash.URL + r.URL.Path)
 			if err != nil {
-				http.Error(w, err.Error(), 502)
+				http.Error(w, err.Error(), http.StatusBadGateway)
 				return
 			}
 			defer resp.Body.Close()

@@ -2,7 +2,9 @@ package dashboard_test
 
 import (
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -118,7 +120,7 @@ func TestFindingFilters(t *testing.T) {
 		notWant []string
 	}{
 		{"open by default", url.Values{}, []string{"pod-crashloop"}, []string{"Service/monitoring/prometheus-server"}},
-		{"fixed", url.Values{"state": {"resolved"}}, []string{"Service/monitoring/prometheus-server", "1 findings"}, []string{"pod-crashloop"}},
+		{"fixed", url.Values{"state": {"resolved"}}, []string{"Service/monitoring/prometheus-server", "1 finding</p>"}, []string{"pod-crashloop"}},
 		{"open and fixed", url.Values{"state": {"all"}}, []string{"Service/monitoring/prometheus-server", "pod-crashloop"}, nil},
 		{"check", url.Values{"check": {"pod-crashloop"}}, []string{"pod-crashloop"}, []string{`<span class="check">service-no-endpoints</span>`}},
 		{"namespace", url.Values{"namespace": {"monitoring"}}, []string{"/monitoring/"}, []string{"/onlyoneapi-prod/"}},
@@ -178,9 +180,9 @@ func TestRequests(t *testing.T) {
 		code int
 		want string
 	}{
-		{"/ui/findings?severity=fatal", 400, "severity &#34;fatal&#34;"},
-		{"/ui/findings?state=closed", 400, "state &#34;closed&#34;"},
-		{"/ui/plan?strategy=file", 400, "strategy &#34;file&#34;"},
+		{"/ui/findings?severity=fatal", http.StatusBadRequest, "severity &#34;fatal&#34;"},
+		{"/ui/findings?state=closed", http.StatusBadRequest, "state &#34;closed&#34;"},
+		{"/ui/plan?strategy=file", http.StatusBadRequest, "strategy &#34;file&#34;"},
 		{"/ui/findings/0000", 404, "no finding"},
 		{"/ui/nothing", 404, ""},
 		{"/ui/static/dashboard.css", 200, "focus-visible"},
@@ -291,5 +293,31 @@ func TestPlansBuiltWithTheScan(t *testing.T) {
 	}
 	if _, _, body := get(t, srv.URL, "/plan?strategy=environment"); !strings.Contains(body, "Plan (strategy environment)") {
 		t.Error("a strategy the server did not plan is not planned on request")
+	}
+}
+
+// TestCurrentFails: when the latest scan cannot be had, the pages answer
+// 500 with a message that names no internals; the log has the cause.
+func TestCurrentFails(t *testing.T) {
+	st, _ := demoHistory(t, nil)
+	var logged strings.Builder
+	h, err := dashboard.New(dashboard.Options{Store: st, Cluster: cluster, Clock: clocktesting.NewFakePassiveClock(now()),
+		Log:     slog.New(slog.NewTextHandler(&logged, nil)),
+		Current: func(context.Context) (*dashboard.Current, error) { return nil, errors.New("secret internal detail") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptestServer(t, h)
+	for _, path := range []string{"/", "/findings", "/findings/" + prometheusKey(), "/cost", "/plan"} {
+		code, _, body := get(t, srv, path)
+		if code != http.StatusInternalServerError || strings.Contains(body, "secret internal detail") || !strings.Contains(body, "the server log says why") {
+			t.Errorf("GET %s: %d\n%.300s", path, code, body)
+		}
+	}
+	if !strings.Contains(logged.String(), "secret internal detail") {
+		t.Errorf("the log lacks the cause:\n%s", logged.String())
+	}
+	if code, _, _ := get(t, srv, "/history"); code != http.StatusOK {
+		t.Errorf("the history page, which needs no scan in memory, answered %d", code)
 	}
 }

@@ -46,6 +46,15 @@ func (h *handler) funcs() template.FuncMap {
 			}
 			return u
 		},
+		// findingLink is a finding's history page; the key is hex, escaped
+		// all the same.
+		"findingLink": func(key string) string { return h.o.BasePath + "/findings/" + url.PathEscape(key) },
+		"plural": func(n int, word string) string {
+			if n == 1 {
+				return "1 " + word
+			}
+			return fmt.Sprintf("%d %ss", n, word)
+		},
 		"day": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
@@ -152,9 +161,11 @@ func (h *handler) overview(r *http.Request) (any, error) {
 		if cur.Cost != nil {
 			p.Cost = cur.Cost.Breakdown.Total.String()
 		}
-		p.Warnings = cur.Env.Warnings
-		if p.Savings, err = h.savings(r, cur); err != nil {
-			return nil, err
+		if cur.Env != nil {
+			p.Warnings = cur.Env.Warnings
+			if p.Savings, err = h.savings(r, cur); err != nil {
+				return nil, err
+			}
 		}
 	}
 	open, err := h.o.Store.Findings(ctx, store.FindingFilter{Cluster: h.o.Cluster, State: "open"})
