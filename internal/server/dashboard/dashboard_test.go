@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"context"
 	"errors"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -146,17 +147,57 @@ func TestFindingFilters(t *testing.T) {
 	}
 }
 
+// severities counts the findings listed by severity, over every page.
 func severities(t *testing.T, srv string, q url.Values) map[string]int {
 	t.Helper()
-	code, _, body := get(t, srv, "/findings?"+q.Encode())
-	if code != http.StatusOK {
-		t.Fatalf("findings?%s: %d\n%s", q.Encode(), code, body)
-	}
 	out := map[string]int{}
-	for _, m := range severityBadge.FindAllStringSubmatch(body, -1) {
-		out[m[1]]++
+	path := "/findings?" + q.Encode()
+	for path != "" {
+		code, _, body := get(t, srv, path)
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d\n%s", path, code, body)
+		}
+		for _, m := range severityBadge.FindAllStringSubmatch(body, -1) {
+			out[m[1]]++
+		}
+		path = ""
+		if m := nextPage.FindStringSubmatch(body); m != nil {
+			path = html.UnescapeString(m[1])
+		}
 	}
 	return out
+}
+
+var nextPage = regexp.MustCompile(`<a href="([^"]*)" rel="next">`)
+
+// TestFindingPages: the demo's 123 open findings are two pages of at
+// most 100, linked both ways, with the filters kept.
+func TestFindingPages(t *testing.T) {
+	st, cur := demoHistory(t, nil)
+	srv := server(t, st, cur, "")
+	_, _, first := get(t, srv.URL, "/findings?namespace=&state=open")
+	if n := strings.Count(first, `<li class="finding">`); n != 100 {
+		t.Errorf("page 1 lists %d findings", n)
+	}
+	if !strings.Contains(first, "123 findings, 1 to 100 shown") {
+		t.Error("page 1 does not say which findings it shows")
+	}
+	m := nextPage.FindStringSubmatch(first)
+	if m == nil || html.UnescapeString(m[1]) != "/findings?page=2&state=open" {
+		t.Fatalf("page 1 links the next page as %v", m)
+	}
+	_, _, second := get(t, srv.URL, html.UnescapeString(m[1]))
+	if n := strings.Count(second, `<li class="finding">`); n != 23 {
+		t.Errorf("page 2 lists %d findings", n)
+	}
+	if !strings.Contains(second, `<a href="/findings?state=open" rel="prev">`) || nextPage.MatchString(second) {
+		t.Error("page 2 does not link back to page 1 only")
+	}
+	for path, want := range map[string]int{"/findings?page=0": 400, "/findings?page=x": 400, "/findings?page=3": 404, "/findings?severity=error&page=2": 404} {
+		if code, _, _ := get(t, srv.URL, path); code != want {
+			t.Errorf("GET %s: %d, want %d", path, code, want)
+		}
+	}
 }
 
 // TestRequests: the dashboard is read-only, answers HEAD without a body,

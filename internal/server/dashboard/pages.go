@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -269,9 +270,18 @@ type findingsPage struct {
 	Rows     []findingRow
 	Total    int
 	NoDetail bool
+	// From and To number the findings shown, 1-based; Prev and Next link
+	// the neighbouring pages, empty at either end.
+	From, To   int
+	Prev, Next string
 }
 
 type findingFilter struct{ Check, Severity, Namespace, State string }
+
+// perPage bounds a findings page: a large cluster has thousands, each
+// with its evidence, which no reader scrolls through and no browser
+// should have to lay out at once.
+const perPage = 100
 
 type option struct {
 	Value, Label string
@@ -321,6 +331,14 @@ func (h *handler) findings(r *http.Request) (any, error) {
 	default:
 		return nil, badRequest("state %q: expected open, resolved or all", ff.State)
 	}
+	page := 1
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, badRequest("page %q: expected a number from 1", v)
+		}
+		page = n
+	}
 	var sev audit.Severity
 	if ff.Severity != "" {
 		var err error
@@ -356,13 +374,40 @@ func (h *handler) findings(r *http.Request) (any, error) {
 	p.NoDetail = cur == nil || cur.Audit == nil
 	det := details(cur)
 	now := h.o.Clock.Now()
+	var kept []store.Finding
 	for _, f := range sel {
-		if ff.Severity != "" && f.Severity != sev {
-			continue
+		if ff.Severity == "" || f.Severity == sev {
+			kept = append(kept, f)
 		}
+	}
+	p.Total = len(kept)
+	start := (page - 1) * perPage
+	if start >= len(kept) && page > 1 {
+		return nil, &httpError{status: http.StatusNotFound, msg: fmt.Sprintf("page %d: these filters select %d findings, %d pages", page, len(kept), (len(kept)+perPage-1)/perPage)}
+	}
+	end := min(start+perPage, len(kept))
+	for _, f := range kept[start:end] {
 		p.Rows = append(p.Rows, h.findingRow(f, det, now))
 	}
-	p.Total = len(p.Rows)
+	p.From, p.To = start+1, end
+	pageLink := func(n int) string {
+		q := url.Values{}
+		for k, v := range map[string]string{"check": ff.Check, "severity": ff.Severity, "namespace": ff.Namespace, "state": ff.State} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		if n > 1 {
+			q.Set("page", strconv.Itoa(n))
+		}
+		return h.o.BasePath + "/findings?" + q.Encode()
+	}
+	if page > 1 {
+		p.Prev = pageLink(page - 1)
+	}
+	if end < len(kept) {
+		p.Next = pageLink(page + 1)
+	}
 	return p, nil
 }
 
