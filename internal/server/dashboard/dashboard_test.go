@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	clocktesting "k8s.io/utils/clock/testing"
 
@@ -21,6 +23,8 @@ import (
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/plan"
 	"github.com/purserhq/purser/internal/server/dashboard"
+	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/store"
 	"github.com/purserhq/purser/internal/testutil/golden"
 )
 
@@ -360,5 +364,53 @@ func TestCurrentFails(t *testing.T) {
 	}
 	if code, _, _ := get(t, srv, "/history"); code != http.StatusOK {
 		t.Errorf("the history page, which needs no scan in memory, answered %d", code)
+	}
+}
+
+// TestIncompleteScan: a scan whose check could not run completely says
+// nothing of that check's findings: the crash loop it did not see stays
+// open, its history calls that scan unknown, and the history page lists
+// nothing fixed by it.
+func TestIncompleteScan(t *testing.T) {
+	st, cur := demoHistory(t, nil)
+	latest, err := st.Latest(t.Context(), cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, hs, err := st.Scan(t.Context(), latest.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crash := audit.Identity("pod-crashloop", snapshot.Ref{Kind: "Deployment", Namespace: "onlyoneapi-prod", Name: "public-api"})
+	hs.Checks["pod-crashloop"] = audit.StatusIncomplete
+	kept := hs.Findings[:0]
+	for _, f := range hs.Findings {
+		if f.Key != crash {
+			kept = append(kept, f)
+		}
+	}
+	if len(kept) == len(hs.Findings) {
+		t.Fatal("the demo has no crash loop of public-api")
+	}
+	hs.Findings = kept
+	at := t0.Add(72 * time.Hour)
+	rec, err := st.Record(t.Context(), store.ScanRecord{Cluster: cluster, Started: at, Finished: at.Add(time.Second), Scan: hs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server(t, st, cur, "")
+	_, _, body := get(t, srv.URL, "/findings/"+crash)
+	for _, want := range []string{
+		fmt.Sprintf("<tr><td>%d</td><td>2026-11-30 06:00</td><td>unknown: the check did not run completely</td>", rec.ID),
+		`<h2 id="h-now">Now</h2>`, "Roll back to the last image"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the crash loop's history lacks %q", want)
+		}
+	}
+	_, _, body = get(t, srv.URL, "/history")
+	row := body[strings.Index(body, fmt.Sprintf("<td>%d</td>", rec.ID)):]
+	row = row[:strings.Index(row, "</tr>")]
+	if strings.Contains(row, "pod-crashloop") || !strings.Contains(row, "some checks incomplete") {
+		t.Errorf("the incomplete scan's row: %s", row)
 	}
 }
