@@ -296,16 +296,37 @@ func TestNewRejectsIncompleteOptions(t *testing.T) {
 	}
 }
 
-// BenchmarkPages measures each page over the demo's three recorded scans,
-// the plans of the overview included.
+// BenchmarkPages measures each page over a month of daily scans of the
+// demo (the trends' window), the plans of the overview included.
 func BenchmarkPages(b *testing.B) {
-	st, cur := demoHistory(b, nil)
+	st, cur := demoHistoryOf(b, cluster, 30, nil)
 	h, err := dashboard.New(dashboard.Options{Store: st, Cluster: cluster, Clock: clocktesting.NewFakePassiveClock(now()),
 		Current: func(context.Context) (*dashboard.Current, error) { return cur, nil }})
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, path := range []string{"/", "/findings", "/findings?severity=error", "/cost", "/plan", "/history"} {
+	withPlans := *cur
+	withPlans.Plans = map[string]*plan.Plan{}
+	for _, s := range []string{plan.StrategyProduct, plan.StrategyEnvironment, plan.StrategyEmpty} {
+		if withPlans.Plans[s], err = (action.Plan{Strategy: s}).Run(b.Context(), cur.Env); err != nil {
+			b.Fatal(err)
+		}
+	}
+	planned, err := dashboard.New(dashboard.Options{Store: st, Cluster: cluster, Clock: clocktesting.NewFakePassiveClock(now()),
+		Current: func(context.Context) (*dashboard.Current, error) { return &withPlans, nil }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("/ with the plans built with the scan", func(b *testing.B) {
+		for b.Loop() {
+			rec := httptest.NewRecorder()
+			planned.ServeHTTP(rec, httptest.NewRequestWithContext(b.Context(), http.MethodGet, "/", nil))
+			if rec.Code != http.StatusOK {
+				b.Fatalf("GET /: %d", rec.Code)
+			}
+		}
+	})
+	for _, path := range []string{"/", "/findings", "/findings?severity=error", "/findings/" + prometheusKey(), "/cost", "/plan", "/history"} {
 		b.Run(path, func(b *testing.B) {
 			for b.Loop() {
 				rec := httptest.NewRecorder()

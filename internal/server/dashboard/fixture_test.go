@@ -65,11 +65,12 @@ func scan(t testing.TB, s *snapshot.Snapshot, at time.Time) scanned {
 // latest state.
 func demoHistory(t testing.TB, mutate func(*snapshot.Snapshot) *snapshot.Snapshot) (*store.Store, *dashboard.Current) {
 	t.Helper()
-	return demoHistoryOf(t, cluster, mutate)
+	return demoHistoryOf(t, cluster, 3, mutate)
 }
 
-// demoHistoryOf is demoHistory filed under another cluster name.
-func demoHistoryOf(t testing.TB, cluster string, mutate func(*snapshot.Snapshot) *snapshot.Snapshot) (*store.Store, *dashboard.Current) {
+// demoHistoryOf is demoHistory filed under another cluster name, with n
+// daily scans, the last with the Service fixed.
+func demoHistoryOf(t testing.TB, cluster string, n int, mutate func(*snapshot.Snapshot) *snapshot.Snapshot) (*store.Store, *dashboard.Current) {
 	t.Helper()
 	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "history.db"))
 	if err != nil {
@@ -77,9 +78,9 @@ func demoHistoryOf(t testing.TB, cluster string, mutate func(*snapshot.Snapshot)
 	}
 	t.Cleanup(func() { st.Close() })
 	var last scanned
-	for i := range 3 {
+	for i := range n {
 		s := demo.Snapshot(t)
-		if i == 2 {
+		if i == n-1 {
 			fixSelector(t, s, fixedService)
 		}
 		if mutate != nil {

@@ -62,7 +62,7 @@ func hostile(t testing.TB) func(*snapshot.Snapshot) *snapshot.Snapshot {
 // have made, no raw control character.
 func TestHostileText(t *testing.T) {
 	name := "ctx" + payload
-	st, cur := demoHistoryOf(t, name, hostile(t))
+	st, cur := demoHistoryOf(t, name, 3, hostile(t))
 	h, err := dashboard.New(dashboard.Options{Store: st, Cluster: name, Clock: clocktesting.NewFakePassiveClock(now()),
 		Current: func(context.Context) (*dashboard.Current, error) { return cur, nil }})
 	if err != nil {
