@@ -303,15 +303,16 @@ const lowContrast = `(() => {
   }
   return out; })()`
 
-// TestDashboardInBrowser renders the dashboard of the demo's recorded
-// history in headless Chromium at 1366×768: what a reader sees on the
+// TestDashboardInBrowser renders the dashboard of a month of the demo's
+// recorded history in headless Chromium at 1366×768: what a reader sees on the
 // overview, findings, cost, plan and history pages, that nothing is
 // wider than the window, that text has a contrast of 4.5:1 at least, a
 // severity filter submitted through its form, and the filter form
 // reached with the Tab key with a visible focus.
 func TestDashboardInBrowser(t *testing.T) {
 	path := findChromium(t)
-	st, cur := demoHistory(t, nil)
+	// A month of daily scans: the trends and cost charts at their widest.
+	st, cur := demoHistoryOf(t, cluster, 30, nil)
 	srv := server(t, st, cur, "/dashboard")
 	b := startBrowser(t, path)
 	pages := []struct {
@@ -319,7 +320,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		want       []string
 	}{
 		{"overview", "/dashboard/", []string{"Open findings", "applications", "degraded", "USD 1,289.30", "Top savings", "product"}},
-		{"findings", "/dashboard/findings", []string{"pod-crashloop", "Deployment/onlyoneapi-prod/public-api", "CrashLoopBackOff", "open 2d", "Cause", "Fix"}},
+		{"findings", "/dashboard/findings", []string{"pod-crashloop", "Deployment/onlyoneapi-prod/public-api", "CrashLoopBackOff", "open 29d", "Cause", "Fix"}},
 		{"cost", "/dashboard/cost", []string{"By node pool", "By namespace", "By team", "By environment", "Month to date", "applications"}},
 		{"plan", "/dashboard/plan?strategy=product", []string{"Plan (strategy product)", "Targets", "Review"}},
 		{"history", "/dashboard/history", []string{"service-no-endpoints Service/monitoring/prometheus-server", "first scan: 124", "USD 1,289.30"}},

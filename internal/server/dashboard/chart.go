@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"math"
 	"strconv"
 )
 
@@ -54,6 +55,10 @@ const (
 	chartTop    = 12.0
 	chartBottom = 22.0
 	chartLeft   = 8.0
+	// chartMaxWidth keeps a chart within a 1366-pixel window with the
+	// page's margins; labelWidth is the room a bar's label needs.
+	chartMaxWidth = 960.0
+	labelWidth    = 40.0
 )
 
 // stacked lays out bars of stacked values, scaled so that the tallest
@@ -63,7 +68,10 @@ func stacked(id, title, desc string, groups []string, colours []string, ss []ser
 	for i, g := range groups {
 		c.Legend = append(c.Legend, legend{Label: g, Colour: colours[i]})
 	}
-	slot := 48.0
+	// A month of daily bars fits a laptop's window beside nothing else:
+	// bars narrow past a dozen, and labels thin out so they never touch.
+	slot := min(48.0, (chartMaxWidth-chartLeft*2)/float64(max(len(ss), 1)))
+	every := int(math.Ceil(labelWidth / slot))
 	c.Width = int(chartLeft*2 + slot*float64(max(len(ss), 1)))
 	var top int64
 	for _, s := range ss {
@@ -74,7 +82,11 @@ func stacked(id, title, desc string, groups []string, colours []string, ss []ser
 		top = max(top, sum)
 	}
 	for i, s := range ss {
-		b := bar{X: chartLeft + slot*float64(i) + 8, W: slot - 16, Label: s.Label}
+		b := bar{X: chartLeft + slot*float64(i) + slot/6, W: slot * 2 / 3}
+		if (len(ss)-1-i)%every == 0 {
+			// Counted from the newest bar, which is always labelled.
+			b.Label = s.Label
+		}
 		y := chartTop + chartHeight
 		for j, v := range s.Values {
 			if v <= 0 || top == 0 {

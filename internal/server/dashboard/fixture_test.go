@@ -29,7 +29,8 @@ const cluster = "demo:blueocean"
 // no endpoints for 103 days. The third recorded scan no longer sees it.
 var fixedService = snapshot.Ref{Kind: "Service", Namespace: "monitoring", Name: "prometheus-server"}
 
-// t0 is the first scan's time; the clock stands an hour after the last.
+// t0 is the first of demoHistory's three scans; the clock stands an hour
+// after the last.
 var t0 = time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
 
 func now() time.Time { return t0.Add(48*time.Hour + time.Hour) }
@@ -69,7 +70,8 @@ func demoHistory(t testing.TB, mutate func(*snapshot.Snapshot) *snapshot.Snapsho
 }
 
 // demoHistoryOf is demoHistory filed under another cluster name, with n
-// daily scans, the last with the Service fixed.
+// daily scans ending where demoHistory's do, the last with the Service
+// fixed.
 func demoHistoryOf(t testing.TB, cluster string, n int, mutate func(*snapshot.Snapshot) *snapshot.Snapshot) (*store.Store, *dashboard.Current) {
 	t.Helper()
 	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "history.db"))
@@ -86,7 +88,8 @@ func demoHistoryOf(t testing.TB, cluster string, n int, mutate func(*snapshot.Sn
 		if mutate != nil {
 			s = mutate(s)
 		}
-		at := t0.Add(time.Duration(i) * 24 * time.Hour)
+		// Daily, the last always at t0 + 2 days: an hour before now().
+		at := t0.Add(time.Duration(i-(n-3)) * 24 * time.Hour)
 		last = scan(t, s, at)
 		if _, err := st.Record(t.Context(), store.ScanRecord{Cluster: cluster, Started: at, Finished: at.Add(2 * time.Second), Scan: last.scan}); err != nil {
 			t.Fatal(err)
