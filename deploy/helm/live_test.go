@@ -83,7 +83,8 @@ metadata:
 func TestDryRun(t *testing.T) {
 	c := testcluster.Require(t, cluster)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
+	// Not deferred: the parallel subtests run after this function returns.
+	t.Cleanup(cancel)
 	if _, _, err := kubectl(ctx, c, serviceMonitorCRD, "apply", "--server-side", "-f", "-"); err != nil {
 		t.Fatal(err)
 	}
