@@ -59,6 +59,17 @@ spec:
         openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
 `
 
+// serviceMonitorAPI makes the cluster serve ServiceMonitors.
+func serviceMonitorAPI(ctx context.Context, t *testing.T, c *testcluster.Cluster) {
+	t.Helper()
+	if _, _, err := kubectl(ctx, c, serviceMonitorCRD, "apply", "--server-side", "-f", "-"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := kubectl(ctx, c, "", "wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com", "--timeout=60s"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // restrictedNamespace creates a namespace that enforces, and warns about,
 // the restricted Pod Security profile.
 func restrictedNamespace(ctx context.Context, t *testing.T, c *testcluster.Cluster, name string) {
@@ -85,12 +96,7 @@ func TestDryRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	// Not deferred: the parallel subtests run after this function returns.
 	t.Cleanup(cancel)
-	if _, _, err := kubectl(ctx, c, serviceMonitorCRD, "apply", "--server-side", "-f", "-"); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := kubectl(ctx, c, "", "wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com", "--timeout=60s"); err != nil {
-		t.Fatal(err)
-	}
+	serviceMonitorAPI(ctx, t, c)
 	for i, m := range modes() {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
@@ -356,4 +362,66 @@ func findings(res *audit.Result, skip map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestInstallUpgradeUninstall runs helm itself against the API server: an
+// install finds the ServiceMonitor API and renders the ServiceMonitor
+// unforced, an upgrade that changes purser.yaml changes the pod template
+// (so the pods restart and read it), and an uninstall keeps the history's
+// claim.
+func TestInstallUpgradeUninstall(t *testing.T) {
+	c := testcluster.Require(t, cluster)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	const ns = "chart-install"
+	restrictedNamespace(ctx, t, c, ns)
+	serviceMonitorAPI(ctx, t, c)
+	// Release "watch": its cluster-wide objects are watch-purser-*, apart
+	// from the other tests'.
+	helmAt := func(args ...string) string {
+		t.Helper()
+		out, _, err := runHelm(t, append(args, "--kubeconfig", c.Kubeconfig, "--namespace", ns)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	get := func(args ...string) string {
+		t.Helper()
+		out, _, err := kubectl(ctx, c, "", append([]string{"-n", ns, "get"}, args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(out)
+	}
+	checksum := func() string {
+		return get("deployment", "watch-purser", "-o", `jsonpath={.spec.template.metadata.annotations.checksum/config}`)
+	}
+
+	notes := helmAt("install", "watch", chartDir(t), "--set", "persistence.enabled=true", "--set", "metrics.serviceMonitor.enabled=true")
+	if !strings.Contains(notes, "port-forward svc/watch-purser") {
+		t.Errorf("install notes:\n%s", notes)
+	}
+	if got := get("servicemonitor", "-o", "name"); got != "servicemonitor.monitoring.coreos.com/watch-purser" {
+		t.Errorf("service monitors %q: the install should find the API served", got)
+	}
+	before := checksum()
+
+	helmAt("upgrade", "watch", chartDir(t), "--reuse-values",
+		"--set", "config.classify.teams[0].name=payments", "--set", "config.classify.teams[0].match[0]=payments-*")
+	cm := get("configmap", "watch-purser", "-o", `jsonpath={.data.purser\.yaml}`)
+	if !strings.Contains(cm, "payments") {
+		t.Errorf("purser.yaml after the upgrade:\n%s", cm)
+	}
+	if after := checksum(); after == before || after == "" {
+		t.Errorf("the pod template's checksum stayed %q: the pods would keep the old purser.yaml", after)
+	}
+
+	helmAt("uninstall", "watch")
+	if got := get("persistentvolumeclaim", "-o", "name"); got != "persistentvolumeclaim/watch-purser-data" {
+		t.Errorf("claims after uninstall %q: the history's claim must stay", got)
+	}
+	if got := get("deployment,configmap,serviceaccount,role", "-l", "app.kubernetes.io/instance=watch", "-o", "name"); got != "" {
+		t.Errorf("left after uninstall: %s", got)
+	}
 }
