@@ -491,3 +491,53 @@ func TestHelmVersionIsTheMakefiles(t *testing.T) {
 		t.Errorf("the Makefile has no line %q", strings.TrimSpace(want))
 	}
 }
+
+// customResourceGroups returns the groups the read role grants `list` on
+// every resource of.
+func customResourceGroups(t testing.TB, r rendered) []string {
+	t.Helper()
+	var out []string
+	for _, o := range r.find("ClusterRole") {
+		if !strings.HasSuffix(o.GetName(), "-read") {
+			continue
+		}
+		for _, rule := range typed[rbacv1.ClusterRole](t, o).Rules {
+			if slices.Equal(rule.Resources, []string{"*"}) {
+				if !slices.Equal(rule.Verbs, []string{"list"}) {
+					t.Errorf("rule %+v: list only", rule)
+				}
+				out = append(out, rule.APIGroups...)
+			}
+		}
+	}
+	return out
+}
+
+// TestListCustomResources shows rbac.listCustomResources granting the
+// groups the cluster serves beyond Kubernetes' own, and no built-in group
+// (helm's default capabilities are the built-in groups of its Kubernetes
+// version, so a new one fails here).
+func TestListCustomResources(t *testing.T) {
+	t.Parallel()
+	helmBinary(t)
+	served := []string{"--api-versions", "monitoring.coreos.com/v1", "--api-versions", "monitoring.coreos.com/v1/ServiceMonitor",
+		"--api-versions", "gateway.networking.k8s.io/v1", "--api-versions", "gateway.networking.k8s.io/v1beta1"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"off", served, nil},
+		{"on, built-in groups only", []string{"--set", "rbac.listCustomResources=true"}, nil},
+		{"on", append([]string{"--set", "rbac.listCustomResources=true"}, served...), []string{"gateway.networking.k8s.io", "monitoring.coreos.com"}},
+		// What a cluster reports beside its groups: core kinds as v1/Kind.
+		{"core kinds are no group", []string{"--set", "rbac.listCustomResources=true", "--api-versions", "v1/Pod", "--api-versions", "v1"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := customResourceGroups(t, render(t, "purser", tc.args...)); !slices.Equal(got, tc.want) {
+				t.Errorf("groups %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -175,8 +175,18 @@ func TestServiceAccount(t *testing.T) {
 	defer cancel()
 	const ns = "purser-system"
 	restrictedNamespace(ctx, t, c, ns)
+	// A custom resource, which the scan lists as metadata like any other
+	// namespaced kind: rbac.listCustomResources grants it from the groups
+	// the cluster serves, which helm reads from the cluster with
+	// --validate as helm install does.
+	serviceMonitorAPI(ctx, t, c)
 	values := valuesFile(t, map[string]any{"config": demoConfigValues(t)})
-	r := render(t, ns, "-f", values, "--set", "kubeAPI.server="+c.Config.Host)
+	r := render(t, ns, "-f", values, "--set", "kubeAPI.server="+c.Config.Host, "--set", "rbac.listCustomResources=true",
+		"--validate", "--kubeconfig", c.Kubeconfig)
+	t.Logf("custom resource rules: %q", customResourceGroups(t, r))
+	if groups := customResourceGroups(t, r); !slices.Equal(groups, []string{"monitoring.coreos.com"}) {
+		t.Errorf("list on every resource of %q, want the one custom group the cluster serves", groups)
+	}
 	if _, _, err := kubectl(ctx, c, r.YAML, "apply", "--server-side", "-f", "-"); err != nil {
 		t.Fatal(err)
 	}
@@ -211,6 +221,8 @@ func TestServiceAccount(t *testing.T) {
 			check{"get", "leases.coordination.k8s.io", ns, true},
 			check{"delete", "leases.coordination.k8s.io", ns, false},
 			check{"create", "leases.coordination.k8s.io", "kube-system", false},
+			check{"list", "servicemonitors.monitoring.coreos.com", "", true},
+			check{"get", "servicemonitors.monitoring.coreos.com", "", false},
 		)
 		for _, ck := range checks {
 			scope := []string{"-A"}

@@ -167,3 +167,24 @@ affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/*
+The API groups the cluster serves beyond Kubernetes' own, as helm install
+sees them (helm template sees only those given with --api-versions): the
+groups of custom resources and aggregated APIs. Space-separated, sorted.
+*/}}
+{{- define "purser.customResourceGroups" -}}
+{{- $builtin := list "apps" "batch" "autoscaling" "policy" "extensions" "events.k8s.io" "discovery.k8s.io" "networking.k8s.io" "rbac.authorization.k8s.io" "storage.k8s.io" "apiextensions.k8s.io" "resource.k8s.io" "authentication.k8s.io" "authorization.k8s.io" "certificates.k8s.io" "coordination.k8s.io" "flowcontrol.apiserver.k8s.io" "admissionregistration.k8s.io" "apiregistration.k8s.io" "node.k8s.io" "scheduling.k8s.io" "internal.apiserver.k8s.io" "storagemigration.k8s.io" "lifecycle.k8s.io" "metrics.k8s.io" -}}
+{{- $groups := list -}}
+{{- range .Capabilities.APIVersions -}}
+{{- $parts := splitList "/" . -}}
+{{- /* "group/version" names a group; "v1/Pod" (a core kind) and "group/version/Kind" do not. */ -}}
+{{- if and (eq (len $parts) 2) (regexMatch "^v[0-9]" (last $parts)) -}}
+{{- $group := first $parts -}}
+{{- if not (has $group $builtin) -}}
+{{- $groups = append $groups $group -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $groups | uniq | sortAlpha | join " " -}}
+{{- end -}}
