@@ -270,8 +270,8 @@ func restricted(t *testing.T, name string, spec corev1.PodSpec) {
 			t.Errorf("%s: container %s reads no in-cluster kubeconfig", name, c.Name)
 		}
 	}
-	if spec.ServiceAccountName != "purser" {
-		t.Errorf("%s: service account %q", name, spec.ServiceAccountName)
+	if spec.ServiceAccountName != "purser" || spec.AutomountServiceAccountToken == nil || !*spec.AutomountServiceAccountToken {
+		t.Errorf("%s: service account %q, its token mounted: %v; the kubeconfig reads the token", name, spec.ServiceAccountName, spec.AutomountServiceAccountToken)
 	}
 }
 

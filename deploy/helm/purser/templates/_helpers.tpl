@@ -145,6 +145,9 @@ second pod from starting at all).
 
 {{- define "purser.podSpecCommon" -}}
 serviceAccountName: {{ include "purser.serviceAccountName" . }}
+# The mounted kubeconfig reads this token, whatever the ServiceAccount's
+# own automount setting.
+automountServiceAccountToken: true
 {{- with .Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
