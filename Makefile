@@ -11,6 +11,17 @@ KCLUSTER_BUILD := $(GO) -C hack/kcluster run . build --out $(KBIN)
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/purserhq/purser/internal/version.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.6.1
+# helm, for the chart's tests (deploy/helm), comes from its Go module and is
+# kept by version like the control plane; deploy/helm's tests name the same
+# version.
+HELM_VERSION ?= v3.22.0
+HELM     := $(CURDIR)/.cache/helm/$(HELM_VERSION)/helm
+# What helm's own release build sets: its version, and the Kubernetes
+# version it assumes without a cluster (1.<client-go minor>, 1.37 for
+# v3.22.0). Without them, helm template checks charts against Kubernetes
+# 1.20.
+HELM_LDFLAGS := -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) -X helm.sh/helm/v3/internal/version.metadata= \
+	$(foreach p,pkg/chartutil pkg/lint/rules,-X helm.sh/helm/v3/$(p).k8sVersionMajor=1 -X helm.sh/helm/v3/$(p).k8sVersionMinor=37)
 # GoReleaser runs from the Go module proxy (go run pkg@version): it stays out
 # of go.mod, and this version builds with the Go that go.mod asks for.
 GORELEASER_VERSION ?= v2.17.0
@@ -31,7 +42,7 @@ PURE     := $(ENGINES) ./internal/snapshot ./internal/scenario
 # What writes to the file system; engines return files in memory instead.
 FILE_WRITES := WriteFile|Create|CreateTemp|OpenFile|Mkdir|MkdirAll|MkdirTemp|Rename|Remove|RemoveAll|Symlink|Link|Chmod|Chown|Chtimes|Truncate|OpenRoot
 
-.PHONY: all build install uninstall deps test test-short lint demo kcluster cluster-up cluster-down bench fuzz fuzz-smoke fuzz-list release-check release-snapshot krew-manifest clean
+.PHONY: all build install uninstall deps helm test test-short lint demo kcluster cluster-up cluster-down bench fuzz fuzz-smoke fuzz-list release-check release-snapshot krew-manifest clean
 
 all: build
 
@@ -57,6 +68,10 @@ deps:
 demo:
 	@$(GO) run -ldflags "$(LDFLAGS)" ./cmd/purser demo
 
+## helm: build helm $(HELM_VERSION) from its Go module into .cache/helm (once per version)
+helm:
+	@test -x "$(HELM)" || GOBIN="$(dir $(HELM))" $(GO) install -ldflags "$(HELM_LDFLAGS)" helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
 ## kcluster: build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok (cached by version)
 kcluster:
 	$(KCLUSTER_BUILD)
@@ -66,8 +81,9 @@ kcluster:
 # free to run the two in either order (or at once with -j).
 test: deps
 	$(KCLUSTER_BUILD)
+	@$(MAKE) --no-print-directory helm
 	$(GO) -C hack/kcluster test ./...
-	PURSER_REQUIRE_CLUSTER=1 PURSER_REQUIRE_BROWSER=1 PURSER_REQUIRE_PROMETHEUS=1 PURSER_KCLUSTER_BIN=$(KBIN) $(GO) test -count=1 -timeout 40m ./...
+	PURSER_HELM=$(HELM) PURSER_REQUIRE_HELM=1 PURSER_REQUIRE_CLUSTER=1 PURSER_REQUIRE_BROWSER=1 PURSER_REQUIRE_PROMETHEUS=1 PURSER_KCLUSTER_BIN=$(KBIN) $(GO) test -count=1 -timeout 40m ./...
 
 ## test-short: the tests that need no control plane
 test-short:
