@@ -43,6 +43,9 @@ type EnvFlags struct {
 	// readsManifests is set when the command reads --manifests, which
 	// --max-input-size bounds as it bounds --from.
 	readsManifests bool
+	// inCluster says whether the process runs in a pod with a service
+	// account token (rest.InClusterConfig succeeds); tests replace it.
+	inCluster func() bool
 }
 
 // AddSourceFlags registers --from, --demo and -A.
@@ -190,7 +193,8 @@ func (f *EnvFlags) restConfig() (*rest.Config, string, error) {
 
 // checkKubeconfig refuses what client-go would silently turn into
 // http://localhost:8080: kubeconfig files that do not exist, and no
-// kubeconfig at all without --server.
+// kubeconfig at all without --server, unless the process runs in a pod,
+// where client-go reads the pod's service account as kubectl does.
 func (f *EnvFlags) checkKubeconfig() error {
 	noSource := "; or read a file with --from FILE, or try the embedded demo cluster with --demo"
 	if f.liveOnly {
@@ -217,7 +221,11 @@ func (f *EnvFlags) checkKubeconfig() error {
 	if err != nil {
 		return fmt.Errorf("reading the kubeconfig: %w", err)
 	}
-	if len(raw.Clusters) == 0 {
+	inCluster := f.inCluster
+	if inCluster == nil {
+		inCluster = func() bool { _, err := rest.InClusterConfig(); return err == nil }
+	}
+	if len(raw.Clusters) == 0 && !inCluster() {
 		return fmt.Errorf("no kubeconfig names a cluster (~/.kube/config, KUBECONFIG or --kubeconfig)%s", noSource)
 	}
 	return nil
