@@ -42,8 +42,9 @@ type Config struct {
 	// LabelPrefix is the prefix of the environment and team labels
 	// (<prefix>/environment, <prefix>/team); default purser.dev.
 	LabelPrefix     string        `yaml:"labelPrefix"`
-	NetworkPolicies NetworkConfig `yaml:"networkPolicies"`
-	Quotas          QuotaConfig   `yaml:"quotas"`
+	NetworkPolicies NetworkConfig   `yaml:"networkPolicies"`
+	Quotas          QuotaConfig     `yaml:"quotas"`
+	Admission       AdmissionConfig `yaml:"admission"`
 }
 
 // NetworkConfig shapes the generated NetworkPolicies.
@@ -176,6 +177,7 @@ func (c Config) withDefaults() Config {
 	if q.LimitRange.Default == nil {
 		q.LimitRange.Default = map[string]string{"cpu": "500m", "memory": "512Mi"}
 	}
+	c.Admission = c.Admission.withDefaults()
 	return c
 }
 
@@ -238,7 +240,10 @@ func (c Config) Validate() error {
 			return fieldErr(at+".to", "%v", err)
 		}
 	}
-	return c.Quotas.validate()
+	if err := c.Quotas.validate(); err != nil {
+		return err
+	}
+	return c.Admission.validate()
 }
 
 func splitTo(to string) (ns, svc string, err error) {
