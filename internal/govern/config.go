@@ -41,7 +41,7 @@ import (
 type Config struct {
 	// LabelPrefix is the prefix of the environment and team labels
 	// (<prefix>/environment, <prefix>/team); default purser.dev.
-	LabelPrefix     string        `yaml:"labelPrefix"`
+	LabelPrefix     string          `yaml:"labelPrefix"`
 	NetworkPolicies NetworkConfig   `yaml:"networkPolicies"`
 	Quotas          QuotaConfig     `yaml:"quotas"`
 	Admission       AdmissionConfig `yaml:"admission"`
