@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/purserhq/purser/internal/action"
+	"github.com/purserhq/purser/internal/admission"
+	"github.com/purserhq/purser/internal/output"
+	"github.com/purserhq/purser/internal/report"
+)
+
+// PolicyLintOptions are the options of `purser policy lint`.
+type PolicyLintOptions struct {
+	Files   []string
+	Output  *choice
+	streams genericiooptions.IOStreams
+}
+
+func newPolicyLintCmd(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &PolicyLintOptions{streams: streams}
+	cmd := &cobra.Command{
+		Use:   "lint FILE|DIR|-...",
+		Short: "Reject admission rules the way Gatekeeper and the API server would",
+		Long: `Check Gatekeeper ConstraintTemplates and Constraints and ValidatingAdmissionPolicies
+and their bindings before they are applied: kubectl apply accepts a template
+Gatekeeper cannot ingest (its status shows the error, and its constraint kind
+never exists), so the mistake shows only when nothing is enforced.
+
+Templates: the Rego is parsed in its version (rego: v0; code with source.version
+v1), must define violation, may read data only under data.inventory and
+data.lib, and must compile, with Gatekeeper's own messages ("invalid data
+references: check refs failed on module {template}: disallowed ref data.regex").
+Purser adds what Gatekeeper lets through: a schema outside openAPIV3Schema,
+and parameters the Rego reads but the schema does not require (a constraint
+without them passes every object).
+Policies: every expression compiles with the API server's CEL libraries.
+Constraints need their template and bindings their policy among the files.
+
+Exit code 2 when a problem is found.`,
+		Example: `  purser policy lint policies/
+  purser generate gatekeeper | purser policy lint -`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Files = args
+			return o.Run(cmd.Context())
+		},
+	}
+	o.Output = outputFormat(cmd, "table", "json")
+	return cmd
+}
+
+// Run lints the files.
+func (o *PolicyLintOptions) Run(ctx context.Context) error {
+	set, err := admission.Load(o.Files, o.streams.In)
+	if err != nil {
+		return err
+	}
+	if set.Len() == 0 {
+		return fmt.Errorf("%s: no ConstraintTemplate, Constraint, ValidatingAdmissionPolicy or binding found", strings.Join(o.Files, ", "))
+	}
+	problems := admission.Lint(set)
+	if err := emit(ctx, o.streams, o.Output.value, "", []string{"table", "json"}, func(w io.Writer, format string, _ bool) error {
+		if format == "json" {
+			if problems == nil {
+				problems = []admission.Problem{}
+			}
+			return report.WriteJSON(w, problems)
+		}
+		for _, p := range problems {
+			fmt.Fprintf(w, "%s: %s: %s\n", output.TerminalText(p.File), output.TerminalText(p.Object), output.TerminalText(p.Message))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return &ExitError{Code: 2, Err: fmt.Errorf("%d %s in %d rules", len(problems), pluralWord(len(problems), "problem"), set.Len())}
+	}
+	fmt.Fprintf(o.streams.ErrOut, "%d rules lint clean\n", set.Len())
+	return nil
+}
+
+// PolicyTestOptions are the options of `purser policy test`.
+type PolicyTestOptions struct {
+	Env       EnvFlags
+	Policies  []string
+	Manifests []string
+	Output    *choice
+	streams   genericiooptions.IOStreams
+}
+
+func newPolicyTestCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
+	o := &PolicyTestOptions{Env: EnvFlags{Kube: kube}, streams: streams}
+	cmd := &cobra.Command{
+		Use:   "test --policies FILE|DIR",
+		Short: "Evaluate Gatekeeper constraints and ValidatingAdmissionPolicies against the cluster as it is",
+		Long: `Tell which objects admission rules would reject before they are enforced: every
+Constraint of --policies (through its ConstraintTemplate's Rego, evaluated by
+OPA as Gatekeeper does) and every bound ValidatingAdmissionPolicy (through the
+API server's own CEL validator) reviews the Deployments, StatefulSets,
+DaemonSets, Jobs, CronJobs, Pods, Services and Namespaces of the live cluster,
+a snapshot (--from), the demo (--demo) or manifests (--manifests), as if each
+were created now. Each violation carries the message the admission controller
+would answer.
+
+Rules that do not lint (purser policy lint) are an error: Gatekeeper would not
+enforce them. Gatekeeper's referential data (data.inventory) is empty here.`,
+		Example: `  purser generate gatekeeper --as vap > vap.yaml && purser policy test --demo --policies vap.yaml
+  purser policy test --policies policies/ --from cluster.snap -o markdown
+  purser policy test --policies policies/ --manifests deploy/`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			var env *action.Env
+			var err error
+			if len(o.Manifests) > 0 {
+				env, err = action.NewEnv(cmd.Context(), action.Options{
+					Source:     action.Source{Manifests: o.Manifests, ManifestNamespace: o.Env.Namespace(), Stdin: streams.In, Limits: o.Env.limits()},
+					ConfigPath: o.Env.ConfigPath, Prices: action.PriceOptions{Offline: true}, Log: loggerFrom(cmd.Context()),
+				})
+			} else {
+				env, err = o.Env.Complete(cmd.Context(), streams)
+			}
+			if err != nil {
+				return err
+			}
+			return o.Run(cmd.Context(), env)
+		},
+	}
+	o.Env.AddSourceFlags(cmd)
+	cmd.Flags().StringSliceVar(&o.Policies, "policies", nil, "the rules: files or directories of ConstraintTemplates, Constraints, ValidatingAdmissionPolicies and bindings; comma-separated or repeated")
+	cmd.Flags().StringSliceVar(&o.Manifests, "manifests", nil, "review these manifests instead of a cluster: files, directories, or - for stdin")
+	o.Output = outputFormat(cmd, "table", "json", "yaml", "markdown")
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *PolicyTestOptions) Validate() error {
+	if len(o.Policies) == 0 {
+		return fmt.Errorf("--policies is required: the rules to test")
+	}
+	if len(o.Manifests) > 0 && (o.Env.Demo || o.Env.From != "") {
+		return fmt.Errorf("--manifests, --from and --demo are exclusive: choose one source")
+	}
+	inputs := o.Env.inputs()
+	for _, p := range append(append([]string{}, o.Policies...), o.Manifests...) {
+		if p != "-" {
+			inputs = append(inputs, pathFlag{flag: "--policies", path: p})
+		}
+	}
+	if err := checkOutputs(inputs, nil); err != nil {
+		return err
+	}
+	o.Env.readsManifests = len(o.Manifests) > 0
+	return o.Env.Validate()
+}
+
+// Run evaluates the rules and prints the violations.
+func (o *PolicyTestOptions) Run(ctx context.Context, env *action.Env) error {
+	set, err := admission.Load(o.Policies, o.streams.In)
+	if err != nil {
+		return err
+	}
+	if set.Len() == 0 {
+		return fmt.Errorf("--policies %s: no ConstraintTemplate, Constraint, ValidatingAdmissionPolicy or binding found", strings.Join(o.Policies, ", "))
+	}
+	res, err := admission.Test(ctx, set, env.Snapshot)
+	if err != nil {
+		return err
+	}
+	if res.Violations == nil {
+		res.Violations = []admission.Violation{}
+	}
+	source := env.Snapshot.Meta.Source
+	return emit(ctx, o.streams, o.Output.value, "", []string{"table", "json", "yaml", "markdown"}, func(w io.Writer, format string, _ bool) error {
+		switch format {
+		case "json":
+			return report.WriteJSON(w, res)
+		case "yaml":
+			return report.WriteYAML(w, res)
+		case "markdown":
+			fmt.Fprintf(w, "# Admission rules on %s\n\n%d rules, %d objects reviewed, %d violations.\n\n", output.MarkdownText(source), res.Rules, res.Reviewed, len(res.Violations))
+			if len(res.Violations) > 0 {
+				fmt.Fprintf(w, "| Object | Rule | Message |\n| --- | --- | --- |\n")
+			}
+			for _, v := range res.Violations {
+				fmt.Fprintf(w, "| %s | %s | %s |\n", output.MarkdownText(objectName(v)), output.MarkdownText(v.Rule), output.MarkdownText(v.Message))
+			}
+			return nil
+		}
+		fmt.Fprintf(w, "Rules: %d from %s; %d objects of %s reviewed; %d violations\n", res.Rules, strings.Join(o.Policies, ", "), res.Reviewed, source, len(res.Violations))
+		for _, v := range res.Violations {
+			fmt.Fprintf(w, "%s  %s\n  %s\n", output.TerminalText(objectName(v)), output.TerminalText(v.Rule), output.TerminalText(v.Message))
+		}
+		return nil
+	})
+}
+
+func objectName(v admission.Violation) string {
+	if v.Namespace == "" {
+		return v.Kind + "/" + v.Name
+	}
+	return v.Namespace + "/" + v.Kind + "/" + v.Name
+}
