@@ -54,7 +54,8 @@ func namingRule(regex string) admissionRule {
 		name: RuleNaming, kind: "PurserNaming", constraint: "deployment-naming", kinds: deploymentKinds(),
 		rego: `package pursernaming
 
-# The pattern is a parameter: Gatekeeper refuses references to data.
+# The pattern is a parameter: Gatekeeper refuses references into data,
+# which is where the strategy read it from.
 violation[{"msg": msg}] {
   name := input.review.object.metadata.name
   not regex.match(input.parameters.regex, name)
