@@ -5,17 +5,49 @@ import (
 	"fmt"
 	"strings"
 
+	celgo "github.com/google/cel-go/cel"
+	celtypes "github.com/google/cel-go/common/types"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
 	plugincel "k8s.io/apiserver/pkg/admission/plugin/cel"
-	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/cel/environment"
 )
+
+// The API server's validating admission plugin
+// (k8s.io/apiserver/pkg/admission/plugin/policy/validating) links its
+// informers and, through them, every typed client of client-go: about
+// 600 packages. Its CEL compiler and evaluator live apart, in
+// plugin/cel, which Purser uses; the decision the plugin takes from an
+// evaluation (which validation denies, with which message) is the short
+// rule of denials below.
+
+// expression is a CEL expression and the types it may return, as the
+// plugin declares them: validations and match conditions are bool,
+// messages string, variables anything.
+type expression struct {
+	text    string
+	returns []*celgo.Type
+}
+
+func (e *expression) GetExpression() string      { return e.text }
+func (e *expression) ReturnTypes() []*celgo.Type { return e.returns }
+
+type variable struct {
+	expression
+	name string
+}
+
+func (v *variable) GetName() string { return v.name }
+
+func condition(text string) *expression { return &expression{text, []*celgo.Type{celgo.BoolType}} }
+func message(text string) *expression   { return &expression{text, []*celgo.Type{celgo.StringType}} }
 
 // compiler returns the API server's CEL compiler for admission policies,
 // with the policy's variables stored, as the validating admission
@@ -29,7 +61,7 @@ func compiler(p *admissionv1.ValidatingAdmissionPolicy) (*plugincel.CompositedCo
 	vars := plugincel.OptionalVariableDeclarations{HasParams: p.Spec.ParamKind != nil, HasAuthorizer: true, StrictCost: true}
 	named := make([]plugincel.NamedExpressionAccessor, len(p.Spec.Variables))
 	for i, v := range p.Spec.Variables {
-		named[i] = &validating.Variable{Name: v.Name, Expression: v.Expression}
+		named[i] = &variable{expression{v.Expression, []*celgo.Type{celgo.AnyType, celgo.DynType}}, v.Name}
 	}
 	c.CompileAndStoreVariables(named, vars, environment.StoredExpressions)
 	return c, vars, nil
@@ -52,18 +84,18 @@ func lintPolicy(p *admissionv1.ValidatingAdmissionPolicy) []string {
 		}
 	}
 	for i, v := range p.Spec.Variables {
-		check(fmt.Sprintf("spec.variables[%d].expression", i), &validating.Variable{Name: v.Name, Expression: v.Expression}, vars)
+		check(fmt.Sprintf("spec.variables[%d].expression", i), &variable{expression{v.Expression, []*celgo.Type{celgo.AnyType, celgo.DynType}}, v.Name}, vars)
 	}
 	for i, m := range p.Spec.MatchConditions {
-		check(fmt.Sprintf("spec.matchConditions[%d].expression", i), &validating.ValidationCondition{Expression: m.Expression}, vars)
+		check(fmt.Sprintf("spec.matchConditions[%d].expression", i), condition(m.Expression), vars)
 	}
 	if len(p.Spec.Validations) == 0 && len(p.Spec.AuditAnnotations) == 0 {
 		out = append(out, "spec.validations: Required value: validations or auditAnnotations must contain at least one item")
 	}
 	for i, v := range p.Spec.Validations {
-		check(fmt.Sprintf("spec.validations[%d].expression", i), &validating.ValidationCondition{Expression: v.Expression}, vars)
+		check(fmt.Sprintf("spec.validations[%d].expression", i), condition(v.Expression), vars)
 		if v.MessageExpression != "" {
-			check(fmt.Sprintf("spec.validations[%d].messageExpression", i), &validating.MessageExpressionCondition{MessageExpression: v.MessageExpression}, msgVars)
+			check(fmt.Sprintf("spec.validations[%d].messageExpression", i), message(v.MessageExpression), msgVars)
 		}
 	}
 	if p.Spec.MatchConstraints == nil || len(p.Spec.MatchConstraints.ResourceRules) == 0 {
@@ -72,11 +104,14 @@ func lintPolicy(p *admissionv1.ValidatingAdmissionPolicy) []string {
 	return out
 }
 
-// policyEvaluator evaluates one policy through the validating admission
-// plugin's own validator.
+// policyEvaluator evaluates one policy as the validating admission
+// plugin does.
 type policyEvaluator struct {
-	policy    *admissionv1.ValidatingAdmissionPolicy
-	validator validating.Validator
+	policy      *admissionv1.ValidatingAdmissionPolicy
+	match       plugincel.ConditionEvaluator
+	validations plugincel.ConditionEvaluator
+	messages    plugincel.ConditionEvaluator
+	vars        plugincel.OptionalVariableDeclarations
 }
 
 func newPolicyEvaluator(p *admissionv1.ValidatingAdmissionPolicy) (*policyEvaluator, error) {
@@ -86,40 +121,101 @@ func newPolicyEvaluator(p *admissionv1.ValidatingAdmissionPolicy) (*policyEvalua
 	}
 	msgVars := vars
 	msgVars.HasAuthorizer = false
-	var validations, messages []plugincel.ExpressionAccessor
-	for _, v := range p.Spec.Validations {
-		validations = append(validations, &validating.ValidationCondition{Expression: v.Expression, Message: v.Message, Reason: v.Reason})
-		if v.MessageExpression != "" {
-			messages = append(messages, &validating.MessageExpressionCondition{MessageExpression: v.MessageExpression})
-		} else {
-			messages = append(messages, nil)
-		}
+	var match, validations, messages []plugincel.ExpressionAccessor
+	for _, m := range p.Spec.MatchConditions {
+		match = append(match, condition(m.Expression))
 	}
-	v := validating.NewValidator(
-		c.CompileCondition(validations, vars, environment.StoredExpressions),
-		nil,
-		c.CompileCondition(nil, vars, environment.StoredExpressions),
-		c.CompileCondition(messages, msgVars, environment.StoredExpressions),
-		p.Spec.FailurePolicy,
-	)
-	return &policyEvaluator{policy: p, validator: v}, nil
+	for _, v := range p.Spec.Validations {
+		validations = append(validations, condition(v.Expression))
+		// The plugin pairs messages with validations by position.
+		var m plugincel.ExpressionAccessor
+		if v.MessageExpression != "" {
+			m = message(v.MessageExpression)
+		}
+		messages = append(messages, m)
+	}
+	return &policyEvaluator{policy: p, vars: vars,
+		match:       c.CompileCondition(match, vars, environment.StoredExpressions),
+		validations: c.CompileCondition(validations, vars, environment.StoredExpressions),
+		messages:    c.CompileCondition(messages, msgVars, environment.StoredExpressions),
+	}, nil
+}
+
+// noOpinion answers every authorizer check of an expression: offline,
+// nobody is authorized to anything.
+func noOpinion() authorizer.Authorizer {
+	return authorizer.AuthorizerFunc(func(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {
+		return authorizer.DecisionNoOpinion, "offline: no authorizer", nil
+	})
 }
 
 // denials evaluates the policy on the creation of obj and returns the
-// messages of the validations that deny it.
+// messages of the validations that deny it: the messageExpression's
+// result, else the message, else "failed expression: …"; an error
+// denies under failurePolicy Fail, as in the API server.
 func (e *policyEvaluator) denials(ctx context.Context, obj *unstructured.Unstructured, gvr schema.GroupVersionResource, ns *corev1.Namespace) []string {
 	gvk := obj.GroupVersionKind()
 	attr := admission.NewAttributesRecord(obj, nil, gvk, obj.GetNamespace(), obj.GetName(), gvr, "", admission.Create, nil, false,
 		&user.DefaultInfo{Name: "purser"})
 	va := &admission.VersionedAttributes{Attributes: attr, VersionedKind: gvk, VersionedObject: obj}
-	res := e.validator.Validate(ctx, gvr, va, nil, ns, celconfig.RuntimeCELCostBudget, nil)
-	var out []string
-	for _, d := range res.Decisions {
-		if d.Action == validating.ActionDeny {
-			out = append(out, strings.TrimSpace(d.Message))
+	req := plugincel.CreateAdmissionRequest(attr, metav1.GroupVersionResource(gvr), metav1.GroupVersionKind(gvk))
+	nsObj := plugincel.CreateNamespaceObject(ns)
+	fail := e.policy.Spec.FailurePolicy == nil || *e.policy.Spec.FailurePolicy == admissionv1.Fail
+	bindings := plugincel.OptionalVariableBindings{Authorizer: noOpinion()}
+	if len(e.policy.Spec.MatchConditions) > 0 {
+		results, _, err := e.match.ForInput(ctx, va, req, bindings, nsObj, celconfig.RuntimeCELCostBudget)
+		if err != nil {
+			return denyOnError(fail, err.Error())
+		}
+		for _, r := range results {
+			if r.Error != nil {
+				return denyOnError(fail, r.Error.Error())
+			}
+			if r.EvalResult != celtypes.True {
+				return nil
+			}
 		}
 	}
+	results, remaining, err := e.validations.ForInput(ctx, va, req, bindings, nsObj, celconfig.RuntimeCELCostBudget)
+	if err != nil {
+		return denyOnError(fail, err.Error())
+	}
+	msgs, _, _ := e.messages.ForInput(ctx, va, req, plugincel.OptionalVariableBindings{}, nsObj, remaining)
+	var out []string
+	for i, r := range results {
+		if r.Error != nil {
+			out = append(out, denyOnError(fail, r.Error.Error())...)
+			continue
+		}
+		if r.EvalResult == celtypes.True {
+			continue
+		}
+		v := e.policy.Spec.Validations[i]
+		var text string
+		if i < len(msgs) && msgs[i].Error == nil && msgs[i].EvalResult != nil {
+			if s, ok := msgs[i].EvalResult.Value().(string); ok {
+				text = strings.TrimSpace(s)
+				if len(text) > celconfig.MaxEvaluatedMessageExpressionSizeBytes || strings.Contains(text, "\n") {
+					text = ""
+				}
+			}
+		}
+		if text == "" {
+			text = strings.TrimSpace(v.Message)
+		}
+		if text == "" {
+			text = "failed expression: " + strings.TrimSpace(v.Expression)
+		}
+		out = append(out, text)
+	}
 	return out
+}
+
+func denyOnError(fail bool, msg string) []string {
+	if fail {
+		return []string{msg}
+	}
+	return nil
 }
 
 // DeniedMessage is the API server's message when a binding's policy
