@@ -37,6 +37,10 @@ type admissionRule struct {
 	schema     map[string]Schema
 	params     map[string]any
 	cel        []celCheck
+	// createOnly rules review creations only: a name cannot change, so
+	// reviewing updates would only block every change to the objects
+	// that exist already.
+	createOnly bool
 }
 
 // regoKindName and celKindName are how both languages say which object
@@ -51,12 +55,14 @@ func celString(s string) string { return strconv.Quote(s) }
 
 func namingRule(regex string) admissionRule {
 	return admissionRule{
-		name: RuleNaming, kind: "PurserNaming", constraint: "deployment-naming", kinds: deploymentKinds(),
+		name: RuleNaming, kind: "PurserNaming", constraint: "deployment-naming", kinds: deploymentKinds(), createOnly: true,
 		rego: `package pursernaming
 
 # The pattern is a parameter: Gatekeeper refuses references into data,
-# which is where the strategy read it from.
+# which is where the strategy read it from. Names cannot change: only
+# creations are reviewed, so that existing Deployments can still be updated.
 violation[{"msg": msg}] {
+  input.review.operation == "CREATE"
   name := input.review.object.metadata.name
   not regex.match(input.parameters.regex, name)
   msg := sprintf("%v %v does not match the naming convention %v", [` + regoKindName + `, input.parameters.regex])
@@ -249,8 +255,12 @@ func AdmissionPolicies(in Input) []Object {
 	var out []Object
 	for _, r := range in.admissionRules() {
 		name := "purser-" + r.constraint
+		ops := []admissionv1.OperationType{admissionv1.Create, admissionv1.Update}
+		if r.createOnly {
+			ops = ops[:1]
+		}
 		rule := admissionv1.NamedRuleWithOperations{RuleWithOperations: admissionv1.RuleWithOperations{
-			Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
+			Operations: ops,
 			Rule:       admissionv1.Rule{APIGroups: []string{"apps"}, APIVersions: []string{"v1"}},
 		}}
 		for _, k := range r.kinds {

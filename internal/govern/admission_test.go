@@ -1,11 +1,15 @@
 package govern
 
 import (
+	"bytes"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/purserhq/purser/internal/testutil/golden"
 )
 
 func TestAdmissionConfigValidate(t *testing.T) {
@@ -85,5 +89,28 @@ func TestGatekeeperTemplates(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The generated rules, as printed, are reviewed in their goldens
+// (go test -update rewrites them).
+func TestAdmissionGolden(t *testing.T) {
+	t.Parallel()
+	gk, err := GatekeeperTemplates(Input{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		file string
+		objs []Object
+	}{
+		{"admission-gatekeeper.yaml", gk},
+		{"admission-vap.yaml", AdmissionPolicies(Input{})},
+	} {
+		var buf bytes.Buffer
+		if err := WriteYAML(&buf, tc.objs); err != nil {
+			t.Fatal(err)
+		}
+		golden.Assert(t, filepath.Join("testdata", tc.file), buf.Bytes())
 	}
 }

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPolicyLint(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	gk, stderr, err := run(t, "generate", "gatekeeper")
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	vap, stderr, err := run(t, "generate", "gatekeeper", "--as", "vap")
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	for name, text := range map[string]string{"gk.yaml": gk, "vap.yaml": vap} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	strategy := filepath.Join("..", "admission", "testdata", "strategy-gatekeeper.yaml")
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		exit     int
+		contains string
+	}{
+		{"strategy", []string{strategy}, 2, "disallowed ref data.regex"},
+		{"generated", []string{filepath.Join(dir, "gk.yaml"), filepath.Join(dir, "vap.yaml")}, 0, ""},
+		{"directory", []string{dir}, 0, ""},
+		{"no rules", []string{filepath.Join("..", "govern", "testdata", "demo-quotas.yaml")}, 1, "no ConstraintTemplate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out, stderr, err := run(t, append([]string{"policy", "lint"}, tc.args...)...)
+			code := 0
+			var ee *ExitError
+			switch {
+			case errors.As(err, &ee):
+				code = ee.Code
+			case err != nil:
+				code = 1
+			}
+			if code != tc.exit || !strings.Contains(out+stderr+errString(err), tc.contains) {
+				t.Errorf("exit %d (want %d), output:\n%s%s%v", code, tc.exit, out, stderr, err)
+			}
+		})
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestPolicyTestDemo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, as := range []string{"gatekeeper", "vap"} {
+		if _, stderr, err := run(t, "generate", "gatekeeper", "--as", as, "--out", filepath.Join(dir, as)); err != nil {
+			t.Fatalf("%v: %s", err, stderr)
+		}
+	}
+	counts := map[string]int{}
+	for _, as := range []string{"gatekeeper", "vap"} {
+		out, stderr, err := run(t, "policy", "test", "--demo", "--policies", filepath.Join(dir, as), "-o", "json")
+		if err != nil {
+			t.Fatalf("%s: %v: %s", as, err, stderr)
+		}
+		var res struct {
+			Reviewed   int `json:"reviewed"`
+			Violations []struct {
+				Engine, Kind, Namespace, Name, Message string
+			} `json:"violations"`
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range res.Violations {
+			if v.Engine != as || v.Message == "" {
+				t.Errorf("%s: violation %+v", as, v)
+			}
+			if v.Kind == "Deployment" && v.Namespace == "nextstep" && v.Name == "nextstep-api" && strings.Contains(v.Message, "naming convention") {
+				t.Errorf("%s: nextstep-api follows the convention: %s", as, v.Message)
+			}
+		}
+		counts[as] = len(res.Violations)
+	}
+	if counts["gatekeeper"] == 0 || counts["gatekeeper"] != counts["vap"] {
+		t.Errorf("violations: Gatekeeper %d, ValidatingAdmissionPolicies %d", counts["gatekeeper"], counts["vap"])
+	}
+	md, _, err := run(t, "policy", "test", "--demo", "--policies", filepath.Join(dir, "vap"), "-o", "markdown")
+	if err != nil || !strings.Contains(md, "| Object | Rule | Message |") {
+		t.Errorf("markdown: %v\n%s", err, md)
+	}
+	if _, _, err := run(t, "policy", "test", "--demo"); err == nil || !strings.Contains(err.Error(), "--policies is required") {
+		t.Errorf("without --policies: %v", err)
+	}
+}
+
+// Manifest mode reviews manifests before they ship, without a cluster.
+func TestPolicyTestManifests(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	vap, stderr, err := run(t, "generate", "gatekeeper", "--as", "vap")
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	deploy := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop-web, namespace: shop, labels: {app: shop-web}}
+spec:
+  selector: {matchLabels: {app: shop-web}}
+  template:
+    metadata: {labels: {app: shop-web}}
+    spec:
+      containers:
+      - {name: web, image: nginx, resources: {limits: {cpu: 100m}}}
+`
+	for name, text := range map[string]string{"vap.yaml": vap, "deploy.yaml": deploy} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, stderr, err := run(t, "policy", "test", "--policies", filepath.Join(dir, "vap.yaml"), "--manifests", filepath.Join(dir, "deploy.yaml"))
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	for _, want := range []string{
+		"3 violations",
+		"Deployment shop-web does not match the naming convention",
+		"Deployment shop-web has no memory limit on container web",
+		"Deployment shop-web runs the latest image, not a pinned tag or digest, in container web",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+}
