@@ -11,6 +11,7 @@ import (
 
 	"github.com/purserhq/purser/internal/govern"
 	"github.com/purserhq/purser/internal/scenario"
+	"github.com/purserhq/purser/internal/snapshot"
 )
 
 func strategySet(t *testing.T, corrected bool) *Set {
@@ -256,4 +257,47 @@ func strategySetFixed(t *testing.T) *Set {
 
 func matchesStrategy(name string) bool {
 	return regexp.MustCompile(govern.StrategyNamingRegex).MatchString(name)
+}
+
+// Plain Rego policies review each object as their input, as conftest's
+// do, in Rego v1 or v0, and may import one another.
+func TestPlainRego(t *testing.T) {
+	t.Parallel()
+	set, err := Load([]string{filepath.Join("testdata", "rego")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems := Lint(set); len(problems) > 0 {
+		t.Fatalf("lint: %+v", problems)
+	}
+	s, err := snapshot.Load(t.Context(), filepath.Join("testdata", "rego-objects.yaml"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Test(t.Context(), set, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range res.Violations {
+		got = append(got, v.Engine+" "+v.Namespace+"/"+v.Name+": "+v.Message)
+	}
+	want := []string{
+		"rego shop/cart: Deployment cart has no team label",
+		"rego shop/cart-np: Service cart-np is a NodePort",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	bad := &Set{Rego: []RegoFile{{Source: Source{File: "bad.rego", Doc: 1}, Text: "package x\ndeny contains msg if {"},
+		{Source: Source{File: "idle.rego", Doc: 1}, Text: "package idle\nallow := true\n"}}}
+	problems := Lint(bad)
+	if len(problems) != 1 || !strings.Contains(problems[0].Message, "bad.rego:2") {
+		t.Errorf("a syntax error: %+v", problems)
+	}
+	idle := &Set{Rego: bad.Rego[1:]}
+	if problems := Lint(idle); len(problems) != 1 || !strings.Contains(problems[0].Message, "neither deny nor violation") {
+		t.Errorf("a policy that reports nothing: %+v", problems)
+	}
 }

@@ -55,6 +55,10 @@ func Lint(s *Set) []Problem {
 		}
 		policies[p.Obj.Name] = true
 	}
+	if len(s.Rego) > 0 {
+		_, problems := compileRego(s.Rego)
+		out = append(out, problems...)
+	}
 	for _, b := range s.Bindings {
 		if !policies[b.Obj.Spec.PolicyName] {
 			add(b.Source, "ValidatingAdmissionPolicyBinding/"+b.Obj.Name, fmt.Sprintf("policy %q is not among the files: the binding enforces nothing", b.Obj.Spec.PolicyName))
@@ -68,7 +72,7 @@ func Lint(s *Set) []Problem {
 
 // Violation is one rule an object breaks.
 type Violation struct {
-	// Engine is gatekeeper or vap.
+	// Engine is gatekeeper, vap or rego.
 	Engine string `json:"engine"`
 	// Rule is the constraint (Kind/name) or the policy (and its binding).
 	Rule      string `json:"rule"`
@@ -161,7 +165,22 @@ func Test(ctx context.Context, set *Set, s *snapshot.Snapshot) (*Result, error) 
 	for i := range s.Namespaces {
 		nss[s.Namespaces[i].Name] = &s.Namespaces[i]
 	}
-	res := &Result{Reviewed: len(objs), Rules: len(set.Constraints) + len(set.Bindings)}
+	res := &Result{Reviewed: len(objs), Rules: len(set.Constraints) + len(set.Bindings) + len(set.Rego)}
+	if len(set.Rego) > 0 {
+		policies, _ := compileRego(set.Rego)
+		for _, r := range objs {
+			found, err := policies.violations(ctx, r.obj)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s/%s: %w", r.obj.GetKind(), r.obj.GetNamespace(), r.obj.GetName(), err)
+			}
+			for pkg, msgs := range found {
+				for _, m := range msgs {
+					res.Violations = append(res.Violations, Violation{Engine: "rego", Rule: pkg + " (" + policies.packages[pkg].File + ")",
+						Kind: r.obj.GetKind(), Namespace: r.obj.GetNamespace(), Name: r.obj.GetName(), Message: m})
+				}
+			}
+		}
+	}
 	evals := map[string]*gatekeeperEvaluator{}
 	for _, t := range set.Templates {
 		ct, _ := lintTemplate(t.Obj)

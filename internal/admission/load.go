@@ -64,17 +64,20 @@ type Set struct {
 	Constraints []Constraint
 	Policies    []Policy
 	Bindings    []Binding
+	// Rego are plain Rego policies (.rego files).
+	Rego []RegoFile
 	// Ignored counts the objects that are none of these.
 	Ignored int
 }
 
 // Len is the number of rules in the set.
 func (s *Set) Len() int {
-	return len(s.Templates) + len(s.Constraints) + len(s.Policies) + len(s.Bindings)
+	return len(s.Templates) + len(s.Constraints) + len(s.Policies) + len(s.Bindings) + len(s.Rego)
 }
 
 // Load reads the rules of YAML or JSON files and directories (their
-// .yaml, .yml and .json files, recursively); "-" reads stdin.
+// .yaml, .yml and .json files, recursively) and plain Rego policies
+// (.rego files); "-" reads YAML or JSON from stdin.
 func Load(paths []string, stdin io.Reader) (*Set, error) {
 	s := &Set{}
 	for _, p := range paths {
@@ -94,7 +97,7 @@ func Load(paths []string, stdin io.Reader) (*Set, error) {
 				return err
 			}
 			ext := strings.ToLower(filepath.Ext(path))
-			if !d.IsDir() && (path == p || ext == ".yaml" || ext == ".yml" || ext == ".json") {
+			if !d.IsDir() && (path == p || ext == ".yaml" || ext == ".yml" || ext == ".json" || ext == ".rego") {
 				files = append(files, path)
 			}
 			return nil
@@ -107,6 +110,10 @@ func Load(paths []string, stdin io.Reader) (*Set, error) {
 			data, err := os.ReadFile(f)
 			if err != nil {
 				return nil, fmt.Errorf("reading %s: %w", f, err)
+			}
+			if isRego(f) {
+				s.Rego = append(s.Rego, RegoFile{Source: Source{File: f, Doc: 1}, Text: string(data)})
+				continue
 			}
 			if err := s.add(f, data); err != nil {
 				return nil, err

@@ -42,6 +42,8 @@ and parameters the Rego reads but the schema does not require (a constraint
 without them passes every object).
 Policies: every expression compiles with the API server's CEL libraries.
 Constraints need their template and bindings their policy among the files.
+Plain Rego policies (.rego files, v1 or v0) must parse, compile together and
+define deny or violation (or be imported by one that does).
 
 Exit code 2 when a problem is found.`,
 		Example: `  purser policy lint policies/
@@ -63,7 +65,7 @@ func (o *PolicyLintOptions) Run(ctx context.Context) error {
 		return err
 	}
 	if set.Len() == 0 {
-		return fmt.Errorf("%s: no ConstraintTemplate, Constraint, ValidatingAdmissionPolicy or binding found", strings.Join(o.Files, ", "))
+		return fmt.Errorf("%s: no ConstraintTemplate, Constraint, ValidatingAdmissionPolicy, binding or .rego policy found", strings.Join(o.Files, ", "))
 	}
 	problems := admission.Lint(set)
 	if err := emit(ctx, o.streams, o.Output.value, "", []string{"table", "json"}, func(w io.Writer, format string, _ bool) error {
@@ -104,7 +106,9 @@ func newPolicyTestCmd(streams genericiooptions.IOStreams, kube *genericclioption
 		Long: `Tell which objects admission rules would reject before they are enforced: every
 Constraint of --policies (through its ConstraintTemplate's Rego, evaluated by
 OPA as Gatekeeper does) and every bound ValidatingAdmissionPolicy (through the
-API server's own CEL validator) reviews the Deployments, StatefulSets,
+API server's own CEL libraries), and every plain Rego policy (.rego files,
+whose deny and violation rules take the object itself as input, as conftest's
+do), reviews the Deployments, StatefulSets,
 DaemonSets, Jobs, CronJobs, Pods, Services and Namespaces of the live cluster,
 a snapshot (--from), the demo (--demo) or manifests (--manifests), as if each
 were created now. Each violation carries the message the admission controller
@@ -137,7 +141,7 @@ enforce them. Gatekeeper's referential data (data.inventory) is empty here.`,
 		},
 	}
 	o.Env.AddSourceFlags(cmd)
-	cmd.Flags().StringSliceVar(&o.Policies, "policies", nil, "the rules: files or directories of ConstraintTemplates, Constraints, ValidatingAdmissionPolicies and bindings; comma-separated or repeated")
+	cmd.Flags().StringSliceVar(&o.Policies, "policies", nil, "the rules: files or directories of ConstraintTemplates, Constraints, ValidatingAdmissionPolicies and bindings, and .rego policies; comma-separated or repeated")
 	cmd.Flags().StringSliceVar(&o.Manifests, "manifests", nil, "review these manifests instead of a cluster: files, directories, or - for stdin")
 	o.Output = outputFormat(cmd, "table", "json", "yaml", "markdown")
 	return cmd
