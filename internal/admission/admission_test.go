@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/govern"
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
@@ -299,5 +302,37 @@ func TestPlainRego(t *testing.T) {
 	idle := &Set{Rego: bad.Rego[1:]}
 	if problems := Lint(idle); len(problems) != 1 || !strings.Contains(problems[0].Message, "neither deny nor violation") {
 		t.Errorf("a policy that reports nothing: %+v", problems)
+	}
+}
+
+// A rule's severity follows what it does: deny, warn or dry run.
+func TestSeverities(t *testing.T) {
+	t.Parallel()
+	s, err := scenario.DemoSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	naming := govern.Config{Admission: govern.AdmissionConfig{Rules: []string{govern.RuleNaming}}}
+	for _, tc := range []struct {
+		action string
+		want   audit.Severity
+	}{{"deny", audit.Error}, {"warn", audit.Warning}, {"dryrun", audit.Info}} {
+		set := generated(t, naming, false)
+		if err := unstructured.SetNestedField(set.Constraints[0].Obj.Object, tc.action, "spec", "enforcementAction"); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Test(t.Context(), set, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := res.Audit("demo", audit.ModeCluster)
+		if len(a.Findings) == 0 || len(a.Checks) != 1 || a.Checks[0].Findings != len(a.Findings) {
+			t.Fatalf("%s: %d findings, checks %+v", tc.action, len(a.Findings), a.Checks)
+		}
+		for _, f := range a.Findings {
+			if f.Severity != tc.want || f.CheckID != "gatekeeper:PurserNaming/deployment-naming" {
+				t.Errorf("%s: finding %s %s, want severity %s", tc.action, f.CheckID, f.Severity, tc.want)
+			}
+		}
 	}
 }

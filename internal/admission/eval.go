@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -75,7 +76,13 @@ type Violation struct {
 	// Engine is gatekeeper, vap or rego.
 	Engine string `json:"engine"`
 	// Rule is the constraint (Kind/name) or the policy (and its binding).
-	Rule      string `json:"rule"`
+	Rule string `json:"rule"`
+	// RuleID names the rule stably: engine, then constraint, policy and
+	// binding, or Rego package.
+	RuleID string `json:"ruleId"`
+	// Severity is error for a rule that denies, warning for one that
+	// warns, info for a dry run.
+	Severity  string `json:"severity"`
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
@@ -89,6 +96,26 @@ type Result struct {
 	Reviewed   int         `json:"reviewed"`
 	Rules      int         `json:"rules"`
 	Violations []Violation `json:"violations"`
+	// RuleInfo describes every rule evaluated, with or without violations.
+	RuleInfo []RuleInfo `json:"ruleInfo"`
+}
+
+// RuleInfo describes one rule evaluated.
+type RuleInfo struct {
+	ID          string `json:"id"`
+	Description string `json:"description"`
+	Severity    string `json:"severity"`
+}
+
+// gatekeeperSeverity maps a constraint's enforcementAction.
+func gatekeeperSeverity(action string) string {
+	switch action {
+	case "warn":
+		return "warning"
+	case "dryrun":
+		return "info"
+	}
+	return "error"
 }
 
 // reviewKind is a kind of the snapshot the rules can review.
@@ -168,6 +195,10 @@ func Test(ctx context.Context, set *Set, s *snapshot.Snapshot) (*Result, error) 
 	res := &Result{Reviewed: len(objs), Rules: len(set.Constraints) + len(set.Bindings) + len(set.Rego)}
 	if len(set.Rego) > 0 {
 		policies, _ := compileRego(set.Rego)
+		for pkg, src := range policies.packages {
+			res.RuleInfo = append(res.RuleInfo, RuleInfo{ID: "rego:" + pkg, Severity: "error",
+				Description: fmt.Sprintf("Rego policy %s (%s): its deny and violation rules", pkg, src.File)})
+		}
 		for _, r := range objs {
 			found, err := policies.violations(ctx, r.obj)
 			if err != nil {
@@ -176,6 +207,7 @@ func Test(ctx context.Context, set *Set, s *snapshot.Snapshot) (*Result, error) 
 			for pkg, msgs := range found {
 				for _, m := range msgs {
 					res.Violations = append(res.Violations, Violation{Engine: "rego", Rule: pkg + " (" + policies.packages[pkg].File + ")",
+						RuleID: "rego:" + pkg, Severity: "error",
 						Kind: r.obj.GetKind(), Namespace: r.obj.GetNamespace(), Name: r.obj.GetName(), Message: m})
 				}
 			}
@@ -193,6 +225,11 @@ func Test(ctx context.Context, set *Set, s *snapshot.Snapshot) (*Result, error) 
 	for _, c := range set.Constraints {
 		ev := evals[c.Obj.GetKind()]
 		params, _, _ := unstructured.NestedMap(c.Obj.Object, "spec", "parameters")
+		action, _, _ := unstructured.NestedString(c.Obj.Object, "spec", "enforcementAction")
+		id := "gatekeeper:" + c.Obj.GetKind() + "/" + c.Obj.GetName()
+		sev := gatekeeperSeverity(action)
+		res.RuleInfo = append(res.RuleInfo, RuleInfo{ID: id, Severity: sev,
+			Description: fmt.Sprintf("Gatekeeper constraint %s %s (template %s)", c.Obj.GetKind(), c.Obj.GetName(), strings.ToLower(c.Obj.GetKind()))})
 		for _, r := range objs {
 			if !constraintMatches(c.Obj, r.obj, nss) {
 				continue
@@ -211,7 +248,7 @@ func Test(ctx context.Context, set *Set, s *snapshot.Snapshot) (*Result, error) 
 				return nil, fmt.Errorf("constraint %s/%s on %s %s/%s: %w", c.Obj.GetKind(), c.Obj.GetName(), gvk.Kind, r.obj.GetNamespace(), r.obj.GetName(), err)
 			}
 			for _, m := range msgs {
-				res.Violations = append(res.Violations, Violation{Engine: "gatekeeper", Rule: c.Obj.GetKind() + "/" + c.Obj.GetName(),
+				res.Violations = append(res.Violations, Violation{Engine: "gatekeeper", Rule: c.Obj.GetKind() + "/" + c.Obj.GetName(), RuleID: id, Severity: sev,
 					Kind: gvk.Kind, Namespace: r.obj.GetNamespace(), Name: r.obj.GetName(), Message: m})
 			}
 		}
@@ -226,6 +263,13 @@ func Test(ctx context.Context, set *Set, s *snapshot.Snapshot) (*Result, error) 
 		if !slices.Contains(b.Obj.Spec.ValidationActions, admissionv1.Deny) && !slices.Contains(b.Obj.Spec.ValidationActions, admissionv1.Warn) {
 			continue
 		}
+		id := "vap:" + p.Name + "/" + b.Obj.Name
+		sev := "warning"
+		if slices.Contains(b.Obj.Spec.ValidationActions, admissionv1.Deny) {
+			sev = "error"
+		}
+		res.RuleInfo = append(res.RuleInfo, RuleInfo{ID: id, Severity: sev,
+			Description: fmt.Sprintf("ValidatingAdmissionPolicy %s with binding %s (%v)", p.Name, b.Obj.Name, b.Obj.Spec.ValidationActions)})
 		ev, err := newPolicyEvaluator(p)
 		if err != nil {
 			return nil, err
@@ -236,11 +280,12 @@ func Test(ctx context.Context, set *Set, s *snapshot.Snapshot) (*Result, error) 
 				continue
 			}
 			for _, m := range ev.denials(ctx, r.obj, r.gvr, ns) {
-				res.Violations = append(res.Violations, Violation{Engine: "vap", Rule: p.Name + " (binding " + b.Obj.Name + ")",
+				res.Violations = append(res.Violations, Violation{Engine: "vap", Rule: p.Name + " (binding " + b.Obj.Name + ")", RuleID: id, Severity: sev,
 					Kind: r.obj.GetKind(), Namespace: r.obj.GetNamespace(), Name: r.obj.GetName(), Message: DeniedMessage(p.Name, b.Obj.Name, m)})
 			}
 		}
 	}
+	slices.SortFunc(res.RuleInfo, func(a, b RuleInfo) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortStableFunc(res.Violations, func(a, b Violation) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name),
 			cmp.Compare(a.Engine, b.Engine), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Message, b.Message))

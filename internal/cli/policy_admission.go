@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,8 +13,10 @@ import (
 
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/admission"
+	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/output"
 	"github.com/purserhq/purser/internal/report"
+	"github.com/purserhq/purser/internal/report/auditreport"
 )
 
 // PolicyLintOptions are the options of `purser policy lint`.
@@ -94,6 +97,7 @@ type PolicyTestOptions struct {
 	Env       EnvFlags
 	Policies  []string
 	Manifests []string
+	Report    string
 	Output    *choice
 	streams   genericiooptions.IOStreams
 }
@@ -112,7 +116,9 @@ do), reviews the Deployments, StatefulSets,
 DaemonSets, Jobs, CronJobs, Pods, Services and Namespaces of the live cluster,
 a snapshot (--from), the demo (--demo) or manifests (--manifests), as if each
 were created now. Each violation carries the message the admission controller
-would answer.
+would answer, and is reported in the audit's formats: each rule is a check
+(gatekeeper:Kind/name, vap:policy/binding, rego:package), of severity error
+when it denies, warning when it warns, info for a Gatekeeper dry run.
 
 Rules that do not lint (purser policy lint) are an error: Gatekeeper would not
 enforce them. Gatekeeper's referential data (data.inventory) is empty here.`,
@@ -143,7 +149,8 @@ enforce them. Gatekeeper's referential data (data.inventory) is empty here.`,
 	o.Env.AddSourceFlags(cmd)
 	cmd.Flags().StringSliceVar(&o.Policies, "policies", nil, "the rules: files or directories of ConstraintTemplates, Constraints, ValidatingAdmissionPolicies and bindings, and .rego policies; comma-separated or repeated")
 	cmd.Flags().StringSliceVar(&o.Manifests, "manifests", nil, "review these manifests instead of a cluster: files, directories, or - for stdin")
-	o.Output = outputFormat(cmd, "table", "json", "yaml", "markdown")
+	cmd.Flags().StringVar(&o.Report, "report", "", "also write the violations to this file, in the format its extension names (.json, .yaml, .md, .html, .sarif, .txt)")
+	o.Output = outputFormat(cmd, auditreport.Formats()...)
 	return cmd
 }
 
@@ -161,7 +168,7 @@ func (o *PolicyTestOptions) Validate() error {
 			inputs = append(inputs, pathFlag{flag: "--policies", path: p})
 		}
 	}
-	if err := checkOutputs(inputs, nil); err != nil {
+	if err := checkOutputs(inputs, []pathFlag{{flag: "--report", path: o.Report}}); err != nil {
 		return err
 	}
 	o.Env.readsManifests = len(o.Manifests) > 0
@@ -181,37 +188,17 @@ func (o *PolicyTestOptions) Run(ctx context.Context, env *action.Env) error {
 	if err != nil {
 		return err
 	}
-	if res.Violations == nil {
-		res.Violations = []admission.Violation{}
+	mode := audit.ModeCluster
+	if len(o.Manifests) > 0 {
+		mode = audit.ModeManifests
 	}
-	source := env.Snapshot.Meta.Source
-	return emit(ctx, o.streams, o.Output.value, "", []string{"table", "json", "yaml", "markdown"}, func(w io.Writer, format string, _ bool) error {
-		switch format {
-		case "json":
-			return report.WriteJSON(w, res)
-		case "yaml":
-			return report.WriteYAML(w, res)
-		case "markdown":
-			fmt.Fprintf(w, "# Admission rules on %s\n\n%d rules, %d objects reviewed, %d violations.\n\n", output.MarkdownText(source), res.Rules, res.Reviewed, len(res.Violations))
-			if len(res.Violations) > 0 {
-				fmt.Fprintf(w, "| Object | Rule | Message |\n| --- | --- | --- |\n")
-			}
-			for _, v := range res.Violations {
-				fmt.Fprintf(w, "| %s | %s | %s |\n", output.MarkdownText(objectName(v)), output.MarkdownText(v.Rule), output.MarkdownText(v.Message))
-			}
-			return nil
+	ares := res.Audit(env.Snapshot.Meta.Source, mode)
+	fmt.Fprintf(o.streams.ErrOut, "%d rules from %s; %d objects reviewed; %d violations\n", res.Rules, strings.Join(o.Policies, ", "), res.Reviewed, len(res.Violations))
+	width, color := output.Terminal(o.streams.Out, os.Getenv)
+	return emit(ctx, o.streams, o.Output.value, o.Report, auditreport.Formats(), func(w io.Writer, format string, toStdout bool) error {
+		if format == "table" && toStdout {
+			return auditreport.TableWith(w, ares, auditreport.TableOptions{Width: width, Color: color, Details: true})
 		}
-		fmt.Fprintf(w, "Rules: %d from %s; %d objects of %s reviewed; %d violations\n", res.Rules, strings.Join(o.Policies, ", "), res.Reviewed, source, len(res.Violations))
-		for _, v := range res.Violations {
-			fmt.Fprintf(w, "%s  %s\n  %s\n", output.TerminalText(objectName(v)), output.TerminalText(v.Rule), output.TerminalText(v.Message))
-		}
-		return nil
+		return auditreport.WriteFrom(w, format, ares, env.Index)
 	})
-}
-
-func objectName(v admission.Violation) string {
-	if v.Namespace == "" {
-		return v.Kind + "/" + v.Name
-	}
-	return v.Namespace + "/" + v.Kind + "/" + v.Name
 }

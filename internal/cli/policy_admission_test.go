@@ -77,30 +77,34 @@ func TestPolicyTestDemo(t *testing.T) {
 			t.Fatalf("%s: %v: %s", as, err, stderr)
 		}
 		var res struct {
-			Reviewed   int `json:"reviewed"`
-			Violations []struct {
-				Engine, Kind, Namespace, Name, Message string
-			} `json:"violations"`
+			Kind     string `json:"kind"`
+			Findings []struct {
+				Check, Severity, Message string
+				Object                   struct{ Kind, Namespace, Name string }
+			} `json:"findings"`
 		}
 		if err := json.Unmarshal([]byte(out), &res); err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range res.Violations {
-			if v.Engine != as || v.Message == "" {
+		if res.Kind != "AuditReport" {
+			t.Errorf("%s: kind %q, want the audit's document", as, res.Kind)
+		}
+		for _, v := range res.Findings {
+			if !strings.HasPrefix(v.Check, as+":") || v.Message == "" || v.Severity != "error" {
 				t.Errorf("%s: violation %+v", as, v)
 			}
-			if v.Kind == "Deployment" && v.Namespace == "nextstep" && v.Name == "nextstep-api" && strings.Contains(v.Message, "naming convention") {
+			if o := v.Object; o.Kind == "Deployment" && o.Namespace == "nextstep" && o.Name == "nextstep-api" && strings.Contains(v.Message, "naming convention") {
 				t.Errorf("%s: nextstep-api follows the convention: %s", as, v.Message)
 			}
 		}
-		counts[as] = len(res.Violations)
+		counts[as] = len(res.Findings)
 	}
 	if counts["gatekeeper"] == 0 || counts["gatekeeper"] != counts["vap"] {
 		t.Errorf("violations: Gatekeeper %d, ValidatingAdmissionPolicies %d", counts["gatekeeper"], counts["vap"])
 	}
-	md, _, err := run(t, "policy", "test", "--demo", "--policies", filepath.Join(dir, "vap"), "-o", "markdown")
-	if err != nil || !strings.Contains(md, "| Object | Rule | Message |") {
-		t.Errorf("markdown: %v\n%s", err, md)
+	sarif, _, err := run(t, "policy", "test", "--demo", "--policies", filepath.Join(dir, "vap"), "-o", "sarif")
+	if err != nil || !strings.Contains(sarif, `"ruleId": "vap:purser-deployment-naming/purser-deployment-naming"`) {
+		t.Errorf("sarif: %v\n%.2000s", err, sarif)
 	}
 	if _, _, err := run(t, "policy", "test", "--demo"); err == nil || !strings.Contains(err.Error(), "--policies is required") {
 		t.Errorf("without --policies: %v", err)
@@ -135,6 +139,7 @@ spec:
 	if err != nil {
 		t.Fatalf("%v: %s", err, stderr)
 	}
+	out += stderr
 	for _, want := range []string{
 		"3 violations",
 		"Deployment shop-web does not match the naming convention",
