@@ -105,4 +105,71 @@ func TestAdmissionPolicyLive(t *testing.T) {
 	if out, err := c.Kubectl(ctx, "apply", "--dry-run=server", "-f", goodFile); err != nil {
 		t.Errorf("a Deployment named by the convention is refused: %v\n%s", err, out)
 	}
+
+	// Every generated policy type-checks against the API server's schemas:
+	// its status controller records a warning for each expression that
+	// reads a field the kind does not have or compares mismatched types.
+	var all bytes.Buffer
+	if err := govern.WriteYAML(&all, govern.AdmissionPolicies(govern.Input{})); err != nil {
+		t.Fatal(err)
+	}
+	allFile := write("all.yaml", all.String())
+	if out, err := c.Kubectl(ctx, "apply", "-f", allFile); err != nil {
+		t.Fatalf("applying every generated policy: %v\n%s", err, out)
+	}
+	for _, name := range []string{"purser-deployment-naming", "purser-workload-labels", "purser-container-limits", "purser-pinned-images"} {
+		for {
+			out, err := c.Kubectl(ctx, "get", "validatingadmissionpolicy", name, "-o", "jsonpath={.status.observedGeneration} {.status.typeChecking}")
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", name, err, out)
+			}
+			gen, checking, _ := strings.Cut(string(out), " ")
+			if gen != "" && gen != "0" {
+				if strings.Contains(checking, "expressionWarnings") {
+					t.Errorf("%s: type checking warns: %s", name, checking)
+				}
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("%s: the API server never type-checked the policy", name)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+
+	// A well named Deployment running an untagged image without a memory
+	// limit: the API server refuses it with the first denial, which must
+	// be one of those purser policy test gives.
+	floating := strings.NewReplacer("name: shop-web", "name: kvibes-frontend", "image: nginx:1.27", "image: nginx",
+		", memory: 64Mi", "").Replace(badDeployment)
+	floatingFile := write("floating.yaml", floating)
+	s, err = snapshot.Load(ctx, floatingFile, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err = admission.Load([]string{allFile}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err = admission.Test(ctx, set, s); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Violations) != 2 {
+		t.Fatalf("offline: %d violations, want the memory limit and the image: %+v", len(res.Violations), res.Violations)
+	}
+	for {
+		out, err := c.Kubectl(ctx, "apply", "--dry-run=server", "-f", floatingFile)
+		if err == nil {
+			if ctx.Err() != nil {
+				t.Fatalf("the API server still accepts the Deployment:\n%s", out)
+			}
+			time.Sleep(500 * time.Millisecond)
+			continue
+		}
+		refusal := string(out) + err.Error()
+		if !strings.Contains(refusal, res.Violations[0].Message) && !strings.Contains(refusal, res.Violations[1].Message) {
+			t.Errorf("the API server refused the Deployment with\n%s\nwant one of\n%s\n%s", refusal, res.Violations[0].Message, res.Violations[1].Message)
+		}
+		break
+	}
 }

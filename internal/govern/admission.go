@@ -124,7 +124,10 @@ has_limit(c, resource) {
 		params: map[string]any{"resources": stringsAny(resources)},
 	}
 	for _, res := range resources {
-		has := "has(c.resources) && has(c.resources.limits) && " + celString(res) + " in c.resources.limits"
+		// The API server's type checker does not know resources.limits (a
+		// map of quantities it cannot type) and would warn on every
+		// expression reading it: read it dynamically.
+		has := "has(c.resources) && has(dyn(c.resources).limits) && " + celString(res) + " in dyn(c.resources).limits"
 		r.cel = append(r.cel, celCheck{
 			expression: "object.spec.template.spec.containers.all(c, " + has + ")",
 			message: celKindName + ` + " has no ` + res + ` limit on container " + ` +
