@@ -151,3 +151,18 @@ spec:
 		}
 	}
 }
+
+// A pattern Go's RE2 refuses (Rego and CEL use it too) is an error at its
+// line, before anything is generated.
+func TestGenerateGatekeeperBadRegex(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "purser.yaml")
+	cfg := "apiVersion: purser.dev/v1alpha1\nkind: Config\ngovern:\n  admission:\n    namingRegex: \"^(shop|cart\"\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, "generate", "gatekeeper", "--config", path)
+	if err == nil || !strings.Contains(err.Error(), path+":5: govern.admission.namingRegex: \"^(shop|cart\" is not a regular expression") || out != "" {
+		t.Errorf("got %v, printed %q", err, out)
+	}
+}
