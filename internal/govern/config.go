@@ -39,12 +39,14 @@ import (
 //	      defaultRequest: {cpu: 100m, memory: 128Mi}
 //	      default: {cpu: 500m, memory: 512Mi}
 type Config struct {
+	// Admission shapes the rules of purser generate gatekeeper.
+	Admission AdmissionConfig `yaml:"admission"`
+
 	// LabelPrefix is the prefix of the environment and team labels
 	// (<prefix>/environment, <prefix>/team); default purser.dev.
-	LabelPrefix     string          `yaml:"labelPrefix"`
-	NetworkPolicies NetworkConfig   `yaml:"networkPolicies"`
-	Quotas          QuotaConfig     `yaml:"quotas"`
-	Admission       AdmissionConfig `yaml:"admission"`
+	LabelPrefix     string        `yaml:"labelPrefix"`
+	NetworkPolicies NetworkConfig `yaml:"networkPolicies"`
+	Quotas          QuotaConfig   `yaml:"quotas"`
 }
 
 // NetworkConfig shapes the generated NetworkPolicies.
@@ -186,6 +188,9 @@ func fieldErr(path, format string, a ...any) error { return yamldoc.Fieldf(path,
 // Validate checks the section on its own; names of environments are
 // checked against a snapshot by CheckEnvironments.
 func (c Config) Validate() error {
+	if err := c.Admission.validate(); err != nil {
+		return err
+	}
 	if c.LabelPrefix != "" {
 		if errs := validation.IsDNS1123Subdomain(c.LabelPrefix); len(errs) > 0 {
 			return fieldErr("labelPrefix", "%q is not a label prefix (a DNS subdomain such as nexia.io): %s", c.LabelPrefix, errs[0])
@@ -240,10 +245,7 @@ func (c Config) Validate() error {
 			return fieldErr(at+".to", "%v", err)
 		}
 	}
-	if err := c.Quotas.validate(); err != nil {
-		return err
-	}
-	return c.Admission.validate()
+	return c.Quotas.validate()
 }
 
 func splitTo(to string) (ns, svc string, err error) {
