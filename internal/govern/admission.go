@@ -92,7 +92,7 @@ has_label(label) {
   _ = input.review.object.metadata.labels[label]
 }
 `,
-		schema: map[string]Schema{"labels": {Type: "array", Items: &Schema{Type: "string"}, MinItems: ptr(int64(1))}},
+		schema: map[string]Schema{"labels": {Type: "array", Items: &Schema{Type: "string"}, MinItems: refOf(int64(1))}},
 		params: map[string]any{"labels": stringsAny(labels)},
 	}
 	for _, l := range labels {
@@ -120,7 +120,7 @@ has_limit(c, resource) {
   _ = c.resources.limits[resource]
 }
 `,
-		schema: map[string]Schema{"resources": {Type: "array", Items: &Schema{Type: "string"}, MinItems: ptr(int64(1))}},
+		schema: map[string]Schema{"resources": {Type: "array", Items: &Schema{Type: "string"}, MinItems: refOf(int64(1))}},
 		params: map[string]any{"resources": stringsAny(resources)},
 	}
 	for _, res := range resources {
@@ -168,7 +168,7 @@ pinned(image) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
+func refOf[T any](v T) *T { return &v }
 
 func stringsAny(s []string) []any {
 	out := make([]any, len(s))
@@ -273,7 +273,7 @@ func AdmissionPolicies(in Input) []Object {
 			TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingAdmissionPolicy"},
 			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: managedLabels()},
 			Spec: admissionv1.ValidatingAdmissionPolicySpec{
-				FailurePolicy:    ptr(admissionv1.Fail),
+				FailurePolicy:    refOf(admissionv1.Fail),
 				MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{rule}},
 			},
 		}
