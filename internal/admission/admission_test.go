@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/purserhq/purser/internal/audit"
@@ -333,6 +334,36 @@ func TestSeverities(t *testing.T) {
 			if f.Severity != tc.want || f.CheckID != "gatekeeper:PurserNaming/deployment-naming" {
 				t.Errorf("%s: finding %s %s, want severity %s", tc.action, f.CheckID, f.Severity, tc.want)
 			}
+		}
+	}
+}
+
+// Bindings that only audit, and policies with parameters, are said to be
+// skipped, not evaluated into false violations.
+func TestSkipped(t *testing.T) {
+	t.Parallel()
+	s, err := scenario.DemoSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	naming := govern.Config{Admission: govern.AdmissionConfig{Rules: []string{govern.RuleNaming}}}
+	audited := generated(t, naming, true)
+	audited.Bindings[0].Obj.Spec.ValidationActions = []admissionv1.ValidationAction{admissionv1.Audit}
+	withParams := generated(t, naming, true)
+	withParams.Policies[0].Obj.Spec.ParamKind = &admissionv1.ParamKind{APIVersion: "v1", Kind: "ConfigMap"}
+	for name, tc := range map[string]struct {
+		set  *Set
+		want string
+	}{
+		"audit only": {audited, "neither deny nor warn"},
+		"params":     {withParams, "paramKind ConfigMap"},
+	} {
+		res, err := Test(t.Context(), tc.set, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Violations) != 0 || len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0], tc.want) {
+			t.Errorf("%s: %d violations, skipped %q", name, len(res.Violations), res.Skipped)
 		}
 	}
 }

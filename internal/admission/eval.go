@@ -98,6 +98,8 @@ type Result struct {
 	Violations []Violation `json:"violations"`
 	// RuleInfo describes every rule evaluated, with or without violations.
 	RuleInfo []RuleInfo `json:"ruleInfo"`
+	// Skipped says which rules were not evaluated, and why.
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // RuleInfo describes one rule evaluated.
@@ -261,6 +263,14 @@ func Test(ctx context.Context, set *Set, s *snapshot.Snapshot) (*Result, error) 
 			}
 		}
 		if !slices.Contains(b.Obj.Spec.ValidationActions, admissionv1.Deny) && !slices.Contains(b.Obj.Spec.ValidationActions, admissionv1.Warn) {
+			res.Skipped = append(res.Skipped, fmt.Sprintf("binding %s of policy %s: its actions %v neither deny nor warn", b.Obj.Name, p.Name, b.Obj.Spec.ValidationActions))
+			continue
+		}
+		if p.Spec.ParamKind != nil {
+			// Its expressions read params, which live in the cluster's
+			// objects of that kind: evaluated without them, every object
+			// would fail on the missing variable.
+			res.Skipped = append(res.Skipped, fmt.Sprintf("policy %s: it reads parameters (paramKind %s), which purser policy test does not load", p.Name, p.Spec.ParamKind.Kind))
 			continue
 		}
 		id := "vap:" + p.Name + "/" + b.Obj.Name

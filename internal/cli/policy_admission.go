@@ -193,6 +193,9 @@ func (o *PolicyTestOptions) Run(ctx context.Context, env *action.Env) error {
 		mode = audit.ModeManifests
 	}
 	ares := res.Audit(env.Snapshot.Meta.Source, mode)
+	for _, sk := range res.Skipped {
+		fmt.Fprintf(o.streams.ErrOut, "Warning: not evaluated: %s\n", output.TerminalText(sk))
+	}
 	fmt.Fprintf(o.streams.ErrOut, "%d rules from %s; %d objects reviewed; %d violations\n", res.Rules, strings.Join(o.Policies, ", "), res.Reviewed, len(res.Violations))
 	width, color := output.Terminal(o.streams.Out, os.Getenv)
 	return emit(ctx, o.streams, o.Output.value, o.Report, auditreport.Formats(), func(w io.Writer, format string, toStdout bool) error {
