@@ -87,6 +87,7 @@ The generators read the whole cluster, so -n does not apply.`,
 	cmd.Flags().StringVar(&o.Out, "out", "", "write one file per object into this directory (namespace/kind-name.yaml) instead of printing")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "generate quotas below current use, with a warning instead of an error")
 	o.Output = outputFormat(cmd, "yaml", "json")
+	cmd.AddCommand(newGenerateAdmissionCmd(streams))
 	return cmd
 }
 

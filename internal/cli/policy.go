@@ -30,7 +30,7 @@ func newPolicyCmd(streams genericiooptions.IOStreams, kube *genericclioptions.Co
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newPolicyReachCmd(streams, kube))
+	cmd.AddCommand(newPolicyReachCmd(streams, kube), newPolicyLintCmd(streams), newPolicyTestCmd(streams, kube))
 	return cmd
 }
 

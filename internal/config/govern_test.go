@@ -39,7 +39,7 @@ func TestGovernSection(t *testing.T) {
 			`t.yaml:7: govern.quotas.limitRange.default.cpu: 200m is below the default request 500m`},
 		{"bad scope", "govern:\n  networkPolicies:\n    scope: cluster\n", `t.yaml:5: govern.networkPolicies.scope: unknown scope "cluster": expected namespace or environment`},
 		{"bad mode", "govern:\n  quotas:\n    mode: generous\n", `t.yaml:5: govern.quotas.mode: unknown mode "generous"`},
-		{"unknown field", "govern:\n  networkPolicy: {}\n", `t.yaml:4: govern.networkPolicy: unknown field; expected one of gitops, hpa, labelPrefix, networkPolicies, quotas, rbac`},
+		{"unknown field", "govern:\n  networkPolicy: {}\n", `t.yaml:4: govern.networkPolicy: unknown field; expected one of admission, gitops, hpa, labelPrefix, networkPolicies, quotas, rbac`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,6 +39,9 @@ import (
 //	      defaultRequest: {cpu: 100m, memory: 128Mi}
 //	      default: {cpu: 500m, memory: 512Mi}
 type Config struct {
+	// Admission shapes the rules of purser generate gatekeeper.
+	Admission AdmissionConfig `yaml:"admission"`
+
 	// LabelPrefix is the prefix of the environment and team labels
 	// (<prefix>/environment, <prefix>/team); default purser.dev.
 	LabelPrefix     string        `yaml:"labelPrefix"`
@@ -179,6 +182,7 @@ func (c Config) withDefaults() Config {
 	if q.LimitRange.Default == nil {
 		q.LimitRange.Default = map[string]string{"cpu": "500m", "memory": "512Mi"}
 	}
+	c.Admission = c.Admission.withDefaults()
 	return c
 }
 
@@ -187,6 +191,9 @@ func fieldErr(path, format string, a ...any) error { return yamldoc.Fieldf(path,
 // Validate checks the section on its own; names of environments are
 // checked against a snapshot by CheckEnvironments.
 func (c Config) Validate() error {
+	if err := c.Admission.validate(); err != nil {
+		return err
+	}
 	if c.LabelPrefix != "" {
 		if errs := validation.IsDNS1123Subdomain(c.LabelPrefix); len(errs) > 0 {
 			return fieldErr("labelPrefix", "%q is not a label prefix (a DNS subdomain such as nexia.io): %s", c.LabelPrefix, errs[0])
