@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -63,14 +65,27 @@ Exit code 2 when a problem is found.`,
 
 // Run lints the files.
 func (o *PolicyLintOptions) Run(ctx context.Context) error {
-	set, err := admission.Load(o.Files, o.streams.In)
+	// Stdin is read once and given to both readers.
+	var stdin []byte
+	if slices.Contains(o.Files, "-") {
+		var err error
+		if stdin, err = io.ReadAll(o.streams.In); err != nil {
+			return fmt.Errorf("reading stdin: %w", err)
+		}
+	}
+	set, err := admission.Load(o.Files, bytes.NewReader(stdin))
 	if err != nil {
 		return err
 	}
-	if set.Len() == 0 {
-		return fmt.Errorf("%s: no ConstraintTemplate, Constraint, ValidatingAdmissionPolicy, binding or .rego policy found", strings.Join(o.Files, ", "))
+	guardrails, objects, err := o.lintGuardrails(ctx, stdin)
+	if err != nil {
+		return err
 	}
-	problems := admission.Lint(set)
+	if set.Len() == 0 && objects == 0 && len(guardrails) == 0 {
+		return fmt.Errorf("%s: no ConstraintTemplate, Constraint, ValidatingAdmissionPolicy, binding, .rego policy, NetworkPolicy, "+
+			"quota, RBAC object or autoscaler found", strings.Join(o.Files, ", "))
+	}
+	problems := append(admission.Lint(set), guardrails...)
 	if err := emit(ctx, o.streams, o.Output.value, "", []string{"table", "json"}, func(w io.Writer, format string, _ bool) error {
 		if format == "json" {
 			if problems == nil {
@@ -85,10 +100,11 @@ func (o *PolicyLintOptions) Run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	checked := fmt.Sprintf("%d %s and %d guardrail %s", set.Len(), pluralWord(set.Len(), "rule"), objects, pluralWord(objects, "object"))
 	if len(problems) > 0 {
-		return &ExitError{Code: 2, Err: fmt.Errorf("%d %s in %d rules", len(problems), pluralWord(len(problems), "problem"), set.Len())}
+		return &ExitError{Code: 2, Err: fmt.Errorf("%d %s in %s", len(problems), pluralWord(len(problems), "problem"), checked)}
 	}
-	fmt.Fprintf(o.streams.ErrOut, "%d rules lint clean\n", set.Len())
+	fmt.Fprintf(o.streams.ErrOut, "%s lint clean\n", checked)
 	return nil
 }
 
