@@ -72,6 +72,7 @@ type Server struct {
 	// ready turns true after the first successful scan, or at once on a
 	// replica that does not lead (it serves what the store holds).
 	ready atomic.Bool
+	kick  chan struct{}
 }
 
 // New builds a server.
@@ -91,7 +92,7 @@ func New(o Options) (*Server, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: o, clock: o.Clock, log: o.Log, reg: prometheus.NewRegistry()}
+	s := &Server{opts: o, clock: o.Clock, log: o.Log, reg: prometheus.NewRegistry(), kick: make(chan struct{}, 1)}
 	s.metrics = newMetrics(s)
 	if err := s.reg.Register(s.metrics); err != nil {
 		return nil, fmt.Errorf("server: registering metrics: %w", err)
@@ -179,20 +180,39 @@ func (s *Server) Run(ctx context.Context, l net.Listener) error {
 	return nil
 }
 
-// loop scans at once, then every interval, while this replica leads.
+// Tick scans when this replica leads; a replica that does not lead
+// only serves what the store holds, and is ready at once. It reports
+// whether it scanned.
+func (s *Server) Tick(ctx context.Context) (bool, error) {
+	if !s.leading() {
+		s.ready.Store(true)
+		return false, nil
+	}
+	_, err := s.ScanOnce(ctx)
+	return true, err
+}
+
+// Kick asks the loop for a scan now (a replica that just became the
+// leader should not wait an interval).
+func (s *Server) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// loop scans at once, then every interval and when kicked, while this
+// replica leads.
 func (s *Server) loop(ctx context.Context) {
 	t := s.clock.NewTicker(s.opts.Interval)
 	defer t.Stop()
 	for {
-		if s.leading() {
-			_, _ = s.ScanOnce(ctx)
-		} else {
-			s.ready.Store(true)
-		}
+		_, _ = s.Tick(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C():
+		case <-s.kick:
 		}
 	}
 }

@@ -213,3 +213,42 @@ func TestTopN(t *testing.T) {
 func itoa(n int64) string {
 	return strings.TrimSpace(strings.Replace(time.Duration(n).String(), "ns", "", 1))
 }
+
+func TestRecordDemoHistory(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "h.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cluster, err := RecordDemoHistory(ctx, st, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scans, err := st.Scans(ctx, cluster, 0)
+	if err != nil || len(scans) != DemoDays {
+		t.Fatalf("%d scans (%v), want %d", len(scans), err, DemoDays)
+	}
+	if scans[0].Findings <= scans[len(scans)-1].Findings {
+		t.Errorf("findings do not grow over the made-up history: newest %d, oldest %d", scans[0].Findings, scans[len(scans)-1].Findings)
+	}
+	open, err := st.Findings(ctx, store.FindingFilter{Cluster: cluster, State: "open"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	days := map[time.Time]bool{}
+	for _, f := range open {
+		days[f.FirstSeen] = true
+	}
+	if len(days) < DemoDays/2 {
+		t.Errorf("findings first seen on %d distinct days, want them spread over the history", len(days))
+	}
+	// Run twice: the history is recorded once.
+	if _, err := RecordDemoHistory(ctx, st, t0); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := st.Scans(ctx, cluster, 0); len(again) != DemoDays {
+		t.Errorf("%d scans after a second run, want %d", len(again), DemoDays)
+	}
+}
