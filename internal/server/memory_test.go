@@ -58,7 +58,7 @@ func syntheticCluster(at time.Time) *snapshot.Snapshot {
 			labels := map[string]string{"app.kubernetes.io/name": name}
 			replicas := int32(6)
 			dep := appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID(ns + "/" + name), Labels: labels},
-				Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels}},
+				Spec:   appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels}},
 				Status: appsv1.DeploymentStatus{Replicas: replicas, ReadyReplicas: replicas, AvailableReplicas: replicas}}
 			dep.Spec.Template.Labels = labels
 			dep.Spec.Template.Spec = podSpec(ns, name)
