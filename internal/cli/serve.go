@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -207,7 +208,7 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 	if o.Auth == "kubernetes" || o.LeaderElect {
 		if kube == nil {
 			if kube, _, err = o.restConfig(); err != nil {
-				return fmt.Errorf("loading kubeconfig for --auth kubernetes: %w", err)
+				return fmt.Errorf("--auth kubernetes reviews tokens with a cluster's API server: %w; to try the demo alone, use --auth none on a loopback --listen", err)
 			}
 		}
 	}
@@ -221,7 +222,8 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 		attrs, _ := server.ParseAuthResource(o.AuthResource)
 		opts.Auth = &server.KubeAuth{Client: client, Attrs: attrs}
 	}
-	var srv *server.Server
+	// The elector may call back before the server exists.
+	var srv atomic.Pointer[server.Server]
 	if o.LeaderElect {
 		ns := o.LeaseNS
 		if ns == "" {
@@ -235,8 +237,8 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 		id := firstOf(os.Getenv("POD_NAME"), host) + "-" + fmt.Sprint(os.Getpid())
 		leader, err := server.Elect(ctx, server.LeaderOptions{Client: client, Namespace: ns, Identity: id, Log: log,
 			OnLead: func() {
-				if srv != nil {
-					srv.Kick()
+				if s := srv.Load(); s != nil {
+					s.Kick()
 				}
 			}})
 		if err != nil {
@@ -244,15 +246,17 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 		}
 		opts.Leading = leader.Leading
 	}
-	if srv, err = server.New(opts); err != nil {
+	s, err := server.New(opts)
+	if err != nil {
 		return err
 	}
+	srv.Store(s)
 	l, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", o.Listen, err)
 	}
 	fmt.Fprintf(o.streams.ErrOut, "serving %s on http://%s (history in %s, a scan every %s)\n", opts.Cluster, l.Addr(), st, o.Interval)
-	return srv.Run(ctx, l)
+	return s.Run(ctx, l)
 }
 
 func firstOf(s ...string) string {
