@@ -185,6 +185,8 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 	}
 	opts := server.Options{Store: st, Interval: o.Interval, Retention: retention, Rules: cfg.Watch.EffectiveRules(), Senders: senders,
 		ExternalURL: cfg.Watch.ExternalURL, TopNamespaces: o.TopNamespaces, Clock: clock.RealClock{}, Log: log}
+	// The dashboard's handler (internal/server/dashboard) goes in
+	// opts.Dashboard, served at / behind the same authentication.
 	var kube *rest.Config
 	if o.Env.Demo {
 		if opts.Cluster, err = server.RecordDemoHistory(ctx, st, time.Now()); err != nil {
