@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -250,5 +251,58 @@ func TestRecordDemoHistory(t *testing.T) {
 	}
 	if again, _ := st.Scans(ctx, cluster, 0); len(again) != DemoDays {
 		t.Errorf("%d scans after a second run, want %d", len(again), DemoDays)
+	}
+}
+
+// TestFailedNotificationWaitsForNextScan: a receiver down when an alert
+// fires gets the notification after the next scan, once.
+func TestFailedNotificationWaitsForNextScan(t *testing.T) {
+	t.Parallel()
+	h := &hook{}
+	var down atomic.Bool
+	down.Store(true)
+	gate := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	hs := httptest.NewServer(gate)
+	defer hs.Close()
+	s, clk := demoServer(t, &hook{})
+	senders, err := notify.New([]alert.Notifier{{Name: "hook", Type: alert.NotifierWebhook, URLFromEnv: "X"}},
+		notify.Options{Getenv: func(string) string { return hs.URL }, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.opts.Senders = senders
+	ctx := t.Context()
+	if _, err := s.ScanOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.Step(25 * time.Hour)
+	res, err := s.ScanOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fired := 0
+	for _, tr := range res.Transitions {
+		if tr.State.Phase == alert.Firing {
+			fired++
+		}
+	}
+	if fired == 0 || res.Delivery.Sent != 0 || res.Delivery.Failed != fired || h.count(alert.Firing) != 0 {
+		t.Fatalf("receiver down: %d fired, delivery %+v", fired, res.Delivery)
+	}
+	down.Store(false)
+	clk.Step(time.Hour)
+	for range 2 {
+		if _, err := s.ScanOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := h.count(alert.Firing); got != fired {
+		t.Fatalf("%d firing notifications once the receiver is back, want %d", got, fired)
 	}
 }
