@@ -67,6 +67,9 @@ deps:
 ## demo: audit, cost and plan of the embedded BlueOcean demo cluster
 demo:
 	@$(GO) run -ldflags "$(LDFLAGS)" ./cmd/purser demo
+	@echo
+	@echo "Next: browse it, with two weeks of history, its API and metrics:"
+	@echo "  go run ./cmd/purser serve --demo --listen 127.0.0.1:8080 --auth none   # then open http://127.0.0.1:8080/api/v1/findings"
 
 ## helm: build helm $(HELM_VERSION) from its Go module into .cache/helm (once per version)
 helm:

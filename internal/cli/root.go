@@ -132,6 +132,7 @@ exits at once.`,
 		newApplyCmd(streams, kube), newRollbackCmd(streams, kube),
 		newGenerateCmd(streams, kube), newPolicyCmd(streams, kube),
 		newDiffCmd(streams),
+		newServeCmd(streams, kube),
 	)
 	return root
 }

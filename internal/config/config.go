@@ -11,6 +11,7 @@
 //	cost: {...}
 //	plan: {...}
 //	govern: {...}
+//	watch: {...}      # purser serve's alert rules and notifiers
 package config
 
 import (
@@ -18,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/purserhq/purser/internal/alert"
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/audit/checks"
 	"github.com/purserhq/purser/internal/classify"
@@ -46,6 +48,8 @@ type Config struct {
 	Plan     plan.Config    `yaml:"plan"`
 	// Govern shapes the generated guardrails (purser generate).
 	Govern govern.Config `yaml:"govern"`
+	// Watch holds purser serve's alert rules and notifiers.
+	Watch alert.Config `yaml:"watch"`
 
 	doc *yamldoc.Doc
 	// sections maps a section taken from another file (Layer) to that
@@ -54,7 +58,7 @@ type Config struct {
 }
 
 // sectionNames are the sections of a Config, as written.
-func sectionNames() []string { return []string{"classify", "audit", "cost", "plan", "govern"} }
+func sectionNames() []string { return []string{"classify", "audit", "cost", "plan", "govern", "watch"} }
 
 // Layer returns base with the sections over gives replaced by over's: a
 // user's purser.yaml on top of the demo's keeps the demo's teams and line
@@ -84,6 +88,9 @@ func Layer(base, over *Config) *Config {
 	}
 	if over.doc.Has("govern") {
 		out.Govern = over.Govern
+	}
+	if over.doc.Has("watch") {
+		out.Watch = over.Watch
 	}
 	return &out
 }
@@ -135,6 +142,7 @@ func (c *Config) validate() error {
 		{"cost", c.Cost.Validate()},
 		{"plan", c.Plan.Validate()},
 		{"govern", c.Govern.Validate()},
+		{"watch", c.validateWatch()},
 	} {
 		if err := c.doc.Check(s.name, s.err); err != nil {
 			return err
