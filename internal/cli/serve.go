@@ -21,6 +21,7 @@ import (
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/alert/notify"
 	"github.com/purserhq/purser/internal/server"
+	"github.com/purserhq/purser/internal/server/dashboard"
 	"github.com/purserhq/purser/internal/store"
 )
 
@@ -185,8 +186,6 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 	}
 	opts := server.Options{Store: st, Interval: o.Interval, Retention: retention, Rules: cfg.Watch.EffectiveRules(), Senders: senders,
 		ExternalURL: cfg.Watch.ExternalURL, TopNamespaces: o.TopNamespaces, Clock: clock.RealClock{}, Log: log}
-	// The dashboard's handler (internal/server/dashboard) goes in
-	// opts.Dashboard, served at / behind the same authentication.
 	var kube *rest.Config
 	if o.Env.Demo {
 		if opts.Cluster, err = server.RecordDemoHistory(ctx, st, time.Now()); err != nil {
@@ -247,6 +246,19 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 			return err
 		}
 		opts.Leading = leader.Leading
+	}
+	if opts.Dashboard, err = dashboard.New(dashboard.Options{Store: st, Cluster: opts.Cluster, Clock: opts.Clock, Log: log,
+		Current: func(context.Context) (*dashboard.Current, error) {
+			var l *server.Latest
+			if s := srv.Load(); s != nil {
+				l = s.Latest()
+			}
+			if l == nil {
+				return nil, nil
+			}
+			return &dashboard.Current{Env: l.Env, Audit: l.Audit, Cost: l.Cost, ScannedAt: l.ScannedAt}, nil
+		}}); err != nil {
+		return err
 	}
 	s, err := server.New(opts)
 	if err != nil {

@@ -136,6 +136,19 @@ func TestServeDemo(t *testing.T) {
 	if err != nil || scans.Cluster != "demo:blueocean" || len(scans.Items) != server.DemoDays+1 {
 		t.Fatalf("scans of %q: %d (%v), want the %d days of made-up history and today's", scans.Cluster, len(scans.Items), err, server.DemoDays)
 	}
+	// The dashboard is mounted at / and shows the scan the server just ran:
+	// the Prometheus Service that had no endpoints for 103 days.
+	for path, want := range map[string]string{"/": "Open findings", "/findings?check=service-no-endpoints": "prometheus-server"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Fatalf("GET %s: %d (%v), want a page that says %q", path, resp.StatusCode, err, want)
+		}
+	}
 	cancel()
 	select {
 	case err := <-done:

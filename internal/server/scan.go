@@ -72,6 +72,11 @@ func (s *Server) scan(ctx context.Context, started time.Time) (*CycleResult, err
 	if err != nil {
 		return nil, err
 	}
+	latest := &Latest{Env: env, Audit: audited, ScannedAt: started}
+	if priced {
+		latest.Cost = c
+	}
+	s.latest.Store(latest)
 	out := &CycleResult{Scan: rec.ID, New: len(rec.New), Resolved: len(rec.Resolved)}
 	if _, err := s.opts.Store.Prune(ctx, s.opts.Retention, s.clock.Now()); err != nil {
 		s.log.Warn("pruning the history failed", "error", err)

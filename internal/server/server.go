@@ -25,6 +25,7 @@ import (
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/alert"
 	"github.com/purserhq/purser/internal/alert/notify"
+	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/store"
 )
 
@@ -73,7 +74,23 @@ type Server struct {
 	// replica that does not lead (it serves what the store holds).
 	ready atomic.Bool
 	kick  chan struct{}
+	// latest is the last scan this replica ran; nil on a follower and
+	// before the first scan.
+	latest atomic.Pointer[Latest]
 }
+
+// Latest is the last scan a server ran, as the dashboard shows it.
+type Latest struct {
+	Env   *action.Env
+	Audit *audit.Result
+	// Cost is nil when the scan could not be priced.
+	Cost      *action.CostResult
+	ScannedAt time.Time
+}
+
+// Latest returns the last scan this replica ran, nil before the first
+// one and on a replica that does not lead (its pages read the store).
+func (s *Server) Latest() *Latest { return s.latest.Load() }
 
 // New builds a server.
 func New(o Options) (*Server, error) {
