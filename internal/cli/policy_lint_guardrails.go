@@ -61,7 +61,7 @@ func (o *PolicyLintOptions) lintGuardrails(ctx context.Context, stdin []byte) ([
 				if ctx.Err() != nil {
 					return nil, 0, ctx.Err()
 				}
-				problems = append(problems, admission.Problem{File: p, Object: "manifests", Message: err.Error()})
+				problems = append(problems, loadProblem(p, err))
 				continue
 			}
 			good = append(good, p)
@@ -160,4 +160,19 @@ func countGuardrails(s *snapshot.Snapshot) int {
 		}
 	}
 	return n
+}
+
+// loadProblem is a file the manifest reader refused: the place its error
+// names (file:line), else the file.
+func loadProblem(path string, err error) admission.Problem {
+	msg := err.Error()
+	place := path
+	if rest, ok := strings.CutPrefix(msg, path+":"); ok {
+		if line, after, ok := strings.Cut(rest, ": "); ok && line != "" && strings.Trim(line, "0123456789") == "" {
+			place, msg = path+":"+line, after
+		} else {
+			msg = strings.TrimSpace(rest)
+		}
+	}
+	return admission.Problem{File: place, Object: "document", Message: msg}
 }

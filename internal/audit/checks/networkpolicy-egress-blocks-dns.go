@@ -26,7 +26,7 @@ func networkPolicyEgressBlocksDNS() audit.Check {
 			dnsOK := map[string]bool{}
 			for _, np := range s.NetworkPolicies {
 				for _, r := range np.Spec.Egress {
-					if allowsDNS(ix, np.Namespace, r) {
+					if allowsDNS(ix, np.Namespace, r, manifestsAlone(in)) {
 						dnsOK[np.Namespace] = true
 					}
 				}

@@ -3,6 +3,7 @@ package checks
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,9 +26,12 @@ func networkPolicySelectorMatchesNothing() audit.Check {
 		description: "A NetworkPolicy peer (from or to) whose namespaceSelector matches no namespace, or whose podSelector " +
 			"matches no pod or pod template in the namespaces it applies to. Such a rule allows nothing, so the traffic it " +
 			"meant to allow is denied. The usual cause is selecting namespaces by a `name` label that namespaces do not " +
-			"carry: the label Kubernetes sets on every namespace (immutable, since 1.22) is kubernetes.io/metadata.name.",
+			"carry: the label Kubernetes sets on every namespace (immutable, since 1.22) is kubernetes.io/metadata.name. On " +
+			"manifests without a cluster, a namespace selected only by that label may exist outside the files, and pod " +
+			"selectors are checked only in namespaces whose workloads the files define.",
 		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			ix := in.Index
+			alone := manifestsAlone(in)
 			var out []audit.Finding
 			for i := range ix.S.NetworkPolicies {
 				np := &ix.S.NetworkPolicies[i]
@@ -41,10 +45,16 @@ func networkPolicySelectorMatchesNothing() audit.Check {
 							return
 						}
 						namespaces = namespaces[:0]
-						for _, n := range ix.S.Namespaces {
-							if sel.Matches(labels.Set(n.Labels)) {
-								namespaces = append(namespaces, n.Name)
+						for name, l := range namespaceLabels(ix, alone) {
+							if sel.Matches(l) {
+								namespaces = append(namespaces, name)
 							}
+						}
+						slices.Sort(namespaces)
+						if len(namespaces) == 0 && alone && onlyByName(p.NamespaceSelector) {
+							// Every namespace carries its name label: one the
+							// manifests do not define may well exist.
+							return
 						}
 						if len(namespaces) == 0 {
 							e := fmt.Sprintf("%s: namespaceSelector %s matches no namespace", where, metav1.FormatLabelSelector(p.NamespaceSelector))
@@ -69,6 +79,11 @@ func networkPolicySelectorMatchesNothing() audit.Check {
 					}
 					sel, err := metav1.LabelSelectorAsSelector(p.PodSelector)
 					if err != nil {
+						return
+					}
+					if alone && !definesPods(ix, namespaces) {
+						// Manifests alone say nothing of the pods already running
+						// in a namespace they hold no workload for.
 						return
 					}
 					if !podsOrTemplatesMatch(ix, namespaces, sel) {
@@ -135,9 +150,71 @@ func podsOrTemplatesMatch(ix *snapshot.Index, namespaces []string, sel labels.Se
 	return false
 }
 
+// manifestsAlone tells whether the audit reads manifests without a
+// cluster under them: what they do not define (namespaces, running pods,
+// the DNS pods' labels) is then unknown, not absent.
+func manifestsAlone(in *audit.Input) bool { return in.Mode == audit.ModeManifests && in.Cluster == "" }
+
+// namespaceLabels are the labels of each namespace the snapshot knows, with
+// the kubernetes.io/metadata.name label the API server sets on every one;
+// for manifests alone, also the namespaces every cluster has.
+func namespaceLabels(ix *snapshot.Index, alone bool) map[string]labels.Set {
+	out := map[string]labels.Set{}
+	add := func(name string, l map[string]string) {
+		set := labels.Set{}
+		for k, v := range l {
+			set[k] = v
+		}
+		set[metadataNameLabel] = name
+		out[name] = set
+	}
+	if alone {
+		for _, name := range []string{"default", "kube-system", "kube-public", "kube-node-lease"} {
+			add(name, nil)
+		}
+	}
+	for _, n := range ix.S.Namespaces {
+		add(n.Name, n.Labels)
+	}
+	return out
+}
+
+const metadataNameLabel = "kubernetes.io/metadata.name"
+
+// onlyByName tells whether a namespace selector has requirements, all on
+// kubernetes.io/metadata.name.
+func onlyByName(sel *metav1.LabelSelector) bool {
+	n := 0
+	for k := range sel.MatchLabels {
+		if k != metadataNameLabel {
+			return false
+		}
+		n++
+	}
+	for _, e := range sel.MatchExpressions {
+		if e.Key != metadataNameLabel {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
+
+// definesPods tells whether every namespace holds a pod or a workload's
+// pod template among the objects read.
+func definesPods(ix *snapshot.Index, namespaces []string) bool {
+	for _, n := range namespaces {
+		if !podsOrTemplatesMatch(ix, []string{n}, labels.Everything()) {
+			return false
+		}
+	}
+	return true
+}
+
 // allowsDNS tells whether an egress rule lets pods reach kube-dns on UDP
-// port 53.
-func allowsDNS(ix *snapshot.Index, policyNS string, r networkingv1.NetworkPolicyEgressRule) bool {
+// port 53. For manifests alone, a rule to kube-system on port 53 counts
+// whatever pods it selects: the DNS pods' labels are not among the files.
+func allowsDNS(ix *snapshot.Index, policyNS string, r networkingv1.NetworkPolicyEgressRule, alone bool) bool {
 	portOK := len(r.Ports) == 0
 	for _, p := range r.Ports {
 		proto := corev1.ProtocolTCP
@@ -172,17 +249,20 @@ func allowsDNS(ix *snapshot.Index, policyNS string, r networkingv1.NetworkPolicy
 		if peer.NamespaceSelector == nil {
 			nsOK = policyNS == "kube-system"
 		} else if sel, err := metav1.LabelSelectorAsSelector(peer.NamespaceSelector); err == nil {
-			ks := ix.Namespace("kube-system")
-			nsLabels := labels.Set{"kubernetes.io/metadata.name": "kube-system"}
-			if ks != nil {
-				nsLabels = ks.Labels
+			nsLabels := labels.Set{}
+			if ks := ix.Namespace("kube-system"); ks != nil {
+				for k, v := range ks.Labels {
+					nsLabels[k] = v
+				}
 			}
+			// The API server sets it, though a manifest may leave it out.
+			nsLabels[metadataNameLabel] = "kube-system"
 			nsOK = sel.Matches(nsLabels)
 		}
 		if !nsOK {
 			continue
 		}
-		if peer.PodSelector == nil {
+		if peer.PodSelector == nil || alone {
 			return true
 		}
 		if sel, err := metav1.LabelSelectorAsSelector(peer.PodSelector); err == nil && sel.Matches(dns) {
