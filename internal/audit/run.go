@@ -397,40 +397,8 @@ func ignoreAnnotations(s *snapshot.Snapshot) ignoreSet {
 		}
 		out[snapshot.Ref{Kind: kind, Namespace: o.GetNamespace(), Name: o.GetName()}] = ids
 	}
-	each(s.Namespaces, "Namespace", add)
-	each(s.Nodes, "Node", add)
-	each(s.Pods, "Pod", add)
-	each(s.Services, "Service", add)
-	each(s.Deployments, "Deployment", add)
-	each(s.ReplicaSets, "ReplicaSet", add)
-	each(s.StatefulSets, "StatefulSet", add)
-	each(s.DaemonSets, "DaemonSet", add)
-	each(s.Jobs, "Job", add)
-	each(s.CronJobs, "CronJob", add)
-	each(s.HPAs, "HorizontalPodAutoscaler", add)
-	each(s.PDBs, "PodDisruptionBudget", add)
-	each(s.ConfigMaps, "ConfigMap", add)
-	each(s.Secrets, "Secret", add)
-	each(s.ServiceAccounts, "ServiceAccount", add)
-	each(s.PVCs, "PersistentVolumeClaim", add)
-	each(s.PVs, "PersistentVolume", add)
-	each(s.Ingresses, "Ingress", add)
-	each(s.NetworkPolicies, "NetworkPolicy", add)
-	each(s.Roles, "Role", add)
-	each(s.RoleBindings, "RoleBinding", add)
-	each(s.ClusterRoles, "ClusterRole", add)
-	each(s.ClusterRoleBindings, "ClusterRoleBinding", add)
+	s.EachObject(add)
 	return out
-}
-
-// each calls fn for every element of a typed object slice.
-func each[T any, PT interface {
-	*T
-	metav1.Object
-}](items []T, kind string, fn func(string, metav1.Object)) {
-	for i := range items {
-		fn(kind, PT(&items[i]))
-	}
 }
 
 // InNamespace keeps the findings about objects of namespace ns, and about

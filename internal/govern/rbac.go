@@ -244,18 +244,6 @@ func bindingName(kind, subject string) string {
 	if len(validation.IsDNS1123Label(subject)) == 0 && len(base+subject) <= validation.DNS1123SubdomainMaxLength {
 		return base + subject
 	}
-	var b strings.Builder
-	for _, c := range strings.ToLower(subject) {
-		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
-			b.WriteRune(c)
-		} else {
-			b.WriteByte('-')
-		}
-	}
-	folded := strings.Trim(b.String(), "-")
-	if len(folded) > 40 {
-		folded = folded[:40]
-	}
 	sum := sha256.Sum256([]byte(subject))
-	return base + strings.Trim(folded+"-"+hex.EncodeToString(sum[:4]), "-")
+	return base + strings.Trim(foldName(subject)+"-"+hex.EncodeToString(sum[:4]), "-")
 }

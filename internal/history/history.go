@@ -157,48 +157,18 @@ func TopLevelObjects(ix *snapshot.Index) []snapshot.Ref {
 		}
 		out = append(out, snapshot.Ref{Kind: kind, Namespace: o.GetNamespace(), Name: o.GetName()})
 	}
-	each(s.Nodes, "Node", add)
-	each(s.Namespaces, "Namespace", add)
-	each(s.Pods, "Pod", add)
-	each(s.Services, "Service", add)
-	each(s.Deployments, "Deployment", add)
-	each(s.StatefulSets, "StatefulSet", add)
-	each(s.DaemonSets, "DaemonSet", add)
-	each(s.Jobs, "Job", add)
-	each(s.CronJobs, "CronJob", add)
-	each(s.HPAs, "HorizontalPodAutoscaler", add)
-	each(s.PDBs, "PodDisruptionBudget", add)
-	each(s.ConfigMaps, "ConfigMap", add)
-	each(s.Secrets, "Secret", add)
-	each(s.ServiceAccounts, "ServiceAccount", add)
-	each(s.PVCs, "PersistentVolumeClaim", add)
-	each(s.PVs, "PersistentVolume", add)
-	each(s.StorageClasses, "StorageClass", add)
-	each(s.Ingresses, "Ingress", add)
-	each(s.NetworkPolicies, "NetworkPolicy", add)
-	each(s.ResourceQuotas, "ResourceQuota", add)
-	each(s.LimitRanges, "LimitRange", add)
-	each(s.Roles, "Role", add)
-	each(s.RoleBindings, "RoleBinding", add)
-	each(s.ClusterRoles, "ClusterRole", add)
-	each(s.ClusterRoleBindings, "ClusterRoleBinding", add)
-	each(s.CRDs, "CustomResourceDefinition", add)
+	s.EachObject(func(kind string, o metav1.Object) {
+		switch kind {
+		case "ReplicaSet", "EndpointSlice", "Event":
+		default:
+			add(kind, o)
+		}
+	})
 	for _, o := range s.Others {
 		out = append(out, snapshot.Ref{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name})
 	}
 	SortRefs(out)
 	return slices.Compact(out)
-}
-
-// each calls add for every object of a slice of one kind; PT lets a
-// []corev1.Pod be walked as metav1.Objects without copying the items.
-func each[T any, PT interface {
-	*T
-	metav1.Object
-}](items []T, kind string, add func(string, metav1.Object)) {
-	for i := range items {
-		add(kind, PT(&items[i]))
-	}
 }
 
 // SortRefs sorts by kind, namespace, name.

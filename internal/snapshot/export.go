@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -21,6 +22,14 @@ func ModelledKinds() []Kind {
 		out[i] = Kind{k}
 	}
 	return out
+}
+
+// EachObject calls fn for every object of a modelled kind in s, with its
+// kind's name (Others, kept as references, are not objects).
+func (s *Snapshot) EachObject(fn func(kind string, o metav1.Object)) {
+	for _, k := range kinds() {
+		k.each(s, func(o metav1.Object) { fn(k.Kind, o) })
+	}
 }
 
 // Resource is the kind's group, version and resource.
