@@ -164,8 +164,11 @@ func (g *gen) namespaces() {
 	empty := max(1, g.c.Namespaces/50)
 	full := max(1, g.c.Namespaces-empty)
 	for i := range g.c.Namespaces {
-		name := fmt.Sprintf("team-%05d", i)
-		m := g.meta("", name, map[string]string{corev1.LabelMetadataName: name, "team": fmt.Sprintf("t%d", i%97)})
+		// Products in three environments, named as teams name them, so
+		// that the product and environment plans have work to do.
+		env := [...]string{"production", "staging", "dev"}[i%3]
+		name := fmt.Sprintf("app%04d-%s", i/3, env)
+		m := g.meta("", name, map[string]string{corev1.LabelMetadataName: name, "team": fmt.Sprintf("t%d", i/3%97)})
 		g.s.Namespaces = append(g.s.Namespaces, corev1.Namespace{ObjectMeta: m, Status: corev1.NamespaceStatus{Phase: corev1.NamespaceActive}})
 		// What Kubernetes puts in every namespace.
 		g.s.ServiceAccounts = append(g.s.ServiceAccounts, corev1.ServiceAccount{ObjectMeta: g.meta(name, "default", nil)})
