@@ -55,8 +55,8 @@ type pool struct {
 func pools() [3]pool {
 	return [...]pool{
 		{"general", "s-8vcpu-16gb", 8, 16},
-		{"cpu", "c-8", 8, 16},
-		{"memory", "m-4vcpu-32gb", 4, 32},
+		{"cpu", "c-4", 4, 8},
+		{"memory", "g-4vcpu-16gb", 4, 16},
 	}
 }
 
@@ -168,7 +168,7 @@ func (g *gen) namespaces() {
 		// that the product and environment plans have work to do.
 		env := [...]string{"production", "staging", "dev"}[i%3]
 		name := fmt.Sprintf("app%04d-%s", i/3, env)
-		m := g.meta("", name, map[string]string{corev1.LabelMetadataName: name, "team": fmt.Sprintf("t%d", i/3%97)})
+		m := g.meta("", name, map[string]string{corev1.LabelMetadataName: name, "team": fmt.Sprintf("t%d", i/3%97), "environment": env})
 		g.s.Namespaces = append(g.s.Namespaces, corev1.Namespace{ObjectMeta: m, Status: corev1.NamespaceStatus{Phase: corev1.NamespaceActive}})
 		// What Kubernetes puts in every namespace.
 		g.s.ServiceAccounts = append(g.s.ServiceAccounts, corev1.ServiceAccount{ObjectMeta: g.meta(name, "default", nil)})
