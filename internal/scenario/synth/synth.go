@@ -60,7 +60,7 @@ func pools() [3]pool {
 	}
 }
 
-// collectedAt is the generated snapshot's time: fixed, so that ages in
+// collectedAtTime is the generated snapshot's time: fixed, so that ages in
 // findings, and the snapshot's digest, do not depend on the clock.
 func collectedAtTime() time.Time { return time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC) }
 
