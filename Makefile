@@ -106,8 +106,12 @@ lint:
 		grep '^$(CURDIR)/internal/' | xargs -r grep -lE '\bos\.($(FILE_WRITES))\(|"github.com/purserhq/purser/internal/(atomicfile|outdir)"'); \
 		if [ -n "$$bad" ]; then echo "engine, model and demo packages must not write files, even through what they import; the edges (cli, outdir, atomicfile) do:"; echo "$$bad"; exit 1; fi
 
+## bench: decode, index, each audit check, cost and each plan strategy at 1,000 and 10,000 generated pods (BENCH_PODS=1000,10000,150000 adds the limit; several GB), with allocations
+BENCH_PODS ?= 1000,10000
+BENCHTIME ?= 1s
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/snapshot/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./internal/snapshot/
+	PURSER_BENCH_PODS=$(BENCH_PODS) $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./internal/scenario/synth/
 
 # Every fuzz target, as package:Target; fuzz-list fails when a func Fuzz
 # in the tree is missing here, so a new target cannot be forgotten.

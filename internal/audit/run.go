@@ -249,6 +249,7 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 	}
 	ignores := ignoreAnnotations(s)
 	in := &Input{Index: ix, Config: cfg, Prices: opts.Prices, Mode: cmp.Or(mode, ModeCluster), Cluster: opts.Cluster}
+	profile := profileFrom(ctx)
 	for _, c := range registry {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("audit interrupted before check %s: %w", c.ID(), err)
@@ -274,10 +275,12 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 			info.Status = StatusIncomplete
 			res.Incomplete++
 		}
+		start := time.Now()
 		fs, err := runCheck(ctx, c, in)
 		if err != nil {
 			return nil, err
 		}
+		elapsed := time.Since(start)
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("audit interrupted during check %s: %w", c.ID(), err)
 		}
@@ -305,6 +308,7 @@ func Run(ctx context.Context, ix *snapshot.Index, registry []Check, cfg *Config,
 			res.Findings = append(res.Findings, f)
 			info.Findings++
 		}
+		profile.add(CheckTime{ID: c.ID(), Elapsed: elapsed, Findings: info.Findings})
 		res.Checks = append(res.Checks, info)
 	}
 	SortFindings(res.Findings)

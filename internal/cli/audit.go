@@ -140,6 +140,7 @@ and those about the cluster's objects that the manifests would break.`,
 	o.MinSeverity = newChoice("info", "info", "warning", "error")
 	addChoice(cmd, o.MinSeverity, "min-severity", "", "with -o table or wide, hide the findings below this severity")
 	o.History.addFlags(cmd)
+	addAuditProfile(cmd)
 	return cmd
 }
 

@@ -24,10 +24,14 @@ func hpaTargetMissing() audit.Check {
 		run: func(c ruleCheck, in *audit.Input) []audit.Finding {
 			s := in.Index.S
 			var out []audit.Finding
+			var ws scalables
 			for i := range s.HPAs {
 				h := &s.HPAs[i]
 				t := h.Spec.ScaleTargetRef
-				exists, known := scaleTargetExists(s, h.Namespace, t)
+				if ws == nil {
+					ws = scalablesOf(s)
+				}
+				exists, known := ws.exists(s, h.Namespace, t)
 				if !known || exists {
 					continue
 				}
@@ -44,7 +48,7 @@ func hpaTargetMissing() audit.Check {
 					Text:    "Point scaleTargetRef to the workload's current name, or delete the autoscaler if the workload is gone.",
 					Command: fmt.Sprintf("kubectl delete hpa %s%s", shell.Quote(h.Name), nsArg(h.Namespace)),
 				}
-				if cand := workloadNamed(s, h.Namespace, t.Name); cand.Kind != "" {
+				if cand := ws.named(h.Namespace, t.Name); cand.Kind != "" {
 					f.Remediation.Text = fmt.Sprintf("%s %s exists under that name: point scaleTargetRef to it.", cand.Kind, cand.Name)
 					f.Remediation.Command = fmt.Sprintf("kubectl patch hpa %s%s --type=merge -p %s", shell.Quote(h.Name), nsArg(h.Namespace),
 						mergePatch(map[string]any{"spec": map[string]any{"scaleTargetRef": map[string]any{
@@ -57,46 +61,44 @@ func hpaTargetMissing() audit.Check {
 	}
 }
 
-// scaleTargetExists tells whether the target exists; known is false for
-// kinds the snapshot does not model or did not list.
-func scaleTargetExists(s *snapshot.Snapshot, ns string, t autoscalingv2.CrossVersionObjectReference) (exists, known bool) {
-	switch t.Kind {
-	case "Deployment":
-		for _, d := range s.Deployments {
-			if d.Namespace == ns && d.Name == t.Name {
-				return true, true
-			}
-		}
-		return false, kindListed(s, "apps", "deployments")
-	case "StatefulSet":
-		for _, d := range s.StatefulSets {
-			if d.Namespace == ns && d.Name == t.Name {
-				return true, true
-			}
-		}
-		return false, kindListed(s, "apps", "statefulsets")
-	case "ReplicaSet":
-		for _, d := range s.ReplicaSets {
-			if d.Namespace == ns && d.Name == t.Name {
-				return true, true
-			}
-		}
-		return false, kindListed(s, "apps", "replicasets")
+// scalables are the Deployments, StatefulSets and ReplicaSets of a
+// snapshot by reference, gathered once: looking each autoscaler's target up
+// by scanning every workload made the check quadratic.
+type scalables map[snapshot.Ref]bool
+
+func scalablesOf(s *snapshot.Snapshot) scalables {
+	ws := make(scalables, len(s.Deployments)+len(s.StatefulSets)+len(s.ReplicaSets))
+	for i := range s.Deployments {
+		ws[ref("Deployment", s.Deployments[i].Namespace, s.Deployments[i].Name)] = true
 	}
-	return false, false
+	for i := range s.StatefulSets {
+		ws[ref("StatefulSet", s.StatefulSets[i].Namespace, s.StatefulSets[i].Name)] = true
+	}
+	for i := range s.ReplicaSets {
+		ws[ref("ReplicaSet", s.ReplicaSets[i].Namespace, s.ReplicaSets[i].Name)] = true
+	}
+	return ws
 }
 
-// workloadNamed finds a scalable workload of ns with the given name, of any
-// kind: an autoscaler whose kind is wrong (Deployment for a StatefulSet).
-func workloadNamed(s *snapshot.Snapshot, ns, name string) snapshot.Ref {
-	for _, d := range s.Deployments {
-		if d.Namespace == ns && d.Name == name {
-			return ref("Deployment", ns, name)
-		}
+// exists tells whether the target exists; known is false for kinds the
+// snapshot does not model or did not list.
+func (ws scalables) exists(s *snapshot.Snapshot, ns string, t autoscalingv2.CrossVersionObjectReference) (exists, known bool) {
+	resource := map[string]string{"Deployment": "deployments", "StatefulSet": "statefulsets", "ReplicaSet": "replicasets"}[t.Kind]
+	if resource == "" {
+		return false, false
 	}
-	for _, d := range s.StatefulSets {
-		if d.Namespace == ns && d.Name == name {
-			return ref("StatefulSet", ns, name)
+	if ws[ref(t.Kind, ns, t.Name)] {
+		return true, true
+	}
+	return false, kindListed(s, "apps", resource)
+}
+
+// named finds a scalable workload of ns with the given name, of any kind:
+// an autoscaler whose kind is wrong (Deployment for a StatefulSet).
+func (ws scalables) named(ns, name string) snapshot.Ref {
+	for _, kind := range []string{"Deployment", "StatefulSet"} {
+		if r := ref(kind, ns, name); ws[r] {
+			return r
 		}
 	}
 	return snapshot.Ref{}

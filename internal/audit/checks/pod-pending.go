@@ -3,8 +3,10 @@ package checks
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 
 	"github.com/purserhq/purser/internal/audit"
@@ -35,36 +37,70 @@ func podPending() audit.Check {
 
 func runPodPending(c checkSpec, ix *snapshot.Index, _ *audit.Config) []audit.Finding {
 	var out []audit.Finding
+	var pc *pendingIndex
 	for i := range ix.S.Pods {
 		p := &ix.S.Pods[i]
 		if p.Spec.NodeName != "" || podTerminal(p) || (p.Status.Phase != corev1.PodPending && p.Status.Phase != "") {
 			continue
 		}
-		out = append(out, pendingFinding(c, ix, p))
+		if pc == nil {
+			pc = newPendingIndex(ix)
+		}
+		out = append(out, pendingFinding(c, ix, pc, p))
 	}
 	return out
 }
 
+// pendingIndex holds what the check looks up for every pending pod,
+// gathered in one pass: scanning every event and every claim of the
+// snapshot again for each pending pod made the check quadratic.
+type pendingIndex struct {
+	failedScheduling map[types.NamespacedName]string // the latest FailedScheduling message of a pod
+	claimPhase       map[types.NamespacedName]corev1.PersistentVolumeClaimPhase
+}
+
+func newPendingIndex(ix *snapshot.Index) *pendingIndex {
+	pc := &pendingIndex{failedScheduling: map[types.NamespacedName]string{},
+		claimPhase: make(map[types.NamespacedName]corev1.PersistentVolumeClaimPhase, len(ix.S.PVCs))}
+	// The latest event wins, and among events of the same time the first
+	// in the snapshot, as the stable sort of warningEvents ordered them.
+	latest := map[types.NamespacedName]time.Time{}
+	for i := range ix.S.Events {
+		e := &ix.S.Events[i]
+		if e.InvolvedObject.Kind != "Pod" || e.Reason != "FailedScheduling" {
+			continue
+		}
+		k := types.NamespacedName{Namespace: e.InvolvedObject.Namespace, Name: e.InvolvedObject.Name}
+		t := eventTime(e)
+		if at, seen := latest[k]; seen && !t.After(at) {
+			continue
+		}
+		latest[k] = t
+		pc.failedScheduling[k] = e.Message
+	}
+	// The last claim of a name wins, as the scan it replaces did.
+	for i := range ix.S.PVCs {
+		c := &ix.S.PVCs[i]
+		pc.claimPhase[types.NamespacedName{Namespace: c.Namespace, Name: c.Name}] = c.Status.Phase
+	}
+	return pc
+}
+
 // schedulerMessage is the scheduler's last word on a pod.
-func schedulerMessage(ix *snapshot.Index, p *corev1.Pod) string {
+func schedulerMessage(pc *pendingIndex, p *corev1.Pod) string {
 	for _, cond := range p.Status.Conditions {
 		if cond.Type == corev1.PodScheduled && cond.Status == corev1.ConditionFalse && cond.Message != "" {
 			return cond.Message
 		}
 	}
-	for _, e := range warningEvents(ix.S, "Pod", p.Namespace, p.Name) {
-		if e.Reason == "FailedScheduling" {
-			return e.Message
-		}
-	}
-	return ""
+	return pc.failedScheduling[types.NamespacedName{Namespace: p.Namespace, Name: p.Name}]
 }
 
-func pendingFinding(c checkSpec, ix *snapshot.Index, p *corev1.Pod) audit.Finding {
+func pendingFinding(c checkSpec, ix *snapshot.Index, pc *pendingIndex, p *corev1.Pod) audit.Finding {
 	owner := workloadOf(ix, p)
 	f := c.newFinding(objRef("Pod", p), fmt.Sprintf("Pod %s/%s is Pending: no node can run it", p.Namespace, p.Name))
 	f.Evidence = append(f.Evidence, "owner "+owner.String())
-	msg := schedulerMessage(ix, p)
+	msg := schedulerMessage(pc, p)
 	if msg != "" {
 		f.Evidence = append(f.Evidence, "scheduler: "+msg)
 	} else {
@@ -77,7 +113,7 @@ func pendingFinding(c checkSpec, ix *snapshot.Index, p *corev1.Pod) audit.Findin
 	f.Evidence = append(f.Evidence, fmt.Sprintf("requests cpu %s, memory %s", quantityText(corev1.ResourceCPU, req[corev1.ResourceCPU]),
 		quantityText(corev1.ResourceMemory, req[corev1.ResourceMemory])))
 
-	if claims := unboundClaims(ix, p); len(claims) > 0 {
+	if claims := unboundClaims(pc, p); len(claims) > 0 {
 		f.Cause = "The pod waits for PersistentVolumeClaims that are not bound: " + strings.Join(claims, ", ") + "."
 		f.Remediation = audit.Remediation{
 			Text:    "Bind the claims: check their storage class and provisioner, or create the volumes they ask for.",
@@ -90,9 +126,11 @@ func pendingFinding(c checkSpec, ix *snapshot.Index, p *corev1.Pod) audit.Findin
 		return daemonPodPending(f, ix, p, owner, target, req)
 	}
 
+	fitter := sched.NewFitter(&p.Spec, req)
 	verdicts := make([]sched.Verdict, len(ix.S.Nodes))
 	for i := range ix.S.Nodes {
-		verdicts[i] = fitOn(ix, &p.Spec, req, &ix.S.Nodes[i])
+		n := &ix.S.Nodes[i]
+		verdicts[i] = fitter.Fit(n, ix.NodeRequests(n.Name))
 	}
 	fits, lines := verdictSummary(verdicts)
 	f.Evidence = append(f.Evidence, lines...)
@@ -200,7 +238,7 @@ func pendingFix(ix *snapshot.Index, p *corev1.Pod, owner snapshot.Ref, vs []sche
 	}
 }
 
-func unboundClaims(ix *snapshot.Index, p *corev1.Pod) []string {
+func unboundClaims(pc *pendingIndex, p *corev1.Pod) []string {
 	var out []string
 	for _, v := range p.Spec.Volumes {
 		if v.PersistentVolumeClaim == nil {
@@ -208,11 +246,8 @@ func unboundClaims(ix *snapshot.Index, p *corev1.Pod) []string {
 		}
 		name := v.PersistentVolumeClaim.ClaimName
 		phase := "missing"
-		for i := range ix.S.PVCs {
-			c := &ix.S.PVCs[i]
-			if c.Namespace == p.Namespace && c.Name == name {
-				phase = string(c.Status.Phase)
-			}
+		if ph, ok := pc.claimPhase[types.NamespacedName{Namespace: p.Namespace, Name: name}]; ok {
+			phase = string(ph)
 		}
 		if phase != string(corev1.ClaimBound) {
 			out = append(out, fmt.Sprintf("%s (%s)", name, orNone(phase)))
