@@ -185,26 +185,32 @@ func (o *GenerateOptions) Run(ctx context.Context, env *action.Env) error {
 		fmt.Fprintf(o.streams.ErrOut, "%d files written to %s\n", len(tree), o.Out)
 		return nil
 	}
-	if o.Out != "" {
+	return writeObjects(ctx, o.streams, objs, o.Out, o.Output.value)
+}
+
+// writeObjects writes generated objects one file each into out (all or
+// nothing), or prints them as YAML or, with format json, one List.
+func writeObjects(ctx context.Context, streams genericiooptions.IOStreams, objs []govern.Object, out, format string) error {
+	if out != "" {
 		files, err := govern.Files(objs)
 		if err != nil {
 			return err
 		}
-		if err := outdir.WriteTree(ctx, o.Out, files); err != nil {
+		if err := outdir.WriteTree(ctx, out, files); err != nil {
 			return err
 		}
-		fmt.Fprintf(o.streams.ErrOut, "%d objects written to %s (kubectl apply -R -f %s)\n", len(files), o.Out, o.Out)
+		fmt.Fprintf(streams.ErrOut, "%d objects written to %s (kubectl apply -R -f %s)\n", len(files), out, out)
 		return nil
 	}
 	var buf bytes.Buffer
 	write := govern.WriteYAML
-	if o.Output.value == "json" {
+	if format == "json" {
 		write = govern.WriteJSON
 	}
 	if err := write(&buf, objs); err != nil {
 		return err
 	}
-	_, err := o.streams.Out.Write(buf.Bytes())
+	_, err := streams.Out.Write(buf.Bytes())
 	return err
 }
 

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
@@ -10,7 +9,6 @@ import (
 
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/govern"
-	"github.com/purserhq/purser/internal/outdir"
 )
 
 // What purser generate gatekeeper writes.
@@ -99,25 +97,5 @@ func (o *GenerateAdmissionOptions) Run(ctx context.Context) error {
 	} else if objs, err = govern.GatekeeperTemplates(in); err != nil {
 		return err
 	}
-	if o.Out != "" {
-		files, err := govern.Files(objs)
-		if err != nil {
-			return err
-		}
-		if err := outdir.WriteTree(ctx, o.Out, files); err != nil {
-			return err
-		}
-		fmt.Fprintf(o.streams.ErrOut, "%d objects written to %s\n", len(files), o.Out)
-		return nil
-	}
-	var buf bytes.Buffer
-	write := govern.WriteYAML
-	if o.Output.value == "json" {
-		write = govern.WriteJSON
-	}
-	if err := write(&buf, objs); err != nil {
-		return err
-	}
-	_, err = o.streams.Out.Write(buf.Bytes())
-	return err
+	return writeObjects(ctx, o.streams, objs, o.Out, o.Output.value)
 }
