@@ -130,6 +130,7 @@ exits at once.`,
 		newAuditCmd(streams, kube),
 		newConfigCmd(streams, kube),
 		newApplyCmd(streams, kube), newRollbackCmd(streams, kube),
+		newFixCmd(streams, kube),
 		newGenerateCmd(streams, kube), newPolicyCmd(streams, kube),
 		newDiffCmd(streams),
 	)
