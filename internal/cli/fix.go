@@ -74,6 +74,7 @@ it will be applied to.`,
 			return o.Run(cmd.Context(), env)
 		},
 	}
+	cmd.Annotations = map[string]string{namespaceAnnotation: "narrows"}
 	o.Env.AddFlags(cmd)
 	cmd.Flags().StringSliceVar(&o.Checks, "checks", nil, "check IDs whose findings to fix, comma-separated or repeated (default all)")
 	cmd.Flags().StringVar(&o.PlanFile, "plan-file", "", "write the fix plan (YAML, with its content hash) to this file")
