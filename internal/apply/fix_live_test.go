@@ -200,6 +200,42 @@ func TestFixLive(t *testing.T) {
 	}
 
 	t.Run("an unused ConfigMap deleted and restored", func(t *testing.T) { f.unusedConfigMap(t) })
+	t.Run("a NetworkPolicy baseline created and removed", func(t *testing.T) { f.networkPolicyBaseline(t) })
+}
+
+// networkPolicyBaseline creates a namespace's baseline NetworkPolicy with a
+// fix plan, labelled with the run's operation, and removes it with
+// rollback.
+func (f *fixRun) networkPolicyBaseline(t *testing.T) {
+	ctx := t.Context()
+	const ns = "directus"
+	path, p := f.fixPlan(t, "--checks", "namespace-no-networkpolicy", "-n", ns)
+	if len(p.Spec.Fixes) != 1 || p.Spec.Fixes[0].Action != plan.FixCreate || len(p.Spec.Fixes[0].Manifests) != 1 {
+		t.Fatalf("fix plan: %+v", p.Spec.Fixes)
+	}
+	name := p.Spec.Fixes[0].Manifests[0].GetName()
+	dir := filepath.Join(t.TempDir(), "run")
+	out, stderr, err := f.purser(t, "apply", path, "--approve", p.Metadata.ContentHash, "--backup-dir", dir, "-o", "json")
+	if err != nil {
+		t.Fatalf("apply: %v\n%s%s", err, out, stderr)
+	}
+	var rep apply.Report
+	if err := yaml.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	np, err := f.kube.NetworkingV1().NetworkPolicies(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the baseline was not created: %v", err)
+	}
+	if np.Labels[apply.OperationLabel] != rep.Operation {
+		t.Errorf("the baseline is labelled %q, want the run's operation %q", np.Labels[apply.OperationLabel], rep.Operation)
+	}
+	if out, stderr, err := f.purser(t, "rollback", filepath.Join(dir, apply.JournalFile), "--approve", p.Metadata.ContentHash); err != nil {
+		t.Fatalf("rollback: %v\n%s%s", err, out, stderr)
+	}
+	if _, err := f.kube.NetworkingV1().NetworkPolicies(ns).Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the baseline is still there after rollback: %v", err)
+	}
 }
 
 // unusedConfigMap creates a ConfigMap nothing uses, deletes it with a fix

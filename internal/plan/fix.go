@@ -110,7 +110,12 @@ func (s FixSelection) selects(f audit.Finding) bool {
 	if len(s.Checks) > 0 && !slices.Contains(s.Checks, f.CheckID) {
 		return false
 	}
-	if s.Namespace != "" && f.Object.Namespace != s.Namespace {
+	ns := f.Object.Namespace
+	if f.Object.Kind == "Namespace" {
+		// A finding about a namespace (no NetworkPolicy) is in it.
+		ns = f.Object.Name
+	}
+	if s.Namespace != "" && ns != s.Namespace {
 		return false
 	}
 	if len(s.Objects) > 0 && !slices.ContainsFunc(s.Objects, func(r snapshot.Ref) bool {

@@ -73,6 +73,12 @@ func TestBuildFixes(t *testing.T) {
 				preconditions: []string{"patch Service jaeger/jaeger-query"}},
 		},
 		{
+			name:   "a namespace's finding is in it for -n",
+			checks: []string{"namespace-no-networkpolicy"},
+			sel:    FixSelection{Namespace: "directus"},
+			want:   want{action: FixCreate, check: "namespace-no-networkpolicy", objects: []string{"NetworkPolicy directus/baseline"}},
+		},
+		{
 			name:       "an incomplete check fixes nothing",
 			checks:     []string{"service-no-endpoints"},
 			sel:        FixSelection{Namespace: "jaeger"},
@@ -100,7 +106,12 @@ func TestBuildFixes(t *testing.T) {
 				if f.Action != tc.want.action || f.Check != tc.want.check {
 					t.Errorf("fix %s %s: action %s, want %s", f.Check, f.Object, f.Action, tc.want.action)
 				}
-				objects = append(objects, f.Target.Kind+" "+f.Target.Namespace+"/"+f.Target.Name)
+				if f.Target != nil {
+					objects = append(objects, f.Target.Kind+" "+f.Target.Namespace+"/"+f.Target.Name)
+				}
+				for _, m := range f.Manifests {
+					objects = append(objects, m.GetKind()+" "+m.GetNamespace()+"/"+m.GetName())
+				}
 			}
 			for _, m := range p.Spec.Manual {
 				manual = append(manual, m.Object.Kind+" "+m.Object.Namespace+"/"+m.Object.Name+": "+m.Reason)
