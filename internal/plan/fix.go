@@ -155,6 +155,11 @@ func BuildFixes(in FixInput) (*Plan, error) {
 		if by, ok := touched[target]; ok {
 			return fmt.Sprintf("%s is changed by another fix of this plan (%s): fix again once this plan is applied", target, by)
 		}
+		if target.Kind == "Secret" && action == ActionPatch {
+			// Its backup would hold the values, which a fix is never
+			// given leave to read.
+			return fmt.Sprintf("%s: Purser does not patch Secrets; apply the patch by hand", target)
+		}
 		obj := ix.Object(target)
 		if obj == nil {
 			return fmt.Sprintf("%s is not in the snapshot", target)

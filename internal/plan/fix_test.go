@@ -205,3 +205,36 @@ func TestBuildFixesByKind(t *testing.T) {
 		})
 	}
 }
+
+// A patch of a Secret, whose backup would hold its values, and a second
+// fix of one object are left to be done by hand.
+func TestBuildFixesLeavesToHand(t *testing.T) {
+	t.Parallel()
+	ix, res := demoAudit(t, "configmap-unused")
+	secret := snapshot.Ref{Kind: "Secret", Namespace: "nextstep", Name: "old-token"}
+	cm := snapshot.Ref{Kind: "ConfigMap", Namespace: "nextstep", Name: "old-settings"}
+	patch := func(r snapshot.Ref) audit.Remediation {
+		return audit.Remediation{Patch: &audit.Patch{Target: r, Type: "merge", Body: `{"metadata":{"labels":{"a":"b"}}}`}}
+	}
+	res.Findings = []audit.Finding{
+		{CheckID: "made-up", Object: secret, Remediation: patch(secret)},
+		{CheckID: "made-up", Object: cm, Remediation: patch(cm)},
+		{CheckID: "configmap-unused", Object: cm},
+	}
+	p, err := BuildFixes(FixInput{Index: ix, Audit: res})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Spec.Fixes) != 1 || p.Spec.Fixes[0].Action != FixPatch || p.Spec.Fixes[0].Target.Name != "old-settings" {
+		t.Fatalf("fixes %+v", p.Spec.Fixes)
+	}
+	want := []string{"Purser does not patch Secrets", "is changed by another fix of this plan (made-up)"}
+	if len(p.Spec.Manual) != len(want) {
+		t.Fatalf("manual %+v", p.Spec.Manual)
+	}
+	for i, w := range want {
+		if !strings.Contains(p.Spec.Manual[i].Reason, w) {
+			t.Errorf("manual[%d]: %q, want %q", i, p.Spec.Manual[i].Reason, w)
+		}
+	}
+}
