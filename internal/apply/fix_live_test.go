@@ -2,6 +2,7 @@ package apply_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -199,6 +200,40 @@ func TestFixLive(t *testing.T) {
 		t.Errorf("%d Services after rollback, %d before", len(normAfter), len(normBefore))
 	}
 
+	t.Run("stopped after a patch, resumed, rolled back", func(t *testing.T) {
+		path, p := f.fixPlan(t, "--checks", "service-no-endpoints")
+		hash, n := p.Metadata.ContentHash, len(p.Spec.Fixes)
+		dir := filepath.Join(t.TempDir(), "run")
+		stop := errors.New("stopped between two steps")
+		_, err := apply.Apply(t.Context(), c.Config, apply.Options{Plan: p, Approve: hash, Dir: dir,
+			BeforeStep: func(_ context.Context, s apply.Step) error {
+				if s.Index == 2 {
+					return stop
+				}
+				return nil
+			}})
+		if !errors.Is(err, stop) {
+			t.Fatalf("the stopped run: %v", err)
+		}
+		journal := filepath.Join(dir, apply.JournalFile)
+		rep, err := apply.Apply(t.Context(), c.Config, apply.Options{Plan: p, Approve: hash, Resume: journal})
+		if err != nil {
+			t.Fatalf("resume of %s: %v", path, err)
+		}
+		got := map[apply.Status]int{}
+		for _, s := range rep.Steps {
+			got[s.Status]++
+		}
+		if got[apply.StatusDoneBefore] != 1 || got[apply.StatusDone] != n-1 {
+			t.Errorf("resumed run: %v, want 1 done before and %d done", got, n-1)
+		}
+		if out, stderr, err := f.purser(t, "rollback", journal, "--approve", hash); err != nil {
+			t.Fatalf("rollback: %v\n%s%s", err, out, stderr)
+		}
+		if after, _ := f.services(t); !reflect.DeepEqual(after, normBefore) {
+			t.Error("the Services are not as they were after the rollback of a resumed run")
+		}
+	})
 	t.Run("an unused ConfigMap deleted and restored", func(t *testing.T) { f.unusedConfigMap(t) })
 	t.Run("a NetworkPolicy baseline created and removed", func(t *testing.T) { f.networkPolicyBaseline(t) })
 }
