@@ -67,8 +67,8 @@ func fixSteps(p *plan.Plan, precond func(kind, ns, name, action string) (Object,
 			}
 			for _, m := range f.Manifests {
 				o := Object{APIVersion: m.GetAPIVersion(), Kind: m.GetKind(), Namespace: m.GetNamespace(), Name: m.GetName()}
-				if o.Namespace == "" || o.Name == "" {
-					return nil, fmt.Errorf("%s: %s without a namespace or name", at, o.Kind)
+				if o.APIVersion == "" || o.Kind == "" || o.Name == "" {
+					return nil, fmt.Errorf("%s: a manifest without an apiVersion, kind or name", at)
 				}
 				out = append(out, planned{kindPhase(o.Kind), Step{Change: ChangeCreate, Object: o, manifest: m,
 					What: fmt.Sprintf("create %s for %s", o, f.Check)}})

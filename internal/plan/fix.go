@@ -186,6 +186,10 @@ func BuildFixes(in FixInput) (*Plan, error) {
 		}
 		r := f.Remediation
 		fix := Fix{Check: f.CheckID, Message: f.Message, Object: f.Object}
+		if (r.Patch != nil || r.Manifest != "") && !whole(r) {
+			manual(f, "its command does more than apply the finding's patch or manifest: carry it out by hand")
+			continue
+		}
 		switch {
 		case r.Patch != nil:
 			if !json.Valid([]byte(r.Patch.Body)) {
@@ -203,7 +207,8 @@ func BuildFixes(in FixInput) (*Plan, error) {
 		case r.Manifest != "":
 			objs, err := manifestObjects(r.Manifest)
 			if err != nil {
-				return nil, fmt.Errorf("%s %s: its manifest: %w", f.CheckID, f.Object, err)
+				manual(f, "its manifest cannot be applied as it stands: "+err.Error())
+				continue
 			}
 			why := ""
 			for _, o := range objs {
@@ -251,8 +256,8 @@ func BuildFixes(in FixInput) (*Plan, error) {
 	return p, nil
 }
 
-// manifestObjects reads a remediation's YAML documents; every one must be
-// a namespaced object (a fix creates in namespaces, never cluster-wide).
+// manifestObjects reads a remediation's YAML documents; every one must
+// name its apiVersion, kind and name.
 func manifestObjects(doc string) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
 	for i, d := range strings.Split("\n"+doc, "\n---\n") {
@@ -267,10 +272,35 @@ func manifestObjects(doc string) ([]*unstructured.Unstructured, error) {
 			continue
 		}
 		u := &unstructured.Unstructured{Object: m}
-		if u.GetAPIVersion() == "" || u.GetKind() == "" || u.GetName() == "" || u.GetNamespace() == "" {
-			return nil, fmt.Errorf("document %d: no apiVersion, kind, name or namespace", i+1)
+		if u.GetAPIVersion() == "" || u.GetKind() == "" || u.GetName() == "" {
+			return nil, fmt.Errorf("document %d: no apiVersion, kind or name", i+1)
 		}
 		out = append(out, u)
 	}
 	return out, nil
+}
+
+// whole reports whether a remediation's patch or manifest is all its
+// command does: a command that also runs something else (creates a
+// PriorityClass and patches the DaemonSet that uses it) would be carried
+// out in part. Only the first line counts: later lines are alternatives.
+func whole(r audit.Remediation) bool {
+	if r.Command == "" {
+		return true
+	}
+	line, _, _ := strings.Cut(r.Command, "\n")
+	verb := "kubectl apply "
+	if r.Patch != nil {
+		verb = "kubectl patch "
+	}
+	parts := strings.Split(line, "&&")
+	if r.Patch != nil && len(parts) != 1 {
+		return false
+	}
+	for _, p := range parts {
+		if !strings.HasPrefix(strings.TrimSpace(p), verb) {
+			return false
+		}
+	}
+	return true
 }

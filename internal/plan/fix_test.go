@@ -167,6 +167,9 @@ func TestBuildFixesByKind(t *testing.T) {
 		{check: "configmap-unused", action: FixDelete},
 		{check: "secret-unused", reason: "deleting a Secret does not revoke"},
 		{check: "namespace-no-networkpolicy", action: FixCreate},
+		// A PriorityClass is only a fix with the patch of the DaemonSet
+		// that its command runs after it.
+		{check: "pod-pending", reason: "its command does more than apply"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.check, func(t *testing.T) {
@@ -235,6 +238,27 @@ func TestBuildFixesLeavesToHand(t *testing.T) {
 	for i, w := range want {
 		if !strings.Contains(p.Spec.Manual[i].Reason, w) {
 			t.Errorf("manual[%d]: %q, want %q", i, p.Spec.Manual[i].Reason, w)
+		}
+	}
+}
+
+func TestWhole(t *testing.T) {
+	t.Parallel()
+	patch := &audit.Patch{Type: "merge", Body: "{}"}
+	cases := []struct {
+		name string
+		r    audit.Remediation
+		want bool
+	}{
+		{"a manifest applied", audit.Remediation{Manifest: "x", Command: "kubectl apply --dry-run=server -f a.yaml && kubectl apply -f a.yaml"}, true},
+		{"a patch applied, an alternative below", audit.Remediation{Patch: patch, Command: "kubectl patch service web --type merge --patch-file p.json\n# or delete it"}, true},
+		{"a scale-up before the PDB", audit.Remediation{Manifest: "x", Command: "kubectl scale deployment web --replicas=2 && kubectl apply -f pdb.yaml"}, false},
+		{"a PriorityClass and a patch", audit.Remediation{Manifest: "x", Command: "kubectl apply -f pc.yaml && kubectl patch daemonset a -p '{}'"}, false},
+		{"two patches", audit.Remediation{Patch: patch, Command: "kubectl patch a && kubectl patch b"}, false},
+	}
+	for _, tc := range cases {
+		if got := whole(tc.r); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
