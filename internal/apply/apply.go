@@ -340,7 +340,7 @@ func verify(results []StepResult, states map[int]*stepState, s *snapshot.Snapsho
 			case snapshot.Unknown:
 				problems = append(problems, fmt.Sprintf("%s: cannot be shown empty, these kinds could not be listed: %s: not deleted", o, strings.Join(c.Unlisted, ", ")))
 			}
-		case r.Change == ChangeDelete || r.Change == ChangeScaleDown:
+		case r.Change == ChangeDelete || r.Change == ChangeScaleDown || r.Change == ChangePatch:
 			check(o, !resumed)
 		case r.Change == ChangeCopySecret || r.Change == ChangeRebind:
 			check(*r.From, !resumed)
@@ -469,6 +469,11 @@ func (r *run) dryStep(ctx context.Context, s *StepResult, creates map[string]int
 		return "the server accepts the server-side apply" + extra, nil
 	case ChangeVerify:
 		return "checked during the run, before anything of the sources goes", nil
+	case ChangePatch:
+		if _, err := cl.sendPatch(ctx, s.Step, s.Object.ResourceVersion, true); err != nil {
+			return "", err
+		}
+		return "the server accepts the patch (resourceVersion precondition)", nil
 	case ChangeScaleDown:
 		if _, err := cl.patch(ctx, s.Object, map[string]any{"spec": map[string]any{"replicas": 0}}, false, true, "scale"); err != nil {
 			return "", err
@@ -662,6 +667,8 @@ func (r *run) step(ctx context.Context, s *StepResult) error {
 		msg, after, err = r.verifyStep(ctx, s)
 	case ChangeScaleDown:
 		msg, after, err = r.scaleDownStep(ctx, s)
+	case ChangePatch:
+		msg, after, err = r.patchStep(ctx, s)
 	case ChangeDelete:
 		msg, after, err = r.deleteObjectStep(ctx, s)
 	default:
@@ -770,7 +777,7 @@ func backup(ctx context.Context, cl *cluster, rep *Report) ([]unstructured.Unstr
 			continue
 		}
 		switch r.Change {
-		case ChangeDelete, ChangeScaleDown:
+		case ChangeDelete, ChangeScaleDown, ChangePatch:
 			keep(r.Object)
 		case ChangeCopySecret, ChangeRebind:
 			keep(*r.From)

@@ -171,6 +171,8 @@ func rollbackSteps(jr *Journal, saved []unstructured.Unstructured) []StepResult 
 					}
 				}
 			}
+		case r.Change == ChangePatch:
+			add(3, i, ChangeUnpatch, obj, nil, nil, fmt.Sprintf("restore %s as the backup holds it", obj))
 		case r.Change == ChangeDelete || r.Change == ChangeScaleDown:
 			if cur, ok := sources[obj.key()]; !ok || i > cur {
 				sources[obj.key()] = i
@@ -252,6 +254,8 @@ func (rb *rollback) step(ctx context.Context, r *StepResult) error {
 		return rb.remove(ctx, r)
 	case ChangeUnbind:
 		return rb.unbind(ctx, r)
+	case ChangeUnpatch:
+		return rb.unpatch(ctx, r)
 	}
 	return fmt.Errorf("unknown rollback change %q", r.Change)
 }

@@ -80,6 +80,10 @@ type Step struct {
 	Volume *Object `json:"volume,omitempty"`
 	// What says what the step changes, for the person approving it.
 	What string `json:"what"`
+	// PatchType and Patch are a patch step's patch: kubectl's --type and
+	// the JSON document.
+	PatchType string `json:"patchType,omitempty"`
+	Patch     string `json:"patch,omitempty"`
 	// manifest is the object a create or rebind step applies.
 	manifest *unstructured.Unstructured
 }
@@ -262,6 +266,11 @@ func Steps(p *plan.Plan) ([]Step, error) {
 		}
 		add(phaseDeleteNamespaces, Step{Change: ChangeDelete, Object: ns, What: fmt.Sprintf("delete namespace %s (%s)", d.Namespace, d.Reason)})
 	}
+	fixes, err := fixSteps(p, precond)
+	if err != nil {
+		return nil, err
+	}
+	all = append(all, fixes...)
 	var left []string
 	for k, c := range pre {
 		if !used[k] && c.Action != plan.ActionReuse {

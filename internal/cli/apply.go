@@ -37,8 +37,10 @@ type ApplyOptions struct {
 	// --accept-reference and --accept-helm.
 	Secrets, References, Helm bool
 	Parallel                  int
-	Output                    *choice
-	streams                   genericiooptions.IOStreams
+	// Pools are --resize-pools and how to reach the DigitalOcean API.
+	Pools   poolFlags
+	Output  *choice
+	streams genericiooptions.IOStreams
 	// terminal tells whether confirmations may be typed at a prompt.
 	terminal func() bool
 }
@@ -115,6 +117,7 @@ says which step and why), 130/143 interrupted: the journal says how far it went.
 	fs.BoolVar(&o.Helm, "accept-helm", false, "move objects of Helm releases, whose release records stay in the source namespaces (the report says how to re-point each release)")
 	fs.IntVar(&o.Parallel, "parallel", 4, "how many namespace deletions run at once")
 	o.Output = outputFormat(cmd, applyFormats()...)
+	o.Pools.add(cmd, true)
 	addLiveOnly(cmd, &o.Env)
 	return cmd
 }
@@ -157,7 +160,7 @@ func (o *ApplyOptions) Validate() error {
 	if o.Parallel < 1 {
 		return fmt.Errorf("--parallel %d: give 1 or more", o.Parallel)
 	}
-	return nil
+	return o.Pools.validate()
 }
 
 // Run reads the plan, verifies it against the cluster and carries it out
@@ -187,6 +190,9 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 		}
 		opts.Confirmed = append(opts.Confirmed, more...)
 		rep, err = apply.Apply(ctx, cfg, opts)
+	}
+	if err == nil && rep != nil {
+		err = o.Pools.resizePools(ctx, o.streams, p, rep)
 	}
 	return o.finish(rep, err)
 }

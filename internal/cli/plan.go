@@ -156,6 +156,9 @@ func (o *PlanOptions) Run(ctx context.Context, env *action.Env) error {
 }
 
 func printPlan(w io.Writer, format string, p *plan.Plan) error {
+	if p.Metadata.Strategy == plan.StrategyFix {
+		return printFix(w, format, p)
+	}
 	switch format {
 	case "markdown":
 		return report.PlanMarkdown(w, p)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,6 +20,9 @@ type RollbackOptions struct {
 	Journal string
 	Approve string
 	Wait    time.Duration
+	// Pools reach the DigitalOcean API to give resized node pools their
+	// old sizes back.
+	Pools   poolFlags
 	Output  *choice
 	streams genericiooptions.IOStreams
 }
@@ -60,6 +64,7 @@ object left as it is; 130/143 interrupted.`,
 	cmd.Flags().StringVar(&o.Approve, "approve", "", "carry the rollback out: the content hash of the plan the run carried out")
 	cmd.Flags().DurationVar(&o.Wait, "wait", apply.DefaultWait, "how long to wait for a namespace still Terminating to go before recreating it")
 	o.Output = outputFormat(cmd, applyFormats()...)
+	o.Pools.add(cmd, false)
 	addLiveOnly(cmd, &o.Env)
 	return cmd
 }
@@ -92,6 +97,9 @@ func (o *RollbackOptions) Run(ctx context.Context) error {
 	}
 	if perr := printRunReport(o.streams, o.Output.value, rep); perr != nil && err == nil {
 		err = perr
+	}
+	if err == nil && !rep.DryRun {
+		err = o.Pools.restorePools(ctx, o.streams, filepath.Dir(o.Journal))
 	}
 	if rep.DryRun && err == nil {
 		fmt.Fprintf(o.streams.ErrOut, "dry run: nothing was changed; carry it out with --approve %s\n", rep.Plan)

@@ -21,10 +21,11 @@ import (
 
 // APIVersion and Kind identify a plan file. v1alpha2 made the file self
 // contained (manifests, preconditions, the whole file under the hash);
-// v1alpha3 writes money as exact decimal strings. Earlier files are not
+// v1alpha3 writes money as exact decimal strings; v1alpha4 adds the
+// audit fixes (spec.fixes, spec.manual). Earlier files are not
 // read: a plan is built for one snapshot and is cheap to build again.
 const (
-	APIVersion = "purser.dev/v1alpha3"
+	APIVersion = "purser.dev/v1alpha4"
 	Kind       = "Plan"
 )
 
@@ -75,6 +76,10 @@ type Spec struct {
 	// Preconditions are the objects the plan touches as the snapshot read
 	// them, sorted by kind, namespace and name.
 	Preconditions []Precondition `json:"preconditions"`
+	// Fixes are the audit remediations a fix plan carries out, and
+	// Manual the selected findings it cannot, with the reason.
+	Fixes  []Fix       `json:"fixes,omitempty"`
+	Manual []ManualFix `json:"manual,omitempty"`
 }
 
 // Precondition is one object the plan acts on, with the identity and
