@@ -40,6 +40,10 @@ func (s *Server) ScanOnce(ctx context.Context) (*CycleResult, error) {
 }
 
 func (s *Server) scan(ctx context.Context, started time.Time) (*CycleResult, error) {
+	// One cluster in memory at a time: the last scan is let go before the
+	// next is read (the memory ceiling counts on it), and the dashboard
+	// shows the stored history alone for the seconds in between.
+	s.latest.Store(nil)
 	env, err := s.opts.Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("collecting the cluster: %w", err)
