@@ -648,32 +648,35 @@ func (r *run) step(ctx context.Context, s *StepResult) error {
 		return err
 	}
 	r.o.Log.Info("step", "index", s.Index, "change", s.Change, "object", obj.String())
+	what := fmt.Sprintf("%d (%s %s)", s.Index, s.Change, obj)
 	if s.Change == ChangeDelete && obj.Kind == "Namespace" {
-		return r.deleteNamespaceStep(ctx, s)
+		return retryTransient(ctx, r.o.Log, what, sleepCtx, func() error { return r.deleteNamespaceStep(ctx, s) })
 	}
 	var (
 		msg   string
 		after *After
-		err   error
 	)
-	switch s.Change {
-	case ChangeCreate:
-		msg, after, err = r.createStep(ctx, s, s.manifest)
-	case ChangeCopySecret:
-		msg, after, err = r.copySecretStep(ctx, s)
-	case ChangeRebind:
-		msg, after, err = r.rebindStep(ctx, s)
-	case ChangeVerify:
-		msg, after, err = r.verifyStep(ctx, s)
-	case ChangeScaleDown:
-		msg, after, err = r.scaleDownStep(ctx, s)
-	case ChangePatch:
-		msg, after, err = r.patchStep(ctx, s)
-	case ChangeDelete:
-		msg, after, err = r.deleteObjectStep(ctx, s)
-	default:
-		err = fmt.Errorf("step %d: unknown change %q", s.Index, s.Change)
-	}
+	err := retryTransient(ctx, r.o.Log, what, sleepCtx, func() (err error) {
+		switch s.Change {
+		case ChangeCreate:
+			msg, after, err = r.createStep(ctx, s, s.manifest)
+		case ChangeCopySecret:
+			msg, after, err = r.copySecretStep(ctx, s)
+		case ChangeRebind:
+			msg, after, err = r.rebindStep(ctx, s)
+		case ChangeVerify:
+			msg, after, err = r.verifyStep(ctx, s)
+		case ChangeScaleDown:
+			msg, after, err = r.scaleDownStep(ctx, s)
+		case ChangePatch:
+			msg, after, err = r.patchStep(ctx, s)
+		case ChangeDelete:
+			msg, after, err = r.deleteObjectStep(ctx, s)
+		default:
+			err = fmt.Errorf("step %d: unknown change %q", s.Index, s.Change)
+		}
+		return err
+	})
 	if err != nil {
 		if s.Status != StatusBlocked {
 			s.Status, s.Message = StatusFailed, err.Error()

@@ -86,7 +86,12 @@ func Rollback(ctx context.Context, cfg *rest.Config, o RollbackOptions) (*Report
 	if host := "live:" + cfg.Host; jr.Begin.Source != host {
 		return rep, fmt.Errorf("journal %s records a run on %s, not on this cluster (%s): nothing was changed", o.Journal, jr.Begin.Source, host)
 	}
-	rb := &rollback{cl: cl, o: o, rep: rep, saved: saved, created: createdUIDs(jr)}
+	rb := &rollback{cl: cl, o: o, rep: rep, saved: saved, created: createdUIDs(jr), intended: map[int]bool{}}
+	for _, r := range jr.Records {
+		if r.Type == RecordRestoreIntent {
+			rb.intended[r.Step] = true
+		}
+	}
 	if o.Approve != "" {
 		if rb.j, err = appendJournal(o.Journal, o.Clock.Now); err != nil {
 			return rep, err
@@ -102,7 +107,8 @@ func Rollback(ctx context.Context, cfg *rest.Config, o RollbackOptions) (*Report
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		if err := rb.step(ctx, r); err != nil {
+		err := retryTransient(ctx, o.Log, fmt.Sprintf("rollback %d (%s %s)", r.Index, r.Change, r.Object), sleepCtx, func() error { return rb.step(ctx, r) })
+		if err != nil {
 			if ctx.Err() == nil {
 				err = fmt.Errorf("rollback, step %d (%s): %w", r.Index, r.Object, err)
 			}
@@ -229,6 +235,27 @@ type rollback struct {
 	j       *journal
 	saved   []unstructured.Unstructured
 	created map[int]string
+	// intended are the steps whose restoring a rollback of this journal
+	// started, this one or an earlier one.
+	intended map[int]bool
+}
+
+// recreatedEarlier tells whether live, found under another UID than the
+// backup's, is the copy that an attempt of this rollback recreated before
+// it was cut short (killed, or its answer lost to a timeout after the
+// server had carried the create out): the journal records that attempt's
+// intent, and Purser created the object. Without this a rollback run
+// again would take its own copy for someone else's and stop there.
+func (rb *rollback) recreatedEarlier(index int, live metav1.Object) bool {
+	if !rb.intended[index] {
+		return false
+	}
+	for _, m := range live.GetManagedFields() {
+		if m.Manager == fieldManager && m.Operation == metav1.ManagedFieldsOperationUpdate {
+			return true
+		}
+	}
+	return false
 }
 
 func (rb *rollback) journal(typ string, r *StepResult, after *After) error {
@@ -236,6 +263,9 @@ func (rb *rollback) journal(typ string, r *StepResult, after *After) error {
 		return nil
 	}
 	obj := r.Object
+	if typ == RecordRestoreIntent {
+		rb.intended[r.Index] = true
+	}
 	return rb.j.add(Record{Type: typ, Step: r.Index, Change: r.Change, Object: &obj, From: r.From, Volume: r.Volume, After: after})
 }
 
@@ -247,7 +277,8 @@ func (rb *rollback) step(ctx context.Context, r *StepResult) error {
 			if err != nil {
 				return err
 			}
-			return restoreNamespace(ctx, rb.cl, rb.o, rb.j, r, src)
+			return restoreNamespace(ctx, rb.cl, rb.o, rb.j, r, src, func(ns *corev1.Namespace) bool { return rb.recreatedEarlier(r.Index, ns) },
+				func() { rb.intended[r.Index] = true })
 		}
 		return rb.restoreObject(ctx, r)
 	case ChangeRemove:
@@ -323,6 +354,14 @@ func (rb *rollback) restoreObject(ctx context.Context, r *StepResult) error {
 		return err
 	}
 	if live != nil && string(live.GetUID()) != r.Object.UID {
+		if rb.recreatedEarlier(r.Index, live) {
+			if rb.j == nil {
+				r.Status, r.Message = StatusDryRun, fmt.Sprintf("recreated from the backup by an earlier attempt of this rollback (uid %s)", live.GetUID())
+				return nil
+			}
+			r.Status, r.Message = StatusRestored, fmt.Sprintf("recreated from the backup by an earlier attempt of this rollback (uid %s)", live.GetUID())
+			return rb.journal(RecordRestoreDone, r, &After{UID: string(live.GetUID()), ResourceVersion: live.GetResourceVersion()})
+		}
 		r.Status, r.Message = StatusBlocked, "exists again with another uid, created since: left as it is"
 		return nil
 	}
@@ -499,13 +538,26 @@ func fromBackup(saved []unstructured.Unstructured, o Object) (*corev1.Namespace,
 }
 
 // restoreNamespace recreates one namespace from its backup when it is gone.
-func restoreNamespace(ctx context.Context, cl *cluster, o RollbackOptions, j *journal, r *StepResult, src *corev1.Namespace) error {
+// earlier tells whether a namespace under another UID is the one an
+// earlier attempt of the rollback recreated; intends notes that this one
+// journalled its intent.
+func restoreNamespace(ctx context.Context, cl *cluster, o RollbackOptions, j *journal, r *StepResult, src *corev1.Namespace,
+	earlier func(*corev1.Namespace) bool, intends func()) error {
 	obj := r.Object
 	ns, err := cl.namespace(ctx, obj.Name)
 	if err != nil {
 		return err
 	}
 	switch {
+	case ns != nil && string(ns.UID) != obj.UID && ns.DeletionTimestamp == nil && earlier(ns):
+		msg := fmt.Sprintf("recreated by an earlier attempt of this rollback (uid %s)", ns.UID)
+		if j == nil {
+			r.Status, r.Message = StatusDryRun, msg
+			return nil
+		}
+		r.Status, r.Message = StatusRestored, msg
+		return j.add(Record{Type: RecordRestoreDone, Step: r.Index, Change: ChangeRestore, Object: &obj,
+			After: &After{UID: string(ns.UID), ResourceVersion: ns.ResourceVersion}})
 	case ns != nil && string(ns.UID) != obj.UID:
 		r.Status, r.Message = StatusBlocked, fmt.Sprintf("exists again with another uid (%s), created since: left as it is", ns.UID)
 		return nil
@@ -520,6 +572,7 @@ func restoreNamespace(ctx context.Context, cl *cluster, o RollbackOptions, j *jo
 		if err := j.add(Record{Type: RecordRestoreIntent, Step: r.Index, Change: ChangeRestore, Object: &obj}); err != nil {
 			return err
 		}
+		intends()
 	}
 	if ns != nil {
 		if err := cl.waitGone(ctx, obj.Name, obj.UID, o.Wait); err != nil {
