@@ -69,7 +69,7 @@ demo:
 	@$(GO) run -ldflags "$(LDFLAGS)" ./cmd/purser demo
 	@echo
 	@echo "Next: browse it, with two weeks of history, its API and metrics:"
-	@echo "  go run ./cmd/purser serve --demo --listen 127.0.0.1:8080 --auth none   # then open http://127.0.0.1:8080/api/v1/findings"
+	@echo "  go run ./cmd/purser serve --demo --listen 127.0.0.1:8080 --auth none   # then open http://127.0.0.1:8080/ (dashboard) or /api/v1/findings"
 
 ## helm: build helm $(HELM_VERSION) from its Go module into .cache/helm (once per version)
 helm:
