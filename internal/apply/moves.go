@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/purserhq/purser/internal/plan"
 	"github.com/purserhq/purser/internal/shell"
+	"github.com/purserhq/purser/internal/svcref"
 )
 
 // Helm's bookkeeping on the objects of a release.
@@ -245,9 +245,6 @@ func (r *run) deleteObjectStep(ctx context.Context, s *StepResult) (string, *Aft
 	return "deleted", &After{Gone: true}, nil
 }
 
-// serviceRef finds Service addresses "<service>.<namespace>.svc" in text.
-var serviceRef = regexp.MustCompile(`\b([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc\b`)
-
 // verifyStep checks a target before its sources go: every moved workload
 // as available as its source was when the run backed it up, every moved
 // Service with ready endpoints when its source had some, and every
@@ -364,8 +361,13 @@ func references(m *unstructured.Unstructured) [][2]string {
 	var out [][2]string
 	seen := map[[2]string]bool{}
 	for _, t := range texts {
-		for _, m := range serviceRef.FindAllStringSubmatch(t, -1) {
-			k := [2]string{m[1], m[3]}
+		// Only "<service>.<namespace>.svc[.cluster.local]": a bare
+		// "<a>.<b>" in free text is too often something else to verify.
+		for _, m := range svcref.Find(t) {
+			if m.Suffix == "" {
+				continue
+			}
+			k := [2]string{m.Service, m.Namespace}
 			if !seen[k] {
 				seen[k] = true
 				out = append(out, k)

@@ -338,7 +338,7 @@ func (h *serveHarness) authentication(ctx context.Context, t *testing.T) {
 	}
 	defer st.Close()
 	s, err := server.New(server.Options{Store: st, Cluster: testcluster.ContextName, Scan: h.scanner(clocktesting.NewFakeClock(time.Now())),
-		Auth: &server.KubeAuth{Client: client, Attrs: server.DefaultAuthResource}})
+		Auth: &server.KubeAuth{Client: client, Attrs: server.DefaultAuthResource()}})
 	if err != nil {
 		t.Fatal(err)
 	}

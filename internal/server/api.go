@@ -175,14 +175,14 @@ type costAnswer struct {
 	Items   []history.GroupCost `json:"items"`
 }
 
-var groupings = map[string]bool{"pool": true, "namespace": true, "team": true, "environment": true}
-
 func byParam(r *http.Request) (string, error) {
 	by := r.URL.Query().Get("by")
 	if by == "" {
 		return "namespace", nil
 	}
-	if !groupings[by] {
+	switch by {
+	case "pool", "namespace", "team", "environment":
+	default:
 		return "", fmt.Errorf("by %q: expected pool, namespace, team or environment", by)
 	}
 	return by, nil

@@ -35,7 +35,9 @@ type ResourceAttributes struct {
 // ClusterRole rule (apiGroups [purser.dev], resources [reports], verbs
 // [get]) grants the dashboard, the API and /metrics. No such resource
 // needs to exist for RBAC to grant it.
-var DefaultAuthResource = ResourceAttributes{Group: "purser.dev", Resource: "reports"}
+func DefaultAuthResource() ResourceAttributes {
+	return ResourceAttributes{Group: "purser.dev", Resource: "reports"}
+}
 
 // ParseAuthResource reads --auth-resource: GROUP/RESOURCE, or "path".
 func ParseAuthResource(s string) (ResourceAttributes, error) {

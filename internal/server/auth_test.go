@@ -57,7 +57,7 @@ func TestKubeAuth(t *testing.T) {
 	var fail atomic.Bool
 	want := &authzv1.ResourceAttributes{Group: "purser.dev", Resource: "reports", Verb: "get"}
 	clk := clocktesting.NewFakePassiveClock(t0)
-	a := &KubeAuth{Client: fakeReviews(t, &reviews, &sars, &fail, want, nil), Attrs: DefaultAuthResource, Clock: clk, TTL: 10 * time.Second}
+	a := &KubeAuth{Client: fakeReviews(t, &reviews, &sars, &fail, want, nil), Attrs: DefaultAuthResource(), Clock: clk, TTL: 10 * time.Second}
 	do := func(token string) int {
 		r := httptest.NewRequest("GET", "/api/v1/findings", nil).WithContext(context.Background())
 		if token != "" {
