@@ -8,16 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/utils/ptr"
 
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/history"
 	"github.com/purserhq/purser/internal/scenario"
 	"github.com/purserhq/purser/internal/snapshot"
+	"github.com/purserhq/purser/internal/testutil/demo"
 	"github.com/purserhq/purser/internal/testutil/golden"
 )
 
@@ -53,55 +50,7 @@ func fixedDemo(t *testing.T, svc snapshot.Ref) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var patch string
-	for _, f := range res.Findings {
-		if f.Object == svc && f.Remediation.Patch != nil {
-			patch = f.Remediation.Patch.Body
-		}
-	}
-	if patch == "" {
-		t.Fatalf("the demo's audit suggests no patch for %s", svc)
-	}
-	var body struct {
-		Spec struct {
-			Selector map[string]*string `json:"selector"`
-		} `json:"spec"`
-	}
-	if err := json.Unmarshal([]byte(patch), &body); err != nil {
-		t.Fatal(err)
-	}
-	var target *corev1.Service
-	for i := range s.Services {
-		if s.Services[i].Namespace == svc.Namespace && s.Services[i].Name == svc.Name {
-			target = &s.Services[i]
-		}
-	}
-	for k, v := range body.Spec.Selector {
-		if v == nil {
-			delete(target.Spec.Selector, k)
-		} else {
-			target.Spec.Selector[k] = *v
-		}
-	}
-	var eps []discoveryv1.Endpoint
-	for _, p := range snapshot.NewIndex(s).PodsMatching(svc.Namespace, target.Spec.Selector) {
-		eps = append(eps, discoveryv1.Endpoint{Addresses: []string{p.Status.PodIP}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}})
-	}
-	if len(eps) == 0 {
-		t.Fatalf("the corrected selector of %s matches no pod", svc)
-	}
-	filled := false
-	for i := range s.EndpointSlices {
-		if es := &s.EndpointSlices[i]; es.Namespace == svc.Namespace && es.Labels[discoveryv1.LabelServiceName] == svc.Name {
-			es.Endpoints, filled = eps, true
-		}
-	}
-	if !filled {
-		s.EndpointSlices = append(s.EndpointSlices, discoveryv1.EndpointSlice{
-			ObjectMeta: metav1.ObjectMeta{Namespace: svc.Namespace, Name: svc.Name + "-abcde",
-				Labels: map[string]string{discoveryv1.LabelServiceName: svc.Name}},
-			AddressType: discoveryv1.AddressTypeIPv4, Endpoints: eps})
-	}
+	demo.FixService(t, s, res.Findings, svc)
 	var buf bytes.Buffer
 	if err := snapshot.Encode(ctx, &buf, s); err != nil {
 		t.Fatal(err)

@@ -2,18 +2,13 @@ package dashboard_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
-	"k8s.io/utils/ptr"
 
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/history"
@@ -119,56 +114,7 @@ func server(t testing.TB, st *store.Store, cur *dashboard.Current, base string) 
 func fixSelector(t testing.TB, s *snapshot.Snapshot, svc snapshot.Ref) {
 	t.Helper()
 	st := scan(t, s, t0)
-	for _, f := range st.cur.Audit.Findings {
-		if f.CheckID != "service-no-endpoints" || f.Object != svc || f.Remediation.Patch == nil {
-			continue
-		}
-		var body struct {
-			Spec struct {
-				Selector map[string]*string `json:"selector"`
-			} `json:"spec"`
-		}
-		if err := json.Unmarshal([]byte(f.Remediation.Patch.Body), &body); err != nil {
-			t.Fatal(err)
-		}
-		for i := range s.Services {
-			o := &s.Services[i]
-			if o.Namespace != svc.Namespace || o.Name != svc.Name {
-				continue
-			}
-			for k, v := range body.Spec.Selector {
-				if v == nil {
-					delete(o.Spec.Selector, k)
-				} else {
-					o.Spec.Selector[k] = *v
-				}
-			}
-			fillEndpoints(t, s, o)
-			return
-		}
-	}
-	t.Fatalf("no fixable service-no-endpoints finding on %s", svc)
-}
-
-func fillEndpoints(t testing.TB, s *snapshot.Snapshot, svc *corev1.Service) {
-	t.Helper()
-	var eps []discoveryv1.Endpoint
-	for _, p := range snapshot.NewIndex(s).PodsMatching(svc.Namespace, svc.Spec.Selector) {
-		eps = append(eps, discoveryv1.Endpoint{Addresses: []string{p.Status.PodIP}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}})
-	}
-	if len(eps) == 0 {
-		t.Fatalf("the fixed selector of %s/%s matches no pod", svc.Namespace, svc.Name)
-	}
-	for i := range s.EndpointSlices {
-		if es := &s.EndpointSlices[i]; es.Namespace == svc.Namespace && es.Labels[discoveryv1.LabelServiceName] == svc.Name {
-			es.Endpoints = eps
-			return
-		}
-	}
-	s.EndpointSlices = append(s.EndpointSlices, discoveryv1.EndpointSlice{
-		ObjectMeta: metav1.ObjectMeta{Namespace: svc.Namespace, Name: svc.Name + "-fixed",
-			Labels: map[string]string{discoveryv1.LabelServiceName: svc.Name}},
-		AddressType: discoveryv1.AddressTypeIPv4, Endpoints: eps})
+	demo.FixService(t, s, st.cur.Audit.Findings, svc)
 }
 
 func httptestServer(t testing.TB, h http.Handler) string {
