@@ -42,6 +42,9 @@ func networkPolicySelectorMatchesNothing() audit.Check {
 					if p.NamespaceSelector != nil {
 						sel, err := metav1.LabelSelectorAsSelector(p.NamespaceSelector)
 						if err != nil {
+							// The API server refuses it; read from files it
+							// would never apply.
+							evidence = append(evidence, fmt.Sprintf("%s: namespaceSelector is invalid: %v", where, err))
 							return
 						}
 						namespaces = namespaces[:0]
@@ -79,6 +82,7 @@ func networkPolicySelectorMatchesNothing() audit.Check {
 					}
 					sel, err := metav1.LabelSelectorAsSelector(p.PodSelector)
 					if err != nil {
+						evidence = append(evidence, fmt.Sprintf("%s: podSelector is invalid: %v", where, err))
 						return
 					}
 					if alone && !definesPods(ix, namespaces) {
