@@ -394,9 +394,9 @@ func (e *evaluator) trigger(p Phase, t Trigger) (Check, error) {
 // costSustained checks this phase's cost target in each of the last n
 // full calendar months before Now's.
 func (e *evaluator) costSustained(p Phase, n int) (Check, error) {
-	months := "month"
+	when := "in the last full month"
 	if n > 1 {
-		months = fmt.Sprintf("%d full months", n)
+		when = fmt.Sprintf("in each of the last %d full months", n)
 	}
 	ck := Check{What: "cost target met", Measured: "-", State: NotMeasured}
 	goal, known, err := e.costGoal(p.Targets.MonthlyCost)
@@ -404,11 +404,11 @@ func (e *evaluator) costSustained(p Phase, n int) (Check, error) {
 		return ck, err
 	}
 	if !known {
-		ck.Goal = "in the last full " + months
+		ck.Goal = when
 		ck.Detail = "the baseline month's cost is not measured: " + e.note("baseline cost")
 		return ck, nil
 	}
-	ck.Goal = fmt.Sprintf("≤ %s in the last full %s", goal, months)
+	ck.Goal = fmt.Sprintf("≤ %s %s", goal, when)
 	if len(e.m.CostMonths) < n {
 		ck.Detail = fmt.Sprintf("the store holds %d full month(s) of costs, %d needed", len(e.m.CostMonths), n)
 		if e.m.CostMonths == nil {
