@@ -32,7 +32,7 @@ func newPhaseCmd(streams genericiooptions.IOStreams, kube *genericclioptions.Con
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newPhaseStatusCmd(streams, kube))
+	cmd.AddCommand(newPhaseStatusCmd(streams, kube, nil))
 	return cmd
 }
 
@@ -48,8 +48,10 @@ type PhaseStatusOptions struct {
 	clock clock.PassiveClock
 }
 
-func newPhaseStatusCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
-	o := &PhaseStatusOptions{Env: EnvFlags{Kube: kube}, streams: streams}
+// newPhaseStatusCmd builds the command; clk, when not nil, dates a
+// status read from a store (tests).
+func newPhaseStatusCmd(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags, clk clock.PassiveClock) *cobra.Command {
+	o := &PhaseStatusOptions{Env: EnvFlags{Kube: kube}, streams: streams, clock: clk}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Measure the cluster against the phases of purser.yaml and show the strategy's KPI table",
@@ -179,18 +181,26 @@ func (o *PhaseStatusOptions) measure(ctx context.Context, env *action.Env, cfg *
 		m.Notes["error history"] = "needs --store"
 		m.Notes["baseline cost"] = "baseline.month " + cfg.Baseline.Month + " needs --store, or give baseline.monthlyCost"
 	}
-	if m.MonthlyCost == nil {
+	usesCost, usesErrors := cfg.Uses()
+	if m.MonthlyCost == nil && usesCost {
 		c, err := action.Cost{}.Run(ctx, env)
-		if err != nil {
-			return m, fmt.Errorf("pricing the snapshot for the monthly cost: %w", err)
+		switch {
+		case ctx.Err() != nil:
+			return m, ctx.Err()
+		case err != nil:
+			// A cluster that cannot be priced still has namespaces and
+			// findings to measure: its cost targets say why they are
+			// not measured.
+			m.Notes["monthly cost"] = "the snapshot cannot be priced: " + err.Error()
+		default:
+			src := "run-rate of the snapshot, a 730-hour month, prices " + env.Prices.Origin
+			if why := m.Notes["monthly cost"]; why != "" {
+				src = why + "; " + src
+			}
+			m.MonthlyCost = &phase.CostMeasure{Amount: c.Result.Total, Source: src}
 		}
-		src := "run-rate of the snapshot, a 730-hour month, prices " + env.Prices.Origin
-		if why := m.Notes["monthly cost"]; why != "" {
-			src = why + "; " + src
-		}
-		m.MonthlyCost = &phase.CostMeasure{Amount: c.Result.Total, Source: src}
 	}
-	if m.OpenErrors == nil {
+	if m.OpenErrors == nil && usesErrors {
 		res, err := action.Audit{}.Run(ctx, env)
 		if err != nil {
 			return m, fmt.Errorf("auditing the snapshot for the open error findings: %w", err)

@@ -320,3 +320,18 @@ func ParseWindow(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// Uses tells which KPIs the phases need measured: a cost (a cost target,
+// which a cost trigger needs too), and the open error findings (an error
+// ceiling, or an incident-free trigger), so that an edge reads only what
+// counts.
+func (c *Config) Uses() (cost, openErrors bool) {
+	for _, p := range c.Sequence {
+		cost = cost || p.Targets.MonthlyCost != nil
+		openErrors = openErrors || p.Targets.OpenErrors != nil
+		for _, t := range p.EnterNext {
+			openErrors = openErrors || t.IncidentFree != nil
+		}
+	}
+	return cost, openErrors
+}

@@ -87,11 +87,7 @@ func WriteMarkdown(w io.Writer, s *Status, scope string) error {
 	}
 	b.WriteString("\n## KPIs\n\n")
 	writeMDRow(&b, s.Table.Header)
-	sep := make([]string, len(s.Table.Header))
-	for i := range sep {
-		sep[i] = "---"
-	}
-	writeMDRow(&b, sep)
+	writeMDSep(&b, len(s.Table.Header))
 	for _, r := range s.Table.Rows {
 		writeMDRow(&b, r)
 	}
@@ -110,12 +106,12 @@ func WriteMarkdown(w io.Writer, s *Status, scope string) error {
 		}
 		b.WriteString("\n\n")
 		writeMDRow(&b, []string{"Target", "Goal", "Measured", "State"})
-		writeMDRow(&b, []string{"---", "---", "---", "---"})
+		writeMDSep(&b, 4)
 		writeMDChecks(&b, p.Targets)
 		if len(p.EnterNext) > 0 && i+1 < len(s.Phases) {
 			fmt.Fprintf(&b, "\nTo enter %s:\n\n", md(s.Phases[i+1].Name))
 			writeMDRow(&b, []string{"Trigger", "Goal", "Measured", "State"})
-			writeMDRow(&b, []string{"---", "---", "---", "---"})
+			writeMDSep(&b, 4)
 			writeMDChecks(&b, p.EnterNext)
 		}
 	}
@@ -131,6 +127,11 @@ func writeMDChecks(b *strings.Builder, cs []Check) {
 		}
 		writeMDRow(b, []string{c.What, c.Goal, c.Measured, state})
 	}
+}
+
+// writeMDSep writes a table's header separator, which must stay markup.
+func writeMDSep(b *strings.Builder, n int) {
+	b.WriteString("|" + strings.Repeat(" --- |", n) + "\n")
 }
 
 func writeMDRow(b *strings.Builder, cells []string) {

@@ -481,10 +481,12 @@ func (e *evaluator) note(kpi string) string {
 // measured lists each KPI's measured value with its source.
 func (e *evaluator) measured() []Measured {
 	var out []Measured
+	usesCost, usesErrors := e.c.Uses()
+	usesNamespaces := slices.ContainsFunc(e.c.Sequence, func(p Phase) bool { return p.Targets.Namespaces != nil })
 	if mc := e.m.MonthlyCost; mc != nil {
 		a := mc.Amount
 		out = append(out, Measured{KPI: kpiCost, Value: a.String(), Amount: &a, Source: mc.Source})
-	} else {
+	} else if usesCost {
 		out = append(out, Measured{KPI: kpiCost, Value: NotMeasured, Source: e.note(kpiCost)})
 	}
 	if e.nsCount != nil {
@@ -500,13 +502,13 @@ func (e *evaluator) measured() []Measured {
 		}
 		n := *e.nsCount
 		out = append(out, Measured{KPI: kpiNamespaces, Value: fmt.Sprint(n), Count: &n, Source: e.m.NamespacesSource + "; " + how})
-	} else {
+	} else if usesNamespaces {
 		out = append(out, Measured{KPI: kpiNamespaces, Value: NotMeasured, Source: e.note(kpiNamespaces)})
 	}
 	if oe := e.m.OpenErrors; oe != nil {
 		n := oe.Count
 		out = append(out, Measured{KPI: kpiErrors, Value: fmt.Sprint(n), Count: &n, Source: oe.Source})
-	} else {
+	} else if usesErrors {
 		out = append(out, Measured{KPI: kpiErrors, Value: NotMeasured, Source: e.note(kpiErrors)})
 	}
 	for _, w := range e.windows() {
