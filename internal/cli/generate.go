@@ -27,11 +27,13 @@ const (
 
 // GenerateOptions are the options of `purser generate`.
 type GenerateOptions struct {
-	Env     EnvFlags
-	What    string
-	Out     string
-	Force   bool
-	Output  *choice
+	Env    EnvFlags
+	What   string
+	Out    string
+	Force  bool
+	Output *choice
+	// As is what enforces the rules of purser generate gatekeeper.
+	As      *choice
 	streams genericiooptions.IOStreams
 }
 
@@ -58,15 +60,17 @@ kubectl apply -f - (-o json: one List), or one file per object with --out DIR:
                    production and development figures), or current use plus
                    headroom (govern.quotas.mode: usage)
 ` + generatorsHelp() + `
+` + admissionHelp + `
 
 A quota below what a namespace already uses is an error naming the namespace,
 the resource, the use and the quota; --force makes it a warning. Check the
 NetworkPolicies before applying them with purser policy reach --policies.
-The generators read the whole cluster, so -n does not apply.`,
+The generators that read a cluster read all of it, so -n does not apply.`,
 		Example: `  purser generate networkpolicies --demo
   purser generate namespaces --config purser.yaml | kubectl apply --server-side -f -
   purser generate quotas --from cluster.snap --out guardrails/quotas
   purser generate gitops --config purser.yaml --out infrastructure
+  purser generate gatekeeper --as vap --config purser.yaml | kubectl apply -f -
   purser generate networkpolicies --demo --out /tmp/np && purser policy reach --demo nextstep-dev/deployment/nextstep-api nextstep/deployment/nextstep-api --policies /tmp/np`,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: generatorNames(),
@@ -74,6 +78,12 @@ The generators read the whole cluster, so -n does not apply.`,
 			o.What = args[0]
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if err := o.validateAdmission(cmd.Flags().Changed); err != nil {
+				return err
+			}
+			if o.What == admissionGatekeeper {
+				return o.runAdmission(cmd.Context())
 			}
 			env, err := o.Env.Complete(cmd.Context(), streams)
 			if err != nil {
@@ -87,14 +97,14 @@ The generators read the whole cluster, so -n does not apply.`,
 	cmd.Flags().StringVar(&o.Out, "out", "", "write one file per object into this directory (namespace/kind-name.yaml) instead of printing")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "generate quotas below current use, with a warning instead of an error")
 	o.Output = outputFormat(cmd, "yaml", "json")
-	cmd.AddCommand(newGenerateAdmissionCmd(streams))
+	o.addAdmissionFlags(cmd)
 	return cmd
 }
 
 // Validate checks the arguments and flags.
 func (o *GenerateOptions) Validate() error {
 	switch o.What {
-	case generateNamespaces, generateNetworkPolicies, generateQuotas:
+	case generateNamespaces, generateNetworkPolicies, generateQuotas, admissionGatekeeper:
 	default:
 		if _, ok := generators()[o.What]; !ok {
 			names := generatorNames()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/purserhq/purser/internal/action"
 	"github.com/purserhq/purser/internal/govern"
@@ -17,76 +16,51 @@ const (
 	admissionVAP        = "vap"
 )
 
-// GenerateAdmissionOptions are the options of `purser generate gatekeeper`.
-type GenerateAdmissionOptions struct {
-	ConfigPath string
-	Demo       bool
-	Out        string
-	As         *choice
-	Output     *choice
-	streams    genericiooptions.IOStreams
-}
+// admissionHelp describes purser generate gatekeeper and its --as.
+const admissionHelp = `  gatekeeper       the strategy's Phase 3 admission rules (govern.admission):
+                   naming (Deployment names match govern.admission.namingRegex,
+                   default the strategy's ^(nextstep|kvibes|onlyoneapi)-(api|worker|frontend|backend)(-[a-z]+)?$),
+                   labels (govern.admission.requiredLabels, default app),
+                   limits (govern.admission.limits, default cpu and memory) and
+                   latest (a pinned tag or digest). --as gatekeeper (the
+                   default) writes a ConstraintTemplate and a Constraint per
+                   rule, whose Rego reads input.parameters, which the schema
+                   marks required: apply the templates, wait for Gatekeeper
+                   to ingest them, then the constraints. --as vap writes the
+                   same rules as ValidatingAdmissionPolicies (CEL, Kubernetes
+                   1.30 and later) with a Deny binding each. Both leave
+                   kube-system, kube-public and kube-node-lease alone. The
+                   rules depend on the config only: no cluster is read. Check
+                   them with purser policy lint FILE and purser policy test.`
 
-func newGenerateAdmissionCmd(streams genericiooptions.IOStreams) *cobra.Command {
-	o := &GenerateAdmissionOptions{streams: streams}
-	cmd := &cobra.Command{
-		Use:   "gatekeeper",
-		Short: "Generate admission rules: Gatekeeper ConstraintTemplates and Constraints, or ValidatingAdmissionPolicies",
-		Long: `Write the strategy's Phase 3 admission rules (govern.admission of purser.yaml):
-
-  naming  Deployment names match govern.admission.namingRegex (default the
-          strategy's ^(nextstep|kvibes|onlyoneapi)-(api|worker|frontend|backend)(-[a-z]+)?$)
-  labels  Deployments, StatefulSets and DaemonSets carry govern.admission.requiredLabels (default app)
-  limits  their containers set govern.admission.limits (default cpu and memory)
-  latest  their containers run a pinned tag or digest, not latest (nor an untagged image)
-
---as gatekeeper (the default) writes a ConstraintTemplate and a Constraint per
-rule; the Rego reads its parameters from input.parameters, which the schema
-marks required. Gatekeeper creates a constraint's kind once it has ingested the
-template: apply the templates, wait for them, then the constraints.
---as vap writes the same rules as ValidatingAdmissionPolicies
-(admissionregistration.k8s.io/v1, CEL, Kubernetes 1.30 and later) with a Deny
-binding each, for clusters without Gatekeeper. Both leave kube-system,
-kube-public and kube-node-lease alone and give the same messages.
-
-Check them before enforcing them: purser policy lint FILE, and purser policy
-test --policies FILE against the cluster. The rules depend on the config only,
-not on a cluster.`,
-		Example: `  purser generate gatekeeper --out policies/gatekeeper
-  purser generate gatekeeper --as vap --config purser.yaml | kubectl apply -f -
-  purser generate gatekeeper --as vap > vap.yaml && purser policy test --demo --policies vap.yaml`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
-	}
-	cmd.Flags().StringVar(&o.ConfigPath, "config", "", "purser.yaml: its govern.admission section (apiVersion purser.dev/v1alpha1)")
-	cmd.Flags().BoolVar(&o.Demo, "demo", false, "use the embedded BlueOcean demo's config")
-	cmd.Flags().StringVar(&o.Out, "out", "", "write one file per object into this directory (kind-name.yaml) instead of printing")
+// addAdmissionFlags registers --as, which only purser generate gatekeeper
+// takes.
+func (o *GenerateOptions) addAdmissionFlags(cmd *cobra.Command) {
 	o.As = newChoice(admissionGatekeeper, admissionGatekeeper, admissionVAP)
-	addChoice(cmd, o.As, "as", "", "what enforces the rules")
-	o.Output = outputFormat(cmd, "yaml", "json")
-	return cmd
+	addChoice(cmd, o.As, "as", "", "with gatekeeper, what enforces the rules: gatekeeper (ConstraintTemplates) or vap (ValidatingAdmissionPolicies)")
 }
 
-// Validate checks the flags.
-func (o *GenerateAdmissionOptions) Validate() error {
-	if o.Out != "" && o.Output.value != "yaml" {
-		return fmt.Errorf("-o %s: --out writes YAML files; -o chooses what is printed instead", o.Output.value)
+// validateAdmission checks the flags of purser generate gatekeeper, and
+// that no other generator is given --as. The rules come from the config
+// alone, so flags that read a cluster are refused rather than ignored.
+func (o *GenerateOptions) validateAdmission(changed func(string) bool) error {
+	if o.What != admissionGatekeeper {
+		if changed("as") {
+			return fmt.Errorf("--as applies to purser generate gatekeeper only")
+		}
+		return nil
 	}
-	var inputs []pathFlag
-	if o.ConfigPath != "" {
-		inputs = append(inputs, pathFlag{flag: "--config", path: o.ConfigPath})
+	for _, f := range []string{"from", "collected-at", "max-input-size", "all-namespaces"} {
+		if changed(f) {
+			return fmt.Errorf("--%s: purser generate gatekeeper reads no cluster, its rules depend on the config only", f)
+		}
 	}
-	return checkOutputs(inputs, []pathFlag{{flag: "--out", path: o.Out, dir: true}})
+	return nil
 }
 
-// Run generates the rules and prints or writes them.
-func (o *GenerateAdmissionOptions) Run(ctx context.Context) error {
-	cfg, err := action.LoadConfig(o.ConfigPath, o.Demo)
+// runAdmission generates the admission rules and prints or writes them.
+func (o *GenerateOptions) runAdmission(ctx context.Context) error {
+	cfg, err := action.LoadConfig(o.Env.ConfigPath, o.Env.Demo)
 	if err != nil {
 		return err
 	}

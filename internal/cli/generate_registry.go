@@ -19,7 +19,7 @@ type generator struct {
 }
 
 func generatorNames() []string {
-	return append([]string{generateNamespaces, generateNetworkPolicies, generateQuotas}, sortedNames(generators())...)
+	return append([]string{generateNamespaces, generateNetworkPolicies, generateQuotas, admissionGatekeeper}, sortedNames(generators())...)
 }
 
 func generatorsHelp() string {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -216,5 +217,38 @@ func TestPolicyReachWarnsOfUnmatchedSelectors(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "Warning: NetworkPolicy nextstep/production-isolation: ingress[0] peer 0: namespaceSelector name=ingress-nginx matches no namespace") {
 		t.Errorf("stderr:\n%s", stderr)
+	}
+}
+
+// TestGenerateGatekeeperIsAGenerator: gatekeeper is an argument of
+// generate like the other generators (with the same --out and -o), its
+// documented spelling unchanged; --as belongs to it alone, and flags
+// that read a cluster are refused, since its rules come from the config.
+func TestGenerateGatekeeperIsAGenerator(t *testing.T) {
+	t.Parallel()
+	root := NewRoot(genericiooptions.NewTestIOStreamsDiscard())
+	gen, _, err := root.Find([]string{"generate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gen.Commands()) != 0 || !slices.Contains(gen.ValidArgs, "gatekeeper") {
+		t.Errorf("generate has subcommands %v and arguments %v; want gatekeeper among the arguments only", gen.Commands(), gen.ValidArgs)
+	}
+	out, _, err := run(t, "generate", "gatekeeper", "--as", "vap", "-o", "json")
+	if err != nil || !strings.Contains(out, `"kind": "ValidatingAdmissionPolicy"`) {
+		t.Errorf("generate gatekeeper --as vap -o json: %v\n%.300s", err, out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"generate", "quotas", "--demo", "--as", "vap"}, "--as applies to purser generate gatekeeper only"},
+		{[]string{"generate", "gatekeeper", "--from", "cluster.yaml"}, "--from: purser generate gatekeeper reads no cluster"},
+		{[]string{"generate", "gatekeeper", "--as", "opa"}, "opa"},
+		{[]string{"generate", "gatekeeper", "--force"}, "--force applies to purser generate quotas and gitops only"},
+	} {
+		if _, _, err := run(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: got %v, want %q", tc.args, err, tc.want)
+		}
 	}
 }

@@ -108,7 +108,7 @@ exits at once.`,
 		}
 		// -n is honoured or refused, never ignored.
 		if ns := *kube.Namespace; ns != "" && cmd.Annotations[namespaceAnnotation] != "narrows" {
-			return fmt.Errorf("-n %s: purser %s does not narrow to a namespace (audit and cost do)", output.TerminalText(ns), cmd.Name())
+			return fmt.Errorf("-n %s: %s does not narrow to a namespace (audit and cost do)", output.TerminalText(ns), cmd.CommandPath())
 		}
 		l := logging.New(streams.ErrOut, verbosity)
 		if ro.onLogger != nil {
@@ -134,6 +134,7 @@ exits at once.`,
 		newGenerateCmd(streams, kube), newPolicyCmd(streams, kube),
 		newDiffCmd(streams),
 		newServeCmd(streams, kube),
+		newPhaseCmd(streams, kube),
 	)
 	return root
 }

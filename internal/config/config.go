@@ -12,6 +12,7 @@
 //	plan: {...}
 //	govern: {...}
 //	watch: {...}      # purser serve's alert rules and notifiers
+//	phases: {...}     # the strategy's phases (purser phase status)
 package config
 
 import (
@@ -25,6 +26,7 @@ import (
 	"github.com/purserhq/purser/internal/classify"
 	"github.com/purserhq/purser/internal/cost"
 	"github.com/purserhq/purser/internal/govern"
+	"github.com/purserhq/purser/internal/phase"
 	"github.com/purserhq/purser/internal/plan"
 	"github.com/purserhq/purser/internal/yamldoc"
 )
@@ -50,6 +52,8 @@ type Config struct {
 	Govern govern.Config `yaml:"govern"`
 	// Watch holds purser serve's alert rules and notifiers.
 	Watch alert.Config `yaml:"watch"`
+	// Phases are the strategy's phases, KPIs and triggers (phases.go).
+	Phases phase.Config `yaml:"phases"`
 
 	doc *yamldoc.Doc
 	// sections maps a section taken from another file (Layer) to that
@@ -58,7 +62,9 @@ type Config struct {
 }
 
 // sectionNames are the sections of a Config, as written.
-func sectionNames() []string { return []string{"classify", "audit", "cost", "plan", "govern", "watch"} }
+func sectionNames() []string {
+	return []string{"classify", "audit", "cost", "plan", "govern", "watch", "phases"}
+}
 
 // Layer returns base with the sections over gives replaced by over's: a
 // user's purser.yaml on top of the demo's keeps the demo's teams and line
@@ -91,6 +97,9 @@ func Layer(base, over *Config) *Config {
 	}
 	if over.doc.Has("watch") {
 		out.Watch = over.Watch
+	}
+	if over.doc.Has("phases") {
+		out.Phases = over.Phases
 	}
 	return &out
 }
@@ -143,6 +152,7 @@ func (c *Config) validate() error {
 		{"plan", c.Plan.Validate()},
 		{"govern", c.Govern.Validate()},
 		{"watch", c.validateWatch()},
+		{"phases", c.validatePhases()},
 	} {
 		if err := c.doc.Check(s.name, s.err); err != nil {
 			return err

@@ -40,6 +40,7 @@ type testConfig struct {
 	Classify   classify.Rules `yaml:"classify"`
 	Audit      yaml.Node      `yaml:"audit"`
 	Cost       yaml.Node      `yaml:"cost"`
+	Phases     yaml.Node      `yaml:"phases"`
 	Plan       Config         `yaml:"plan"`
 	doc        *yamldoc.Doc
 }
