@@ -678,7 +678,6 @@ func sameResources(a, b corev1.ResourceRequirements) bool {
 	return eq(a.Requests, b.Requests) && eq(a.Limits, b.Limits)
 }
 
-
 // commandsScript is every fix's command as a POSIX shell script, run from
 // the directory it is in. Manual commands (reverted by a GitOps
 // controller) are written commented out.

@@ -140,7 +140,9 @@ func strategicPatch(kind string, edits []containerEdit) map[string]any {
 // comment and start a line of its own.
 func comment(text string) string {
 	var b strings.Builder
-	for _, l := range strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == '\r' || r == '\v' || r == '\f' || r == 0x85 || r == 0x2028 || r == 0x2029 }) {
+	for _, l := range strings.FieldsFunc(text, func(r rune) bool {
+		return r == '\n' || r == '\r' || r == '\v' || r == '\f' || r == 0x85 || r == 0x2028 || r == 0x2029
+	}) {
 		b.WriteString("# ")
 		b.WriteString(strings.Map(func(r rune) rune {
 			if r < 0x20 && r != '\t' || r == 0x7f {
