@@ -272,7 +272,7 @@ func flatten(s string) string { return strings.Join(strings.Fields(s), " ") }
 // the patch, apiVersion, kind and name included so kustomize and kubectl
 // both take it.
 func patchYAML(kind, name string, g *group) ([]byte, error) {
-	p := strategicPatch(kind, g.edits())
+	p := strategicPatch(kind, g.spec, g.edits())
 	p["apiVersion"] = apiVersionOf(kind)
 	p["kind"] = kind
 	p["metadata"] = map[string]any{"name": name}

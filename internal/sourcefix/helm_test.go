@@ -131,6 +131,20 @@ func stripComments(s string) string {
 // object for object.
 func assertOnlyResourcesChanged(t *testing.T, before, after []byte, changes []Change) {
 	t.Helper()
+	var cs []Change
+	for _, c := range changes {
+		if c.Kind == "Pod" {
+			c.Name = strings.TrimSuffix(c.Name, "-7d9f-x2x4q")
+		}
+		cs = append(cs, c)
+	}
+	assertOnlyResourcesChangedAll(t, before, after, cs)
+}
+
+// assertOnlyResourcesChangedAll is assertOnlyResourcesChanged for changes
+// that name their Deployments.
+func assertOnlyResourcesChangedAll(t *testing.T, before, after []byte, changes []Change) {
+	t.Helper()
 	b, err := parseRender(before)
 	if err != nil {
 		t.Fatal(err)
@@ -151,16 +165,16 @@ func assertOnlyResourcesChanged(t *testing.T, before, after []byte, changes []Ch
 				t.Fatal(err)
 			}
 			for _, c := range changes {
-				name := c.Name
-				if c.Kind == "Pod" {
-					name = strings.TrimSuffix(name, "-7d9f-x2x4q")
-				}
-				if name != d.Name {
+				if c.Name != d.Name {
 					continue
 				}
-				for j := range d.Spec.Template.Spec.Containers {
-					if d.Spec.Template.Spec.Containers[j].Name == c.Container {
-						d.Spec.Template.Spec.Containers[j].Resources = c.Resources
+				cs := d.Spec.Template.Spec.Containers
+				if c.Init {
+					cs = d.Spec.Template.Spec.InitContainers
+				}
+				for j := range cs {
+					if cs[j].Name == c.Container {
+						cs[j].Resources = c.Resources
 						changed++
 					}
 				}

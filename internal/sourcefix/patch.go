@@ -109,26 +109,39 @@ type containerEdit struct {
 
 // strategicPatch builds the strategic merge patch of a workload's
 // containers: the containers list merges by name, so only the named
-// containers' resources change.
-func strategicPatch(kind string, edits []containerEdit) map[string]any {
-	var containers, inits []any
-	for _, e := range edits {
-		c := map[string]any{"name": e.Name, "resources": e.Resources}
-		if e.Init {
-			inits = append(inits, c)
-		} else {
-			containers = append(containers, c)
+// containers' resources change. Every container of a list the patch
+// touches is named, in spec's order, the unchanged ones by name alone:
+// kustomize puts the containers a patch names first, and would otherwise
+// reorder them.
+func strategicPatch(kind string, spec *corev1.PodSpec, edits []containerEdit) map[string]any {
+	list := func(cs []corev1.Container, init bool) []any {
+		var out []any
+		touched := false
+		for _, c := range cs {
+			m := map[string]any{"name": c.Name}
+			for _, e := range edits {
+				if e.Init == init && e.Name == c.Name {
+					m["resources"] = e.Resources
+					touched = true
+				}
+			}
+			out = append(out, m)
 		}
+		if !touched {
+			return nil
+		}
+		return out
 	}
-	spec := map[string]any{}
+	containers, inits := list(spec.Containers, false), list(spec.InitContainers, true)
+	body := map[string]any{}
 	if containers != nil {
-		spec["containers"] = containers
+		body["containers"] = containers
 	}
 	if inits != nil {
-		spec["initContainers"] = inits
+		body["initContainers"] = inits
 	}
 	path := specPath(kind)
-	var out any = spec
+	var out any = body
 	for i := len(path) - 1; i >= 0; i-- {
 		out = map[string]any{path[i]: out}
 	}
