@@ -13,6 +13,7 @@ package sourcefix
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -269,13 +270,16 @@ func (g *group) reasons() string {
 func flatten(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // patchYAML is a workload's patch as a file: a comment per change, then
-// the patch, apiVersion, kind and name included so kustomize and kubectl
-// both take it.
-func patchYAML(kind, name string, g *group) ([]byte, error) {
+// the patch. A patch for kustomize names its object (apiVersion, kind and
+// name, as kustomize finds its target); one for kubectl patch holds the
+// change alone, as kubectl names the object on its command line.
+func patchYAML(kind, name string, g *group, named bool) ([]byte, error) {
 	p := strategicPatch(kind, g.spec, g.edits())
-	p["apiVersion"] = apiVersionOf(kind)
-	p["kind"] = kind
-	p["metadata"] = map[string]any{"name": name}
+	if named {
+		p["apiVersion"] = apiVersionOf(kind)
+		p["kind"] = kind
+		p["metadata"] = map[string]any{"name": name}
+	}
 	data, err := sigsyaml.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("patch of %s: %w", g.top, err)
@@ -318,7 +322,7 @@ func (b *builder) kustomize(g *group, f *Fix) error {
 		name = n
 		f.Notes = append(f.Notes, fmt.Sprintf("the patch names the object %s, its name in the overlay before namePrefix/nameSuffix", n))
 	}
-	data, err := patchYAML(g.top.Kind, name, g)
+	data, err := patchYAML(g.top.Kind, name, g, true)
 	if err != nil {
 		return err
 	}
@@ -343,14 +347,18 @@ func (b *builder) kustomize(g *group, f *Fix) error {
 // only as manual.
 func (b *builder) gitSource(g *group, f *Fix) error {
 	f.Method = MethodGitSource
-	data, err := patchYAML(g.top.Kind, g.top.Name, g)
+	data, err := patchYAML(g.top.Kind, g.top.Name, g, true)
 	if err != nil {
 		return err
+	}
+	manual, err := json.Marshal(strategicPatch(g.top.Kind, g.spec, g.edits()))
+	if err != nil {
+		return fmt.Errorf("patch of %s: %w", g.top, err)
 	}
 	dir := workloadDir("git", g.top)
 	b.add(dir+"/patch.yaml", data)
 	f.Files = []string{dir + "/patch.yaml"}
-	f.Manual = kubectlPatch(g.top, dir+"/patch.yaml", false)
+	f.Manual = shell.Join("kubectl", "patch", strings.ToLower(g.top.Kind), g.top.Name, "--namespace", g.top.Namespace, "--type", "strategic", "--patch", string(manual))
 	f.Notes = append(f.Notes,
 		fmt.Sprintf("%s syncs %s: change it in the Git path that manager's spec names (the snapshot does not hold it); %s/patch.yaml is the change as a strategic-merge patch", g.owner.Manager, g.top, dir),
 		"name the overlay in purser.yaml sources.kustomize (or the chart in sources.helm) to get the fix written for it",
@@ -379,7 +387,7 @@ func kubectlPatch(r snapshot.Ref, file string, resize bool) string {
 
 // kubectl is the fix of a workload nothing owns.
 func (b *builder) kubectl(g *group, f *Fix) error {
-	data, err := patchYAML(g.top.Kind, g.top.Name, g)
+	data, err := patchYAML(g.top.Kind, g.top.Name, g, false)
 	if err != nil {
 		return err
 	}
