@@ -257,7 +257,7 @@ func (g *group) edits() []containerEdit {
 func (g *group) reasons() string {
 	var lines []string
 	for _, c := range g.changes {
-		line := fmt.Sprintf("%s %s %s %q", g.top.Kind, g.top.Namespace+"/"+g.top.Name, containerWord(c.Init), c.Container)
+		line := fmt.Sprintf("%s %q %s %q", g.top.Kind, g.top.Namespace+"/"+g.top.Name, containerWord(c.Init), c.Container)
 		if c.Reason != "" {
 			line += ": " + flatten(c.Reason)
 		}
@@ -695,7 +695,7 @@ func commandsScript(fixes []Fix) []byte {
 	done := map[string]bool{}
 	for _, f := range fixes {
 		b.WriteString("\n")
-		b.WriteString(comment(fmt.Sprintf("%s (%s): %s", f.Owner.Workload, f.Owner.Source, f.Method)))
+		b.WriteString(comment(fmt.Sprintf("%s %q (%s): %s", f.Owner.Workload.Kind, f.Owner.Workload.Namespace+"/"+f.Owner.Workload.Name, f.Owner.Source, f.Method)))
 		for _, n := range f.Notes {
 			b.WriteString(comment(n))
 		}
