@@ -26,6 +26,7 @@ import (
 	"github.com/purserhq/purser/internal/cost"
 	"github.com/purserhq/purser/internal/govern"
 	"github.com/purserhq/purser/internal/plan"
+	"github.com/purserhq/purser/internal/sourcefix"
 	"github.com/purserhq/purser/internal/yamldoc"
 )
 
@@ -50,6 +51,8 @@ type Config struct {
 	Govern govern.Config `yaml:"govern"`
 	// Watch holds purser serve's alert rules and notifiers.
 	Watch alert.Config `yaml:"watch"`
+	// Sources says where workloads come from: kustomize overlays, Helm charts.
+	Sources sourcefix.Config `yaml:"sources"`
 
 	doc *yamldoc.Doc
 	// sections maps a section taken from another file (Layer) to that
@@ -58,7 +61,7 @@ type Config struct {
 }
 
 // sectionNames are the sections of a Config, as written.
-func sectionNames() []string { return []string{"classify", "audit", "cost", "plan", "govern", "watch"} }
+func sectionNames() []string { return []string{"classify", "audit", "cost", "plan", "govern", "watch", "sources"} }
 
 // Layer returns base with the sections over gives replaced by over's: a
 // user's purser.yaml on top of the demo's keeps the demo's teams and line
@@ -91,6 +94,9 @@ func Layer(base, over *Config) *Config {
 	}
 	if over.doc.Has("watch") {
 		out.Watch = over.Watch
+	}
+	if over.doc.Has("sources") {
+		out.Sources = over.Sources
 	}
 	return &out
 }
@@ -143,6 +149,7 @@ func (c *Config) validate() error {
 		{"plan", c.Plan.Validate()},
 		{"govern", c.Govern.Validate()},
 		{"watch", c.validateWatch()},
+		{"sources", c.Sources.Validate()},
 	} {
 		if err := c.doc.Check(s.name, s.err); err != nil {
 			return err
