@@ -26,6 +26,9 @@ import (
 //	    shop/web:                               # namespace/release
 //	      chart: charts/web                     # a local chart directory
 //	      values: [deploy/web-prod.yaml]        # the release's own values, as installed
+//	    shop/db:                                # no chart at hand:
+//	      manifest: releases/db.manifest.yaml   #   helm get manifest db -n shop
+//	      values: [releases/db.values.yaml]     #   helm get values --all db -n shop
 type Config struct {
 	Kustomize map[string]string    `yaml:"kustomize"`
 	Helm      map[string]HelmChart `yaml:"helm"`
@@ -35,6 +38,11 @@ type Config struct {
 type HelmChart struct {
 	// Chart is a local chart directory, rendered with `helm template`.
 	Chart string `yaml:"chart"`
+	// Manifest is the release's rendered manifest (helm get manifest),
+	// for when the chart is not at hand: a container's values key is
+	// then the one values key holding its resources, matched, not
+	// rendered. It needs Values, as helm get values --all prints them.
+	Manifest string `yaml:"manifest"`
 	// Values are values files the release was installed with, in order
 	// (what `helm get values` prints): a chart that draws a container
 	// only when a value enables it needs them to draw it.
@@ -55,8 +63,12 @@ func (c Config) Validate() error {
 		if _, _, err := parseReleaseKey(k); err != nil {
 			return yamldoc.Fieldf("helm", "%q: %v", k, err)
 		}
-		if strings.TrimSpace(c.Helm[k].Chart) == "" {
-			return yamldoc.Fieldf("helm", "%q: no chart directory", k)
+		h := c.Helm[k]
+		if strings.TrimSpace(h.Chart) == "" && strings.TrimSpace(h.Manifest) == "" {
+			return yamldoc.Fieldf("helm", "%q: no chart directory and no manifest", k)
+		}
+		if h.Chart == "" && len(h.Values) == 0 {
+			return yamldoc.Fieldf("helm", "%q: a manifest needs the release's values (helm get values --all) to match keys with", k)
 		}
 	}
 	return nil
@@ -82,7 +94,7 @@ func (c Config) Resolve(dir string) Config {
 	if c.Helm != nil {
 		out.Helm = map[string]HelmChart{}
 		for k, v := range c.Helm {
-			h := HelmChart{Chart: abs(v.Chart)}
+			h := HelmChart{Chart: abs(v.Chart), Manifest: abs(v.Manifest)}
 			for _, f := range v.Values {
 				h.Values = append(h.Values, abs(f))
 			}

@@ -135,7 +135,7 @@ func Build(ctx context.Context, ix *snapshot.Index, changes []Change, opts Optio
 		fixes[i] = &Fix{Owner: g.owner, Changes: g.changes}
 		if h := g.owner.Helm; h != nil && h.Name != "" && (g.owner.Source == SourceHelm || g.owner.Source == SourceArgoCD || g.owner.Source == SourceFlux) {
 			key := h.Namespace + "/" + h.Name
-			if _, ok := opts.Sources.Helm[key]; ok && opts.Helm != nil {
+			if src, ok := opts.Sources.Helm[key]; ok && (opts.Helm != nil && src.Chart != "" || src.Manifest != "") {
 				helmByRelease[key] = append(helmByRelease[key], i)
 				continue
 			}
@@ -537,13 +537,33 @@ func (b *builder) helm(ctx context.Context, key string, gs []*group, fs []*Fix) 
 			search.Targets = append(search.Targets, helmTarget{Kind: g.top.Kind, Name: g.top.Name, Container: c.Container, Init: c.Init})
 		}
 	}
-	paths, failed, err := findKeyPaths(ctx, b.opts.Helm, search)
-	if err != nil {
-		return fallbackAll(err.Error())
-	}
-	base, err := b.render(ctx, search, user)
-	if err != nil {
-		return fallbackAll(err.Error())
+	// With the chart, the key paths are found and the fragment checked by
+	// rendering; with only the release's manifest, by matching values.
+	render := src.Chart != "" && b.opts.Helm != nil
+	var (
+		paths  map[helmTarget]keyPath
+		failed map[helmTarget]error
+		base   []*unstructured.Unstructured
+		err    error
+	)
+	if render {
+		if paths, failed, err = findKeyPaths(ctx, b.opts.Helm, search); err != nil {
+			return fallbackAll(err.Error())
+		}
+		if base, err = b.render(ctx, search, user); err != nil {
+			return fallbackAll(err.Error())
+		}
+	} else {
+		data, err := os.ReadFile(src.Manifest)
+		if err != nil {
+			return fmt.Errorf("release %s: reading its manifest: %w", key, err)
+		}
+		if base, err = parseRender(data); err != nil {
+			return fmt.Errorf("release %s: manifest %s: %w", key, src.Manifest, err)
+		}
+		if paths, failed, err = matchKeyPaths(base, user, search.Targets); err != nil {
+			return fallbackAll(fmt.Sprintf("release %s: %v", key, err))
+		}
 	}
 
 	// Place every workload whose containers all have a key, and no
@@ -597,27 +617,9 @@ func (b *builder) helm(ctx context.Context, key string, gs []*group, fs []*Fix) 
 		return fmt.Errorf("values of release %s: %w", key, err)
 	}
 	var why []string
-	if after, err := b.render(ctx, search, append(append([][]byte{}, user...), data)); err != nil {
-		why = append(why, err.Error())
-	} else {
-		for _, i := range ok {
-			for _, c := range gs[i].changes {
-				t := helmTarget{Kind: gs[i].top.Kind, Name: gs[i].top.Name, Container: c.Container, Init: c.Init}
-				got, err := renderedContainer(after, t)
-				if err != nil {
-					why = append(why, err.Error())
-				} else if !sameResources(got.Resources, c.Resources) {
-					why = append(why, fmt.Sprintf("rendered with the values, %s %s container %q does not get exactly the new resources (the templates change them)", t.Kind, t.Name, t.Container))
-				}
-			}
-		}
-		if len(why) == 0 {
-			if d := renderDiff(base, after, targets); len(d) > 0 {
-				for _, i := range ok {
-					fs[i].Notes = append(fs[i].Notes, "rendered with the values, the chart also changes: "+strings.Join(d, "; "))
-				}
-			}
-		}
+	if render {
+		// Without the chart the match stands unchecked, and says so.
+		why = b.checkRender(ctx, search, user, data, base, gs, fs, ok, targets)
 	}
 	if len(why) > 0 {
 		for _, i := range ok {
@@ -634,7 +636,10 @@ func (b *builder) helm(ctx context.Context, key string, gs []*group, fs []*Fix) 
 		head = append(head, gs[i].reasons())
 	}
 	b.add(file, append([]byte(comment(strings.Join(head, "\n"))), data...))
-	cmd := shell.Join("helm", "upgrade", h.Name, src.Chart, "--namespace", h.Namespace, "--reuse-values", "--values", file)
+	cmd := ""
+	if src.Chart != "" {
+		cmd = shell.Join("helm", "upgrade", h.Name, src.Chart, "--namespace", h.Namespace, "--reuse-values", "--values", file)
+	}
 	for _, i := range ok {
 		f, g := fs[i], gs[i]
 		f.Method = MethodHelmValues
@@ -643,7 +648,15 @@ func (b *builder) helm(ctx context.Context, key string, gs []*group, fs []*Fix) 
 		for _, c := range g.changes {
 			f.KeyPaths[c.Container] = paths[helmTarget{Kind: g.top.Kind, Name: g.top.Name, Container: c.Container, Init: c.Init}].String()
 		}
-		f.Notes = append(f.Notes, fmt.Sprintf("checked: rendering %s with %s changes exactly the containers' resources", src.Chart, file))
+		if render {
+			f.Notes = append(f.Notes, fmt.Sprintf("checked: rendering %s with %s changes exactly the containers' resources", src.Chart, file))
+		} else {
+			f.Notes = append(f.Notes, fmt.Sprintf("the values keys were inferred by matching the containers' resources in the release's manifest (%s) with its values, "+
+				"not checked by rendering: name the chart in purser.yaml sources.helm to check them", src.Manifest))
+		}
+		if g.owner.Source == SourceHelm && cmd == "" {
+			f.Notes = append(f.Notes, "run helm upgrade "+shell.Quote(h.Name)+" with the chart the release runs, --namespace "+shell.Quote(h.Namespace)+" --reuse-values --values "+file)
+		}
 		if g.owner.Source == SourceHelm {
 			f.Command = cmd
 			if h.Chart != "" {
@@ -710,4 +723,36 @@ func commandsScript(fixes []Fix) []byte {
 		}
 	}
 	return []byte(b.String())
+}
+
+// checkRender renders the chart with the values fragment data: every
+// placed container must get exactly its new resources. It returns what
+// failed, and notes on the fixes anything else the values change.
+func (b *builder) checkRender(ctx context.Context, search keyPathSearch, user [][]byte, data []byte, base []*unstructured.Unstructured,
+	gs []*group, fs []*Fix, ok []int, targets []helmTarget) []string {
+	after, err := b.render(ctx, search, append(append([][]byte{}, user...), data))
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var why []string
+	for _, i := range ok {
+		for _, c := range gs[i].changes {
+			t := helmTarget{Kind: gs[i].top.Kind, Name: gs[i].top.Name, Container: c.Container, Init: c.Init}
+			got, err := renderedContainer(after, t)
+			if err != nil {
+				why = append(why, err.Error())
+			} else if !sameResources(got.Resources, c.Resources) {
+				why = append(why, fmt.Sprintf("rendered with the values, %s %s container %q does not get exactly the new resources (the templates change them)", t.Kind, t.Name, t.Container))
+			}
+		}
+	}
+	if len(why) > 0 {
+		return why
+	}
+	if d := renderDiff(base, after, targets); len(d) > 0 {
+		for _, i := range ok {
+			fs[i].Notes = append(fs[i].Notes, "rendered with the values, the chart also changes: "+strings.Join(d, "; "))
+		}
+	}
+	return nil
 }

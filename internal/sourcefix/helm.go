@@ -382,3 +382,73 @@ func renderDiff(before, after []*unstructured.Unstructured, skip []helmTarget) [
 	sort.Strings(diffs)
 	return diffs
 }
+
+// matchKeyPaths places each target without a chart: the release's
+// manifest (helm get manifest) shows the container's resources, and the
+// one values key (of the release's values, helm get values --all) that
+// holds exactly those resources is taken to feed it. It cannot tell two
+// keys holding the same resources apart, nor place a container without
+// resources: those get an error saying so.
+func matchKeyPaths(manifest []*unstructured.Unstructured, user [][]byte, targets []helmTarget) (map[helmTarget]keyPath, map[helmTarget]error, error) {
+	if len(user) == 0 {
+		return nil, nil, errors.New("a manifest alone does not show which values key feeds a container: give the release's values too (helm get values --all)")
+	}
+	values := map[string]any{}
+	for i, d := range user {
+		var m map[string]any
+		if err := yaml.Unmarshal(d, &m); err != nil {
+			return nil, nil, fmt.Errorf("reading the release's values file %d: %w", i+1, err)
+		}
+		mergeValues(values, m)
+	}
+	type cand struct {
+		path keyPath
+		res  corev1.ResourceRequirements
+	}
+	var cands []cand
+	for _, p := range candidateKeys(values) {
+		v := values
+		for _, k := range p[:len(p)-1] {
+			v, _ = v[k].(map[string]any)
+		}
+		raw, err := sigsyaml.Marshal(v[p[len(p)-1]])
+		if err != nil {
+			continue
+		}
+		var r corev1.ResourceRequirements
+		// A key whose value is no resources (a map of other things) is
+		// no candidate.
+		if err := sigsyaml.UnmarshalStrict(raw, &r); err != nil {
+			continue
+		}
+		cands = append(cands, cand{p, r})
+	}
+	found := map[helmTarget]keyPath{}
+	failed := map[helmTarget]error{}
+	for _, t := range targets {
+		c, err := renderedContainer(manifest, t)
+		if err != nil {
+			failed[t] = fmt.Errorf("%s", strings.Replace(err.Error(), "the chart renders", "the release's manifest has", 1))
+			continue
+		}
+		if len(c.Resources.Requests) == 0 && len(c.Resources.Limits) == 0 {
+			failed[t] = fmt.Errorf("container %q has no resources in the manifest, so no values key can be matched to it: name the chart in purser.yaml sources.helm", t.Container)
+			continue
+		}
+		var hits []keyPath
+		for _, k := range cands {
+			if sameResources(k.res, c.Resources) {
+				hits = append(hits, k.path)
+			}
+		}
+		switch len(hits) {
+		case 1:
+			found[t] = hits[0]
+		case 0:
+			failed[t] = fmt.Errorf("no values key holds container %q's resources as the manifest shows them", t.Container)
+		default:
+			failed[t] = fmt.Errorf("values keys %s all hold container %q's resources: name the chart in purser.yaml sources.helm to tell them apart", joinPaths(hits), t.Container)
+		}
+	}
+	return found, failed, nil
+}

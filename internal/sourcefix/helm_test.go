@@ -3,6 +3,7 @@ package sourcefix
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -243,6 +244,68 @@ func TestHelmFallback(t *testing.T) {
 			}
 			if len(f.Notes) == 0 || !strings.Contains(f.Notes[0], tc.why) || !strings.Contains(f.Notes[0], "next helm upgrade undoes") {
 				t.Errorf("notes %q, want the reason %q first", f.Notes, tc.why)
+			}
+		})
+	}
+}
+
+// TestHelmManifestMatch: without the chart, the release's manifest and
+// values place a container at the one key holding its resources, and say
+// the match is unchecked; a container without resources, or resources two
+// keys hold, is not placed.
+func TestHelmManifestMatch(t *testing.T) {
+	t.Parallel()
+	values := filepath.Join("testdata", "release", "shop.values.yaml")
+	twin := filepath.Join(t.TempDir(), "twin.yaml")
+	// The worker is given the proxy's resources: two keys now hold them.
+	if err := os.WriteFile(twin, []byte("worker:\n  resources:\n    requests: {cpu: 100m, memory: 64Mi}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := HelmChart{Manifest: filepath.Join("testdata", "release", "shop.manifest.yaml"), Values: []string{values}}
+	tests := []struct {
+		name   string
+		values []string
+		change Change
+		key    string // "" for a fallback
+		why    string
+		frag   string
+	}{
+		{name: "api", change: Change{Namespace: "shop", Kind: "Deployment", Name: "shop-api", Container: "api", Resources: res(map[string]string{"cpu": "250m", "memory": "300Mi"}, nil)},
+			key: "api.resources", frag: "api:\n  resources:\n    limits: null\n    requests:\n      cpu: 250m\n      memory: 300Mi\n"},
+		{name: "sidecar", change: Change{Namespace: "shop", Kind: "Deployment", Name: "shop-api", Container: "proxy", Resources: res(map[string]string{"cpu": "50m"}, nil)},
+			key: "sidecar.resources", frag: "sidecar:\n  resources:\n    requests:\n      cpu: 50m\n      memory: null\n"},
+		{name: "no resources to match", change: Change{Namespace: "shop", Kind: "Deployment", Name: "shop-worker", Container: "worker", Resources: res(map[string]string{"cpu": "50m"}, nil)},
+			why: `container "worker" has no resources in the manifest`},
+		{name: "two keys hold them", values: []string{values, twin}, change: Change{Namespace: "shop", Kind: "Deployment", Name: "shop-api", Container: "proxy", Resources: res(map[string]string{"cpu": "50m"}, nil)},
+			why: `values keys sidecar.resources, worker.resources all hold container "proxy"'s resources`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := src
+			if tc.values != nil {
+				s.Values = tc.values
+			}
+			r, err := Build(context.Background(), snapshot.NewIndex(helmSnapshot()), []Change{tc.change}, Options{Sources: Config{Helm: map[string]HelmChart{"shop/shop": s}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := r.Fixes[0]
+			notes := strings.Join(f.Notes, "\n")
+			if tc.key == "" {
+				if f.Method != MethodKubectlPatch || !strings.Contains(notes, tc.why) {
+					t.Errorf("method %s, notes %q; want a kubectl patch because %q", f.Method, notes, tc.why)
+				}
+				return
+			}
+			if f.Method != MethodHelmValues || f.KeyPaths[tc.change.Container] != tc.key {
+				t.Fatalf("method %s, keys %v; notes %q", f.Method, f.KeyPaths, notes)
+			}
+			if f.Command != "" || !strings.Contains(notes, "not checked by rendering") || !strings.Contains(notes, "run helm upgrade shop with the chart the release runs") {
+				t.Errorf("command %q, notes %q", f.Command, notes)
+			}
+			if got := stripComments(string(fileData(t, r, "helm/shop/shop.values.yaml"))); got != tc.frag {
+				t.Errorf("fragment\n%s\nwant\n%s", got, tc.frag)
 			}
 		})
 	}
