@@ -310,3 +310,31 @@ func TestHelmManifestMatch(t *testing.T) {
 		})
 	}
 }
+
+// TestHelmUnderGitOps: a chart Argo CD renders gets its values fragment
+// for the Application's values in Git, and no helm upgrade to run.
+func TestHelmUnderGitOps(t *testing.T) {
+	t.Parallel()
+	h := HelmCLI{Path: helmBinary(t)}
+	s := &snapshot.Snapshot{Others: []snapshot.ObjectRef{{Group: "argoproj.io", Version: "v1alpha1", Kind: "Application", Namespace: "argocd", Name: "shop"}}}
+	// Argo CD renders with helm template: chart labels, no release annotations.
+	labels := map[string]string{"app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "web-1.2.0", "app.kubernetes.io/instance": "shop"}
+	withChain(s, deployment(meta("shop", "shop-api", labels, nil),
+		container("api", res(map[string]string{"cpu": "500m", "memory": "512Mi"}, map[string]string{"memory": "1Gi"})),
+		container("proxy", res(map[string]string{"cpu": "100m", "memory": "64Mi"}, nil))))
+	r, err := Build(context.Background(), snapshot.NewIndex(s), []Change{{Namespace: "shop", Kind: "Deployment", Name: "shop-api", Container: "proxy",
+		Resources: res(map[string]string{"cpu": "50m", "memory": "48Mi"}, nil)}}, Options{Sources: Config{Helm: map[string]HelmChart{"shop/shop": {Chart: chartDir(t)}}}, Helm: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := r.Fixes[0]
+	if f.Method != MethodHelmValues || f.Command != "" || f.Manual != "" || f.KeyPaths["proxy"] != "sidecar.resources" {
+		t.Fatalf("method %s, command %q, manual %q, keys %v", f.Method, f.Command, f.Manual, f.KeyPaths)
+	}
+	if notes := strings.Join(f.Notes, "\n"); !strings.Contains(notes, "Argo CD Application argocd/shop renders the chart") {
+		t.Errorf("notes %q do not send the values to the Application", notes)
+	}
+	if script := string(fileData(t, r, CommandsFile)); strings.Contains(script, "\nhelm upgrade") {
+		t.Errorf("commands.sh runs a helm upgrade Argo CD would revert:\n%s", script)
+	}
+}

@@ -15,9 +15,11 @@ import (
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
+// The hostile names only ever try to create a file named pwned: if
+// quoting broke, the script run below must leave a trace, never do harm.
 const (
 	hostileNS   = "shop$(touch pwned)"
-	hostileName = "../../etc/passwd\nrm -rf ~;`touch pwned`"
+	hostileName = "../../etc/passwd\ntouch pwned;`touch pwned`"
 	hostileC    = "app'\"; touch pwned #"
 )
 
@@ -32,7 +34,7 @@ func hostileResult(t *testing.T) *Result {
 		container("c", res(map[string]string{"cpu": "1"}, nil))))
 	withChain(s, deployment(meta(hostileNS, "argo", nil, map[string]string{annArgoTracking: "a$(touch pwned)\nb:apps/Deployment:x/y"}),
 		container("c", res(map[string]string{"cpu": "1"}, nil))))
-	reason := "p95 cpu 120m\n$(touch pwned)\nrm -rf / # \r\u2028end"
+	reason := "p95 cpu 120m\n$(touch pwned)\ntouch pwned # \r\u2028end"
 	r, err := Build(context.Background(), snapshot.NewIndex(s), []Change{
 		{Namespace: hostileNS, Kind: "Deployment", Name: hostileName, Container: hostileC, Resources: res(map[string]string{"cpu": "100m"}, nil), Reason: reason},
 		{Namespace: hostileNS, Kind: "Deployment", Name: "helm\n$(touch pwned)", Container: "c", Resources: res(map[string]string{"cpu": "100m"}, nil), Reason: reason},
@@ -97,7 +99,9 @@ func TestHostileNames(t *testing.T) {
 	work := t.TempDir()
 	cmd := exec.Command("/bin/sh", filepath.Join(dir, CommandsFile))
 	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "KUBECTL_LOG="+log)
+	// HOME is the scratch directory too, so that nothing the script could
+	// be made to run reaches the user's files.
+	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "KUBECTL_LOG="+log, "HOME="+work)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("commands.sh: %v\n%s", err, out)
 	}
@@ -134,7 +138,7 @@ func TestHostileNames(t *testing.T) {
 	// The reason's lines stay comments (a name with a line break spans
 	// lines inside its quotes, which the run above shows is one word).
 	for _, l := range strings.Split(string(fileData(t, r, CommandsFile)), "\n") {
-		if strings.Contains(l, "rm -rf / #") && !strings.HasPrefix(l, "# ") {
+		if strings.Contains(l, "touch pwned # ") && !strings.HasPrefix(l, "# ") {
 			t.Errorf("commands.sh line %q is the reason's, out of its comment", l)
 		}
 	}
@@ -144,7 +148,7 @@ func TestHostileNames(t *testing.T) {
 			continue
 		}
 		for _, l := range bytes.Split(f.Data, []byte("\n")) {
-			if bytes.HasPrefix(l, []byte("rm -rf /")) || bytes.HasPrefix(l, []byte("$(touch")) || bytes.ContainsRune(l, '\r') || bytes.ContainsRune(l, '\u2028') {
+			if bytes.HasPrefix(l, []byte("touch pwned")) || bytes.HasPrefix(l, []byte("$(touch")) || bytes.ContainsRune(l, '\r') || bytes.ContainsRune(l, '\u2028') {
 				t.Errorf("%s: line %q escaped its comment", f.Path, l)
 			}
 		}
