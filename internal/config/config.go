@@ -26,7 +26,7 @@ import (
 	"github.com/purserhq/purser/internal/cost"
 	"github.com/purserhq/purser/internal/govern"
 	"github.com/purserhq/purser/internal/plan"
-	"github.com/purserhq/purser/internal/sourcefix"
+	"github.com/purserhq/purser/internal/sourcefix/sources"
 	"github.com/purserhq/purser/internal/yamldoc"
 )
 
@@ -52,7 +52,7 @@ type Config struct {
 	// Watch holds purser serve's alert rules and notifiers.
 	Watch alert.Config `yaml:"watch"`
 	// Sources says where workloads come from: kustomize overlays, Helm charts.
-	Sources sourcefix.Config `yaml:"sources"`
+	Sources sources.Config `yaml:"sources"`
 
 	doc *yamldoc.Doc
 	// sections maps a section taken from another file (Layer) to that

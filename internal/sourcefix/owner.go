@@ -93,7 +93,7 @@ func Detect(ix *snapshot.Index, cfg Config, ref snapshot.Ref) Owner {
 		gitops, o.Manager = SourceFlux, m
 		o.Evidence = append(o.Evidence, ev)
 	}
-	if p, ok := cfg.kustomizeOverlay(top.Namespace, top.Kind, top.Name); ok {
+	if p, ok := cfg.KustomizeOverlay(top.Namespace, top.Kind, top.Name); ok {
 		o.Source, o.Overlay = SourceKustomize, p
 		o.Evidence = append(o.Evidence, "purser.yaml sources.kustomize names the overlay "+p)
 		return o
@@ -169,12 +169,4 @@ func flux(labels map[string]string) (string, string, bool) {
 			fmt.Sprintf("labels %s=%s, %s=%s", labelFluxKsName, n, labelFluxKsNS, labels[labelFluxKsNS]), true
 	}
 	return "", "", false
-}
-
-func isWorkloadKind(k string) bool {
-	switch k {
-	case "Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job", "ReplicaSet", "Pod":
-		return true
-	}
-	return false
 }
