@@ -28,6 +28,7 @@ import (
 	"github.com/purserhq/purser/internal/govern"
 	"github.com/purserhq/purser/internal/phase"
 	"github.com/purserhq/purser/internal/plan"
+	"github.com/purserhq/purser/internal/sourcefix/sources"
 	"github.com/purserhq/purser/internal/yamldoc"
 )
 
@@ -54,6 +55,8 @@ type Config struct {
 	Watch alert.Config `yaml:"watch"`
 	// Phases are the strategy's phases, KPIs and triggers (phases.go).
 	Phases phase.Config `yaml:"phases"`
+	// Sources says where workloads come from: kustomize overlays, Helm charts.
+	Sources sources.Config `yaml:"sources"`
 
 	doc *yamldoc.Doc
 	// sections maps a section taken from another file (Layer) to that
@@ -63,7 +66,7 @@ type Config struct {
 
 // sectionNames are the sections of a Config, as written.
 func sectionNames() []string {
-	return []string{"classify", "audit", "cost", "plan", "govern", "watch", "phases"}
+	return []string{"classify", "audit", "cost", "plan", "govern", "watch", "phases", "sources"}
 }
 
 // Layer returns base with the sections over gives replaced by over's: a
@@ -100,6 +103,9 @@ func Layer(base, over *Config) *Config {
 	}
 	if over.doc.Has("phases") {
 		out.Phases = over.Phases
+	}
+	if over.doc.Has("sources") {
+		out.Sources = over.Sources
 	}
 	return &out
 }
@@ -153,6 +159,7 @@ func (c *Config) validate() error {
 		{"govern", c.Govern.Validate()},
 		{"watch", c.validateWatch()},
 		{"phases", c.validatePhases()},
+		{"sources", c.Sources.Validate()},
 	} {
 		if err := c.doc.Check(s.name, s.err); err != nil {
 			return err

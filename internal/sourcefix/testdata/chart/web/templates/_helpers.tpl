@@ -1,0 +1,6 @@
+{{- define "web.labels" -}}
+app.kubernetes.io/name: web
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{- end }}
