@@ -114,7 +114,7 @@ func TestScheduleWeek(t *testing.T) {
 		{"2026-01-09T23:00:00Z", true, "2026-01-12T06:00:00Z"}, // Friday night runs into the weekend, then Sunday night
 		{"2026-01-10T12:00:00Z", true, "2026-01-12T06:00:00Z"},
 		{"2026-01-12T23:00:00Z", true, "2026-01-13T06:00:00Z"}, // Monday is in Fri-Mon
-		{"2026-01-13T23:00:00Z", false, ""},                     // Tuesday is not
+		{"2026-01-13T23:00:00Z", false, ""},                    // Tuesday is not
 	} {
 		got, until := w.Asleep(utc(tc.at))
 		if got != tc.want || got && !until.Equal(utc(tc.until)) {
