@@ -24,6 +24,7 @@ import (
 	"github.com/purserhq/purser/internal/audit/checks"
 	"github.com/purserhq/purser/internal/classify"
 	"github.com/purserhq/purser/internal/cost"
+	downscale "github.com/purserhq/purser/internal/downscale/engine"
 	"github.com/purserhq/purser/internal/govern"
 	"github.com/purserhq/purser/internal/plan"
 	"github.com/purserhq/purser/internal/yamldoc"
@@ -50,6 +51,8 @@ type Config struct {
 	Govern govern.Config `yaml:"govern"`
 	// Watch holds purser serve's alert rules and notifiers.
 	Watch alert.Config `yaml:"watch"`
+	// Downscale holds the night scale-down schedules.
+	Downscale downscale.Config `yaml:"downscale"`
 
 	doc *yamldoc.Doc
 	// sections maps a section taken from another file (Layer) to that
@@ -58,7 +61,9 @@ type Config struct {
 }
 
 // sectionNames are the sections of a Config, as written.
-func sectionNames() []string { return []string{"classify", "audit", "cost", "plan", "govern", "watch"} }
+func sectionNames() []string {
+	return []string{"classify", "audit", "cost", "plan", "govern", "watch", "downscale"}
+}
 
 // Layer returns base with the sections over gives replaced by over's: a
 // user's purser.yaml on top of the demo's keeps the demo's teams and line
@@ -91,6 +96,9 @@ func Layer(base, over *Config) *Config {
 	}
 	if over.doc.Has("watch") {
 		out.Watch = over.Watch
+	}
+	if over.doc.Has("downscale") {
+		out.Downscale = over.Downscale
 	}
 	return &out
 }
@@ -143,6 +151,7 @@ func (c *Config) validate() error {
 		{"plan", c.Plan.Validate()},
 		{"govern", c.Govern.Validate()},
 		{"watch", c.validateWatch()},
+		{"downscale", c.Downscale.Validate()},
 	} {
 		if err := c.doc.Check(s.name, s.err); err != nil {
 			return err
