@@ -120,6 +120,8 @@ type Input struct {
 	GitOpsKnown bool
 	Now         time.Time
 	Force       *Force
+	// Namespaces, when set, narrow the decisions to these namespaces.
+	Namespaces []string
 }
 
 // Decision is what a run does to one workload, and why.
@@ -167,6 +169,8 @@ type Plan struct {
 	Now       time.Time        `json:"now"`
 	Decisions []Decision       `json:"decisions"`
 	GitOps    []GitOpsDecision `json:"gitops,omitempty"`
+	// paused are the GitOps objects Purser had paused before the run.
+	paused []Ref
 }
 
 // Errors are the decisions that could not be made.
@@ -243,7 +247,8 @@ func Decide(in Input) *Plan {
 		}
 	}
 	for _, w := range ws {
-		if in.Force != nil && !slices.Contains(in.Force.Namespaces, w.ref.Namespace) {
+		if in.Force != nil && !slices.Contains(in.Force.Namespaces, w.ref.Namespace) ||
+			len(in.Namespaces) > 0 && !slices.Contains(in.Namespaces, w.ref.Namespace) {
 			continue
 		}
 		dec := d.decide(w)
@@ -258,6 +263,11 @@ func Decide(in Input) *Plan {
 	}
 	slices.SortStableFunc(p.Decisions, func(a, b Decision) int { return order(a) - order(b) })
 	p.GitOps = d.gitopsDecisions(p.Decisions)
+	for _, g := range in.GitOps {
+		if g.Paused {
+			p.paused = append(p.paused, g.Ref)
+		}
+	}
 	return p
 }
 
@@ -727,4 +737,9 @@ func names(spec *corev1.PodSpec, cms []corev1.ConfigMap, ns, svc string) bool {
 		}
 	}
 	return false
+}
+
+// GitOpsPaused tells whether Purser paused the object before this run.
+func (p *Plan) GitOpsPaused(r Ref) bool {
+	return slices.ContainsFunc(p.paused, func(x Ref) bool { return x == r })
 }
