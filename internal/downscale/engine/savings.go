@@ -51,8 +51,11 @@ type WorkloadSaving struct {
 // PoolSaving is a node pool's size with and without the sleeping pods.
 type PoolSaving struct {
 	Pool   string `json:"pool"`
-	Today  int    `json:"today"`
-	Asleep int    `json:"asleep"`
+	Today int `json:"today"`
+	// Awake is what packing needs with every pod, Asleep without the
+	// sleeping ones: the difference is the night's, not a consolidation's.
+	Awake  int `json:"awake"`
+	Asleep int `json:"asleep"`
 	// Note says why packing keeps the pool at its size, if it does.
 	Note string `json:"note,omitempty"`
 }
@@ -189,13 +192,13 @@ func poolSizes(ix *snapshot.Index, sleeping map[string]bool, target func(string)
 			awake = append(awake, d)
 		}
 	}
-	res := sched.Pack(shapes, daemons, awake)
+	all, res := sched.Pack(shapes, daemons, pods), sched.Pack(shapes, daemons, awake)
 	var out []PoolSaving
 	for _, s := range shapes {
 		pp := res.Pools[s.Pool]
-		ps := PoolSaving{Pool: s.Pool, Today: pp.Today, Asleep: pp.Needed, Note: pp.Kept()}
+		ps := PoolSaving{Pool: s.Pool, Today: pp.Today, Awake: all.Pools[s.Pool].Needed, Asleep: pp.Needed, Note: pp.Kept()}
 		if ps.Note != "" {
-			ps.Asleep = pp.Today
+			ps.Awake, ps.Asleep = pp.Today, pp.Today
 		}
 		out = append(out, ps)
 	}

@@ -68,8 +68,8 @@ func TestEstimate(t *testing.T) {
 	if sv.Window != w.Window || sv.Month != w.Month {
 		t.Errorf("totals %v %v", sv.Window, sv.Month)
 	}
-	if len(sv.Pools) != 1 || sv.Pools[0].Today != 2 || sv.Pools[0].Asleep != 0 {
-		t.Errorf("pools %+v, want apps from 2 nodes to 0", sv.Pools)
+	if len(sv.Pools) != 1 || sv.Pools[0].Today != 2 || sv.Pools[0].Awake != 2 || sv.Pools[0].Asleep != 0 {
+		t.Errorf("pools %+v, want apps needing 2 nodes awake and 0 asleep", sv.Pools)
 	}
 
 	// Asleep already: the same figures from the recorded original.
