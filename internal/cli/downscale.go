@@ -193,6 +193,7 @@ func (o *DownscaleOptions) runner(ctx context.Context, env *action.Env, namespac
 	}
 	opts := downscale.Options{Config: env.Config.Downscale, Rules: env.Config.Classify, Holidays: cal, Clock: env.Clock,
 		Log: env.Log, Namespaces: namespaces, Actor: "purser downscale", WaitReady: 2 * time.Minute}
+	opts.Cluster = o.Env.contextName()
 	if env.Snapshot != nil {
 		opts.Cluster = clusterName(env.Snapshot)
 	}

@@ -50,8 +50,8 @@ type WorkloadSaving struct {
 
 // PoolSaving is a node pool's size with and without the sleeping pods.
 type PoolSaving struct {
-	Pool   string `json:"pool"`
-	Today int `json:"today"`
+	Pool  string `json:"pool"`
+	Today int    `json:"today"`
 	// Awake is what packing needs with every pod, Asleep without the
 	// sleeping ones: the difference is the night's, not a consolidation's.
 	Awake  int `json:"awake"`
