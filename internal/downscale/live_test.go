@@ -444,3 +444,42 @@ func TestArgoCDLive(t *testing.T) {
 		t.Errorf("morning Application: automated %v, annotations %v", back, got.GetAnnotations())
 	}
 }
+
+// TestHPAMinReplicasLive: with a downtime of one replica, a Deployment an
+// HPA scales keeps its replicas and the HPA's minReplicas is lowered to
+// one for the night, recorded on the HPA in the same update, and put back
+// in the morning.
+func TestHPAMinReplicasLive(t *testing.T) {
+	t.Parallel()
+	l := newLive(t, "dev-hpa")
+	ctx := t.Context()
+	l.deployment(t, "front", 3, nil)
+	three := int32(3)
+	hpas := l.kube.AutoscalingV2().HorizontalPodAutoscalers(l.ns)
+	if _, err := hpas.Create(ctx, &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: "front", Namespace: l.ns},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MinReplicas: &three, MaxReplicas: 6,
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "front"}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := l.runner(engine.Config{DowntimeReplicas: 1})
+	if _, _, err := r.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := hpas.Get(ctx, "front", metav1.GetOptions{})
+	if *h.Spec.MinReplicas != 1 || h.Annotations[engine.AnnoOriginalMinReplicas] != "3" {
+		t.Errorf("night HPA: minReplicas %d, annotations %v", *h.Spec.MinReplicas, h.Annotations)
+	}
+	if d := l.getDeployment(t, "front"); d.Annotations[engine.AnnoOriginalReplicas] != "" {
+		t.Errorf("the Deployment was marked too: %v", d.Annotations)
+	}
+	l.clock.SetTime(tueDay)
+	if _, _, err := r.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h, _ = hpas.Get(ctx, "front", metav1.GetOptions{})
+	if *h.Spec.MinReplicas != 3 || hasDownscaleAnnotations(h.Annotations) {
+		t.Errorf("morning HPA: minReplicas %d, annotations %v", *h.Spec.MinReplicas, h.Annotations)
+	}
+}
