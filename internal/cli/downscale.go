@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 
@@ -13,13 +14,16 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 
 	"github.com/purserhq/purser/internal/action"
+	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/downscale"
 	"github.com/purserhq/purser/internal/downscale/engine"
 	"github.com/purserhq/purser/internal/output"
 	"github.com/purserhq/purser/internal/report"
+	"github.com/purserhq/purser/internal/store"
 )
 
 func downscaleFormats() []string { return []string{"table", "json", "yaml"} }
@@ -416,4 +420,27 @@ func when(t *time.Time) string {
 		return "-"
 	}
 	return t.Format(time.RFC3339)
+}
+
+// serveDownscaler is the Runner purser serve runs every minute when the
+// config has downscale schedules; its actions go to the server's store.
+func serveDownscaler(rc *rest.Config, cfg *config.Config, st *store.Store, cluster string, log *slog.Logger) (*downscale.Runner, error) {
+	kube, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := cfg.DownscaleHolidays()
+	if err != nil {
+		return nil, err
+	}
+	opts := downscale.Options{Config: cfg.Downscale, Rules: cfg.Classify, Holidays: cal, Log: log,
+		Actor: "purser serve", Cluster: cluster, WaitReady: 2 * time.Minute}
+	if st != nil {
+		opts.Actions = st
+	}
+	return downscale.NewRunner(kube, dyn, opts), nil
 }

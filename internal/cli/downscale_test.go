@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/client-go/rest"
+
+	"github.com/purserhq/purser/internal/config"
 	"github.com/purserhq/purser/internal/testutil/golden"
 )
 
@@ -68,5 +71,23 @@ func TestDownscaleFlags(t *testing.T) {
 		if _, _, err := runRoot(t, "", tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// serve builds its downscaler from the config, and refuses a holiday file
+// it cannot read before it starts.
+func TestServeDownscaler(t *testing.T) {
+	t.Parallel()
+	rc := &rest.Config{Host: "https://127.0.0.1:1"}
+	cfg, err := config.Load(filepath.Join("testdata", "downscale", "purser.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := serveDownscaler(rc, cfg, nil, "c", nil); err != nil || r == nil {
+		t.Errorf("serveDownscaler: %v", err)
+	}
+	cfg.Downscale.HolidaysFile = "missing.ics"
+	if _, err := serveDownscaler(rc, cfg, nil, "c", nil); err == nil || !strings.Contains(err.Error(), "missing.ics") {
+		t.Errorf("missing holiday file: %v", err)
 	}
 }
