@@ -111,15 +111,14 @@ func Estimate(ix *snapshot.Index, c *cost.Result, p *Plan, holidays *Calendar, h
 		if d.Action != Sleep && !asleepNow || d.Via == ViaSuspend {
 			continue
 		}
-		spec, replicas := templateOf(ix.S, d.Workload)
+		spec := templateOf(ix.S, d.Workload)
 		if spec == nil {
 			continue
 		}
+		replicas := d.Original
 		if d.Action == Sleep {
 			sleeping[d.Workload.String()] = true
 			replicas = d.Current
-		} else {
-			replicas = d.Original
 		}
 		pods := replicas - d.Target
 		if d.Via == ViaMinReplica {
@@ -211,17 +210,17 @@ func poolSizes(ix *snapshot.Index, sleeping map[string]bool, target func(string)
 	return out
 }
 
-// templateOf returns a workload's pod template and replicas.
-func templateOf(s *snapshot.Snapshot, r Ref) (*corev1.PodSpec, int32) {
+// templateOf returns a workload's pod template.
+func templateOf(s *snapshot.Snapshot, r Ref) *corev1.PodSpec {
 	switch r.Kind {
 	case "Deployment":
 		if i := slices.IndexFunc(s.Deployments, func(d appsv1.Deployment) bool { return d.Namespace == r.Namespace && d.Name == r.Name }); i >= 0 {
-			return &s.Deployments[i].Spec.Template.Spec, replicasOf(s.Deployments[i].Spec.Replicas)
+			return &s.Deployments[i].Spec.Template.Spec
 		}
 	case "StatefulSet":
 		if i := slices.IndexFunc(s.StatefulSets, func(d appsv1.StatefulSet) bool { return d.Namespace == r.Namespace && d.Name == r.Name }); i >= 0 {
-			return &s.StatefulSets[i].Spec.Template.Spec, replicasOf(s.StatefulSets[i].Spec.Replicas)
+			return &s.StatefulSets[i].Spec.Template.Spec
 		}
 	}
-	return nil, 0
+	return nil
 }
