@@ -135,6 +135,7 @@ exits at once.`,
 		newDiffCmd(streams),
 		newServeCmd(streams, kube),
 		newPhaseCmd(streams, kube),
+		newDownscaleCmd(streams, kube),
 	)
 	return root
 }

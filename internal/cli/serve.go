@@ -206,6 +206,11 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 				Prices: action.PriceOptions{Book: o.Env.PriceBook, EnvToken: os.Getenv("DIGITALOCEAN_TOKEN")}, Log: log})
 		}
 	}
+	if kube != nil && len(cfg.Downscale.Schedules) > 0 {
+		if opts.Downscale, err = serveDownscaler(kube, cfg, st, opts.Cluster, log); err != nil {
+			return err
+		}
+	}
 	if o.Auth == "kubernetes" || o.LeaderElect {
 		if kube == nil {
 			if kube, _, err = o.restConfig(); err != nil {

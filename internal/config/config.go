@@ -25,6 +25,7 @@ import (
 	"github.com/purserhq/purser/internal/audit/checks"
 	"github.com/purserhq/purser/internal/classify"
 	"github.com/purserhq/purser/internal/cost"
+	downscale "github.com/purserhq/purser/internal/downscale/engine"
 	"github.com/purserhq/purser/internal/govern"
 	"github.com/purserhq/purser/internal/phase"
 	"github.com/purserhq/purser/internal/plan"
@@ -57,6 +58,8 @@ type Config struct {
 	Phases phase.Config `yaml:"phases"`
 	// Sources says where workloads come from: kustomize overlays, Helm charts.
 	Sources sources.Config `yaml:"sources"`
+	// Downscale holds the night scale-down schedules.
+	Downscale downscale.Config `yaml:"downscale"`
 
 	doc *yamldoc.Doc
 	// sections maps a section taken from another file (Layer) to that
@@ -66,7 +69,7 @@ type Config struct {
 
 // sectionNames are the sections of a Config, as written.
 func sectionNames() []string {
-	return []string{"classify", "audit", "cost", "plan", "govern", "watch", "phases", "sources"}
+	return []string{"classify", "audit", "cost", "plan", "govern", "watch", "phases", "sources", "downscale"}
 }
 
 // Layer returns base with the sections over gives replaced by over's: a
@@ -106,6 +109,9 @@ func Layer(base, over *Config) *Config {
 	}
 	if over.doc.Has("sources") {
 		out.Sources = over.Sources
+	}
+	if over.doc.Has("downscale") {
+		out.Downscale = over.Downscale
 	}
 	return &out
 }
@@ -160,6 +166,7 @@ func (c *Config) validate() error {
 		{"watch", c.validateWatch()},
 		{"phases", c.validatePhases()},
 		{"sources", c.Sources.Validate()},
+		{"downscale", c.Downscale.Validate()},
 	} {
 		if err := c.doc.Check(s.name, s.err); err != nil {
 			return err

@@ -59,6 +59,8 @@ type Options struct {
 	Leading func() bool
 	// Dashboard, when set, is mounted at /.
 	Dashboard http.Handler
+	// Downscale, when set, runs the night scale-down every minute.
+	Downscale Downscaler
 	Clock     clock.WithTicker
 	Log       *slog.Logger
 }
@@ -184,6 +186,7 @@ func (s *Server) Run(ctx context.Context, l net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	go s.loop(ctx)
+	go s.downscaleLoop(ctx)
 	select {
 	case err := <-errc:
 		return err
