@@ -22,6 +22,7 @@ import (
 	"github.com/purserhq/purser/internal/alert"
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/audit/checks"
+	"github.com/purserhq/purser/internal/budget"
 	"github.com/purserhq/purser/internal/classify"
 	"github.com/purserhq/purser/internal/cost"
 	"github.com/purserhq/purser/internal/govern"
@@ -50,6 +51,8 @@ type Config struct {
 	Govern govern.Config `yaml:"govern"`
 	// Watch holds purser serve's alert rules and notifiers.
 	Watch alert.Config `yaml:"watch"`
+	// Budgets are spending budgets and their actions (purser budget).
+	Budgets budget.Config `yaml:"budgets"`
 
 	doc *yamldoc.Doc
 	// sections maps a section taken from another file (Layer) to that
@@ -58,7 +61,7 @@ type Config struct {
 }
 
 // sectionNames are the sections of a Config, as written.
-func sectionNames() []string { return []string{"classify", "audit", "cost", "plan", "govern", "watch"} }
+func sectionNames() []string { return []string{"classify", "audit", "cost", "plan", "govern", "watch", "budgets"} }
 
 // Layer returns base with the sections over gives replaced by over's: a
 // user's purser.yaml on top of the demo's keeps the demo's teams and line
@@ -91,6 +94,9 @@ func Layer(base, over *Config) *Config {
 	}
 	if over.doc.Has("watch") {
 		out.Watch = over.Watch
+	}
+	if over.doc.Has("budgets") {
+		out.Budgets = over.Budgets
 	}
 	return &out
 }
@@ -143,6 +149,7 @@ func (c *Config) validate() error {
 		{"plan", c.Plan.Validate()},
 		{"govern", c.Govern.Validate()},
 		{"watch", c.validateWatch()},
+		{"budgets", c.Budgets.Validate()},
 	} {
 		if err := c.doc.Check(s.name, s.err); err != nil {
 			return err
