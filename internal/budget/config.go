@@ -69,7 +69,7 @@ type Config struct {
 	// Monday); UTC when empty.
 	TimeZone string `yaml:"timeZone"`
 	// DevEnvironments are the environments scale-down-dev puts to sleep;
-	// [dev] when empty.
+	// [dev, development] when empty.
 	DevEnvironments []string `yaml:"devEnvironments"`
 	Items           []Budget `yaml:"items"`
 }
@@ -182,7 +182,7 @@ func (c Config) Location() (*time.Location, error) {
 // DevEnvs are the environments scale-down-dev acts on.
 func (c Config) DevEnvs() []string {
 	if len(c.DevEnvironments) == 0 {
-		return []string{"dev"}
+		return []string{"dev", "development"}
 	}
 	return c.DevEnvironments
 }
