@@ -61,7 +61,9 @@ type Config struct {
 }
 
 // sectionNames are the sections of a Config, as written.
-func sectionNames() []string { return []string{"classify", "audit", "cost", "plan", "govern", "watch", "budgets"} }
+func sectionNames() []string {
+	return []string{"classify", "audit", "cost", "plan", "govern", "watch", "budgets"}
+}
 
 // Layer returns base with the sections over gives replaced by over's: a
 // user's purser.yaml on top of the demo's keeps the demo's teams and line
