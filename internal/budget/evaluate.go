@@ -110,7 +110,7 @@ type Status struct {
 	Budget   string       `json:"budget"`
 	Scope    string       `json:"scope"`
 	Period   Period       `json:"period"`
-	Limit    money.Amount `json:"budget_amount"`
+	Limit    money.Amount `json:"budgetAmount"`
 	Spend    Spend        `json:"spend"`
 	Forecast Forecast     `json:"forecast"`
 	// Linear is the plain linear forecast, for comparison.
