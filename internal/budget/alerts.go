@@ -96,6 +96,9 @@ func Transitions(cluster string, sts []Status, open []alert.State, seen map[stri
 }
 
 func mapeText(b Backtest) string {
+	if b.TooShort && strings.HasPrefix(b.Note, "no stored history") {
+		return "none: no stored history"
+	}
 	if b.TooShort {
 		return "none: history too short"
 	}

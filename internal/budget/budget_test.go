@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/purserhq/purser/internal/alert"
 	"github.com/purserhq/purser/internal/history"
 	"github.com/purserhq/purser/internal/money"
 	"github.com/purserhq/purser/internal/yamldoc"
@@ -270,5 +271,33 @@ func TestPlanLiftsAndApproval(t *testing.T) {
 	steps = Plan([]Status{april}, inEffect, nil, nil)
 	if len(steps) != 1 || !steps[0].Lift || steps[0].Action != ActionScaleDownDev || !strings.Contains(steps[0].Why, "period 2026-03 is over") {
 		t.Errorf("steps = %+v, want the scale-down lifted because March is over", steps)
+	}
+}
+
+func TestTransitionsOncePerPeriod(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	st := Status{Budget: "kvibes", Scope: "team kvibes", Period: Period{Key: "2026-03"}, Spend: Spend{Source: SourceRunRate},
+		Forecast:   Forecast{Method: MethodRunRate, Backtest: Backtest{TooShort: true, Note: "no stored history: no backtest"}},
+		Thresholds: []ThresholdStatus{{ID: ForecastThreshold, At: ForecastThreshold, Crossed: true}}}
+	ts := Transitions("c", []Status{st}, nil, nil, now)
+	if len(ts) != 1 || ts[0].State.Phase != alert.Firing || ts[0].State.Subject != "2026-03" ||
+		!strings.Contains(ts[0].State.Summary, "none: no stored history") || !strings.Contains(ts[0].State.Summary, "run-rate estimate") {
+		t.Fatalf("first evaluation: %+v", ts)
+	}
+	firing := ts[0].State
+	if ts := Transitions("c", []Status{st}, []alert.State{firing}, map[string]bool{firing.Key(): true}, now); len(ts) != 0 {
+		t.Errorf("still crossed and firing: %+v, want nothing", ts)
+	}
+	// Resolved earlier in the period: crossed again, it does not fire again.
+	if ts := Transitions("c", []Status{st}, nil, map[string]bool{firing.Key(): true}, now); len(ts) != 0 {
+		t.Errorf("fired before in the period: %+v, want nothing", ts)
+	}
+	april := st
+	april.Period.Key = "2026-04"
+	april.Thresholds = []ThresholdStatus{{ID: ForecastThreshold, At: ForecastThreshold}}
+	ts = Transitions("c", []Status{april}, []alert.State{firing}, map[string]bool{firing.Key(): true}, now)
+	if len(ts) != 1 || ts[0].From != alert.Firing || ts[0].State.Phase != alert.Resolved || ts[0].State.Subject != "2026-03" {
+		t.Errorf("new period: %+v, want March's alert resolved", ts)
 	}
 }
