@@ -136,6 +136,7 @@ exits at once.`,
 		newServeCmd(streams, kube),
 		newPhaseCmd(streams, kube),
 		newDownscaleCmd(streams, kube),
+		newBudgetCmd(streams, kube),
 	)
 	return root
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/purserhq/purser/internal/alert"
 	"github.com/purserhq/purser/internal/audit"
 	"github.com/purserhq/purser/internal/audit/checks"
+	"github.com/purserhq/purser/internal/budget"
 	"github.com/purserhq/purser/internal/classify"
 	"github.com/purserhq/purser/internal/cost"
 	downscale "github.com/purserhq/purser/internal/downscale/engine"
@@ -60,6 +61,8 @@ type Config struct {
 	Sources sources.Config `yaml:"sources"`
 	// Downscale holds the night scale-down schedules.
 	Downscale downscale.Config `yaml:"downscale"`
+	// Budgets are spending budgets and their actions (purser budget).
+	Budgets budget.Config `yaml:"budgets"`
 
 	doc *yamldoc.Doc
 	// sections maps a section taken from another file (Layer) to that
@@ -69,7 +72,7 @@ type Config struct {
 
 // sectionNames are the sections of a Config, as written.
 func sectionNames() []string {
-	return []string{"classify", "audit", "cost", "plan", "govern", "watch", "phases", "sources", "downscale"}
+	return []string{"classify", "audit", "cost", "plan", "govern", "watch", "phases", "sources", "downscale", "budgets"}
 }
 
 // Layer returns base with the sections over gives replaced by over's: a
@@ -112,6 +115,9 @@ func Layer(base, over *Config) *Config {
 	}
 	if over.doc.Has("downscale") {
 		out.Downscale = over.Downscale
+	}
+	if over.doc.Has("budgets") {
+		out.Budgets = over.Budgets
 	}
 	return &out
 }
@@ -167,6 +173,7 @@ func (c *Config) validate() error {
 		{"phases", c.validatePhases()},
 		{"sources", c.Sources.Validate()},
 		{"downscale", c.Downscale.Validate()},
+		{"budgets", c.Budgets.Validate()},
 	} {
 		if err := c.doc.Check(s.name, s.err); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/purserhq/purser/internal/action"
@@ -104,7 +105,7 @@ func (s *Server) scan(ctx context.Context, started time.Time) (*CycleResult, err
 	if err != nil {
 		return nil, err
 	}
-	ts, err := alert.Evaluate(s.opts.Rules, prev, obs)
+	ts, err := alert.Evaluate(s.opts.Rules, slices.DeleteFunc(prev, budgetAlert), obs)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +121,15 @@ func (s *Server) scan(ctx context.Context, started time.Time) (*CycleResult, err
 		ts = nil
 	case err != nil:
 		return nil, err
+	}
+	if priced {
+		// A budget that cannot be evaluated (a currency the price book
+		// does not use) is said, and the scan still counts.
+		bts, err := s.budgetAlerts(ctx, env, c, cluster, names)
+		if err != nil {
+			s.log.Error("budgets not evaluated", "error", err)
+		}
+		ts = append(ts, bts...)
 	}
 	out.Transitions = ts
 	for _, t := range ts {
