@@ -134,6 +134,7 @@ exits at once.`,
 		newGenerateCmd(streams, kube), newPolicyCmd(streams, kube),
 		newDiffCmd(streams),
 		newServeCmd(streams, kube),
+		newRightsizeCmd(streams, kube),
 	)
 	return root
 }

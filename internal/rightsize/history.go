@@ -42,7 +42,7 @@ func (h *History) Usage(percentile float64, window time.Duration) (*Usage, error
 	if h.Step <= 0 {
 		return nil, fmt.Errorf("usage history %s: no step", h.Source)
 	}
-	u := &Usage{Source: "recorded history " + h.Source, Window: Duration(window), Step: Duration(h.Step), Percentile: percentile,
+	u := &Usage{Source: "recorded history " + h.Source, OOMSource: "the recorded history's OOM kills", Window: Duration(window), Step: Duration(h.Step), Percentile: percentile,
 		Containers: map[ContainerKey]ContainerUsage{}}
 	keep := int(window / h.Step)
 	for _, s := range h.Series {

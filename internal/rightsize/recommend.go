@@ -98,6 +98,7 @@ type containerEvidence struct {
 	current   corev1.ResourceRequirements
 	usage     ContainerUsage
 	oneSample bool
+	oomSource string
 	// snapshotOOM and snapshotRestarts come from the pods' container
 	// statuses (lastState.terminated.reason, restartCount).
 	snapshotOOM      bool
@@ -143,8 +144,10 @@ func recommend(ev containerEvidence, o Options) (corev1.ResourceRequirements, []
 		byObserved := scale(mem, OOMObservedPercent)
 		byLimit := scale(curLimit, OOMLimitPercent)
 		src := "its pods' status (lastState.terminated.reason OOMKilled)"
-		if u.OOMKilled {
-			src = "kube_pod_container_status_last_terminated_reason{reason=\"OOMKilled\"}"
+		if u.OOMKilled && ev.oomSource != "" {
+			src = ev.oomSource
+		} else if u.OOMKilled {
+			src = "the usage source"
 		}
 		raised := max(byObserved, byLimit)
 		what := fmt.Sprintf("%d%% of (max + headroom) = %dMi", OOMObservedPercent, byObserved>>20)

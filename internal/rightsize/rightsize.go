@@ -51,7 +51,9 @@ type Workload struct {
 	Name      string `json:"name"`
 }
 
-func (w Workload) String() string { return w.Namespace + "/" + w.Kind + "/" + w.Name }
+// String writes the workload as `purser cost --by workload` does:
+// Kind/namespace/name.
+func (w Workload) String() string { return w.Kind + "/" + w.Namespace + "/" + w.Name }
 
 // Recommendation is the new resources of one container of one workload.
 // Workload, Container, Init and Resources are all a writer of the change
@@ -331,7 +333,7 @@ func (r *Report) workload(ix *snapshot.Index, g *podGroup, u *Usage, o Options, 
 	var recs []Recommendation
 	changed := false
 	for _, s := range slots {
-		ev := containerEvidence{current: s.c.Resources, oneSample: u.OneSample}
+		ev := containerEvidence{current: s.c.Resources, oneSample: u.OneSample, oomSource: u.OOMSource}
 		measured := 0
 		for _, p := range g.pods {
 			cu, ok := u.Containers[ContainerKey{p.Namespace, p.Name, s.c.Name}]
@@ -438,11 +440,16 @@ func (r *Report) workload(ix *snapshot.Index, g *podGroup, u *Usage, o Options, 
 			rec.Monthly, _ = rec.Monthly.Add(cm)
 		}
 	}
+	pools := map[string]bool{}
 	for _, p := range g.pods {
 		if n := ix.Node(p.Spec.NodeName); n != nil {
 			pool = snapshot.NodePool(n)
-			break
+			pools[pool] = true
 		}
+	}
+	if len(pools) > 1 {
+		// A DaemonSet, or replicas spread over pools.
+		pool = fmt.Sprintf("(%d pools)", len(pools))
 	}
 	saving.Pool = pool
 	for i := range recs {

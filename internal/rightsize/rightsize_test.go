@@ -85,7 +85,8 @@ func run(t *testing.T, manifests string, u *rightsize.Usage, o rightsize.Options
 }
 
 func usage(c map[rightsize.ContainerKey]rightsize.ContainerUsage) *rightsize.Usage {
-	return &rightsize.Usage{Source: "test", Window: rightsize.Duration(14 * 24 * time.Hour), Percentile: 0.95, Containers: c}
+	return &rightsize.Usage{Source: "test", Window: rightsize.Duration(14 * 24 * time.Hour), Percentile: 0.95, Containers: c,
+		OOMSource: `kube_pod_container_status_last_terminated_reason{reason="OOMKilled"}`}
 }
 
 func twoWeeks(cpu, mem int64) rightsize.ContainerUsage {

@@ -46,8 +46,11 @@ type Usage struct {
 	OneSample bool `json:"oneSample,omitempty"`
 	// Queries is how many queries the source made, Estimate what it
 	// expected them to cost before it ran them.
-	Queries  int       `json:"queries,omitempty"`
-	Estimate *Estimate `json:"estimate,omitempty"`
+	// OOMSource names where the source's OOM kills come from, for the
+	// reasons that cite them.
+	OOMSource string    `json:"oomSource,omitempty"`
+	Queries   int       `json:"queries,omitempty"`
+	Estimate  *Estimate `json:"estimate,omitempty"`
 	// Sampled lists the namespaces measured when a budget took a subset
 	// of them; empty when every namespace was.
 	Sampled    []string                        `json:"sampledNamespaces,omitempty"`
@@ -67,6 +70,9 @@ type Estimate struct {
 	// Chunks are the queries' groups: namespaces sharing one query, or
 	// one namespace split in time.
 	Chunks int `json:"chunks"`
+	// Found is how many namespaces have container series, measured or
+	// not (a sampled read measures some).
+	Found int `json:"namespacesFound"`
 }
 
 // Quantile is Prometheus' quantile of values (quantile_over_time,

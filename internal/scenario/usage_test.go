@@ -47,7 +47,7 @@ func TestDemoUsage(t *testing.T) {
 			oom++
 		}
 	}
-	if len(got.Series) != 163 || oom != 1 {
-		t.Errorf("%d series, %d OOM-killed; want every container of the 163 running pods, one killed", len(got.Series), oom)
+	if len(got.Series) != 163 || oom != 2 {
+		t.Errorf("%d series, %d OOM-killed; want every container of the 163 running pods, both replicas of kvibe-prod's backend killed", len(got.Series), oom)
 	}
 }
