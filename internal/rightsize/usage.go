@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -120,4 +121,23 @@ func FormatDuration(d time.Duration) string {
 		}
 	}
 	return d.String()
+}
+
+// UnmarshalText reads what MarshalText writes, and Go durations.
+func (d *Duration) UnmarshalText(b []byte) error {
+	s := string(b)
+	if n := len(s); n > 1 {
+		if v, err := strconv.ParseInt(s[:n-1], 10, 64); err == nil {
+			if unit, ok := map[byte]time.Duration{'d': 24 * time.Hour, 'h': time.Hour, 'm': time.Minute, 's': time.Second}[s[n-1]]; ok {
+				*d = Duration(time.Duration(v) * unit)
+				return nil
+			}
+		}
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: expected one such as 14d or 90m", s)
+	}
+	*d = Duration(v)
+	return nil
 }
