@@ -199,10 +199,7 @@ func Run(ctx context.Context, in Input) (*Report, error) {
 			return nil, fmt.Errorf("rightsize: compute total: %w", err)
 		}
 	}
-	rates, err := unitRates(before)
-	if err != nil {
-		return nil, err
-	}
+	rates := unitRates(before)
 	podCost := map[cost.PodKey]money.Amount{}
 	for _, p := range before.Pods {
 		podCost[cost.PodKey{Namespace: p.Namespace, Name: p.Name}] = p.Total
@@ -271,12 +268,11 @@ func groups(ix *snapshot.Index, ns string) []*podGroup {
 // pool's node, as the allocation charges them: the node's price, split
 // by the weights, over its capacity.
 type rate struct {
-	node     money.Amount
-	cpuNum   int64 // price × cpuNum / cpuDen per millicore
-	cpuDen   int64
-	memNum   int64
-	memDen   int64
-	currency string
+	node   money.Amount
+	cpuNum int64 // price × cpuNum / cpuDen per millicore
+	cpuDen int64
+	memNum int64
+	memDen int64
 }
 
 func (rt rate) price(cpuMilli, memBytes int64) (money.Amount, error) {
@@ -292,7 +288,7 @@ func (rt rate) price(cpuMilli, memBytes int64) (money.Amount, error) {
 }
 
 // unitRates returns the rate of each node.
-func unitRates(res *cost.Result) (map[string]rate, error) {
+func unitRates(res *cost.Result) map[string]rate {
 	w := res.Weights
 	out := map[string]rate{}
 	for _, n := range res.Nodes {
@@ -300,9 +296,9 @@ func unitRates(res *cost.Result) (map[string]rate, error) {
 			continue
 		}
 		out[n.Name] = rate{node: n.Monthly, cpuNum: w.CPU, cpuDen: (w.CPU + w.Memory) * n.CPUMilli,
-			memNum: w.Memory, memDen: (w.CPU + w.Memory) * n.MemoryBytes, currency: res.Currency}
+			memNum: w.Memory, memDen: (w.CPU + w.Memory) * n.MemoryBytes}
 	}
-	return out, nil
+	return out
 }
 
 // workload recommends for every container of one workload.
