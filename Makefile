@@ -35,7 +35,7 @@ GORELEASER_GIT_ENV = $(if $(shell git remote 2>/dev/null),,GIT_CONFIG_COUNT=1 GI
 PREFIX   ?=
 BINDIR   ?= $(if $(PREFIX),$(PREFIX)/bin,$(or $(shell $(GO) env GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin))
 # Engines are pure functions of a snapshot: no clients, no HTTP, no database.
-ENGINES  := ./internal/audit/... ./internal/cost/... ./internal/plan/... ./internal/sched/... ./internal/classify/... ./internal/money/... ./internal/policy/... ./internal/govern/... ./internal/history/... ./internal/budget
+ENGINES  := ./internal/audit/... ./internal/cost/... ./internal/plan/... ./internal/sched/... ./internal/classify/... ./internal/money/... ./internal/policy/... ./internal/govern/... ./internal/history/... ./internal/budget ./internal/rightsize ./internal/phase ./internal/downscale/engine
 # The model and the demo data they read link no client either, so engine
 # tests that load the demo stay small.
 PURE     := $(ENGINES) ./internal/snapshot ./internal/scenario

@@ -137,6 +137,7 @@ exits at once.`,
 		newPhaseCmd(streams, kube),
 		newDownscaleCmd(streams, kube),
 		newBudgetCmd(streams, kube),
+		newRightsizeCmd(streams, kube),
 	)
 	return root
 }
