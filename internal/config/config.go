@@ -50,6 +50,8 @@ type Config struct {
 	Govern govern.Config `yaml:"govern"`
 	// Watch holds purser serve's alert rules and notifiers.
 	Watch alert.Config `yaml:"watch"`
+	// Clusters are the clusters read commands cover without --context.
+	Clusters []Cluster `yaml:"clusters"`
 
 	doc *yamldoc.Doc
 	// sections maps a section taken from another file (Layer) to that
@@ -58,7 +60,9 @@ type Config struct {
 }
 
 // sectionNames are the sections of a Config, as written.
-func sectionNames() []string { return []string{"classify", "audit", "cost", "plan", "govern", "watch"} }
+func sectionNames() []string {
+	return []string{"classify", "audit", "cost", "plan", "govern", "watch", "clusters"}
+}
 
 // Layer returns base with the sections over gives replaced by over's: a
 // user's purser.yaml on top of the demo's keeps the demo's teams and line
@@ -91,6 +95,9 @@ func Layer(base, over *Config) *Config {
 	}
 	if over.doc.Has("watch") {
 		out.Watch = over.Watch
+	}
+	if over.doc.Has("clusters") {
+		out.Clusters = over.Clusters
 	}
 	return &out
 }
@@ -143,6 +150,7 @@ func (c *Config) validate() error {
 		{"plan", c.Plan.Validate()},
 		{"govern", c.Govern.Validate()},
 		{"watch", c.validateWatch()},
+		{"", c.validateClusters()}, // its paths start with clusters[i]
 	} {
 		if err := c.doc.Check(s.name, s.err); err != nil {
 			return err

@@ -24,7 +24,7 @@ func TestParse(t *testing.T) {
   requiredNamespaceLabels: [team]
 `, ""},
 		{"unknown section", "audits: {}\n", `t.yaml:3: audits: unknown field; did you mean "audit"?`},
-		{"removed section", "budget: {}\n", `t.yaml:3: budget: unknown field; expected one of apiVersion, audit, classify, cost, govern, kind, plan`},
+		{"removed section", "budget: {}\n", `t.yaml:3: budget: unknown field; expected one of apiVersion, audit, classify, clusters, cost, govern, kind, plan`},
 		{"unknown disabled", "audit:\n  disable: [pod-crashlop]\n", `t.yaml:4: audit.disable[0]: unknown check "pod-crashlop"; did you mean "pod-crashloop"?`},
 		{"unknown override", "audit:\n  overrides:\n  - check: nope\n    severity: info\n", `t.yaml:5: audit.overrides[0].check: unknown check "nope"`},
 		{"bad severity", "audit:\n  overrides:\n  - check: pod-crashloop\n    severity: high\n", `t.yaml:6: audit.overrides[0].severity: unknown severity "high"`},
