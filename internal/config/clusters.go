@@ -22,9 +22,6 @@ type Cluster struct {
 	// PriceBook prices this cluster instead of cost.priceBook. Relative
 	// to the config file.
 	PriceBook string `yaml:"priceBook,omitempty"`
-	// DigitalOceanClusterID is the DOKS cluster's ID, for the live
-	// DigitalOcean prices of this cluster.
-	DigitalOceanClusterID string `yaml:"digitalOceanClusterID,omitempty"`
 }
 
 // clusterName is what a cluster name may be: it ends up in metric labels,
