@@ -38,18 +38,9 @@ func (o *AuditOptions) runClusters(ctx context.Context, targets []clusterTarget)
 	if len(envs) == 0 {
 		return allFailed(failed)
 	}
-	selected, _ := audit.SelectChecks(strings.Join(o.Checks, ","), checks.Registry())
-	m := auditreport.Multi{Failed: failures(failed)}
-	for _, e := range envs {
-		ns, err := o.Env.Scope(e.Env)
-		if err != nil {
-			return fmt.Errorf("cluster %s: %w", e.Name, err)
-		}
-		res, err := action.Audit{Checks: selected, Namespace: ns}.Run(ctx, e.Env)
-		if err != nil {
-			return fmt.Errorf("cluster %s: %w", e.Name, err)
-		}
-		m.Clusters = append(m.Clusters, auditreport.ClusterResult{Cluster: e.Name, Result: res, Index: e.Env.Index})
+	m, err := o.multiAudit(ctx, envs, failed)
+	if err != nil {
+		return err
 	}
 	if err := emit(ctx, o.streams, o.Output.value, o.Report, auditreport.Formats(), func(w io.Writer, format string, _ bool) error {
 		return auditreport.WriteMulti(w, format, m)
@@ -71,4 +62,22 @@ func (o *AuditOptions) runClusters(ctx context.Context, targets []clusterTarget)
 		}
 	}
 	return nil
+}
+
+// multiAudit audits each cluster on its own Env.
+func (o *AuditOptions) multiAudit(ctx context.Context, envs []action.ClusterEnv, failed []*action.ClusterError) (auditreport.Multi, error) {
+	selected, _ := audit.SelectChecks(strings.Join(o.Checks, ","), checks.Registry())
+	m := auditreport.Multi{Failed: failures(failed)}
+	for _, e := range envs {
+		ns, err := o.Env.Scope(e.Env)
+		if err != nil {
+			return auditreport.Multi{}, fmt.Errorf("cluster %s: %w", e.Name, err)
+		}
+		res, err := action.Audit{Checks: selected, Namespace: ns}.Run(ctx, e.Env)
+		if err != nil {
+			return auditreport.Multi{}, fmt.Errorf("cluster %s: %w", e.Name, err)
+		}
+		m.Clusters = append(m.Clusters, auditreport.ClusterResult{Cluster: e.Name, Result: res, Index: e.Env.Index})
+	}
+	return m, nil
 }

@@ -32,25 +32,7 @@ func (o *CostOptions) runClusters(ctx context.Context, targets []clusterTarget) 
 	if len(envs) == 0 {
 		return allFailed(failed)
 	}
-	groupings, _ := o.groupings()
-	var clusters []report.ClusterCost
-	for _, e := range envs {
-		ns, err := o.Env.Scope(e.Env)
-		if err != nil {
-			return fmt.Errorf("cluster %s: %w", e.Name, err)
-		}
-		r, err := action.Cost{GroupBy: groupings, Window: o.Window, Namespace: ns}.Run(ctx, e.Env)
-		if err != nil {
-			return fmt.Errorf("cluster %s: %w", e.Name, err)
-		}
-		if o.Output.value != "table" {
-			for _, w := range r.Result.Warnings {
-				fmt.Fprintf(o.streams.ErrOut, "Warning: cluster %s: %s\n", output.TerminalText(e.Name), output.TerminalText(w))
-			}
-		}
-		clusters = append(clusters, report.ClusterCost{Cluster: e.Name, Context: e.Env.Snapshot.Meta.Context, Breakdown: r.Breakdown})
-	}
-	m, err := report.NewMultiCost(clusters, failures(failed))
+	m, err := o.multiCost(ctx, envs, failed)
 	if err != nil {
 		return err
 	}
@@ -60,6 +42,29 @@ func (o *CostOptions) runClusters(ctx context.Context, targets []clusterTarget) 
 		return err
 	}
 	return clustersFailed(o.streams, failed, len(targets))
+}
+
+// multiCost prices each cluster on its own Env and adds them up.
+func (o *CostOptions) multiCost(ctx context.Context, envs []action.ClusterEnv, failed []*action.ClusterError) (report.MultiCost, error) {
+	groupings, _ := o.groupings()
+	var clusters []report.ClusterCost
+	for _, e := range envs {
+		ns, err := o.Env.Scope(e.Env)
+		if err != nil {
+			return report.MultiCost{}, fmt.Errorf("cluster %s: %w", e.Name, err)
+		}
+		r, err := action.Cost{GroupBy: groupings, Window: o.Window, Namespace: ns}.Run(ctx, e.Env)
+		if err != nil {
+			return report.MultiCost{}, fmt.Errorf("cluster %s: %w", e.Name, err)
+		}
+		if o.Output.value != "table" {
+			for _, w := range r.Result.Warnings {
+				fmt.Fprintf(o.streams.ErrOut, "Warning: cluster %s: %s\n", output.TerminalText(e.Name), output.TerminalText(w))
+			}
+		}
+		clusters = append(clusters, report.ClusterCost{Cluster: e.Name, Context: e.Env.Snapshot.Meta.Context, Breakdown: r.Breakdown})
+	}
+	return report.NewMultiCost(clusters, failures(failed))
 }
 
 func failures(failed []*action.ClusterError) []report.ClusterFailure {

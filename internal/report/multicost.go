@@ -197,7 +197,7 @@ func MultiCostTable(w io.Writer, m MultiCost) error {
 		for _, r := range g.Rows {
 			rows = append(rows, append([]string{r.Cluster}, rowCells(g.grouping(), r.Row)...))
 		}
-		writeAligned(&s, rows, true)
+		writeAlignedLead(&s, rows, 2, true)
 	}
 	writeFailures(&s, m.Failed, "")
 	_, err := io.WriteString(w, s.String())
