@@ -476,3 +476,40 @@ func contains(s []string, v string) bool {
 	}
 	return false
 }
+
+func TestSnapshotAndOneClusterCommands(t *testing.T) {
+	f := require(t)
+	t.Parallel()
+	out, stderr, err := purser(t, f, "snapshot", "--context", "a", "--context", "b", "-o", "json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var d struct {
+		Kind     string `json:"kind"`
+		Clusters []struct {
+			Cluster string `json:"cluster"`
+			Pools   []struct {
+				Name string `json:"name"`
+			} `json:"pools"`
+		} `json:"clusters"`
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Kind != "MultiClusterSnapshotSummary" || len(d.Clusters) != 2 || d.Clusters[0].Cluster != "a" || d.Clusters[1].Cluster != "b" {
+		t.Fatalf("summary %s", out)
+	}
+	for i, pool := range []string{"apps", "work"} {
+		if p := d.Clusters[i].Pools; len(p) != 1 || p[0].Name != pool {
+			t.Errorf("cluster %s: pools %+v, want only %s", d.Clusters[i].Cluster, p, pool)
+		}
+	}
+	// A command that reads one cluster refuses several rather than
+	// reading the first alone.
+	for _, args := range [][]string{{"plan"}, {"snapshot", "save", filepath.Join(t.TempDir(), "x.snap")}} {
+		_, _, err := purser(t, f, append(args, "--context", "a", "--context", "b")...)
+		if err == nil || !strings.Contains(err.Error(), "a, b") && !strings.Contains(err.Error(), "one cluster") {
+			t.Errorf("%v with two contexts: error %v, want a refusal", args, err)
+		}
+	}
+}
