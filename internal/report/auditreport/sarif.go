@@ -180,8 +180,8 @@ const (
 	// sarifClusterFingerprintKey hashes the cluster too (a report over
 	// several clusters, audit.ClusterIdentity).
 	sarifClusterFingerprintKey = "purser/cluster/v1"
-	srcRoot             = "%SRCROOT%"
-	checksDocURI        = "https://github.com/purserhq/purser/blob/main/docs/checks.md"
+	srcRoot                    = "%SRCROOT%"
+	checksDocURI               = "https://github.com/purserhq/purser/blob/main/docs/checks.md"
 )
 
 func sarifLevel(s audit.Severity) string {
