@@ -7,7 +7,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -512,4 +514,112 @@ func TestSnapshotAndOneClusterCommands(t *testing.T) {
 			t.Errorf("%v with two contexts: error %v, want a refusal", args, err)
 		}
 	}
+}
+
+// syncBuffer is a buffer a command writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServeTwoClusters runs purser serve over both contexts: each cluster
+// is scanned and recorded under its name, /metrics labels each series
+// with its cluster, and the API answers for the cluster asked.
+func TestServeTwoClusters(t *testing.T) {
+	f := require(t)
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	var stderr syncBuffer
+	root := cli.NewRoot(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &stderr})
+	root.SetArgs([]string{"serve", "--kubeconfig", f.kubeconfig, "--context", "a", "--context", "b", "--store", filepath.Join(t.TempDir(), "h.db"),
+		"--auth", "none", "--listen", "127.0.0.1:0", "--leader-elect=false"})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v\n%s", err, stderr.String())
+		}
+	}()
+	var base string
+	deadline := time.Now().Add(time.Minute)
+	for base == "" {
+		if _, rest, ok := strings.Cut(stderr.String(), "on http://"); ok {
+			base = "http://" + strings.Fields(rest)[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve never listened:\n%s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never ready: %v\n%s", err, stderr.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	metrics := httpGet(t, base+"/metrics")
+	for _, c := range []string{"a", "b"} {
+		if !strings.Contains(metrics, `purser_last_scan_findings{cluster="`+c+`"}`) {
+			t.Errorf("/metrics has no series of cluster %s", c)
+		}
+	}
+	for _, c := range []string{"a", "b"} {
+		var l struct {
+			Cluster string `json:"cluster"`
+			Items   []struct {
+				Check  string `json:"check"`
+				Object struct {
+					Namespace string `json:"namespace"`
+					Name      string `json:"name"`
+				} `json:"object"`
+			} `json:"items"`
+		}
+		body := httpGet(t, base+"/api/v1/findings?cluster="+c)
+		if err := json.Unmarshal([]byte(body), &l); err != nil || l.Cluster != c {
+			t.Fatalf("findings of %s: %v %s", c, err, body)
+		}
+		lonely, web := false, false
+		for _, it := range l.Items {
+			lonely = lonely || it.Object.Namespace == "alpha" && it.Object.Name == "lonely"
+			web = web || it.Check == "service-no-endpoints" && it.Object.Namespace == "shop" && it.Object.Name == "web"
+		}
+		if lonely != (c == "a") || web != (c == "b") {
+			t.Errorf("cluster %s: alpha/lonely found %v, shop/web without endpoints %v; each belongs to one cluster only", c, lonely, web)
+		}
+	}
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v\n%s", url, resp.StatusCode, err, b)
+	}
+	return string(b)
 }
