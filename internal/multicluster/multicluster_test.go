@@ -623,3 +623,41 @@ func httpGet(t *testing.T, url string) string {
 	}
 	return string(b)
 }
+
+// TestConfigClusters reads the clusters purser.yaml lists, under the
+// names it gives them, with no --context at all.
+func TestConfigClusters(t *testing.T) {
+	f := require(t)
+	t.Parallel()
+	config := filepath.Join(t.TempDir(), "purser.yaml")
+	if err := os.WriteFile(config, []byte("apiVersion: purser.dev/v1alpha1\nkind: Config\nclusters:\n- {name: prod, context: a}\n- {name: dev, context: b}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := purser(t, f, "audit", "--config", config, "-o", "json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var d struct {
+		Clusters []struct {
+			Cluster string `json:"cluster"`
+			Context string `json:"context"`
+		} `json:"clusters"`
+		Findings []finding `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Clusters) != 2 || d.Clusters[0].Cluster != "prod" || d.Clusters[0].Context != "a" || d.Clusters[1].Cluster != "dev" || d.Clusters[1].Context != "b" {
+		t.Fatalf("clusters %+v, want prod (context a) and dev (context b)", d.Clusters)
+	}
+	for _, fd := range d.Findings {
+		if fd.key() == "service-no-endpoints Service/alpha/lonely" && fd.Cluster != "prod" {
+			t.Errorf("alpha/lonely reported in %s, want prod (context a)", fd.Cluster)
+		}
+	}
+	// --context wins over the list: one context is a run over one cluster.
+	out, stderr, err = purser(t, f, "cost", "--config", config, "--context", "b", "-o", "json")
+	if err != nil || !strings.Contains(out, `"kind": "CostReport"`) {
+		t.Errorf("--context b with a config listing two clusters: %v\n%s%s", err, out, stderr)
+	}
+}
