@@ -22,6 +22,8 @@ func (o *AuditOptions) validateClusters(targets []clusterTarget) error {
 		return fmt.Errorf("--manifests are laid over one cluster; with several contexts (%s) run purser audit --manifests --cluster once per context", targetNames(targets))
 	case o.WriteFixes != "":
 		return fmt.Errorf("--write-fixes writes one cluster's fixes; with several contexts (%s) run purser audit --write-fixes once per context", targetNames(targets))
+	case o.Details || o.Output.value == "wide" || o.MinSeverity.value != "info":
+		return fmt.Errorf("--details, -o wide and --min-severity shape one cluster's terminal view; with several contexts (%s) the table lists every finding with its cluster (-o markdown or json for the details)", targetNames(targets))
 	case o.History.Store.Target != "":
 		return fmt.Errorf("--store records one cluster's scan; with several contexts (%s) run purser audit --store once per context, or purser serve", targetNames(targets))
 	}

@@ -186,3 +186,39 @@ func writeFile(t *testing.T, dir, name, body string) string {
 	}
 	return p
 }
+
+// Flags that measure, record or shape one cluster are refused with
+// several contexts, before any cluster is read (the kubeconfig here names
+// no cluster at all), and so are the commands that read one cluster.
+func TestMultiClusterRefusals(t *testing.T) {
+	t.Parallel()
+	kubeconfig := writeFile(t, t.TempDir(), "kubeconfig", "apiVersion: v1\nkind: Config\n")
+	two := []string{"--context", "a", "--context", "b", "--kubeconfig", kubeconfig}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"cost", "--prometheus", "http://p:9090"}, "--prometheus and --opencost measure one cluster"},
+		{[]string{"cost", "--store", "h.db"}, "--store records one cluster's cost"},
+		{[]string{"cost", "--server", "https://x"}, "--server overrides one cluster's kubeconfig entry"},
+		{[]string{"audit", "--write-fixes", "fixes"}, "--write-fixes writes one cluster's fixes"},
+		{[]string{"audit", "--details"}, "--details, -o wide and --min-severity"},
+		{[]string{"audit", "-o", "wide"}, "--details, -o wide and --min-severity"},
+		{[]string{"audit", "--manifests", "x.yaml"}, "--manifests are laid over one cluster"},
+		{[]string{"audit", "--demo"}, "not with --demo or --from"},
+		{[]string{"snapshot", "save", "x.snap"}, "a snapshot file holds one cluster"},
+		{[]string{"plan"}, "this command reads one cluster"},
+		{[]string{"serve", "--store", "h.db", "--cluster-name", "x", "--auth", "none", "--listen", "127.0.0.1:0"}, "--cluster-name names one cluster"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			root := NewRoot(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}})
+			root.SetArgs(append(tt.args, two...))
+			err := root.ExecuteContext(t.Context())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
