@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -72,7 +73,13 @@ func (o *ServeOptions) runFleet(ctx context.Context, targets []clusterTarget) er
 	// exists.
 	var fleet atomic.Pointer[server.Fleet]
 	var all []server.Options
-	for _, t := range targets {
+	links := make([]dashboard.ClusterLink, len(targets))
+	for i, t := range targets {
+		links[i] = dashboard.ClusterLink{Name: t.name, Path: server.DashboardPath(i, t.name) + "/"}
+	}
+	for i, t := range targets {
+		here := slices.Clone(links)
+		here[i].Current = true
 		book := o.Env.PriceBook
 		if book == "" {
 			book = t.priceBook
@@ -90,6 +97,7 @@ func (o *ServeOptions) runFleet(ctx context.Context, targets []clusterTarget) er
 				return env, nil
 			}}
 		if opts.Dashboard, err = dashboard.New(dashboard.Options{Store: st, Cluster: name, Clock: opts.Clock, Log: opts.Log,
+			BasePath: server.DashboardPath(i, name), Clusters: here,
 			Current: func(context.Context) (*dashboard.Current, error) {
 				f := fleet.Load()
 				if f == nil {
@@ -118,4 +126,3 @@ func (o *ServeOptions) runFleet(ctx context.Context, targets []clusterTarget) er
 		len(targets), strings.Join(f.Clusters(), ", "), l.Addr(), st, o.Interval)
 	return f.Run(ctx, l)
 }
-

@@ -578,6 +578,19 @@ func TestServeTwoClusters(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// The dashboards: a's at the root, b's under /clusters/b/, each page
+	// naming its cluster and linking to the other.
+	front := httpGet(t, base+"/")
+	if !strings.Contains(front, `<span class="cluster">a</span>`) || !strings.Contains(front, `<a href="/clusters/b/">b</a>`) {
+		t.Errorf("the root dashboard should be a's, with a link to b's:\n%s", front)
+	}
+	page := httpGet(t, base+"/clusters/b/findings")
+	if !strings.Contains(page, `<span class="cluster">b</span>`) || !strings.Contains(page, `href="/clusters/b/cost"`) || !strings.Contains(page, `<a href="/">a</a>`) {
+		t.Errorf("b's findings page should name b and keep its links under /clusters/b:\n%s", page)
+	}
+	if strings.Contains(page, "lonely") {
+		t.Errorf("b's findings page lists a's alpha/lonely")
+	}
 	metrics := httpGet(t, base+"/metrics")
 	for _, c := range []string{"a", "b"} {
 		if !strings.Contains(metrics, `purser_last_scan_findings{cluster="`+c+`"}`) {

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -92,6 +94,15 @@ func (f *Fleet) Handler() http.Handler {
 		handlers[i] = s.Handler()
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// A dashboard other than the first is served under its own path,
+		// so that every link of its pages stays in its cluster.
+		for i := 1; i < len(f.names); i++ {
+			base := DashboardPath(i, f.names[i])
+			if r.URL.Path == base || strings.HasPrefix(r.URL.Path, base+"/") {
+				handlers[i].ServeHTTP(w, r)
+				return
+			}
+		}
 		name := r.URL.Query().Get(clusterLabel)
 		if name == "" {
 			handlers[0].ServeHTTP(w, r)
@@ -105,6 +116,22 @@ func (f *Fleet) Handler() http.Handler {
 		handlers[i].ServeHTTP(w, r)
 	})
 	return securityHeaders(mux)
+}
+
+// clusterSlug is a cluster name that can stand in a URL path as it is.
+var clusterSlug = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// DashboardPath is where the dashboard of the i-th cluster of a fleet is
+// served: the first at the root, as with one cluster, the others under
+// /clusters/NAME (/clusters/i when the name cannot stand in a path).
+func DashboardPath(i int, name string) string {
+	if i == 0 {
+		return ""
+	}
+	if !clusterSlug.MatchString(name) {
+		name = strconv.Itoa(i)
+	}
+	return "/clusters/" + name
 }
 
 // gatherer merges the servers' registries, each series labelled with its

@@ -96,3 +96,21 @@ func TestFleet(t *testing.T) {
 		t.Errorf("a cluster twice: %v", err)
 	}
 }
+
+func TestDashboardPath(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		i          int
+		name, want string
+	}{
+		{0, "prod", ""},
+		{1, "dev", "/clusters/dev"},
+		{2, "do-fra1.dev_2", "/clusters/do-fra1.dev_2"},
+		{3, "arn:aws:eks:eu-west-1:1:cluster/x", "/clusters/3"},
+		{4, "..", "/clusters/4"},
+	} {
+		if got := DashboardPath(tt.i, tt.name); got != tt.want {
+			t.Errorf("DashboardPath(%d, %q) = %q, want %q", tt.i, tt.name, got, tt.want)
+		}
+	}
+}
