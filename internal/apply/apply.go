@@ -235,6 +235,11 @@ func Apply(ctx context.Context, cfg *rest.Config, o Options) (*Report, error) {
 		return rep, err
 	}
 	if s.Meta.Source != p.Metadata.Source {
+		// With several clusters in one kubeconfig, the context is what the
+		// user picks: name the plan's, so the fix is one flag away.
+		if c := p.Metadata.Context; c != "" {
+			return rep, fmt.Errorf("the plan was built from context %s (%s), not from this cluster (%s): nothing was changed; run it with --context %s", c, p.Metadata.Source, s.Meta.Source, c)
+		}
 		return rep, fmt.Errorf("the plan was built from %s, not from this cluster (%s): nothing was changed", p.Metadata.Source, s.Meta.Source)
 	}
 	if v := p.Metadata.KubernetesVersion; v != "" && v != s.Meta.ServerVersion {

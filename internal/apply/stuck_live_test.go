@@ -166,6 +166,8 @@ func TestHeldNamespaceLive(t *testing.T) {
 		error, warned string
 	}{
 		{func(p *plan.Plan) { p.Metadata.Source = "live:https://elsewhere:6443" }, "the plan was built from live:https://elsewhere:6443, not from this cluster (live:" + c.Config.Host + ")", ""},
+		{func(p *plan.Plan) { p.Metadata.Source, p.Metadata.Context = "live:https://elsewhere:6443", "prod" },
+			"the plan was built from context prod (live:https://elsewhere:6443), not from this cluster (live:" + c.Config.Host + "): nothing was changed; run it with --context prod", ""},
 		{func(p *plan.Plan) { p.Metadata.KubernetesVersion = "v1.0.0" }, "", "the plan was built on Kubernetes v1.0.0, the cluster now runs v1."},
 	} {
 		other := *p

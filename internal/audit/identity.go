@@ -17,3 +17,16 @@ func Identity(check string, workload snapshot.Ref) string {
 	h := sha256.Sum256([]byte(check + "|" + workload.Kind + "|" + workload.Namespace + "|" + workload.Name))
 	return hex.EncodeToString(h[:])
 }
+
+// ClusterIdentity is Identity in a report over several clusters: the
+// cluster is part of it, so that the same problem in two clusters stays
+// two findings (two code-scanning alerts, two histories). With no cluster
+// it is Identity, so that a single cluster's history and fingerprints are
+// unchanged.
+func ClusterIdentity(cluster, check string, workload snapshot.Ref) string {
+	if cluster == "" {
+		return Identity(check, workload)
+	}
+	h := sha256.Sum256([]byte(cluster + "|" + check + "|" + workload.Kind + "|" + workload.Namespace + "|" + workload.Name))
+	return hex.EncodeToString(h[:])
+}

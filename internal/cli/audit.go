@@ -111,6 +111,21 @@ and those about the cluster's objects that the manifests would break.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
+			// Manifests audited on their own read no cluster, whatever
+			// purser.yaml lists; several --context values are refused.
+			var targets []clusterTarget
+			if len(o.Manifests) == 0 || len(contextsFrom(cmd.Context())) > 1 {
+				var err error
+				if targets, err = o.Env.clusters(cmd.Context()); err != nil {
+					return err
+				}
+			}
+			if len(targets) > 1 {
+				if err := o.validateClusters(targets); err != nil {
+					return err
+				}
+				return o.runClusters(cmd.Context(), targets)
+			}
 			env, err := o.completeEnv(cmd.Context())
 			if err != nil {
 				return err

@@ -53,6 +53,16 @@ catalogue, a --price-book file, or the DigitalOcean API when a token is given.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
+			targets, err := o.Env.clusters(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if len(targets) > 1 {
+				if err := o.validateClusters(targets); err != nil {
+					return err
+				}
+				return o.runClusters(cmd.Context(), targets)
+			}
 			env, err := o.Env.Complete(cmd.Context(), streams)
 			if err != nil {
 				return err

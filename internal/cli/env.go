@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -154,6 +155,11 @@ func (f *EnvFlags) limits() snapshot.LoadOptions {
 // Complete builds the action Env the flags describe and prints its
 // warnings to stderr.
 func (f *EnvFlags) Complete(ctx context.Context, streams genericiooptions.IOStreams) (*action.Env, error) {
+	if names := contextsFrom(ctx); len(names) > 1 {
+		// Only the commands that report several clusters take several
+		// contexts; any other would silently read the first one.
+		return nil, fmt.Errorf("--context is given %d times (%s): this command reads one cluster; snapshot, audit and cost read several", len(names), strings.Join(names, ", "))
+	}
 	envToken := ""
 	if f.withConfig {
 		envToken = os.Getenv("DIGITALOCEAN_TOKEN")

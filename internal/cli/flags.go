@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/purserhq/purser/internal/atomicfile"
@@ -166,4 +168,65 @@ func deprecate(cmd *cobra.Command, name, use string) {
 			fmt.Fprintf(c.ErrOrStderr(), "Warning: --%s is deprecated: %s\n", name, use)
 		}
 	}
+}
+
+// contextList is --context made repeatable: every value is kept in order,
+// and the first is also written where genericclioptions.ConfigFlags reads
+// its one context, so that a command line with one --context (or none)
+// reaches the cluster exactly as before. Several name several clusters.
+type contextList struct {
+	names  []string
+	single *string
+}
+
+func (c *contextList) String() string {
+	if c.single == nil {
+		return ""
+	}
+	return *c.single
+}
+
+// Type stays "string", as ConfigFlags declares it, so that help and
+// completion read as kubectl's.
+func (c *contextList) Type() string { return "string" }
+
+// Set implements pflag.Value.
+func (c *contextList) Set(s string) error {
+	if s == "" {
+		return fmt.Errorf("--context: empty context name")
+	}
+	if slices.Contains(c.names, s) {
+		return fmt.Errorf("--context %s is given twice", s)
+	}
+	c.names = append(c.names, s)
+	if len(c.names) == 1 && c.single != nil {
+		*c.single = s
+	}
+	return nil
+}
+
+// repeatableContext replaces the value of the --context flag that
+// ConfigFlags.AddFlags registered with a contextList writing to the same
+// string. fs must already hold the flag.
+func repeatableContext(fs *pflag.FlagSet, kube *genericclioptions.ConfigFlags) *contextList {
+	c := &contextList{single: kube.Context}
+	if f := fs.Lookup("context"); f != nil {
+		f.Value = c
+		f.Usage = "the kubeconfig context to use; repeat it to read several clusters at once (read commands: snapshot, audit, cost)"
+	}
+	return c
+}
+
+type contextsKey struct{}
+
+// withContexts returns a context carrying the --context values.
+func withContexts(ctx context.Context, c *contextList) context.Context {
+	return context.WithValue(ctx, contextsKey{}, slices.Clone(c.names))
+}
+
+// contextsFrom returns the --context values the command line gave, in
+// order; nil for none.
+func contextsFrom(ctx context.Context) []string {
+	names, _ := ctx.Value(contextsKey{}).([]string)
+	return names
 }

@@ -99,6 +99,7 @@ exits at once.`,
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	kube.AddFlags(root.PersistentFlags())
+	contexts := repeatableContext(root.PersistentFlags(), kube)
 	// kubectl's -v; ConfigFlags defines no -v of its own.
 	root.PersistentFlags().IntVarP(&verbosity, "v", "v", 0,
 		"log verbosity on stderr, as in kubectl: 0 warnings, 1 info, 2 and more debug, 6 each API request, 8 request and response bodies")
@@ -116,7 +117,7 @@ exits at once.`,
 				return err
 			}
 		}
-		cmd.SetContext(WithLogger(cmd.Context(), l))
+		cmd.SetContext(withContexts(WithLogger(cmd.Context(), l), contexts))
 		return nil
 	}
 	_ = root.RegisterFlagCompletionFunc("namespace", completeNamespaces(kube))

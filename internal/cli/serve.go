@@ -157,6 +157,13 @@ func (o *ServeOptions) restConfig() (*rest.Config, string, error) {
 
 // Run serves until ctx ends (SIGTERM, Ctrl-C).
 func (o *ServeOptions) Run(ctx context.Context) error {
+	targets, err := o.Env.clusters(ctx)
+	if err != nil {
+		return err
+	}
+	if len(targets) > 1 {
+		return o.runFleet(ctx, targets)
+	}
 	log := loggerFrom(ctx)
 	cfg, err := action.LoadConfig(o.Env.ConfigPath, o.Env.Demo)
 	if err != nil {

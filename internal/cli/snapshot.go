@@ -80,6 +80,13 @@ func (o *SnapshotOptions) run(cmd *cobra.Command) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
+	targets, err := o.Source.clusters(cmd.Context())
+	if err != nil {
+		return err
+	}
+	if len(targets) > 1 {
+		return o.runClusters(cmd.Context(), targets)
+	}
 	env, err := o.Source.Complete(cmd.Context(), o.streams)
 	if err != nil {
 		return err

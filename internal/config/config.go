@@ -63,6 +63,8 @@ type Config struct {
 	Downscale downscale.Config `yaml:"downscale"`
 	// Budgets are spending budgets and their actions (purser budget).
 	Budgets budget.Config `yaml:"budgets"`
+	// Clusters are the clusters read commands cover without --context.
+	Clusters []Cluster `yaml:"clusters"`
 
 	doc *yamldoc.Doc
 	// sections maps a section taken from another file (Layer) to that
@@ -72,7 +74,7 @@ type Config struct {
 
 // sectionNames are the sections of a Config, as written.
 func sectionNames() []string {
-	return []string{"classify", "audit", "cost", "plan", "govern", "watch", "phases", "sources", "downscale", "budgets"}
+	return []string{"classify", "audit", "cost", "plan", "govern", "watch", "phases", "sources", "downscale", "budgets", "clusters"}
 }
 
 // Layer returns base with the sections over gives replaced by over's: a
@@ -118,6 +120,9 @@ func Layer(base, over *Config) *Config {
 	}
 	if over.doc.Has("budgets") {
 		out.Budgets = over.Budgets
+	}
+	if over.doc.Has("clusters") {
+		out.Clusters = over.Clusters
 	}
 	return &out
 }
@@ -174,6 +179,7 @@ func (c *Config) validate() error {
 		{"sources", c.Sources.Validate()},
 		{"downscale", c.Downscale.Validate()},
 		{"budgets", c.Budgets.Validate()},
+		{"", c.validateClusters()}, // its paths start with clusters[i]
 	} {
 		if err := c.doc.Check(s.name, s.err); err != nil {
 			return err

@@ -109,7 +109,7 @@ func Build(ctx context.Context, ix *snapshot.Index, in Input) (*Plan, error) {
 	// Everything recorded comes from the snapshot, never from the clock or
 	// map order, so that the same snapshot and config give the same file.
 	meta := s.Meta
-	p := &Plan{APIVersion: APIVersion, Kind: Kind, Metadata: Metadata{Strategy: in.Strategy, Source: meta.Source,
+	p := &Plan{APIVersion: APIVersion, Kind: Kind, Metadata: Metadata{Strategy: in.Strategy, Source: meta.Source, Context: meta.Context,
 		CollectedAt: meta.CollectedAt.UTC(), KubernetesVersion: meta.ServerVersion, SnapshotDigest: in.SnapshotDigest}}
 	for _, t := range names {
 		tg := b.targets[t]

@@ -141,7 +141,7 @@ func BuildFixes(in FixInput) (*Plan, error) {
 		}
 	}
 	p := &Plan{APIVersion: APIVersion, Kind: Kind, Metadata: Metadata{
-		Strategy: StrategyFix, Source: ix.S.Meta.Source, CollectedAt: ix.S.Meta.CollectedAt,
+		Strategy: StrategyFix, Source: ix.S.Meta.Source, Context: ix.S.Meta.Context, CollectedAt: ix.S.Meta.CollectedAt,
 		KubernetesVersion: ix.S.Meta.ServerVersion, SnapshotDigest: in.SnapshotDigest,
 	}}
 	touched := map[snapshot.Ref]string{}

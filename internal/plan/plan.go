@@ -44,7 +44,11 @@ type Metadata struct {
 	Strategy string `json:"strategy"`
 	// Source, CollectedAt and KubernetesVersion identify the snapshot the
 	// plan was built from (snapshot.Meta).
-	Source            string    `json:"source"`
+	Source string `json:"source"`
+	// Context is the kubeconfig context a live snapshot was read
+	// through: apply names it when it refuses the plan on another
+	// cluster. Empty for files and the demo.
+	Context           string    `json:"context,omitempty"`
 	CollectedAt       time.Time `json:"collectedAt,omitzero"`
 	KubernetesVersion string    `json:"kubernetesVersion,omitempty"`
 	// SnapshotDigest is "sha256:<hex>" of the snapshot the plan was built

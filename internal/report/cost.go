@@ -128,6 +128,13 @@ func CostTable(w io.Writer, b cost.Breakdown) error {
 // writeAligned writes rows with the first column and, when textLast, the
 // last one left-aligned, and the figures between right-aligned.
 func writeAligned(s *strings.Builder, rows [][]string, textLast bool) {
+	writeAlignedLead(s, rows, 1, textLast)
+}
+
+// writeAlignedLead is writeAligned with the first lead columns
+// left-aligned: a report over several clusters leads with the cluster,
+// then the key.
+func writeAlignedLead(s *strings.Builder, rows [][]string, lead int, textLast bool) {
 	width := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, c := range r {
@@ -141,6 +148,9 @@ func writeAligned(s *strings.Builder, rows [][]string, textLast bool) {
 			switch {
 			case i == 0:
 				line.WriteString(c + pad)
+				continue
+			case i < lead:
+				line.WriteString("  " + c + pad)
 				continue
 			case textLast && i == len(r)-1:
 				line.WriteString("  " + c)

@@ -80,6 +80,9 @@ type Meta struct {
 	FormatVersion int    `json:"formatVersion"`
 	Source        string `json:"source"` // "live:<server>", a file path, or "demo"
 	Context       string `json:"context,omitempty"`
+	// Cluster names the cluster in a run over several (its context, or
+	// the name purser.yaml gives it); empty for a run over one.
+	Cluster       string `json:"cluster,omitempty"`
 	ServerVersion string `json:"serverVersion,omitempty"`
 	// CollectedAt is when the objects were read: the start of a live
 	// collection; for files, the newest time the objects record, else the

@@ -169,14 +169,19 @@ type sarifProps struct {
 	Command     string   `json:"command,omitempty"`
 	// Workload is the object the fingerprint names (a pod's Deployment).
 	Workload string `json:"workload,omitempty"`
+	// Cluster names the cluster in a report over several.
+	Cluster string `json:"cluster,omitempty"`
 }
 
 // Fingerprint keys: bump the version when what is hashed changes, so that
 // code scanning does not match results by different rules.
 const (
 	sarifFingerprintKey = "purser/v1"
-	srcRoot             = "%SRCROOT%"
-	checksDocURI        = "https://github.com/purserhq/purser/blob/main/docs/checks.md"
+	// sarifClusterFingerprintKey hashes the cluster too (a report over
+	// several clusters, audit.ClusterIdentity).
+	sarifClusterFingerprintKey = "purser/cluster/v1"
+	srcRoot                    = "%SRCROOT%"
+	checksDocURI               = "https://github.com/purserhq/purser/blob/main/docs/checks.md"
 )
 
 func sarifLevel(s audit.Severity) string {
@@ -207,6 +212,10 @@ type SARIFOptions struct {
 	// result is located in the file (or GitOps source) of its object and
 	// fingerprinted by its workload; without it, by the object alone.
 	Index *snapshot.Index
+	// Cluster, in a report over several clusters, names the result's
+	// cluster: the run's category and synthetic URIs use it, each result
+	// carries it in its properties, and its fingerprint includes it.
+	Cluster string
 }
 
 // SARIF writes the findings as a SARIF 2.1.0 log without the snapshot:
@@ -224,7 +233,19 @@ func WriteFrom(w io.Writer, format string, res *audit.Result, ix *snapshot.Index
 
 // SARIFWith writes the findings as a SARIF 2.1.0 log.
 func SARIFWith(w io.Writer, res *audit.Result, opts SARIFOptions) error {
+	return writeSARIF(w, []sarifRun{sarifRunOf(res, opts)})
+}
+
+func writeSARIF(w io.Writer, runs []sarifRun) error {
+	return report.WriteJSON(w, sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: runs})
+}
+
+// sarifRunOf is the run of one cluster's audit.
+func sarifRunOf(res *audit.Result, opts SARIFOptions) sarifRun {
 	cluster := clusterName(res)
+	if opts.Cluster != "" {
+		cluster = escapeSegment(opts.Cluster)
+	}
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{Name: "purser", Version: version.Get().Version,
 			InformationURI: checksDocURI}},
@@ -270,14 +291,18 @@ func SARIFWith(w io.Writer, res *audit.Result, opts SARIFOptions) error {
 		if loc.PhysicalLocation.ArtifactLocation.URIBaseID != "" {
 			relative = true
 		}
-		props := sarifProps{Cause: f.Cause, Evidence: f.Evidence, Remediation: f.Remediation.Text, Command: f.Remediation.Command}
+		props := sarifProps{Cause: f.Cause, Evidence: f.Evidence, Remediation: f.Remediation.Text, Command: f.Remediation.Command, Cluster: opts.Cluster}
+		fingerprint := map[string]string{sarifFingerprintKey: audit.Identity(f.CheckID, workload)}
+		if opts.Cluster != "" {
+			fingerprint = map[string]string{sarifClusterFingerprintKey: audit.ClusterIdentity(opts.Cluster, f.CheckID, workload)}
+		}
 		if workload != f.Object {
 			props.Workload = workload.String()
 		}
 		run.Results = append(run.Results, sarifResult{
 			RuleID: f.CheckID, RuleIndex: index[f.CheckID], Level: sarifLevel(f.Severity), Message: sarifText{msg},
 			Locations:           []sarifLocation{loc},
-			PartialFingerprints: map[string]string{sarifFingerprintKey: audit.Identity(f.CheckID, workload)},
+			PartialFingerprints: fingerprint,
 			Properties:          props,
 		})
 	}
@@ -285,7 +310,7 @@ func SARIFWith(w io.Writer, res *audit.Result, opts SARIFOptions) error {
 		run.OriginalURIBaseIDs = map[string]sarifArtifactLocation{srcRoot: {Description: &sarifText{
 			"The directory purser ran in: relative file paths were given relative to it. Run purser from the repository root for code scanning to find the files."}}}
 	}
-	return report.WriteJSON(w, sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
+	return run
 }
 
 func sarifRuleFor(c audit.CheckInfo) sarifRule {

@@ -73,7 +73,19 @@ type Options struct {
 	// BasePath is where the handler is mounted ("" or "/dashboard"); links
 	// and the style sheet are under it.
 	BasePath string
+	// Clusters, when a server watches several, link the header to each
+	// cluster's dashboard; empty for one cluster.
+	Clusters []ClusterLink
 	Log      *slog.Logger
+}
+
+// ClusterLink is a cluster's dashboard in the header's cluster selector.
+type ClusterLink struct {
+	Name string
+	// Path is where its dashboard is served, such as "/clusters/dev/".
+	Path string
+	// Current marks the cluster of the page shown.
+	Current bool
 }
 
 // handler serves the pages; it holds nothing that changes after New.
@@ -177,6 +189,8 @@ type chrome struct {
 	Cluster string
 	Base    string
 	Now     string
+	// Clusters are the other dashboards of a server over several.
+	Clusters []ClusterLink
 }
 
 // page renders one page from what build returns, whole before anything
@@ -223,7 +237,8 @@ type errorPage struct {
 }
 
 func (h *handler) chrome(title, nav string) chrome {
-	return chrome{Title: title, Nav: nav, Cluster: h.o.Cluster, Base: h.o.BasePath, Now: h.o.Clock.Now().UTC().Format("2006-01-02 15:04 UTC")}
+	return chrome{Title: title, Nav: nav, Cluster: h.o.Cluster, Base: h.o.BasePath, Now: h.o.Clock.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		Clusters: h.o.Clusters}
 }
 
 func (h *handler) current(ctx context.Context) (*Current, error) {
