@@ -79,10 +79,7 @@ func workloadScaledToZero() audit.Check {
 						"the replicas to 0, probably on purpose (no load), and will set them again. Change its minimum replicas if " +
 						"it must keep running. " + parked}
 				default:
-					f.Remediation = audit.Remediation{
-						Text:    "Scale it back up if it should run. " + parked,
-						Command: fmt.Sprintf("kubectl scale %s --replicas=1%s", shell.Quote(strings.ToLower(kind)+"/"+name), nsArg(ns)),
-					}
+					f.Remediation = scaleFix(c.id, "Scale it back up if it should run. "+parked, r, 1)
 				}
 				out = append(out, f)
 			}
@@ -138,4 +135,19 @@ func managedOperation(e metav1.ManagedFieldsEntry) string {
 		return op + " of the " + e.Subresource + " subresource"
 	}
 	return op
+}
+
+// scaleFix is a remediation that sets a workload's replicas: kubectl scale
+// for a person, and the same change as a merge patch of spec.replicas, so
+// that purser fix can carry it out under the resourceVersion it read and
+// its rollback can restore the replicas from the backup.
+func scaleFix(checkID, text string, workload snapshot.Ref, replicas int32) audit.Remediation {
+	file := audit.PatchPath(checkID, workload)
+	return audit.Remediation{
+		Text: text + " The same change as a merge patch, " + file + ", is written by `purser audit --write-fixes DIR`; " +
+			"`purser fix` applies it.",
+		Command: fmt.Sprintf("kubectl scale %s --replicas=%d%s", shell.Quote(strings.ToLower(workload.Kind)+"/"+workload.Name), replicas, nsArg(workload.Namespace)),
+		Patch:   &audit.Patch{Target: workload, Type: "merge", Body: fmt.Sprintf(`{"spec":{"replicas":%d}}`, replicas)},
+		File:    file,
+	}
 }
