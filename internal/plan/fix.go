@@ -3,7 +3,6 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -318,44 +317,27 @@ func whole(r audit.Remediation) bool {
 	return true
 }
 
-// leadingScale splits a `kubectl scale` off the front of a remediation's
-// command, when it scales a workload the way a merge patch of
-// spec.replicas does, and returns it as that patch with the remediation
-// left to do the rest. It is recognised in two places only, both of which
-// the checks write: as the whole command of a remediation whose patch is
-// that very scale (the command is for a person, the patch for Purser),
-// and as the first step of a manifest's command, scaling the finding's own
-// workload (two replicas before its PodDisruptionBudget). Anything else is
-// left as it is, for whole to judge.
+// leadingScale splits a `kubectl scale` of the finding's own workload off
+// the front of the command of a remediation that applies a manifest (two
+// replicas, then the PodDisruptionBudget), and returns it as the merge
+// patch of spec.replicas it amounts to, with the remediation left to do
+// the rest. Any other command is left as it is, for whole to judge.
 func leadingScale(f audit.Finding) (*audit.Patch, audit.Remediation) {
 	r := f.Remediation
+	if r.Manifest == "" || r.Patch != nil {
+		return nil, r
+	}
 	line, more, _ := strings.Cut(r.Command, "\n")
 	first, rest, _ := strings.Cut(line, "&&")
 	target, replicas, ok := scaleCommand(first)
-	if !ok {
+	if !ok || rest == "" || !sameRef(f.Object, target) {
 		return nil, r
 	}
-	scale := &audit.Patch{Target: target, Type: "merge", Body: fmt.Sprintf(`{"spec":{"replicas":%d}}`, replicas)}
-	switch {
-	case r.Patch != nil:
-		if rest != "" || !sameRef(r.Patch.Target, target) || r.Patch.Type != "merge" || !sameJSON(r.Patch.Body, scale.Body) {
-			return nil, r
-		}
-		// The patch is the fix already; the command says it in words.
-		r.Command = more
-		return nil, r
-	case r.Manifest != "":
-		if rest == "" || !sameRef(f.Object, target) {
-			return nil, r
-		}
-		r.Command = strings.TrimSpace(rest)
-		if more != "" {
-			r.Command += "\n" + more
-		}
-		scale.Target = f.Object
-		return scale, r
+	r.Command = strings.TrimSpace(rest)
+	if more != "" {
+		r.Command += "\n" + more
 	}
-	return nil, r
+	return &audit.Patch{Target: f.Object, Type: "merge", Body: fmt.Sprintf(`{"spec":{"replicas":%d}}`, replicas)}, r
 }
 
 // scaleCommand reads `kubectl scale KIND/NAME|KIND NAME [-n NS]
@@ -428,12 +410,4 @@ func unquote(w string) string {
 
 func sameRef(a, b snapshot.Ref) bool {
 	return strings.EqualFold(a.Kind, b.Kind) && a.Namespace == b.Namespace && a.Name == b.Name
-}
-
-func sameJSON(a, b string) bool {
-	var x, y any
-	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
-		return false
-	}
-	return reflect.DeepEqual(x, y)
 }

@@ -395,16 +395,11 @@ func TestScaleCommand(t *testing.T) {
 	}
 }
 
-// A kubectl scale is taken for the remediation's patch only when it is
-// that very patch, and before a manifest only when it scales the
-// finding's own workload.
+// A kubectl scale before a manifest is taken for a patch of the
+// replicas only when it scales the finding's own workload.
 func TestLeadingScale(t *testing.T) {
 	t.Parallel()
 	web := snapshot.Ref{Kind: "Deployment", Namespace: "shop", Name: "web"}
-	other := snapshot.Ref{Kind: "Deployment", Namespace: "shop", Name: "other"}
-	patch := func(target snapshot.Ref, body string) *audit.Patch {
-		return &audit.Patch{Target: target, Type: "merge", Body: body}
-	}
 	cases := []struct {
 		name      string
 		r         audit.Remediation
@@ -412,17 +407,15 @@ func TestLeadingScale(t *testing.T) {
 		whole     bool
 		remaining string
 	}{
-		{"the patch said in words", audit.Remediation{Patch: patch(web, `{"spec":{"replicas":1}}`), Command: "kubectl scale deployment/web --replicas=1 -n shop"},
-			"", true, ""},
-		{"words that say another count", audit.Remediation{Patch: patch(web, `{"spec":{"replicas":2}}`), Command: "kubectl scale deployment/web --replicas=1 -n shop"},
-			"", false, "kubectl scale deployment/web --replicas=1 -n shop"},
-		{"words about another workload", audit.Remediation{Patch: patch(other, `{"spec":{"replicas":1}}`), Command: "kubectl scale deployment/web --replicas=1 -n shop"},
-			"", false, "kubectl scale deployment/web --replicas=1 -n shop"},
 		{"a scale before the budget", audit.Remediation{Manifest: "x", Command: "kubectl scale deployment web -n shop --replicas=2 && kubectl apply -f pdb.yaml"},
 			`{"spec":{"replicas":2}}`, true, "kubectl apply -f pdb.yaml"},
+		{"an alternative below is kept", audit.Remediation{Manifest: "x", Command: "kubectl scale deployment web -n shop --replicas=2 && kubectl apply -f pdb.yaml\n# or leave it single"},
+			`{"spec":{"replicas":2}}`, true, "kubectl apply -f pdb.yaml\n# or leave it single"},
 		{"a scale of another workload before the budget", audit.Remediation{Manifest: "x", Command: "kubectl scale deployment other -n shop --replicas=2 && kubectl apply -f pdb.yaml"},
 			"", false, "kubectl scale deployment other -n shop --replicas=2 && kubectl apply -f pdb.yaml"},
-		{"a scale alone, no patch", audit.Remediation{Command: "kubectl scale deployment web -n shop --replicas=2"},
+		{"a scale and nothing to apply after it", audit.Remediation{Manifest: "x", Command: "kubectl scale deployment web -n shop --replicas=2"},
+			"", false, "kubectl scale deployment web -n shop --replicas=2"},
+		{"a patch's command is the patch's", audit.Remediation{Patch: &audit.Patch{Target: web, Type: "merge", Body: "{}"}, Command: "kubectl scale deployment web -n shop --replicas=2"},
 			"", false, "kubectl scale deployment web -n shop --replicas=2"},
 	}
 	for _, tc := range cases {

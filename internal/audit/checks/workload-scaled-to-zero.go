@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/purserhq/purser/internal/audit"
-	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -137,17 +136,11 @@ func managedOperation(e metav1.ManagedFieldsEntry) string {
 	return op
 }
 
-// scaleFix is a remediation that sets a workload's replicas: kubectl scale
-// for a person, and the same change as a merge patch of spec.replicas, so
-// that purser fix can carry it out under the resourceVersion it read and
-// its rollback can restore the replicas from the backup.
+// scaleFix is a remediation that sets a workload's replicas as a merge
+// patch of spec.replicas (what kubectl scale changes), so that purser fix
+// can carry it out under the resourceVersion it read and its rollback can
+// restore the replicas from the backup.
 func scaleFix(checkID, text string, workload snapshot.Ref, replicas int32) audit.Remediation {
-	file := audit.PatchPath(checkID, workload)
-	return audit.Remediation{
-		Text: text + " The same change as a merge patch, " + file + ", is written by `purser audit --write-fixes DIR`; " +
-			"`purser fix` applies it.",
-		Command: fmt.Sprintf("kubectl scale %s --replicas=%d%s", shell.Quote(strings.ToLower(workload.Kind)+"/"+workload.Name), replicas, nsArg(workload.Namespace)),
-		Patch:   &audit.Patch{Target: workload, Type: "merge", Body: fmt.Sprintf(`{"spec":{"replicas":%d}}`, replicas)},
-		File:    file,
-	}
+	return patchFix(checkID, fmt.Sprintf("%s The patch sets spec.replicas to %d, as kubectl scale --replicas=%d would; `purser fix` applies it.",
+		text, replicas, replicas), workload, "merge", map[string]any{"spec": map[string]any{"replicas": replicas}})
 }
