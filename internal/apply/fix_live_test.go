@@ -104,6 +104,9 @@ func (f *fixRun) fixPlan(t *testing.T, args ...string) (string, *plan.Plan) {
 // changes nothing, a stale plan is refused naming the object, and an
 // unused ConfigMap deleted by a fix comes back with rollback.
 func TestFixLive(t *testing.T) {
+	// It changes Services and objects of namespaces no other parallel
+	// test reads; the tests that compare every namespace run before.
+	t.Parallel()
 	c := testcluster.Require(t, cluster)
 	kube, err := kubernetes.NewForConfig(c.Config)
 	if err != nil {
