@@ -245,6 +245,21 @@ func Apply(ctx context.Context, cfg *rest.Config, o Options) (*Report, error) {
 	if v := p.Metadata.KubernetesVersion; v != "" && v != s.Meta.ServerVersion {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the plan was built on Kubernetes %s, the cluster now runs %s", v, s.Meta.ServerVersion))
 	}
+	if labelled := labelBlockers(steps, s); len(labelled) > 0 {
+		var refused []string
+		for _, b := range labelled {
+			if o.AcceptReference {
+				rep.Warnings = append(rep.Warnings, "accepted: reference: "+b)
+			} else if o.Approve != "" {
+				refused = append(refused, b)
+			} else {
+				rep.Warnings = append(rep.Warnings, "blocks an approved run: reference: "+b)
+			}
+		}
+		if len(refused) > 0 {
+			return rep, fmt.Errorf("the plan cannot be carried out as it stands: nothing was changed:\n  %s", strings.Join(refused, "\n  "))
+		}
+	}
 	if problems := verify(rep.Steps, states, s, o.Resume != ""); len(problems) > 0 {
 		return rep, fmt.Errorf("the cluster is not as the plan found it: nothing was changed; build the plan again:\n  %s", strings.Join(problems, "\n  "))
 	}

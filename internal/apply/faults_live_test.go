@@ -38,7 +38,7 @@ const envEveryBoundary = "PURSER_FAULTS_EVERY_BOUNDARY"
 
 // faultStride is how many journal records a run may write past the last
 // kill before it is killed again, when no new kind of boundary came first.
-const faultStride = 40
+const faultStride = 80
 
 // requestTimeout bounds each request of the purser runs of the fault
 // test: a request the proxy holds ends there, and the step is tried again.
@@ -104,7 +104,7 @@ func TestApplyFaultsLive(t *testing.T) {
 		}
 	}
 
-	f := &faultChain{t: t, l: l, proxy: proxy, kubeconfig: kubeconfig, outcomes: map[string]int{}, killedAt: map[string]bool{}}
+	f := &faultChain{t: t, l: l, proxy: proxy, kubeconfig: kubeconfig, outcomes: map[string]int{}, killedAt: map[string]bool{}, killedPos: map[string]bool{}}
 	f.build()
 	// The plan is built through the proxy, faults off: the runs check that
 	// the cluster they reach is the one the plan was built from.
@@ -224,8 +224,8 @@ func TestApplyFaultsLive(t *testing.T) {
 		byFault[in.Fault]++
 		injected = append(injected, in.String())
 	}
-	t.Logf("fault cases: %d runs of purser (%s); %d API faults injected over %d requests (%s); %d kills at distinct kinds of boundary",
-		f.runs, tally(f.outcomes), len(injected), proxy.Requests(), tally(byFault), f.distinctKills)
+	t.Logf("fault cases: %d runs of purser (%s); %d API faults injected over %d requests (%s); %d kills at distinct kinds of boundary, at %d distinct records",
+		f.runs, tally(f.outcomes), len(injected), proxy.Requests(), tally(byFault), f.distinctKills, len(f.killedPos))
 	t.Logf("injected:\n  %s", strings.Join(injected, "\n  "))
 }
 
@@ -238,11 +238,12 @@ type faultChain struct {
 	kubeconfig string
 	bin        string
 	journal    string
-	// killedAt are the kinds of boundary killed at so far.
-	killedAt      map[string]bool
-	outcomes      map[string]int
-	runs          int
-	distinctKills int
+	// killedAt are the kinds of boundary killed at so far; killedPos the
+	// records (type, step and stage), with PURSER_FAULTS_EVERY_BOUNDARY.
+	killedAt, killedPos map[string]bool
+	outcomes            map[string]int
+	runs                int
+	distinctKills       int
 	// injectedBefore counts the injections fired checked already.
 	injectedBefore int
 }
@@ -270,15 +271,26 @@ func (f *faultChain) purser(ctx context.Context, args ...string) (string, error)
 	return string(out), err
 }
 
-// boundaries reads the journal's records past the begin record, each
-// named by its kind of boundary: the record's type, the change, whether
-// the object is a namespace, and the stage.
-func boundaries(path string) []string {
+// boundary is one record of the journal past the begin record.
+type boundary struct {
+	// kind is its kind of boundary: the record's type, the change,
+	// whether the object is a namespace, and the stage.
+	kind string
+	// pos is where in the run it is: the record's type, step and stage. A
+	// resumed run writes the intent of the step it was killed in again:
+	// that record is at a position killed at already.
+	pos string
+}
+
+func (b boundary) String() string { return b.kind }
+
+// boundaries reads the journal's records past the begin record.
+func boundaries(path string) []boundary {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil
 	}
-	var out []string
+	var out []boundary
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for n := 0; sc.Scan(); n++ {
@@ -290,25 +302,30 @@ func boundaries(path string) []string {
 		if r.Object != nil && r.Object.Kind == "Namespace" {
 			kind = "namespace"
 		}
-		out = append(out, strings.Join([]string{r.Type, string(r.Change), kind, r.Stage}, "/"))
+		out = append(out, boundary{kind: strings.Join([]string{r.Type, string(r.Change), kind, r.Stage}, "/"),
+			pos: r.Type + "/" + strconv.Itoa(r.Step) + "/" + r.Stage})
 	}
 	return out
 }
 
 // chain runs purser with args(first) until a run completes. Each run is
 // killed as soon as its journal shows a kind of boundary not killed at
-// before, or faultStride records past the last kill (every record with
-// PURSER_FAULTS_EVERY_BOUNDARY=1). A run that stops by itself must have
+// before, or faultStride records past the last kill. With
+// PURSER_FAULTS_EVERY_BOUNDARY=1 it is killed at every record of the
+// journal once: at the first record of each run whose position (type,
+// step, stage) no run was killed at, so that each run gets one record
+// further than the one before it. A run that stops by itself must have
 // been stopped by a fault, and say at which step.
 func (f *faultChain) chain(what string, args func(first bool) []string) {
 	t := f.t
-	stride := faultStride
-	if os.Getenv(envEveryBoundary) == "1" {
-		stride = 1
+	every := os.Getenv(envEveryBoundary) == "1"
+	maxRuns := 400
+	if every {
+		maxRuns = 5000
 	}
 	lastKill, lastStop := -1, ""
 	for i := 0; ; i++ {
-		if i == 400 {
+		if i == maxRuns {
 			t.Fatalf("%s: no end after %d runs", what, i)
 		}
 		from := len(boundaries(f.journal))
@@ -338,15 +355,19 @@ func (f *faultChain) chain(what string, args func(first bool) []string) {
 			case <-tick.C:
 			}
 			b := boundaries(f.journal)
+			// A run that wrote its end between two looks at the journal is
+			// done: killing it at a record before its end would only make
+			// the next run end it again.
+			if slices.ContainsFunc(b[min(from, len(b)):], func(x boundary) bool { return strings.HasPrefix(x.kind, apply.RecordEnd+"/") }) {
+				continue
+			}
 			for n := from; n < len(b); n++ {
-				if strings.HasPrefix(b[n], apply.RecordEnd+"/") {
-					continue
-				}
-				if !f.killedAt[b[n]] || n-lastKill >= stride {
-					if !f.killedAt[b[n]] {
+				pos := what + " " + b[n].pos
+				if every && !f.killedPos[pos] || !every && (!f.killedAt[b[n].kind] || n-lastKill >= faultStride) {
+					if !f.killedAt[b[n].kind] {
 						f.distinctKills++
 					}
-					f.killedAt[b[n]], lastKill, killed = true, n, b[n]
+					f.killedAt[b[n].kind], f.killedPos[pos], lastKill, killed = true, true, n, b[n].kind
 					_ = cmd.Process.Signal(syscall.SIGKILL)
 					<-exited
 					outcome = "killed"

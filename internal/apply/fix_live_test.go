@@ -12,11 +12,14 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
@@ -101,6 +104,9 @@ func (f *fixRun) fixPlan(t *testing.T, args ...string) (string, *plan.Plan) {
 // changes nothing, a stale plan is refused naming the object, and an
 // unused ConfigMap deleted by a fix comes back with rollback.
 func TestFixLive(t *testing.T) {
+	// It changes Services and objects of namespaces no other parallel
+	// test reads; the tests that compare every namespace run before.
+	t.Parallel()
 	c := testcluster.Require(t, cluster)
 	kube, err := kubernetes.NewForConfig(c.Config)
 	if err != nil {
@@ -236,6 +242,125 @@ func TestFixLive(t *testing.T) {
 	})
 	t.Run("an unused ConfigMap deleted and restored", func(t *testing.T) { f.unusedConfigMap(t) })
 	t.Run("a NetworkPolicy baseline created and removed", func(t *testing.T) { f.networkPolicyBaseline(t) })
+	t.Run("a workload scaled to 0 behind a Service scaled up and back", func(t *testing.T) { f.scaleUp(t) })
+}
+
+// scaleUp scales a Deployment that a Service fronts from 0 to 1 with the
+// fix of workload-scaled-to-zero, under its resourceVersion; the Service
+// then has a ready endpoint, and rollback gives the Deployment back with
+// 0 replicas, as it was.
+func (f *fixRun) scaleUp(t *testing.T) {
+	ctx := t.Context()
+	const ns, name = "purser-fix-scale", "parked-api"
+	// The pod template of a demo workload that runs on the fake nodes.
+	model, err := f.kube.AppsV1().Deployments("umami").Get(ctx, "umami", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.deleteNamespace(t, ns) })
+	sel := map[string]string{"app": name}
+	tpl := *model.Spec.Template.DeepCopy()
+	tpl.Labels = sel
+	zero := int32(0)
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: appsv1.DeploymentSpec{Replicas: &zero, Selector: &metav1.LabelSelector{MatchLabels: sel}, Template: tpl}}
+	if _, err := f.kube.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	port := model.Spec.Template.Spec.Containers[0].Ports[0].ContainerPort
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.ServiceSpec{Selector: sel, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(port)}}}}
+	if _, err := f.kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The deployment controller annotates the revision soon after the
+	// creation: the state to restore is the one after that.
+	var before *unstructured.Unstructured
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		before = f.object(t, appsv1.SchemeGroupVersion.WithResource("deployments"), ns, name)
+		if before.GetAnnotations()["deployment.kubernetes.io/revision"] != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the deployment controller did not annotate the new Deployment's revision")
+		}
+	}
+
+	path, p := f.fixPlan(t, "--checks", "workload-scaled-to-zero", "-n", ns)
+	if len(p.Spec.Fixes) != 1 || p.Spec.Fixes[0].Action != plan.FixPatch || p.Spec.Fixes[0].Patch != `{"spec":{"replicas":1}}` ||
+		len(p.Spec.Preconditions) != 1 || p.Spec.Preconditions[0].UID != string(before.GetUID()) || p.Spec.Preconditions[0].ResourceVersion == "" {
+		t.Fatalf("fix plan: fixes %+v, manual %+v, preconditions %+v", p.Spec.Fixes, p.Spec.Manual, p.Spec.Preconditions)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if out, stderr, err := f.purser(t, "apply", path, "--approve", p.Metadata.ContentHash, "--backup-dir", dir); err != nil {
+		t.Fatalf("apply: %v\n%s%s", err, out, stderr)
+	}
+	f.checkFiles(t, dir)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		got, err := f.kube.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ready := 0
+		eps, err := f.kube.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=" + name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range eps.Items {
+			for _, e := range s.Endpoints {
+				if e.Conditions.Ready != nil && *e.Conditions.Ready {
+					ready++
+				}
+			}
+		}
+		if *got.Spec.Replicas == 1 && got.Status.AvailableReplicas == 1 && ready == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the fix: replicas %d, %d available, the Service has %d ready endpoints; want 1, 1, 1",
+				*got.Spec.Replicas, got.Status.AvailableReplicas, ready)
+		}
+		time.Sleep(time.Second)
+	}
+	if out, stderr, err := f.purser(t, "rollback", filepath.Join(dir, apply.JournalFile), "--approve", p.Metadata.ContentHash); err != nil {
+		t.Fatalf("rollback: %v\n%s%s", err, out, stderr)
+	}
+	after := f.object(t, appsv1.SchemeGroupVersion.WithResource("deployments"), ns, name)
+	if a, b := apply.Normalized(after), apply.Normalized(before); !reflect.DeepEqual(a, b) {
+		ay, _ := yaml.Marshal(a)
+		by, _ := yaml.Marshal(b)
+		t.Errorf("the Deployment after rollback:\n%s\nbefore:\n%s", ay, by)
+	}
+}
+
+// object reads one object through the dynamic client.
+func (f *fixRun) object(t *testing.T, gvr schema.GroupVersionResource, ns, name string) *unstructured.Unstructured {
+	t.Helper()
+	u, err := f.dyn.Resource(gvr).Namespace(ns).Get(t.Context(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// deleteNamespace deletes a namespace a test made and waits until it is
+// gone, so that the tests after it find the cluster as BlueOcean left it.
+func (f *fixRun) deleteNamespace(t *testing.T, ns string) {
+	ctx := context.Background()
+	if err := f.kube.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		t.Error(err)
+		return
+	}
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if _, err := f.kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			return
+		}
+	}
+	t.Errorf("namespace %s is still there two minutes after its deletion", ns)
 }
 
 // networkPolicyBaseline creates a namespace's baseline NetworkPolicy with a

@@ -44,6 +44,7 @@ func blockers(p *plan.Plan, steps []Step, o Options) (blocking, accepted []strin
 				s.From.Namespace, s.From.Name, s.Object.Namespace))
 		}
 	}
+	rewrites := policyRewrites(steps)
 	for _, t := range p.Spec.Targets {
 		for _, r := range t.Risks {
 			switch r.Kind {
@@ -51,11 +52,20 @@ func blockers(p *plan.Plan, steps []Step, o Options) (blocking, accepted []strin
 			default:
 				continue
 			}
-			if r.Resolved() {
+			if r.Resolved() || resolvedByRun(r, rewrites) {
 				continue
 			}
 			put(o.AcceptReference, fmt.Sprintf("reference (%s, %s): %s: not rewritten by the plan (accept with --accept-reference once you will change it by hand)",
 				r.Kind, strings.Join(r.Objects, ", "), r.Message))
+		}
+	}
+	for _, s := range steps {
+		if s.policy == nil {
+			continue
+		}
+		for _, u := range s.policy.Unsafe {
+			put(o.AcceptReference, fmt.Sprintf("reference (%s, NetworkPolicy/%s): %s: not rewritten (accept with --accept-reference once you will change it by hand)",
+				plan.IssueNetworkPolicy, s.movedFrom, u))
 		}
 	}
 	for _, h := range helmReleases(p) {

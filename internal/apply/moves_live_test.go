@@ -63,6 +63,7 @@ func TestApplyProductPlanLive(t *testing.T) {
 		}
 	}
 	l.unavailableBefore(t)
+	l.productPolicy(t)
 	pvs, err := kube.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +83,7 @@ func TestApplyProductPlanLive(t *testing.T) {
 	hash := p.Metadata.ContentHash
 	touched := planObjects(p)
 	before := l.objects(t, dyn, touched)
+	reachBefore := l.reachBefore(t, p)
 	if len(before) != len(touched) || len(touched) < 100 {
 		t.Fatalf("read %d of the %d objects the plan moves or hands over", len(before), len(touched))
 	}
@@ -282,6 +284,9 @@ func TestApplyProductPlanLive(t *testing.T) {
 
 	t.Run("the moved state", func(t *testing.T) {
 		l.checkMoved(t, dyn, p, before)
+	})
+	t.Run("the moved NetworkPolicy names the target, the same peers reach the same pods", func(t *testing.T) {
+		l.checkPolicyMoved(t, p, reachBefore)
 	})
 
 	t.Run("rollback restores the original objects", func(t *testing.T) {

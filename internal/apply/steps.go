@@ -86,6 +86,11 @@ type Step struct {
 	Patch     string `json:"patch,omitempty"`
 	// manifest is the object a create or rebind step applies.
 	manifest *unstructured.Unstructured
+	// movedFrom is "namespace/name" of the source of a moved object the
+	// step creates from the plan's manifests.
+	movedFrom string
+	// policy is what the run rewrites in a moved NetworkPolicy.
+	policy *policyRewrite
 }
 
 // phase orders the steps of a plan with moves: what others refer to
@@ -170,6 +175,7 @@ func Steps(p *plan.Plan) ([]Step, error) {
 	}
 	var all []planned
 	add := func(ph phase, s Step) { all = append(all, planned{ph, s}) }
+	moves := namespaceMoves(p)
 	for ti, t := range p.Spec.Targets {
 		at := fmt.Sprintf("spec.targets[%d] (%s)", ti, t.Name)
 		if t.Exists {
@@ -228,8 +234,19 @@ func Steps(p *plan.Plan) ([]Step, error) {
 				if m == nil {
 					return nil, fmt.Errorf("%s: %s is not among the target's manifests", at, dst)
 				}
-				add(kindPhase(mv.Kind), Step{Change: ChangeCreate, Object: dst, manifest: m,
-					What: fmt.Sprintf("create %s, moved from %s/%s", dst, src.Namespace, src.Name)})
+				st := Step{Change: ChangeCreate, Object: dst, manifest: m, movedFrom: src.Namespace + "/" + src.Name,
+					What: fmt.Sprintf("create %s, moved from %s/%s", dst, src.Namespace, src.Name)}
+				if mv.Kind == "NetworkPolicy" {
+					rewritten, rw, err := rewritePolicy(m, moves)
+					if err != nil {
+						return nil, fmt.Errorf("%s: %w", at, err)
+					}
+					st.manifest, st.policy = rewritten, &rw
+					if len(rw.Rewritten) > 0 {
+						st.What += "; namespace selectors rewritten: " + strings.Join(rw.Rewritten, ", ")
+					}
+				}
+				add(kindPhase(mv.Kind), st)
 			default:
 				return nil, fmt.Errorf("%s: unknown move %q", at, mv.How)
 			}

@@ -27,6 +27,8 @@ import (
 // included, and nothing of what Kubernetes puts in every namespace. It
 // keeps to its own namespaces.
 func TestNamespaceHoldsLive(t *testing.T) {
+	// Its own namespace: it runs beside the other tests of one namespace.
+	t.Parallel()
 	c := testcluster.Require(t, cluster)
 	ctx := t.Context()
 	kube, err := kubernetes.NewForConfig(c.Config)
@@ -88,6 +90,8 @@ func TestNamespaceHoldsLive(t *testing.T) {
 // stays Terminating; the wait ends at its bound and says what the
 // namespace controller waits for, and the finalizer is left in place.
 func TestStuckTerminatingLive(t *testing.T) {
+	// Its own namespace: it runs beside the other tests of one namespace.
+	t.Parallel()
 	c := testcluster.Require(t, cluster)
 	ctx := t.Context()
 	kube, err := kubernetes.NewForConfig(c.Config)
@@ -141,6 +145,8 @@ func TestStuckTerminatingLive(t *testing.T) {
 // saying so, and is journalled as intended, not done; once the finalizer
 // is released, --resume records it done without deleting anything again.
 func TestHeldNamespaceLive(t *testing.T) {
+	// Its own namespace: it runs beside the other tests of one namespace.
+	t.Parallel()
 	c := testcluster.Require(t, cluster)
 	ctx := t.Context()
 	kube, err := kubernetes.NewForConfig(c.Config)

@@ -39,9 +39,11 @@ func newFixCmd(streams genericiooptions.IOStreams, kube *genericclioptions.Confi
 		Short: "Turn selected audit findings into a plan that purser apply carries out",
 		Long: `Audit the cluster and write a plan of the remediations of the selected
 findings (--checks, -n, KIND/NAME arguments): patches of existing objects (the
-finding's own patch, of its type: merge, strategic or json), objects to
-create (NetworkPolicy baselines, LimitRanges, disruption budgets) and
-deletions of unused objects whose finding is conclusive.
+finding's own patch, of its type: merge, strategic or json: a Service's
+selector or target port, the replicas of a workload scaled to zero or left
+with one), objects to create (NetworkPolicy baselines, LimitRanges,
+disruption budgets) and deletions of unused objects whose finding is
+conclusive.
 
 Deletions offered: unused ConfigMaps (configmap-unused), and unused claims
 that no volume is bound to (pvc-unused). Never Secrets: deleting one does not

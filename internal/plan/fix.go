@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -184,7 +185,9 @@ func BuildFixes(in FixInput) (*Plan, error) {
 			manual(f, "the check could not read every kind it needs, so its finding is not conclusive")
 			continue
 		}
-		r := f.Remediation
+		// A scale-up the command runs before the manifest it applies (two
+		// replicas, then the PodDisruptionBudget) is a fix of its own.
+		scale, r := leadingScale(f)
 		fix := Fix{Check: f.CheckID, Message: f.Message, Object: f.Object}
 		if (r.Patch != nil || r.Manifest != "") && !whole(r) {
 			manual(f, "its command does more than apply the finding's patch or manifest: carry it out by hand")
@@ -222,6 +225,15 @@ func BuildFixes(in FixInput) (*Plan, error) {
 			if why != "" {
 				manual(f, why)
 				continue
+			}
+			if scale != nil {
+				if why := touch(f, scale.Target, ActionPatch); why != "" {
+					manual(f, why)
+					continue
+				}
+				t := scale.Target
+				p.Spec.Fixes = append(p.Spec.Fixes, Fix{Check: f.CheckID, Message: f.Message, Object: f.Object,
+					Action: FixPatch, Target: &t, PatchType: scale.Type, Patch: scale.Body})
 			}
 			for _, o := range objs {
 				created[snapshot.Ref{Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}] = f.CheckID
@@ -303,4 +315,99 @@ func whole(r audit.Remediation) bool {
 		}
 	}
 	return true
+}
+
+// leadingScale splits a `kubectl scale` of the finding's own workload off
+// the front of the command of a remediation that applies a manifest (two
+// replicas, then the PodDisruptionBudget), and returns it as the merge
+// patch of spec.replicas it amounts to, with the remediation left to do
+// the rest. Any other command is left as it is, for whole to judge.
+func leadingScale(f audit.Finding) (*audit.Patch, audit.Remediation) {
+	r := f.Remediation
+	if r.Manifest == "" || r.Patch != nil {
+		return nil, r
+	}
+	line, more, _ := strings.Cut(r.Command, "\n")
+	first, rest, _ := strings.Cut(line, "&&")
+	target, replicas, ok := scaleCommand(first)
+	if !ok || rest == "" || !sameRef(f.Object, target) {
+		return nil, r
+	}
+	r.Command = strings.TrimSpace(rest)
+	if more != "" {
+		r.Command += "\n" + more
+	}
+	return &audit.Patch{Target: f.Object, Type: "merge", Body: fmt.Sprintf(`{"spec":{"replicas":%d}}`, replicas)}, r
+}
+
+// scaleCommand reads `kubectl scale KIND/NAME|KIND NAME [-n NS]
+// --replicas=N` in any order of its flags; any other word, or a kind that
+// is not a Deployment or StatefulSet, makes it no scale command.
+func scaleCommand(cmd string) (snapshot.Ref, int32, bool) {
+	words := strings.Fields(cmd)
+	if len(words) < 3 || words[0] != "kubectl" || words[1] != "scale" {
+		return snapshot.Ref{}, 0, false
+	}
+	var ref snapshot.Ref
+	replicas := int64(-1)
+	var args []string
+	for i := 2; i < len(words); i++ {
+		w := unquote(words[i])
+		switch {
+		case w == "-n" || w == "--namespace":
+			if i+1 == len(words) {
+				return snapshot.Ref{}, 0, false
+			}
+			i++
+			ref.Namespace = unquote(words[i])
+		case strings.HasPrefix(w, "--replicas="):
+			n, err := strconv.ParseInt(strings.TrimPrefix(w, "--replicas="), 10, 32)
+			if err != nil || n < 0 {
+				return snapshot.Ref{}, 0, false
+			}
+			replicas = n
+		case strings.HasPrefix(w, "-"):
+			return snapshot.Ref{}, 0, false
+		default:
+			args = append(args, w)
+		}
+	}
+	switch len(args) {
+	case 1:
+		kind, name, ok := strings.Cut(args[0], "/")
+		if !ok {
+			return snapshot.Ref{}, 0, false
+		}
+		ref.Kind, ref.Name = kind, name
+	case 2:
+		ref.Kind, ref.Name = args[0], args[1]
+	default:
+		return snapshot.Ref{}, 0, false
+	}
+	switch strings.ToLower(ref.Kind) {
+	case "deployment", "deployments", "deploy":
+		ref.Kind = "Deployment"
+	case "statefulset", "statefulsets", "sts":
+		ref.Kind = "StatefulSet"
+	default:
+		return snapshot.Ref{}, 0, false
+	}
+	if replicas < 0 || ref.Name == "" || ref.Namespace == "" {
+		return snapshot.Ref{}, 0, false
+	}
+	return ref, int32(replicas), true
+}
+
+// unquote removes the single quotes shell.Quote puts around a word that
+// needs them; a word with a quote inside is left as it is, and then names
+// no object.
+func unquote(w string) string {
+	if len(w) >= 2 && w[0] == '\'' && w[len(w)-1] == '\'' && !strings.Contains(w[1:len(w)-1], "'") {
+		return w[1 : len(w)-1]
+	}
+	return w
+}
+
+func sameRef(a, b snapshot.Ref) bool {
+	return strings.EqualFold(a.Kind, b.Kind) && a.Namespace == b.Namespace && a.Name == b.Name
 }

@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -259,6 +260,175 @@ func TestWhole(t *testing.T) {
 	for _, tc := range cases {
 		if got := whole(tc.r); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// The checks that call for a scale-up give it as a merge patch of
+// spec.replicas: fix plans it under the workload's resourceVersion; a
+// PodDisruptionBudget that must follow two replicas comes after the scale
+// of the same Deployment; a workload whose volume forbids a second
+// replica gets its budget alone.
+func TestBuildFixesScaleUps(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		check string
+		sel   FixSelection
+		// fixes are "action target" or "create Kind ns/name", in order.
+		fixes []string
+	}{
+		{check: "workload-scaled-to-zero", sel: FixSelection{Namespace: "konqer-dev"},
+			fixes: []string{`patch Deployment konqer-dev/konqer-api {"spec":{"replicas":1}}`}},
+		{check: "service-no-endpoints", sel: FixSelection{Namespace: "konqer-dev"},
+			fixes: []string{`patch Deployment konqer-dev/konqer-api {"spec":{"replicas":1}}`}},
+		{check: "deployment-single-replica-no-pdb", sel: FixSelection{Namespace: "n8n"},
+			fixes: []string{`patch Deployment n8n/n8n {"spec":{"replicas":2}}`, "create PodDisruptionBudget n8n/n8n"}},
+		{check: "deployment-single-replica-no-pdb", sel: FixSelection{Namespace: "wordpress"},
+			fixes: []string{"create PodDisruptionBudget wordpress/wordpress"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.check+" "+tc.sel.Namespace, func(t *testing.T) {
+			t.Parallel()
+			ix, res := scaledBehindService(t, tc.check)
+			sel := tc.sel
+			sel.Checks = []string{tc.check}
+			p, err := BuildFixes(FixInput{Index: ix, Audit: res, Select: sel})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range p.Spec.Fixes {
+				switch f.Action {
+				case FixPatch:
+					if f.PatchType != "merge" {
+						t.Errorf("%s: patch type %s", f.Target, f.PatchType)
+					}
+					got = append(got, "patch "+f.Target.Kind+" "+f.Target.Namespace+"/"+f.Target.Name+" "+f.Patch)
+				case FixCreate:
+					for _, m := range f.Manifests {
+						got = append(got, "create "+m.GetKind()+" "+m.GetNamespace()+"/"+m.GetName())
+					}
+				default:
+					got = append(got, f.Action)
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.fixes, "\n") {
+				t.Fatalf("fixes\n%s\nwant\n%s\nmanual %+v", strings.Join(got, "\n"), strings.Join(tc.fixes, "\n"), p.Spec.Manual)
+			}
+			if len(p.Spec.Manual) != 0 {
+				t.Errorf("manual %+v", p.Spec.Manual)
+			}
+			for _, f := range p.Spec.Fixes {
+				if f.Action != FixPatch {
+					continue
+				}
+				found := false
+				for _, c := range p.Spec.Preconditions {
+					found = found || c.Action == ActionPatch && c.Kind == f.Target.Kind && c.Namespace == f.Target.Namespace &&
+						c.Name == f.Target.Name && c.ResourceVersion != ""
+				}
+				if !found {
+					t.Errorf("%s: no patch precondition with a resourceVersion", f.Target)
+				}
+			}
+			roundTrip(t, p)
+		})
+	}
+}
+
+// scaledBehindService is the demo, its objects with uids and
+// resourceVersions, with a Service in front of konqer-dev's konqer-api,
+// which is scaled to 0.
+func scaledBehindService(t *testing.T, check string) (*snapshot.Index, *audit.Result) {
+	t.Helper()
+	s, err := scenario.DemoSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl map[string]string
+	for i := range s.Deployments {
+		d := &s.Deployments[i]
+		d.UID, d.ResourceVersion = types.UID("uid-"+d.Namespace+"-"+d.Name), "7"
+		if d.Namespace == "konqer-dev" && d.Name == "konqer-api" {
+			tpl = d.Spec.Template.Labels
+		}
+	}
+	if tpl == nil {
+		t.Fatal("the demo has no konqer-dev/konqer-api")
+	}
+	s.Services = append(s.Services, corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "konqer-api", Namespace: "konqer-dev", UID: "svc-uid", ResourceVersion: "8"},
+		Spec: corev1.ServiceSpec{Selector: tpl, Ports: []corev1.ServicePort{{Port: 80}}}})
+	ix := snapshot.NewIndex(s)
+	res, err := audit.Run(context.Background(), ix, checks.Registry(), nil, audit.Options{Checks: []string{check}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix, res
+}
+
+func TestScaleCommand(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		cmd  string
+		want string // "Kind ns/name N", or "" for no scale command
+	}{
+		{"kubectl scale deployment/web --replicas=1 -n shop", "Deployment shop/web 1"},
+		{"kubectl scale deployment web -n shop --replicas=2", "Deployment shop/web 2"},
+		{"kubectl scale 'statefulset/db' --replicas=3 --namespace 'shop'", "StatefulSet shop/db 3"},
+		{"kubectl scale deployment/web --replicas=1", ""},               // no namespace: which one is not said
+		{"kubectl scale deployment/web -n shop", ""},                    // no replicas
+		{"kubectl scale deployment/web --replicas=-1 -n shop", ""},      // not a count
+		{"kubectl scale replicaset/web --replicas=1 -n shop", ""},       // not a workload fix sets
+		{"kubectl scale deployment/web --replicas=1 -n shop --all", ""}, // another flag
+		{"kubectl scale deployment a b --replicas=1 -n shop", ""},
+		{"kubectl patch deployment web -n shop -p '{}'", ""},
+	}
+	for _, tc := range cases {
+		ref, n, ok := scaleCommand(tc.cmd)
+		got := ""
+		if ok {
+			got = fmt.Sprintf("%s %s/%s %d", ref.Kind, ref.Namespace, ref.Name, n)
+		}
+		if got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.cmd, got, tc.want)
+		}
+	}
+}
+
+// A kubectl scale before a manifest is taken for a patch of the
+// replicas only when it scales the finding's own workload.
+func TestLeadingScale(t *testing.T) {
+	t.Parallel()
+	web := snapshot.Ref{Kind: "Deployment", Namespace: "shop", Name: "web"}
+	cases := []struct {
+		name      string
+		r         audit.Remediation
+		scale     string // the split-off patch body, or ""
+		whole     bool
+		remaining string
+	}{
+		{"a scale before the budget", audit.Remediation{Manifest: "x", Command: "kubectl scale deployment web -n shop --replicas=2 && kubectl apply -f pdb.yaml"},
+			`{"spec":{"replicas":2}}`, true, "kubectl apply -f pdb.yaml"},
+		{"an alternative below is kept", audit.Remediation{Manifest: "x", Command: "kubectl scale deployment web -n shop --replicas=2 && kubectl apply -f pdb.yaml\n# or leave it single"},
+			`{"spec":{"replicas":2}}`, true, "kubectl apply -f pdb.yaml\n# or leave it single"},
+		{"a scale of another workload before the budget", audit.Remediation{Manifest: "x", Command: "kubectl scale deployment other -n shop --replicas=2 && kubectl apply -f pdb.yaml"},
+			"", false, "kubectl scale deployment other -n shop --replicas=2 && kubectl apply -f pdb.yaml"},
+		{"a scale and nothing to apply after it", audit.Remediation{Manifest: "x", Command: "kubectl scale deployment web -n shop --replicas=2"},
+			"", false, "kubectl scale deployment web -n shop --replicas=2"},
+		{"a patch's command is the patch's", audit.Remediation{Patch: &audit.Patch{Target: web, Type: "merge", Body: "{}"}, Command: "kubectl scale deployment web -n shop --replicas=2"},
+			"", false, "kubectl scale deployment web -n shop --replicas=2"},
+	}
+	for _, tc := range cases {
+		scale, r := leadingScale(audit.Finding{Object: web, Remediation: tc.r})
+		got := ""
+		if scale != nil {
+			got = scale.Body
+			if scale.Target != web {
+				t.Errorf("%s: scale of %s", tc.name, scale.Target)
+			}
+		}
+		if got != tc.scale || r.Command != tc.remaining || whole(r) != tc.whole {
+			t.Errorf("%s: scale %q, command %q, whole %v; want %q, %q, %v", tc.name, got, r.Command, whole(r), tc.scale, tc.remaining, tc.whole)
 		}
 	}
 }

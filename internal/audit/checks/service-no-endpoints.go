@@ -113,12 +113,6 @@ func diagnoseService(c checkSpec, ix *snapshot.Index, svc *corev1.Service, slice
 	return f, true
 }
 
-// kubectlResource turns "Deployment/x" into "deployment/x".
-func kubectlResource(kindName string) string {
-	kind, name, _ := strings.Cut(kindName, "/")
-	return shell.Quote(strings.ToLower(kind) + "/" + name)
-}
-
 func podsWord(n int, one, many string) string {
 	if n == 1 {
 		return one
@@ -142,16 +136,13 @@ func noPodMatches(f audit.Finding, ix *snapshot.Index, svc *corev1.Service) audi
 		f.Severity = audit.Warning
 		f.Cause = fmt.Sprintf("No pod matches because %s, whose pods the selector describes, %s scaled to 0 replicas.",
 			strings.Join(wl, " and "), podsWord(len(wl), "is", "are"))
-		f.Remediation = audit.Remediation{
-			Text: "Scale the workload back up if the Service must answer, or delete the Service (and its load balancer, if it has one) " +
-				"while the workload is parked.",
-			Command: fmt.Sprintf("kubectl scale %s --replicas=1%s", kubectlResource(wl[0]), nsArg(svc.Namespace)),
-		}
+		kind, name, _ := strings.Cut(wl[0], "/")
+		f.Remediation = scaleFix(f.CheckID, "Scale the workload back up if the Service must answer, or delete the Service (and its "+
+			"load balancer, if it has one) while the workload is parked.", snapshot.Ref{Kind: kind, Namespace: svc.Namespace, Name: name}, 1)
 		if m, ok := replicasManagedElsewhere(ix, svc.Namespace, wl[0]); ok {
 			// A hand scale would be undone by the manager that set 0.
-			f.Remediation.Command = ""
-			f.Remediation.Text = "Scale " + wl[0] + " back up in its source, not by hand: " + m + " manages its replicas and " +
-				"would set 0 again. Or delete the Service (and its load balancer, if it has one) while the workload is parked."
+			f.Remediation = audit.Remediation{Text: "Scale " + wl[0] + " back up in its source, not by hand: " + m + " manages its replicas and " +
+				"would set 0 again. Or delete the Service (and its load balancer, if it has one) while the workload is parked."}
 		}
 		return f
 	}

@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/purserhq/purser/internal/audit"
-	"github.com/purserhq/purser/internal/shell"
 	"github.com/purserhq/purser/internal/snapshot"
 )
 
@@ -79,10 +78,7 @@ func workloadScaledToZero() audit.Check {
 						"the replicas to 0, probably on purpose (no load), and will set them again. Change its minimum replicas if " +
 						"it must keep running. " + parked}
 				default:
-					f.Remediation = audit.Remediation{
-						Text:    "Scale it back up if it should run. " + parked,
-						Command: fmt.Sprintf("kubectl scale %s --replicas=1%s", shell.Quote(strings.ToLower(kind)+"/"+name), nsArg(ns)),
-					}
+					f.Remediation = scaleFix(c.id, "Scale it back up if it should run. "+parked, r, 1)
 				}
 				out = append(out, f)
 			}
@@ -138,4 +134,13 @@ func managedOperation(e metav1.ManagedFieldsEntry) string {
 		return op + " of the " + e.Subresource + " subresource"
 	}
 	return op
+}
+
+// scaleFix is a remediation that sets a workload's replicas as a merge
+// patch of spec.replicas (what kubectl scale changes), so that purser fix
+// can carry it out under the resourceVersion it read and its rollback can
+// restore the replicas from the backup.
+func scaleFix(checkID, text string, workload snapshot.Ref, replicas int32) audit.Remediation {
+	return patchFix(checkID, fmt.Sprintf("%s The patch sets spec.replicas to %d, as kubectl scale --replicas=%d would; `purser fix` applies it.",
+		text, replicas, replicas), workload, "merge", map[string]any{"spec": map[string]any{"replicas": replicas}})
 }
