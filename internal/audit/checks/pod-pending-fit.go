@@ -194,7 +194,7 @@ func (t *nodeTable) fit(spec *corev1.PodSpec, req corev1.ResourceList) fitSummar
 		l := &lines[len(lines)-1]
 		names := firstNames(g.names, g.count)
 		where := ""
-		if l.pool != "" {
+		if l.pool != snapshot.NoPool {
 			where = " in pool " + l.pool
 		}
 		l.reason, l.pool = fmt.Sprintf("%d %s%s (%s): %s", g.count, podsWord(g.count, "node", "nodes"), where, names, l.reason), l.reason+"\x00"+l.pool

@@ -53,6 +53,7 @@ func fitSnapshot() *snapshot.Snapshot {
 			Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Resources: corev1.ResourceRequirements{
 				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem)}}}}}}
 	}
+	// small and slotless have no pool: their lines name none.
 	return &snapshot.Snapshot{Nodes: fitNodes(), Pods: []corev1.Pod{
 		bound("b1", "web-1", "3500m", "1Gi"), bound("b2", "web-2", "1", "7Gi"), bound("b3", "full", "100m", "100Mi"),
 		bound("b4", "full", "100m", "100Mi"), bound("b5", "over", "3", "4Gi"),
@@ -120,7 +121,7 @@ func TestNodeTableMatchesFit(t *testing.T) {
 					continue
 				}
 				where := ""
-				if pool := snapshot.NodePool(n); pool != "" {
+				if pool := snapshot.NodePool(n); pool != snapshot.NoPool {
 					where = " in pool " + pool
 				}
 				line := fmt.Sprintf("1 node%s (%s): %s", where, n.Name, v.String())
@@ -167,7 +168,7 @@ func TestNodeTableMatchesFit(t *testing.T) {
 
 // TestNodeTableGroups: nodes of a pool short of the same resource make one
 // line with the range of what they have free, however many they are; the
-// most common reason comes first.
+// most common reason comes first; a node of no known pool names none.
 func TestNodeTableGroups(t *testing.T) {
 	t.Parallel()
 	var s snapshot.Snapshot
@@ -181,11 +182,14 @@ func TestNodeTableGroups(t *testing.T) {
 		Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: "db", Value: "only", Effect: corev1.TaintEffectNoSchedule}}},
 		Status: corev1.NodeStatus{Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"),
 			corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("110")}}})
+	s.Nodes = append(s.Nodes, corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "spare"},
+		Status: corev1.NodeStatus{Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}}})
 	spec := corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Resources: corev1.ResourceRequirements{
 		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")}}}}}
 	got := newNodeTable(snapshot.NewIndex(&s)).fit(&spec, snapshot.PodRequests(&spec))
 	want := []string{
 		"12 nodes in pool web (web-00, web-01, web-02, web-03 and 8 more): insufficient cpu (asks 2, 1000m to 1550m free)",
+		"1 node (spare): insufficient cpu (asks 2, 100m free)",
 		"1 node in pool db (db-1): untolerated taint db=only:NoSchedule; insufficient cpu (asks 2, 500m free)",
 	}
 	if !slices.Equal(got.lines, want) {
