@@ -14,7 +14,9 @@ import (
 // the platform namespaces likewise; another index gets its own.
 func TestTemplateOwnersOncePerIndex(t *testing.T) {
 	t.Parallel()
-	pod := func(ns, name string) corev1.Pod { return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}} }
+	pod := func(ns, name string) corev1.Pod {
+		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	}
 	s := &snapshot.Snapshot{Pods: []corev1.Pod{pod("shop", "web"), pod("kube-system", "dns"), pod("shop", "api")}}
 	ix := snapshot.NewIndex(s)
 	first, again := templateOwners(ix), templateOwners(ix)
