@@ -16,6 +16,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/purserhq/purser/internal/classify"
 	"github.com/purserhq/purser/internal/manifest"
@@ -533,57 +534,234 @@ func podTemplate(o kobj) *corev1.PodTemplateSpec {
 // selectorOverlaps finds the sources whose Services or PDBs would select
 // pods of another source once they share a namespace. Both sides of each
 // overlap get scoped by the origin label.
+//
+// It is linear in the objects, not in the pairs: when a target merges
+// hundreds of namespaces that each run the same apps, every Service
+// selects the pods of hundreds of others, and one issue per pair made the
+// plan quadratic in memory. Templates are found through an index by label,
+// each distinct selector is matched once, and each Service or PDB gets one
+// issue for the overlaps its move resolves and one for those it cannot,
+// naming the first few objects and counting the rest.
 func (b *builder) selectorOverlaps(t string, moving []*object) map[string]bool {
 	tg := b.targets[t]
-	type tpl struct {
-		o      *object
-		labels map[string]string
-	}
-	var tpls []tpl
-	var selectors []*object
 	all := append([]*object{}, moving...)
 	if tg.Exists {
 		all = append(all, b.objs[t]...)
 	}
+	var tpls []*object
+	var labelsOf []map[string]string
+	byPair := map[[2]string][]int{} // label key=value -> templates carrying it, in order
+	var selectors []*object
 	for _, o := range all {
+		var l map[string]string
 		if pt := podTemplate(o.obj); pt != nil {
-			tpls = append(tpls, tpl{o, pt.Labels})
+			l = pt.Labels
 		} else if p, ok := o.obj.(*corev1.Pod); ok {
-			tpls = append(tpls, tpl{o, p.Labels})
+			l = p.Labels
+		} else {
+			switch o.obj.(type) {
+			case *corev1.Service, *policyv1.PodDisruptionBudget:
+				selectors = append(selectors, o)
+			}
+			continue
 		}
-		switch o.obj.(type) {
-		case *corev1.Service, *policyv1.PodDisruptionBudget:
-			selectors = append(selectors, o)
+		for k, v := range l {
+			byPair[[2]string{k, v}] = append(byPair[[2]string{k, v}], len(tpls))
 		}
+		tpls = append(tpls, o)
+		labelsOf = append(labelsOf, l)
 	}
+	matched := map[string]*selected{}
 	scoped := map[string]bool{}
 	for _, s := range selectors {
-		var matches func(map[string]string) bool
-		switch x := s.obj.(type) {
-		case *corev1.Service:
-			sel := x.Spec.Selector
-			matches = func(l map[string]string) bool { return len(sel) > 0 && subset(sel, l) }
-		case *policyv1.PodDisruptionBudget:
-			ls := x.Spec.Selector
-			matches = func(l map[string]string) bool { return labelSelectorMatches(ls, l) }
+		key := selectorKey(s.obj)
+		m := matched[key]
+		if m == nil {
+			m = selectTemplates(s.obj, tpls, labelsOf, byPair)
+			matched[key] = m
 		}
-		for _, p := range tpls {
-			if p.o.ns == s.ns || !matches(p.labels) {
-				continue
+		m.selectorNS[s.ns]++
+		if m.total == 0 {
+			continue
+		}
+		inTarget := m.byNS[t]
+		if s.ns == t {
+			// Every match outside the target is an object that moves in
+			// next to the target's own, immutable, selector.
+			inTarget = m.except(s.ns, "", namesShown)
+		}
+		if inTarget.count > 0 {
+			tg.Conflicts = append(tg.Conflicts, Issue{Kind: IssueSelectorOverlap, Objects: append([]string{s.ref()}, inTarget.refs...),
+				Message: fmt.Sprintf("in %s, %s would also select the pods of %s; objects already in the target keep their immutable "+
+					"selectors, so relabel them by hand first", t, s.ref(), listed(inTarget.refs, inTarget.count))})
+		}
+		if s.ns == t {
+			continue
+		}
+		moved := m.except(s.ns, t, namesShown)
+		if moved.count == 0 {
+			continue
+		}
+		var others string
+		if moved.namespaces == 1 {
+			others = moved.ns
+		} else {
+			others = fmt.Sprintf("the %d other namespaces whose pods it selects", moved.namespaces)
+		}
+		tg.Conflicts = append(tg.Conflicts, Issue{Kind: IssueSelectorOverlap, Objects: append([]string{s.ref()}, moved.refs...),
+			Message:    fmt.Sprintf("in %s, %s would also select the pods of %s", t, s.ref(), listed(moved.refs, moved.count)),
+			Resolution: fmt.Sprintf("selectors and pod labels of %s and %s scoped by label %s", s.ns, others, OriginLabel)})
+		scoped[s.ns] = true
+	}
+	// A template's namespace is scoped when a selector of another moving
+	// namespace selects it, which each selector's namespaces tell.
+	for _, m := range matched {
+		for ns := range m.byNS {
+			if ns != t && m.selectorNSOtherThan(ns, t) {
+				scoped[ns] = true
 			}
-			is := Issue{Kind: IssueSelectorOverlap, Objects: []string{s.ref(), p.o.ref()},
-				Message: fmt.Sprintf("in %s, %s would also select the pods of %s", t, s.ref(), p.o.ref())}
-			if s.ns == t || p.o.ns == t {
-				is.Message += "; objects already in the target keep their immutable selectors, so relabel them by hand first"
-				tg.Conflicts = append(tg.Conflicts, is)
-				continue
-			}
-			is.Resolution = fmt.Sprintf("selectors and pod labels of %s and %s scoped by label %s", s.ns, p.o.ns, OriginLabel)
-			tg.Conflicts = append(tg.Conflicts, is)
-			scoped[s.ns], scoped[p.o.ns] = true, true
 		}
 	}
 	return scoped
+}
+
+const namesShown = 4
+
+// selected is the templates one selector matches, with what the issues
+// about each Service or PDB of that selector need.
+type selected struct {
+	order []*object         // every match, in the order of the objects
+	byNS  map[string]sample // the matches of each namespace
+	total int
+	// selectorNS counts the Services and PDBs of this selector per namespace.
+	selectorNS map[string]int
+}
+
+// sample is the first few matches of a set and how many there are.
+type sample struct {
+	refs       []string
+	count      int
+	namespaces int
+	ns         string // the namespace of the matches, when there is one
+}
+
+// except samples the matches outside namespaces a and b, scanning only
+// past the matches of those two namespaces.
+func (m *selected) except(a, b string, n int) sample {
+	out := sample{count: m.total - m.byNS[a].count, namespaces: len(m.byNS)}
+	if _, ok := m.byNS[a]; ok {
+		out.namespaces--
+	}
+	if b != "" && b != a {
+		out.count -= m.byNS[b].count
+		if _, ok := m.byNS[b]; ok {
+			out.namespaces--
+		}
+	}
+	for _, o := range m.order {
+		if len(out.refs) == n || len(out.refs) == out.count {
+			break
+		}
+		if o.ns != a && o.ns != b {
+			out.refs = append(out.refs, o.ref())
+			out.ns = o.ns
+		}
+	}
+	if out.namespaces != 1 {
+		out.ns = ""
+	}
+	return out
+}
+
+// selectorNSOtherThan reports whether a Service or PDB of this selector
+// lives in a namespace other than ns and the target t.
+func (m *selected) selectorNSOtherThan(ns, t string) bool {
+	n := len(m.selectorNS)
+	if m.selectorNS[ns] > 0 {
+		n--
+	}
+	if t != ns && m.selectorNS[t] > 0 {
+		n--
+	}
+	return n > 0
+}
+
+// selectTemplates matches one selector against the templates, through the
+// label index when the selector requires labels.
+func selectTemplates(sel kobj, tpls []*object, labelsOf []map[string]string, byPair map[[2]string][]int) *selected {
+	m := &selected{byNS: map[string]sample{}, selectorNS: map[string]int{}}
+	var required map[string]string
+	var matches func(map[string]string) bool
+	switch x := sel.(type) {
+	case *corev1.Service:
+		required = x.Spec.Selector
+		matches = func(l map[string]string) bool { return len(required) > 0 && subset(required, l) }
+	case *policyv1.PodDisruptionBudget:
+		ls, err := metav1.LabelSelectorAsSelector(x.Spec.Selector)
+		if x.Spec.Selector != nil {
+			required = x.Spec.Selector.MatchLabels
+		}
+		matches = func(l map[string]string) bool { return err == nil && !ls.Empty() && ls.Matches(labels.Set(l)) }
+	}
+	// The templates to try: those carrying the rarest required pair, or
+	// every template when nothing is required.
+	candidates := -1
+	var from []int
+	for k, v := range required {
+		list := byPair[[2]string{k, v}]
+		if candidates < 0 || len(list) < candidates {
+			candidates, from = len(list), list
+		}
+	}
+	try := func(i int) {
+		if !matches(labelsOf[i]) {
+			return
+		}
+		o := tpls[i]
+		m.order = append(m.order, o)
+		m.total++
+		sm := m.byNS[o.ns]
+		if len(sm.refs) < namesShown {
+			sm.refs = append(sm.refs, o.ref())
+		}
+		sm.count++
+		sm.namespaces, sm.ns = 1, o.ns
+		m.byNS[o.ns] = sm
+	}
+	if candidates >= 0 {
+		for _, i := range from {
+			try(i)
+		}
+	} else {
+		for i := range tpls {
+			try(i)
+		}
+	}
+	return m
+}
+
+// selectorKey identifies a selector: Services and PDBs of equal
+// selectors select the same templates.
+func selectorKey(o kobj) string {
+	switch x := o.(type) {
+	case *corev1.Service:
+		return "svc\x00" + labels.SelectorFromSet(x.Spec.Selector).String()
+	case *policyv1.PodDisruptionBudget:
+		if x.Spec.Selector == nil {
+			return "pdb-nil"
+		}
+		return "pdb\x00" + metav1.FormatLabelSelector(x.Spec.Selector)
+	}
+	return ""
+}
+
+// listed writes the first names of count: "a, b, c, d and 40 more".
+func listed(refs []string, count int) string {
+	out := strings.Join(refs, ", ")
+	if count > len(refs) {
+		out += fmt.Sprintf(" and %d more", count-len(refs))
+	}
+	return out
 }
 
 func subset(sel, labels map[string]string) bool {

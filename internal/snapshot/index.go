@@ -73,6 +73,9 @@ type Index struct {
 	locations     map[Ref]SourceLocation
 	objectsOnce   sync.Once
 	objects       map[Ref]metav1.Object
+
+	derivedMu sync.Mutex
+	derived   map[any]*derivedValue
 }
 
 // NewIndex builds the index of s.

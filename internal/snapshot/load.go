@@ -278,13 +278,43 @@ func (l *loader) addManifests(file string, data []byte) error {
 	return l.addYAML(file, data)
 }
 
+// addJSONStream reads the JSON values of data one after the other. A
+// value that is an object or an array and valid is taken as a slice of
+// data, not copied; from the first one that is not, json.Decoder reads
+// the rest and reports the error as it always has.
 func (l *loader) addJSONStream(file string, data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
+	pos := 0
 	for {
 		if err := l.ctx.Err(); err != nil {
 			return err
 		}
-		start := dec.InputOffset()
+		off := skipJSONSpace(data, pos)
+		if off >= len(data) {
+			return nil
+		}
+		if data[off] != '{' && data[off] != '[' {
+			return l.addJSONDecoded(file, data, pos)
+		}
+		end := jsonValueEnd(data, off)
+		if end <= off || !json.Valid(data[off:end]) {
+			return l.addJSONDecoded(file, data, pos)
+		}
+		if err := l.addJSONValue(file, data, int64(off), data[off:end:end]); err != nil {
+			return err
+		}
+		pos = end
+	}
+}
+
+// addJSONDecoded reads the JSON values of data from offset base with
+// json.Decoder.
+func (l *loader) addJSONDecoded(file string, data []byte, base int) error {
+	dec := json.NewDecoder(bytes.NewReader(data[base:]))
+	for {
+		if err := l.ctx.Err(); err != nil {
+			return err
+		}
+		start := int64(base) + dec.InputOffset()
 		var raw json.RawMessage
 		err := dec.Decode(&raw)
 		if errors.Is(err, io.EOF) {
@@ -294,42 +324,48 @@ func (l *loader) addJSONStream(file string, data []byte) error {
 			line := lineAt(data, start)
 			var se *json.SyntaxError
 			if errors.As(err, &se) {
-				line = lineAt(data, se.Offset)
+				line = lineAt(data, int64(base)+se.Offset)
 			}
 			return &InputError{File: file, Line: line, Err: fmt.Errorf("invalid JSON: %w", err)}
 		}
 		// The decoder's offset is at the end of the value; skip leading
 		// whitespace to find the line the value starts on.
 		off := start + int64(len(data[start:])-len(bytes.TrimLeft(data[start:], " \t\r\n")))
-		line := lineAt(data, off)
-		var itemLines []int
-		if bytes.Contains(raw, []byte(`"items"`)) || bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
-			// raw is the value's text as it stands in data from off.
-			itemLines = listItemLines(data, off, line, jsonListItemOffsets(raw))
-		}
-		if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
-			var items []json.RawMessage
-			if err := json.Unmarshal(raw, &items); err != nil {
-				return &InputError{File: file, Line: line, Err: fmt.Errorf("invalid JSON array: %w", err)}
-			}
-			for i, it := range items {
-				at := line
-				if len(itemLines) == len(items) {
-					at = itemLines[i]
-				}
-				if err := l.addObjectAt(file, line, at, fmt.Sprintf("[%d]", i), it); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		l.itemLines = itemLines
-		err = l.addObject(file, line, "", raw)
-		l.itemLines = nil
-		if err != nil {
+		if err := l.addJSONValue(file, data, off, raw); err != nil {
 			return err
 		}
 	}
+}
+
+// addJSONValue adds the objects of raw, a JSON value whose text starts at
+// off in data: an object, a List or an array of objects.
+func (l *loader) addJSONValue(file string, data []byte, off int64, raw []byte) error {
+	line := lineAt(data, off)
+	var itemLines []int
+	if bytes.Contains(raw, []byte(`"items"`)) || bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
+		// raw is the value's text as it stands in data from off.
+		itemLines = listItemLines(data, off, line, jsonListItemOffsets(raw))
+	}
+	if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
+		items, err := splitJSONArray(raw)
+		if err != nil {
+			return &InputError{File: file, Line: line, Err: fmt.Errorf("invalid JSON array: %w", err)}
+		}
+		for i, it := range items {
+			at := line
+			if len(itemLines) == len(items) {
+				at = itemLines[i]
+			}
+			if err := l.addObjectAt(file, line, at, fmt.Sprintf("[%d]", i), it); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	l.itemLines = itemLines
+	err := l.addObject(file, line, "", raw)
+	l.itemLines = nil
+	return err
 }
 
 func lineAt(data []byte, off int64) int {

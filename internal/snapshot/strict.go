@@ -36,8 +36,16 @@ import (
 const maxUnknownFieldWarnings = 20
 
 // unmarshalHeader decodes the envelope of an object with case-sensitive
-// field names; a key given twice in it is an error.
+// field names; a key given twice in it is an error. A List's items are
+// slices of raw (jsonsplit.go).
 func unmarshalHeader(raw []byte, h *header) error {
+	return unmarshalHeaderFast(raw, h)
+}
+
+// unmarshalHeaderCopying is unmarshalHeader with each item copied, as
+// json.RawMessage decodes it: the error an items field of another type
+// gets is that of the header type.
+func unmarshalHeaderCopying(raw []byte, h *header) error {
 	strict, err := kjson.UnmarshalStrict(raw, h, kjson.DisallowDuplicateFields)
 	if err != nil {
 		return err

@@ -96,11 +96,25 @@ func replicasOf(r *int32) int32 {
 	return *r
 }
 
+// derivedKey names what the checks derive from an index once per audit
+// (snapshot.Index.Memo).
+type derivedKey int
+
+const (
+	ownersKey derivedKey = iota + 1
+	userOwnersKey
+)
+
 // templateOwners lists every pod template owner of the snapshot, sorted.
 // Pods and ReplicaSets are included only when nothing in the snapshot
 // already stands for them (a bare Pod, a ReplicaSet without Deployment, a
-// pod of a controller Purser does not model).
+// pod of a controller Purser does not model). A dozen checks walk it: it
+// is built once per index and shared, so callers must not change it.
 func templateOwners(ix *snapshot.Index) []templateOwner {
+	return ix.Memo(ownersKey, func() any { return buildTemplateOwners(ix) }).([]templateOwner)
+}
+
+func buildTemplateOwners(ix *snapshot.Index) []templateOwner {
 	s := ix.S
 	var out []templateOwner
 	covered := map[snapshot.Ref]bool{}
@@ -157,8 +171,19 @@ func templateOwners(ix *snapshot.Index) []templateOwner {
 		// first pod seen carries the template.
 		add(templateOwner{Ref: top, Meta: &p.ObjectMeta, Labels: p.Labels, Spec: &p.Spec, Replicas: -1})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Ref.String() < out[j].Ref.String() })
-	return out
+	// Sorted by the text of each reference, formatted once rather than
+	// twice per comparison.
+	keys := make([]string, len(out))
+	order := make([]int, len(out))
+	for i := range out {
+		keys[i], order[i] = out[i].Ref.String(), i
+	}
+	sort.Slice(order, func(i, j int) bool { return keys[order[i]] < keys[order[j]] })
+	sorted := make([]templateOwner, len(out))
+	for i, o := range order {
+		sorted[i] = out[o]
+	}
+	return sorted
 }
 
 func ref(kind, ns, name string) snapshot.Ref {
@@ -167,13 +192,15 @@ func ref(kind, ns, name string) snapshot.Ref {
 
 // userTemplateOwners is templateOwners without the platform namespaces.
 func userTemplateOwners(ix *snapshot.Index) []templateOwner {
-	var out []templateOwner
-	for _, o := range templateOwners(ix) {
-		if !platformNamespace(o.Ref.Namespace) {
-			out = append(out, o)
+	return ix.Memo(userOwnersKey, func() any {
+		var out []templateOwner
+		for _, o := range templateOwners(ix) {
+			if !platformNamespace(o.Ref.Namespace) {
+				out = append(out, o)
+			}
 		}
-	}
-	return out
+		return out
+	}).([]templateOwner)
 }
 
 // allContainers returns init and regular containers: settings such as

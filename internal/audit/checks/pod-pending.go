@@ -57,6 +57,14 @@ func runPodPending(c checkSpec, ix *snapshot.Index, _ *audit.Config) []audit.Fin
 type pendingIndex struct {
 	failedScheduling map[types.NamespacedName]string // the latest FailedScheduling message of a pod
 	claimPhase       map[types.NamespacedName]corev1.PersistentVolumeClaimPhase
+	table            *nodeTable // built for the first pending pod that is fitted against every node
+}
+
+func (pc *pendingIndex) nodes(ix *snapshot.Index) *nodeTable {
+	if pc.table == nil {
+		pc.table = newNodeTable(ix)
+	}
+	return pc.table
 }
 
 func newPendingIndex(ix *snapshot.Index) *pendingIndex {
@@ -126,27 +134,21 @@ func pendingFinding(c checkSpec, ix *snapshot.Index, pc *pendingIndex, p *corev1
 		return daemonPodPending(f, ix, p, owner, target, req)
 	}
 
-	fitter := sched.NewFitter(&p.Spec, req)
-	verdicts := make([]sched.Verdict, len(ix.S.Nodes))
-	for i := range ix.S.Nodes {
-		n := &ix.S.Nodes[i]
-		verdicts[i] = fitter.Fit(n, ix.NodeRequests(n.Name))
-	}
-	fits, lines := verdictSummary(verdicts)
-	f.Evidence = append(f.Evidence, lines...)
+	sum := pc.nodes(ix).fit(&p.Spec, req)
+	f.Evidence = append(f.Evidence, sum.lines...)
 	switch {
 	case len(ix.S.Nodes) == 0:
 		f.Cause = "The snapshot holds no nodes, so nothing can be said about where the pod could run."
 		f.Remediation = audit.Remediation{Text: "Collect the snapshot with nodes (kubectl get nodes) to diagnose this pod."}
-	case len(fits) > 0:
+	case sum.fits > 0:
 		f.Severity = audit.Info
 		f.Cause = fmt.Sprintf("%d %s could take the pod now (%s): the scheduler has not retried since room was freed.",
-			len(fits), podsWord(len(fits), "node", "nodes"), joinNames(fits, 4))
+			sum.fits, podsWord(sum.fits, "node", "nodes"), firstNames(sum.fitNames, sum.fits))
 		f.Remediation = audit.Remediation{Text: "Nothing to change; if it stays Pending, delete the pod so its controller re-creates it.",
 			Command: fmt.Sprintf("kubectl delete pod %s%s", shell.Quote(p.Name), nsArg(p.Namespace))}
 	default:
-		f.Cause = "No node passes every filter: " + strings.Join(lines, "; ") + "."
-		f.Remediation = pendingFix(ix, p, owner, verdicts)
+		f.Cause = "No node passes every filter: " + strings.Join(sum.lines, "; ") + "."
+		f.Remediation = pendingFix(ix, p, owner, sum)
 	}
 	return f
 }
@@ -211,25 +213,12 @@ const (
 
 // pendingFix names the change that lets the pod schedule, from the most
 // common blocking reason across the nodes.
-func pendingFix(ix *snapshot.Index, p *corev1.Pod, owner snapshot.Ref, vs []sched.Verdict) audit.Remediation {
-	var insufficient, taints, affinity int
-	for _, v := range vs {
-		for _, r := range v.Reasons {
-			switch r.Kind {
-			case sched.InsufficientResource:
-				insufficient++
-			case sched.UntoleratedTaint:
-				taints++
-			case sched.NodeAffinity, sched.NodeName:
-				affinity++
-			}
-		}
-	}
+func pendingFix(ix *snapshot.Index, p *corev1.Pod, owner snapshot.Ref, sum fitSummary) audit.Remediation {
 	describe := fmt.Sprintf("kubectl describe pod %s%s", shell.Quote(p.Name), nsArg(p.Namespace))
 	switch {
-	case affinity == len(vs):
-		return placementFix(ix, p, owner, vs, describe)
-	case taints > 0 && insufficient == 0:
+	case sum.byName == sum.nodes:
+		return placementFix(ix, p, owner, sum.labelOnly, describe)
+	case sum.taints > 0 && sum.insufficient == 0:
 		return audit.Remediation{Text: "The nodes that match are tainted: add the matching toleration to " + owner.String() +
 			"'s pod template, or remove the taint.", Command: describe}
 	default:
@@ -269,7 +258,7 @@ func claimNames(ix *snapshot.Index, p *corev1.Pod) string {
 // placementFix names the nodeSelector pair or required affinity
 // expression that no node satisfies, and offers the label that would let
 // the pod schedule on a node that refuses it for that reason alone.
-func placementFix(ix *snapshot.Index, p *corev1.Pod, owner snapshot.Ref, vs []sched.Verdict, describe string) audit.Remediation {
+func placementFix(ix *snapshot.Index, p *corev1.Pod, owner snapshot.Ref, node string, describe string) audit.Remediation {
 	pairs, exprs := unmetPlacement(ix, &p.Spec)
 	if len(pairs) == 0 && len(exprs) == 0 {
 		return audit.Remediation{Text: "No node carries the labels the pod's nodeSelector or required affinity asks for: fix the " +
@@ -292,15 +281,8 @@ func placementFix(ix *snapshot.Index, p *corev1.Pod, owner snapshot.Ref, vs []sc
 				Command: "kubectl get nodes -L " + shell.Quote(strings.Join(keys, ","))}
 		}
 	}
-	// A node that refuses the pod only for its labels would take it once
+	// node refuses the pod only for its labels, so it would take it once
 	// labelled: it has the room and no taint the pod does not tolerate.
-	node := ""
-	for _, v := range vs {
-		if len(v.Reasons) == 1 && v.Reasons[0].Kind == sched.NodeAffinity {
-			node = v.Node
-			break
-		}
-	}
 	labels := make([]string, len(pairs))
 	for i, kv := range pairs {
 		labels[i] = shell.Quote(kv[0] + "=" + kv[1])
