@@ -235,6 +235,19 @@ func (o *BudgetOptions) runEnforce(ctx context.Context) error {
 	}
 	cluster := clusterName(env.Snapshot)
 	e := &enforce.Enforcer{Store: st, Cluster: cluster, Kube: kube, Actor: actor, Notifiers: names, Usage: usage, Log: env.Log}
+	if kube != nil {
+		// scale-down-dev sleeps and wakes through the same runner as the
+		// night schedules, so a budget's sleep survives a scheduled morning.
+		rc, _, err := o.Env.restConfig()
+		if err != nil {
+			return err
+		}
+		d, err := newDownscaler(rc, env.Config, st, cluster, actor, env.Log)
+		if err != nil {
+			return err
+		}
+		e.Downscaler = d
+	}
 	failed := e.Enforce(ctx, r)
 	if len(names) > 0 {
 		deliver(ctx, o.streams, env, st, cluster)

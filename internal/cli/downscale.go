@@ -422,9 +422,10 @@ func when(t *time.Time) string {
 	return t.Format(time.RFC3339)
 }
 
-// serveDownscaler is the Runner purser serve runs every minute when the
-// config has downscale schedules; its actions go to the server's store.
-func serveDownscaler(rc *rest.Config, cfg *config.Config, st *store.Store, cluster string, log *slog.Logger) (*downscale.Runner, error) {
+// newDownscaler is the Runner purser serve runs every minute when the
+// config has downscale schedules, and the one budget actions put dev
+// namespaces to sleep with; its actions go to the store, as actor.
+func newDownscaler(rc *rest.Config, cfg *config.Config, st *store.Store, cluster, actor string, log *slog.Logger) (*downscale.Runner, error) {
 	kube, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return nil, err
@@ -438,7 +439,7 @@ func serveDownscaler(rc *rest.Config, cfg *config.Config, st *store.Store, clust
 		return nil, err
 	}
 	opts := downscale.Options{Config: cfg.Downscale, Rules: cfg.Classify, Holidays: cal, Log: log,
-		Actor: "purser serve", Cluster: cluster, WaitReady: 2 * time.Minute}
+		Actor: actor, Cluster: cluster, WaitReady: 2 * time.Minute}
 	if st != nil {
 		opts.Actions = st
 	}

@@ -83,11 +83,11 @@ func TestServeDownscaler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, err := serveDownscaler(rc, cfg, nil, "c", nil); err != nil || r == nil {
-		t.Errorf("serveDownscaler: %v", err)
+	if r, err := newDownscaler(rc, cfg, nil, "c", "purser serve", nil); err != nil || r == nil {
+		t.Errorf("newDownscaler: %v", err)
 	}
 	cfg.Downscale.HolidaysFile = "missing.ics"
-	if _, err := serveDownscaler(rc, cfg, nil, "c", nil); err == nil || !strings.Contains(err.Error(), "missing.ics") {
+	if _, err := newDownscaler(rc, cfg, nil, "c", "purser serve", nil); err == nil || !strings.Contains(err.Error(), "missing.ics") {
 		t.Errorf("missing holiday file: %v", err)
 	}
 }

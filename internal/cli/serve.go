@@ -214,7 +214,7 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 		}
 	}
 	if kube != nil && len(cfg.Downscale.Schedules) > 0 {
-		if opts.Downscale, err = serveDownscaler(kube, cfg, st, opts.Cluster, log); err != nil {
+		if opts.Downscale, err = newDownscaler(kube, cfg, st, opts.Cluster, "purser serve", log); err != nil {
 			return err
 		}
 	}
